@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables whose values must never be echoed back, not even in a config error. */
+const secretVariables = new Set(['SWITCHYARD_MASTER_KEY']);
+
+function port(what: string) {
+  return z
+    .string()
+    .regex(/^\d+$/, `needs ${what}`)
+    .transform(Number)
+    .refine((value) => value <= 65535, `needs ${what}`);
+}
+
+function httpUrl(what: string) {
+  return z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      message: `needs ${what}`,
+    })
+    .transform((value) => value.replace(/\/+$/, ''));
+}
+
+const environmentSchema = z.object({
+  PORT: port('a whole number from 0 to 65535').default(3000),
+  HOST: z.string().min(1, 'needs a host name or IP address to listen on').default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^(sqlite:.+|postgres(ql)?:\/\/.+)$/,
+      'needs sqlite:<file path> (e.g. sqlite:./data/switchyard.db) or postgres://user@host:port/database',
+    )
+    .default('sqlite:./data/switchyard.db'),
+  DATA_DIR: z.string().min(1, 'needs a folder path').default('./data'),
+  PUBLIC_URL: httpUrl('an http(s) URL such as https://pay.example.com').optional(),
+  LOG_LEVEL: z.enum(logLevels, { message: `needs one of ${logLevels.join(', ')}` }).default('info'),
+  SWITCHYARD_MASTER_KEY: z
+    .string()
+    .refine((value) => masterKeyBytes(value) !== null, {
+      message: 'needs 32 random bytes as 64 hex characters or base64 (openssl rand -hex 32)',
+    })
+    .optional(),
+  STRIPE_API_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'needs a host name without scheme or port, e.g. 127.0.0.1')
+    .optional(),
+  STRIPE_API_PORT: port('a whole number from 1 to 65535').optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https'], { message: 'needs http or https' }).optional(),
+  STRIPE_JS_URL: httpUrl('an http(s) URL of Stripe.js').default('https://js.stripe.com/v3/'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly publicUrl: string;
+  readonly logLevel: (typeof logLevels)[number];
+  /** 32-byte key for secrets at rest; null means "use or create data/master.key". */
+  readonly masterKey: Buffer | null;
+  /** Where the Stripe SDK sends requests; null means Stripe itself. */
+  readonly stripeApi: Readonly<{ host: string; port: number; protocol: 'http' | 'https' }> | null;
+  readonly stripeJsUrl: string;
+}
+
+export function masterKeyBytes(value: string): Buffer | null {
+  const trimmed = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(trimmed)) {
+    const bytes = Buffer.from(trimmed, 'base64');
+    if (bytes.length === 32) return bytes;
+  }
+  return null;
+}
+
+function describeValue(variable: string, value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (secretVariables.has(variable)) return `a value of ${String(value).length} characters`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Reads the environment once. A bad value throws `config_invalid` whose message has one line per
+ * bad variable: its name, what it got and what it needs.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(environmentSchema.shape)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => [name, env[name]]),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0]);
+      return `${variable}: got ${describeValue(variable, present[variable])}, ${issue.message}.`;
+    });
+    throw new AppError('config_invalid', lines.join('\n'), {
+      variables: parsed.error.issues.map((issue) => String(issue.path[0])),
+    });
+  }
+  const values = parsed.data;
+  const stripeApi = stripeApiOf(values);
+  return Object.freeze({
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR,
+    publicUrl: values.PUBLIC_URL ?? `http://${hostForUrl(values.HOST)}:${values.PORT}`,
+    logLevel: values.LOG_LEVEL,
+    masterKey: values.SWITCHYARD_MASTER_KEY ? masterKeyBytes(values.SWITCHYARD_MASTER_KEY) : null,
+    stripeApi: stripeApi ? Object.freeze(stripeApi) : null,
+    stripeJsUrl: values.STRIPE_JS_URL,
+  });
+}
+
+function stripeApiOf(values: z.infer<typeof environmentSchema>): Config['stripeApi'] {
+  const { STRIPE_API_HOST: host, STRIPE_API_PORT: port, STRIPE_API_PROTOCOL: protocol } = values;
+  if (host === undefined && port === undefined && protocol === undefined) return null;
+  if (host === undefined) {
+    throw new AppError(
+      'config_invalid',
+      `STRIPE_API_HOST: got nothing, needs a host name when STRIPE_API_PORT or STRIPE_API_PROTOCOL is set.`,
+      { variables: ['STRIPE_API_HOST'] },
+    );
+  }
+  const scheme = protocol ?? 'https';
+  return { host, port: port ?? (scheme === 'https' ? 443 : 80), protocol: scheme };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

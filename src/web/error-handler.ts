@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type FieldProblem, fieldPath } from '../errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown };
+}
+
+/** The one place where an error becomes an HTTP answer. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error, request);
+  if (appError.code === 'internal') {
+    request.log.error({ err: error }, 'unexpected error');
+  } else if (appError.status >= 500) {
+    request.log.warn({ code: appError.code, message: appError.message }, 'request failed');
+  } else {
+    request.log.info({ code: appError.code }, 'request refused');
+  }
+  const body: ErrorBody = {
+    error: { code: appError.code, message: appError.message, details: appError.details },
+  };
+  reply.status(appError.status).send(body);
+}
+
+function toAppError(error: unknown, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const location = (error as { validationContext?: string }).validationContext;
+    const problems: FieldProblem[] = error.validation.map((issue) => ({
+      field: fieldPath(pathOf(issue.instancePath), location === 'body' ? undefined : location),
+      message: issue.message ?? 'is invalid',
+    }));
+    return AppError.validation(problems);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return clientError(fastifyError, status);
+  }
+  return new AppError(
+    'internal',
+    `Something went wrong on our side. The error is logged with request id ${request.id}; quote it when you report the problem.`,
+    { requestId: request.id },
+  );
+}
+
+function clientError(error: Partial<FastifyError>, status: number): AppError {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(
+        'bad_request',
+        'Unsupported Content-Type. Send the body as JSON with "Content-Type: application/json".',
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError(
+        'bad_request',
+        'The body is empty but Content-Type says JSON. Send a JSON body or drop the header.',
+      );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The request body is too large.');
+  }
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new AppError(
+      'bad_request',
+      `The body is not valid JSON (${error.message ?? 'parse error'}). Check quotes, commas and brackets.`,
+    );
+  }
+  const code = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'bad_request';
+  return new AppError(code, error.message ?? 'The request is invalid.');
+}
+
+function pathOf(instancePath: string | undefined): string[] | number[] | (string | number)[] {
+  if (!instancePath) return [];
+  return instancePath
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  const body: ErrorBody = {
+    error: {
+      code: 'not_found',
+      message: `No route for ${request.method} ${request.url.split('?')[0]}. Check the method and path.`,
+      details: null,
+    },
+  };
+  reply.status(404).send(body);
+}

@@ -1,0 +1,53 @@
+import type { Config } from '../config.js';
+import { openStore, type Store } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { type App, buildApp } from './app.js';
+import type { Logger } from './logger.js';
+
+export interface RunningServer {
+  readonly app: App;
+  readonly store: Store;
+  /** The address it listens on, e.g. http://127.0.0.1:3000. */
+  readonly url: string;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  /** Adds routes before the server listens (the demo and tests use it). */
+  extend?: (app: App) => void | Promise<void>;
+}
+
+export async function startServer({
+  config,
+  logger,
+  extend,
+}: ServerOptions): Promise<RunningServer> {
+  const store = openStore(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(store.db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const app = buildApp({ config, store, logger });
+    if (extend) await extend(app);
+    const url = await app.listen({ port: config.port, host: config.host });
+    logger.info({ url, database: store.dialect, location: store.location }, 'switchyard listening');
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      url,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
