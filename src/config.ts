@@ -19,8 +19,7 @@ function httpUrl(what: string) {
     .string()
     .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
       message: `needs ${what}`,
-    })
-    .transform((value) => value.replace(/\/+$/, ''));
+    });
 }
 
 const environmentSchema = z.object({
@@ -34,7 +33,9 @@ const environmentSchema = z.object({
     )
     .default('sqlite:./data/switchyard.db'),
   DATA_DIR: z.string().min(1, 'needs a folder path').default('./data'),
-  PUBLIC_URL: httpUrl('an http(s) URL such as https://pay.example.com').optional(),
+  PUBLIC_URL: httpUrl('an http(s) URL such as https://pay.example.com')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `needs one of ${logLevels.join(', ')}` }).default('info'),
   SWITCHYARD_MASTER_KEY: z
     .string()

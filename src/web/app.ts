@@ -49,6 +49,8 @@ export function buildApp({ store, logger }: AppDependencies): App {
   app.setNotFoundHandler(handleNotFound);
   app.addHook('onSend', async function echoRequestId(request, reply) {
     reply.header('x-request-id', request.id);
+    // While shutting down, a kept-alive connection would hold the process open until it times out.
+    if (!app.server.listening) reply.header('connection', 'close');
   });
 
   registerHealthRoutes(app, store);

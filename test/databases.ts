@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe } from 'vitest';
+import { type DialectName, openStore, type Store } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+
+/**
+ * Every suite that touches the store runs once per database: SQLite always, PostgreSQL when it
+ * answers at TEST_DATABASE_URL, and PostgreSQL is required (a failure, not a skip) when
+ * REQUIRE_POSTGRES=1, as in CI.
+ */
+export interface TestDatabase {
+  readonly name: DialectName;
+  /** Why this database is skipped here, or null when it runs. */
+  readonly unavailable: string | null;
+  /** A fresh, empty store of its own (a temp file, or a new PostgreSQL schema). */
+  openEmpty(): Promise<TestStore>;
+  /** A fresh store with every migration applied. */
+  openMigrated(): Promise<TestStore>;
+}
+
+export interface TestStore extends Store {
+  /** The DATABASE_URL a server process would need to reach this same store. */
+  readonly url: string;
+  /** Closes the store and removes what it created. */
+  dispose(): Promise<void>;
+}
+
+export const postgresUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_test';
+
+const sqlite: TestDatabase = {
+  name: 'sqlite',
+  unavailable: null,
+  async openEmpty() {
+    const folder = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+    const url = `sqlite:${join(folder, 'switchyard.db')}`;
+    const store = openStore(url);
+    return {
+      ...store,
+      url,
+      async dispose() {
+        await store.close();
+        rmSync(folder, { recursive: true, force: true });
+      },
+    };
+  },
+  openMigrated: () => migrated(sqlite),
+};
+
+function postgres(unavailable: string | null): TestDatabase {
+  const database: TestDatabase = {
+    name: 'postgres',
+    unavailable,
+    async openEmpty() {
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      await adminQuery(`create schema ${schema}`);
+      const store = openStore(postgresUrl, { schema });
+      const url = new URL(postgresUrl);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return {
+        ...store,
+        url: url.toString(),
+        async dispose() {
+          await store.close();
+          await adminQuery(`drop schema if exists ${schema} cascade`);
+        },
+      };
+    },
+    openMigrated: () => migrated(database),
+  };
+  return database;
+}
+
+async function migrated(database: TestDatabase): Promise<TestStore> {
+  const store = await database.openEmpty();
+  await migrateToLatest(store.db);
+  return store;
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function probePostgres(): Promise<string | null> {
+  try {
+    await adminQuery('select 1');
+    return null;
+  } catch (error) {
+    const reason = `PostgreSQL at ${postgresUrl} does not answer (${(error as Error).message})`;
+    if (process.env.REQUIRE_POSTGRES === '1') {
+      throw new Error(`${reason}, and REQUIRE_POSTGRES=1 makes it required.`);
+    }
+    return reason;
+  }
+}
+
+export const testDatabases: readonly TestDatabase[] = [sqlite, postgres(await probePostgres())];
+
+/** `describe` once per database; a PostgreSQL that is not there is skipped with the reason in the title. */
+export function describeEachDatabase(title: string, body: (database: TestDatabase) => void): void {
+  for (const database of testDatabases) {
+    const label = database.unavailable
+      ? `${title} [${database.name}: skipped, ${database.unavailable}]`
+      : `${title} [${database.name}]`;
+    describe.skipIf(database.unavailable !== null)(label, () => body(database));
+  }
+}
