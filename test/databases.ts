@@ -77,7 +77,7 @@ function postgres(unavailable: string | null): TestDatabase {
 
 async function migrated(database: TestDatabase): Promise<TestStore> {
   const store = await database.openEmpty();
-  await migrateToLatest(store.db);
+  await migrateToLatest(store);
   return store;
 }
 

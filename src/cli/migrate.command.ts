@@ -13,7 +13,7 @@ export function registerMigrateCommand(program: Command): void {
         const config = loadConfig();
         const store = openStore(config.databaseUrl);
         try {
-          const applied = await migrateToLatest(store.db);
+          const applied = await migrateToLatest(store);
           processOutput.out(
             applied.length === 0
               ? `Database ${store.location} (${store.dialect}) is up to date.`

@@ -13,10 +13,21 @@ describeEachDatabase('migrations', (database) => {
 
   it('applies every migration to an empty database, then has nothing left to apply', async () => {
     store = await database.openEmpty();
-    expect(await pendingMigrations(store.db)).toEqual(Object.keys(migrations));
-    expect(await migrateToLatest(store.db)).toEqual(Object.keys(migrations));
-    expect(await pendingMigrations(store.db)).toEqual([]);
-    expect(await migrateToLatest(store.db)).toEqual([]);
+    expect(await pendingMigrations(store)).toEqual(Object.keys(migrations));
+    expect(await migrateToLatest(store)).toEqual(Object.keys(migrations));
+    expect(await pendingMigrations(store)).toEqual([]);
+    expect(await migrateToLatest(store)).toEqual([]);
+  });
+
+  it('migrates a second store beside an already migrated one (another schema or file)', async () => {
+    store = await database.openMigrated();
+    const beside = await database.openEmpty();
+    try {
+      expect(await pendingMigrations(beside)).toEqual(Object.keys(migrations));
+      expect(await migrateToLatest(beside)).toEqual(Object.keys(migrations));
+    } finally {
+      await beside.dispose();
+    }
   });
 
   it('creates the default workspace that every row belongs to', async () => {

@@ -1,23 +1,32 @@
-import { type Kysely, type MigrationResultSet, Migrator } from 'kysely';
+import { type MigrationResultSet, Migrator, sql } from 'kysely';
 import { AppError } from '../errors.js';
+import type { Store } from './database.js';
 import { migrations } from './migrations/index.js';
-import type { Database } from './schema.js';
 
-function migratorFor(db: Kysely<Database>): Migrator {
+async function migratorFor(store: Store): Promise<Migrator> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one; name ours, so
+  // another schema in the same PostgreSQL database (another instance, a test) cannot mislead it.
+  const schema =
+    store.dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]
+          ?.schema
+      : undefined;
   return new Migrator({
-    db,
+    db: store.db,
     provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
 
 /** Applies every pending migration; returns the names it applied. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const result: MigrationResultSet = await migratorFor(db).migrateToLatest();
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const result: MigrationResultSet = await (await migratorFor(store)).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((step) => step.status === 'Error')?.migrationName;
+    const reason = result.error instanceof Error ? result.error.message : String(result.error);
     throw new AppError(
       'internal',
-      `Database migration ${failed ?? ''} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}. Nothing after it was applied; fix the cause and run "switchyard migrate" again.`,
+      `Database migration ${failed ?? '(setup)'} failed: ${reason}. Nothing after it was applied; fix the cause and run "switchyard migrate" again.`,
       null,
       { cause: result.error },
     );
@@ -28,7 +37,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
 }
 
 /** Names of migrations this code knows that the database has not applied yet. */
-export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
-  const known = await migratorFor(db).getMigrations();
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const known = await (await migratorFor(store)).getMigrations();
   return known.filter((migration) => migration.executedAt === undefined).map((m) => m.name);
 }

@@ -46,7 +46,7 @@ async function checkDatabase(store: Store) {
       problem: `The database at ${store.location} does not answer (${(error as Error).message}).`,
     };
   }
-  const pending = await pendingMigrations(store.db);
+  const pending = await pendingMigrations(store);
   return {
     dialect: store.dialect,
     reachable: true,

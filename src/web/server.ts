@@ -27,7 +27,7 @@ export async function startServer({
 }: ServerOptions): Promise<RunningServer> {
   const store = openStore(config.databaseUrl);
   try {
-    const applied = await migrateToLatest(store.db);
+    const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const app = buildApp({ config, store, logger });
     if (extend) await extend(app);
