@@ -1,0 +1,69 @@
+/**
+ * What the API server needs from the webhook side (webhooks.ts implements it): endpoints, events,
+ * and delivery. Written down here so the server depends on the shape, not on the class.
+ */
+export interface PublishInput {
+  accountId: string;
+  livemode: boolean;
+  type: string;
+  object: Record<string, unknown>;
+  previousAttributes?: Record<string, unknown>;
+  platformAccountId?: string | null;
+}
+
+export interface EndpointInput {
+  url: string;
+  enabled_events: string[];
+  connect?: boolean;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface EndpointUpdate {
+  url?: string;
+  enabled_events?: string[];
+  disabled?: boolean;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface EventHub {
+  createEndpoint(
+    accountId: string,
+    livemode: boolean,
+    params: EndpointInput,
+  ): Record<string, unknown>;
+  retrieveEndpoint(
+    accountId: string,
+    livemode: boolean,
+    id: string,
+  ): Record<string, unknown> | undefined;
+  listEndpoints(accountId: string, livemode: boolean): Record<string, unknown>[];
+  updateEndpoint(
+    accountId: string,
+    livemode: boolean,
+    id: string,
+    params: EndpointUpdate,
+  ): Record<string, unknown> | undefined;
+  deleteEndpoint(
+    accountId: string,
+    livemode: boolean,
+    id: string,
+  ): Record<string, unknown> | undefined;
+  publish(input: PublishInput): Record<string, unknown>;
+  retrieveEvent(
+    accountId: string,
+    livemode: boolean,
+    id: string,
+  ): Record<string, unknown> | undefined;
+  listEvents(
+    accountId: string,
+    livemode: boolean,
+    filter: { type?: string },
+  ): Record<string, unknown>[];
+  setChaos(chaos: { duplicates?: number; shuffle?: boolean }): void;
+  deliveries(): Record<string, unknown>[];
+  idle(): Promise<void>;
+  reset(): void;
+  close(): void;
+}
