@@ -1,0 +1,60 @@
+/** The routing decision of DESIGN.md §2: what the router chose, and why, in data and in words. */
+
+export const outcomes = [
+  'selected',
+  'fallback',
+  'needs_new_payment_method',
+  'conflict',
+  'no_account',
+  'unavailable',
+] as const;
+
+export const matchLevels = [
+  'continuation',
+  'product',
+  'step',
+  'funnel',
+  'rule',
+  'default',
+] as const;
+
+/** In the order the router reports them when an account has several. */
+export const reasonCodes = [
+  'unknown_account',
+  'disabled',
+  'draining',
+  'no_credentials_for_mode',
+  'currency_not_accepted',
+  'health_degraded',
+  'health_down',
+  'health_disconnected',
+  'health_restricted',
+] as const;
+
+export type Outcome = (typeof outcomes)[number];
+export type MatchLevel = (typeof matchLevels)[number];
+export type ReasonCode = (typeof reasonCodes)[number];
+
+export interface Match {
+  level: MatchLevel;
+  /** Product slug, step key, funnel slug or rule name; null for `default` and `continuation`. */
+  ref: string | null;
+}
+
+export interface Candidate {
+  account: string;
+  eligible: boolean;
+  /** Why it cannot take the payment; `health_degraded` alone is informational and keeps it eligible. */
+  reasons: ReasonCode[];
+}
+
+export interface RoutingDecision {
+  outcome: Outcome;
+  account: string | null;
+  matched: Match;
+  fallbackFrom: string | null;
+  /** Every account the router looked at, in the order it looked. */
+  candidates: Candidate[];
+  /** Sentences a merchant understands, in the order the router reasoned. */
+  explanation: string[];
+}

@@ -1,0 +1,40 @@
+import type { RoutingDecision } from './decision.js';
+import { compileRouting } from './route.js';
+import {
+  type PaymentContext,
+  type PaymentContextInput,
+  parsePaymentContext,
+  parseRoutingConfig,
+  type RoutingConfig,
+  type RoutingConfigInput,
+} from './schema.js';
+
+/** Parses like the edge does, and fails the test loudly when a fixture is not valid input. */
+export function parseConfigFixture(input: RoutingConfigInput): RoutingConfig {
+  const parsed = parseRoutingConfig(input);
+  if (!parsed.success) throw new Error(`config fixture: ${JSON.stringify(parsed.problems)}`);
+  return parsed.value;
+}
+
+export function parseContextFixture(input: PaymentContextInput): PaymentContext {
+  const parsed = parsePaymentContext(input);
+  if (!parsed.success) throw new Error(`context fixture: ${JSON.stringify(parsed.problems)}`);
+  return parsed.value;
+}
+
+export function decideFor(
+  config: RoutingConfigInput,
+  context: PaymentContextInput,
+): RoutingDecision {
+  return compileRouting(parseConfigFixture(config)).route(parseContextFixture(context));
+}
+
+/** The five fields the scenarios compare. */
+export function summarize(decision: RoutingDecision) {
+  return {
+    outcome: decision.outcome,
+    account: decision.account,
+    matched: decision.matched,
+    fallbackFrom: decision.fallbackFrom,
+  };
+}

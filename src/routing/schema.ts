@@ -1,0 +1,285 @@
+import { z } from 'zod';
+
+/**
+ * The routing config document and the payment context of DESIGN.md §2, validated at the edge.
+ * The schemas apply the documented defaults, so the router only ever sees complete values.
+ */
+
+export const handlePattern = /^[a-z0-9-]{1,40}$/;
+
+/** A type-level message that still says "required" when the field is missing. */
+function orRequired(message: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : message);
+}
+
+const handleSchema = z.string().regex(handlePattern, {
+  error: 'a handle is 1 to 40 lowercase letters, digits or "-", e.g. "eu-ltd"',
+});
+
+const slugSchema = z.string().min(1, { error: 'must not be empty' });
+
+const stepKeySchema = z
+  .string()
+  .regex(/^[^/]+\/[^/]+$/, { error: 'a step is named "funnel/step", e.g. "webinar/order"' });
+
+// Accepts "EUR" or "eur": merchants write both; the router compares the lower-case form.
+const currencySchema = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, { error: 'a currency is a three-letter ISO code, e.g. "usd"' })
+  .transform((currency) => currency.toLowerCase());
+
+const countrySchema = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, { error: 'a country is a two-letter ISO code, e.g. "DE"' })
+  .transform((country) => country.toUpperCase());
+
+const amountSchema = z
+  .number({ error: 'an amount is a whole number of minor units, e.g. 4900 for 49.00' })
+  .int({ error: 'an amount is a whole number of minor units, e.g. 4900 for 49.00' })
+  .min(0, { error: 'an amount cannot be negative' });
+
+export const modes = ['test', 'live'] as const;
+export const paymentKinds = ['initial', 'upsell', 'renewal', 'refund'] as const;
+export const healthStates = ['healthy', 'degraded', 'down', 'disconnected', 'restricted'] as const;
+
+const modeSchema = z.enum(modes, { error: orRequired('a mode is "test" or "live"') });
+
+function listOf<Item extends z.ZodType>(item: Item, one: string, many: string) {
+  return z
+    .array(item, { error: orRequired(`expected a list of ${many}`) })
+    .min(1, { error: `list at least one ${one} or leave the field out` });
+}
+
+const fallbackSchema = z.union(
+  [
+    z.literal('auto'),
+    z.literal('none'),
+    z
+      .array(handleSchema, { error: 'expected a list of account handles' })
+      .min(1, { error: 'list at least one account, or use "none" for no fallback' }),
+  ],
+  {
+    error: orRequired('fallback is "auto", "none" or a list of account handles such as ["backup"]'),
+  },
+);
+
+const accountSchema = z.strictObject({
+  handle: handleSchema,
+  role: z
+    .enum(['primary', 'secondary'], { error: 'a role is "primary" or "secondary"' })
+    .default('secondary'),
+  modes: z
+    .array(modeSchema, { error: 'expected a list of modes, e.g. ["test", "live"]' })
+    .default(['test', 'live']),
+  priority: z
+    .number({ error: 'a priority is a whole number; lower numbers are tried first' })
+    .int({ error: 'a priority is a whole number; lower numbers are tried first' })
+    .min(0, { error: 'a priority cannot be negative' })
+    .default(0),
+  currencies: listOf(currencySchema, 'currency', 'currencies').optional(),
+  enabled: z.boolean({ error: orRequired('expected true or false') }).default(true),
+  drain: z.boolean({ error: orRequired('expected true or false') }).default(false),
+  label: z.string().optional(),
+  purpose: z.string().optional(),
+});
+
+const amountRangeSchema = z.strictObject({
+  min: amountSchema.optional(),
+  max: amountSchema.optional(),
+});
+
+const conditionsSchema = z.strictObject({
+  currency: listOf(currencySchema, 'currency', 'currencies').optional(),
+  country: listOf(countrySchema, 'country', 'countries').optional(),
+  tags: listOf(slugSchema, 'tag', 'tags').optional(),
+  funnel: listOf(slugSchema, 'funnel', 'funnels').optional(),
+  products: listOf(slugSchema, 'product', 'products').optional(),
+  amount: amountRangeSchema.optional(),
+});
+
+const ruleSchema = z.strictObject({
+  name: z.string().min(1, { error: 'a rule needs a name, e.g. "euro-sales"' }),
+  when: conditionsSchema,
+  use: handleSchema,
+  fallback: fallbackSchema.default('auto'),
+});
+
+const pinSchema = z.strictObject({
+  use: handleSchema,
+  fallback: fallbackSchema.default('auto'),
+});
+
+export const routingConfigSchema = z.strictObject({
+  accounts: z
+    .array(accountSchema, { error: orRequired('expected a list of accounts') })
+    .default([]),
+  rules: z.array(ruleSchema, { error: orRequired('expected a list of rules') }).default([]),
+  funnels: z
+    .record(slugSchema, pinSchema, { error: 'expected an object of funnel pins' })
+    .default({}),
+  steps: z
+    .record(stepKeySchema, pinSchema, { error: 'expected an object of step pins' })
+    .default({}),
+  products: z
+    .record(slugSchema, pinSchema, { error: 'expected an object of product pins' })
+    .default({}),
+});
+
+export const paymentContextSchema = z
+  .strictObject({
+    mode: modeSchema,
+    kind: z
+      .enum(paymentKinds, { error: 'a kind is "initial", "upsell", "renewal" or "refund"' })
+      .default('initial'),
+    funnel: slugSchema.optional(),
+    step: stepKeySchema.optional(),
+    products: z
+      .array(slugSchema, { error: orRequired('expected a list of product slugs') })
+      .default([]),
+    tags: z.array(slugSchema, { error: orRequired('expected a list of tags') }).default([]),
+    currency: currencySchema,
+    country: countrySchema.optional(),
+    amount: amountSchema.optional(),
+    parent: z.strictObject({ account: handleSchema }).optional(),
+    health: z
+      .record(
+        handleSchema,
+        z.enum(healthStates, {
+          error: 'a health is "healthy", "degraded", "down", "disconnected" or "restricted"',
+        }),
+        { error: orRequired('expected an object of account handle -> health') },
+      )
+      .default({}),
+  })
+  .superRefine(function requireParentForContinuations(context, issues) {
+    if (context.kind !== 'initial' && context.parent === undefined) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['parent'],
+        message: `required when kind is "${context.kind}": the account of the original payment, e.g. {"account": "us"}`,
+      });
+    }
+  });
+
+export type RoutingConfigInput = z.input<typeof routingConfigSchema>;
+export type RoutingConfig = z.output<typeof routingConfigSchema>;
+export type RoutingAccount = RoutingConfig['accounts'][number];
+export type RoutingRule = RoutingConfig['rules'][number];
+export type RuleConditions = RoutingRule['when'];
+export type Pin = RoutingConfig['products'][string];
+export type FallbackPolicy = Pin['fallback'];
+export type PaymentContextInput = z.input<typeof paymentContextSchema>;
+export type PaymentContext = z.output<typeof paymentContextSchema>;
+export type Mode = (typeof modes)[number];
+export type PaymentKind = (typeof paymentKinds)[number];
+export type HealthState = (typeof healthStates)[number];
+
+/** One thing wrong with an input, at a JSON path inside it. */
+export interface SchemaProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+export type Parsed<Value> =
+  | { success: true; value: Value }
+  | { success: false; problems: SchemaProblem[] };
+
+export function parseRoutingConfig(input: unknown): Parsed<RoutingConfig> {
+  return parseWith(routingConfigSchema, input, fieldsInConfigAt);
+}
+
+export function parsePaymentContext(input: unknown): Parsed<PaymentContext> {
+  return parseWith(paymentContextSchema, input, fieldsInContextAt);
+}
+
+function parseWith<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  fieldsAt: FieldsAt,
+): Parsed<z.output<Schema>> {
+  const result = schema.safeParse(input, { error: reportMissingAsRequired });
+  if (result.success) return { success: true, value: result.data };
+  return {
+    success: false,
+    problems: result.error.issues.flatMap((issue) => describeIssue(issue, fieldsAt)),
+  };
+}
+
+// A field that is absent reads better as "required" than as "expected string, received undefined".
+function reportMissingAsRequired(issue: { input?: unknown }): string | undefined {
+  return issue.input === undefined ? 'required' : undefined;
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  fieldsAt: FieldsAt,
+): SchemaProblem | SchemaProblem[] {
+  const path = issue.path.map((part) => (typeof part === 'number' ? part : String(part)));
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: describeUnknownField(key, fieldsAt(path)),
+      }));
+    case 'invalid_key':
+      return { path, message: issue.issues[0]?.message ?? issue.message };
+    case 'invalid_value':
+      return issue.message.startsWith('Invalid')
+        ? {
+            path,
+            message: `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`,
+          }
+        : { path, message: issue.message };
+    default:
+      return { path, message: issue.message.replace(/^Invalid input: /, '') };
+  }
+}
+
+/** The fields an object at `path` may have, to suggest the one a misspelt field meant. */
+type FieldsAt = (path: ReadonlyArray<string | number>) => readonly string[];
+
+function fieldsInConfigAt(path: ReadonlyArray<string | number>): readonly string[] {
+  const [section] = path;
+  if (path.length === 0) return Object.keys(routingConfigSchema.shape);
+  if (section === 'accounts') return Object.keys(accountSchema.shape);
+  if (section === 'rules') {
+    if (path.length === 2) return Object.keys(ruleSchema.shape);
+    if (path.length === 3) return Object.keys(conditionsSchema.shape);
+    return Object.keys(amountRangeSchema.shape);
+  }
+  return Object.keys(pinSchema.shape);
+}
+
+function fieldsInContextAt(path: ReadonlyArray<string | number>): readonly string[] {
+  return path.length === 0 ? Object.keys(paymentContextSchema.shape) : ['account'];
+}
+
+function describeUnknownField(field: string, known: readonly string[]): string {
+  const lower = field.toLowerCase();
+  let closest: string | undefined = known.find((name) => name.toLowerCase() === lower);
+  let best = Math.min(2, Math.floor(field.length / 2));
+  for (const name of closest === undefined ? known : []) {
+    const distance = editDistance(name.toLowerCase(), lower);
+    if (distance <= best) {
+      closest = name;
+      best = distance - 1;
+    }
+  }
+  return closest === undefined
+    ? `unknown field: remove it, or check the spelling (known fields: ${known.join(', ')})`
+    : `unknown field: did you mean "${closest}"?`;
+}
+
+// Levenshtein distance, enough to suggest "currency" for "curency".
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
