@@ -86,4 +86,24 @@ describe('configuration from the environment', () => {
       'needs 32 random bytes',
     );
   });
+
+  it('reads the circuit breaker thresholds, 5 / 20 / 0.5 / 30 s by default', () => {
+    expect(loadConfig({}).breaker).toEqual({
+      consecutiveFailures: 5,
+      windowSize: 20,
+      failureRate: 0.5,
+      cooldownSeconds: 30,
+    });
+    expect(
+      loadConfig({
+        BREAKER_CONSECUTIVE_FAILURES: '3',
+        BREAKER_WINDOW_SIZE: '50',
+        BREAKER_FAILURE_RATE: '0.25',
+        BREAKER_COOLDOWN_SECONDS: '60',
+      }).breaker,
+    ).toEqual({ consecutiveFailures: 3, windowSize: 50, failureRate: 0.25, cooldownSeconds: 60 });
+    const error = configError({ BREAKER_FAILURE_RATE: '50%', BREAKER_COOLDOWN_SECONDS: '0' });
+    expect(error.message).toContain('BREAKER_FAILURE_RATE: got "50%", needs a fraction');
+    expect(error.message).toContain('BREAKER_COOLDOWN_SECONDS: got "0", needs a whole number');
+  });
 });

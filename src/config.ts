@@ -4,7 +4,7 @@ import { AppError } from './errors.js';
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables whose values must never be echoed back, not even in a config error. */
-const secretVariables = new Set(['SWITCHYARD_MASTER_KEY']);
+const secretVariables = new Set(['SWITCHYARD_MASTER_KEY', 'STRIPE_CONNECT_SECRET_KEY']);
 
 function port(what: string) {
   return z
@@ -20,6 +20,14 @@ function httpUrl(what: string) {
     .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
       message: `needs ${what}`,
     });
+}
+
+function wholeNumber(what: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `needs ${what}`)
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, `needs ${what}`);
 }
 
 const environmentSchema = z.object({
@@ -50,6 +58,36 @@ const environmentSchema = z.object({
   STRIPE_API_PORT: port('a whole number from 1 to 65535').optional(),
   STRIPE_API_PROTOCOL: z.enum(['http', 'https'], { message: 'needs http or https' }).optional(),
   STRIPE_JS_URL: httpUrl('an http(s) URL of Stripe.js').default('https://js.stripe.com/v3/'),
+  STRIPE_CONNECT_CLIENT_ID: z
+    .string()
+    .regex(/^ca_[A-Za-z0-9]+$/, 'needs the Connect platform client id (ca_…) from Stripe settings')
+    .optional(),
+  STRIPE_CONNECT_SECRET_KEY: z
+    .string()
+    .regex(/^sk_(test|live)_[A-Za-z0-9]+$/, "needs the platform account's secret key (sk_…)")
+    .optional(),
+  STRIPE_CONNECT_AUTHORIZE_URL: httpUrl('an http(s) URL of the OAuth authorize page').default(
+    'https://connect.stripe.com/oauth/authorize',
+  ),
+  BREAKER_CONSECUTIVE_FAILURES: wholeNumber(
+    'a whole number of failures from 1 to 1000',
+    1,
+    1000,
+  ).default(5),
+  BREAKER_WINDOW_SIZE: wholeNumber('a whole number of attempts from 1 to 1000', 1, 1000).default(
+    20,
+  ),
+  BREAKER_FAILURE_RATE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'needs a fraction above 0 and at most 1, e.g. 0.5 for 50%')
+    .transform(Number)
+    .refine((rate) => rate > 0, 'needs a fraction above 0 and at most 1, e.g. 0.5 for 50%')
+    .default(0.5),
+  BREAKER_COOLDOWN_SECONDS: wholeNumber(
+    'a whole number of seconds from 1 to 86400',
+    1,
+    86_400,
+  ).default(30),
 });
 
 export interface Config {
@@ -64,6 +102,20 @@ export interface Config {
   /** Where the Stripe SDK sends requests; null means Stripe itself. */
   readonly stripeApi: Readonly<{ host: string; port: number; protocol: 'http' | 'https' }> | null;
   readonly stripeJsUrl: string;
+  /** When an account's circuit breaker opens, and how long it stays open before one trial. */
+  readonly breaker: Readonly<{
+    consecutiveFailures: number;
+    windowSize: number;
+    /** Opens when more than this fraction of the last `windowSize` attempts failed. */
+    failureRate: number;
+    cooldownSeconds: number;
+  }>;
+  /** "Connect with Stripe" (OAuth), when a Connect platform is configured. */
+  readonly stripeConnect: Readonly<{
+    clientId: string;
+    secretKey: string;
+    authorizeUrl: string;
+  }> | null;
 }
 
 export function masterKeyBytes(value: string): Buffer | null {
@@ -114,6 +166,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: values.SWITCHYARD_MASTER_KEY ? masterKeyBytes(values.SWITCHYARD_MASTER_KEY) : null,
     stripeApi: stripeApi ? Object.freeze(stripeApi) : null,
     stripeJsUrl: values.STRIPE_JS_URL,
+    breaker: Object.freeze({
+      consecutiveFailures: values.BREAKER_CONSECUTIVE_FAILURES,
+      windowSize: values.BREAKER_WINDOW_SIZE,
+      failureRate: values.BREAKER_FAILURE_RATE,
+      cooldownSeconds: values.BREAKER_COOLDOWN_SECONDS,
+    }),
+    stripeConnect: stripeConnectOf(values),
   });
 }
 
@@ -129,6 +188,21 @@ function stripeApiOf(values: z.infer<typeof environmentSchema>): Config['stripeA
   }
   const scheme = protocol ?? 'https';
   return { host, port: port ?? (scheme === 'https' ? 443 : 80), protocol: scheme };
+}
+
+function stripeConnectOf(values: z.infer<typeof environmentSchema>): Config['stripeConnect'] {
+  const { STRIPE_CONNECT_CLIENT_ID: clientId, STRIPE_CONNECT_SECRET_KEY: secretKey } = values;
+  if (clientId === undefined && secretKey === undefined) return null;
+  if (clientId === undefined || secretKey === undefined) {
+    const missing =
+      clientId === undefined ? 'STRIPE_CONNECT_CLIENT_ID' : 'STRIPE_CONNECT_SECRET_KEY';
+    throw new AppError(
+      'config_invalid',
+      `${missing}: got nothing, needs a value: "Connect with Stripe" needs both STRIPE_CONNECT_CLIENT_ID and STRIPE_CONNECT_SECRET_KEY.`,
+      { variables: [missing] },
+    );
+  }
+  return Object.freeze({ clientId, secretKey, authorizeUrl: values.STRIPE_CONNECT_AUTHORIZE_URL });
 }
 
 function hostForUrl(host: string): string {

@@ -17,6 +17,21 @@ const errorCodes = {
   upstream_unavailable: { status: 502, exitCode: 7 },
   not_ready: { status: 503, exitCode: 7 },
   internal: { status: 500, exitCode: 1 },
+  // Connecting and managing Stripe accounts.
+  invalid_api_key: { status: 422, exitCode: 5 },
+  api_key_expired: { status: 422, exitCode: 5 },
+  wrong_key_type: { status: 422, exitCode: 5 },
+  mode_mismatch: { status: 422, exitCode: 5 },
+  keys_from_different_accounts: { status: 422, exitCode: 5 },
+  missing_permissions: { status: 422, exitCode: 5 },
+  stripe_unreachable: { status: 502, exitCode: 7 },
+  duplicate_account: { status: 409, exitCode: 5 },
+  duplicate_handle: { status: 409, exitCode: 5 },
+  account_in_use: { status: 409, exitCode: 5 },
+  // Routing and taking payments.
+  routing_config_invalid: { status: 422, exitCode: 2 },
+  card_error: { status: 402, exitCode: 5 },
+  no_account_available: { status: 503, exitCode: 7 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -56,7 +56,7 @@ function postgres(unavailable: string | null): TestDatabase {
     name: 'postgres',
     unavailable,
     async openEmpty() {
-      const schema = `t_${randomBytes(6).toString('hex')}`;
+      const schema = `${schemaPrefix()}${randomBytes(6).toString('hex')}`;
       await adminQuery(`create schema ${schema}`);
       const store = openStore(postgresUrl, { schema });
       const url = new URL(postgresUrl);
@@ -64,10 +64,9 @@ function postgres(unavailable: string | null): TestDatabase {
       return {
         ...store,
         url: url.toString(),
-        async dispose() {
-          await store.close();
-          await adminQuery(`drop schema if exists ${schema} cascade`);
-        },
+        // The schema is dropped when the whole run ends (test/global-setup.ts): dropping it now
+        // races other workers' migrations, which list every schema.
+        dispose: () => store.close(),
       };
     },
     openMigrated: () => migrated(database),
@@ -81,7 +80,17 @@ async function migrated(database: TestDatabase): Promise<TestStore> {
   return store;
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Schemas of this test run share a prefix, so the run can drop exactly its own at the end. */
+export function schemaPrefix(): string {
+  const run = process.env.SWITCHYARD_TEST_RUN;
+  if (!run)
+    throw new Error(
+      'SWITCHYARD_TEST_RUN is set by test/global-setup.ts; run the tests with vitest.',
+    );
+  return `t_${run}_`;
+}
+
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
   await client.connect();
   try {

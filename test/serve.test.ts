@@ -1,9 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/web/server.js';
 import { describeEachDatabase, type TestStore } from './databases.js';
 import { capturedLogger } from './log-capture.js';
 import { runCli, startCli } from './run-cli.js';
+
+function dataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'switchyard-data-'));
+}
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -25,7 +32,7 @@ describeEachDatabase('serving and shutting down', (database) => {
     const entered = deferred();
     const release = deferred();
     const server = await startServer({
-      config: loadConfig({ PORT: '0', DATABASE_URL: scratch.url }),
+      config: loadConfig({ PORT: '0', DATABASE_URL: scratch.url, DATA_DIR: dataDir() }),
       logger: capturedLogger().logger,
       extend(app) {
         app.get('/probe/slow', async () => {
@@ -57,7 +64,7 @@ describeEachDatabase('serving and shutting down', (database) => {
     scratch = await database.openEmpty();
     const server = await startCli(
       ['serve'],
-      { PORT: '0', DATABASE_URL: scratch.url, LOG_LEVEL: 'info' },
+      { PORT: '0', DATABASE_URL: scratch.url, LOG_LEVEL: 'info', DATA_DIR: dataDir() },
       (line) => line.includes('switchyard listening'),
     );
     const { url } = JSON.parse(server.line) as { url: string };
@@ -80,7 +87,7 @@ it('`switchyard migrate` applies migrations and says so, then says it is up to d
   try {
     const first = await runCli(['migrate'], { DATABASE_URL: scratch.url });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/Applied 1 migration\(s\) .*0001_workspaces/);
+    expect(first.stdout).toMatch(/Applied \d+ migration\(s\) .*0001_workspaces, 0002_accounts/);
     const second = await runCli(['migrate'], { DATABASE_URL: scratch.url });
     expect(second.stdout).toContain('is up to date');
   } finally {

@@ -1,13 +1,186 @@
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
- * PostgreSQL return the same shapes; money is integer minor units.
+ * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
  */
 export interface Database {
   workspaces: WorkspaceTable;
+  accounts: AccountTable;
+  account_credentials: AccountCredentialTable;
+  audit_log: AuditLogTable;
+  api_tokens: ApiTokenTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  oauth_states: OAuthStateTable;
+  routing_versions: RoutingVersionTable;
+  routing_active: RoutingActiveTable;
+  account_breakers: AccountBreakerTable;
+  payment_attempts: PaymentAttemptTable;
+}
+
+export interface OAuthStateTable {
+  state_id: string;
+  workspace_id: string;
+  handle: string;
+  actor: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export interface WorkspaceTable {
   workspace_id: string;
   name: string;
   created_at: string;
+}
+
+export interface AccountTable {
+  account_id: string;
+  workspace_id: string;
+  handle: string;
+  label: string;
+  purpose: string;
+  role: 'primary' | 'secondary';
+  priority: number;
+  /** JSON array of lower-case ISO currency codes, or null for "any". */
+  currencies: string | null;
+  enabled: number;
+  drain: number;
+  connected_by: 'api_keys' | 'oauth';
+  stripe_account_id: string;
+  country: string | null;
+  default_currency: string | null;
+  charges_enabled: number;
+  disabled_reason: string | null;
+  /** What Stripe last told us: `healthy`, `restricted` (cannot charge) or `disconnected`. */
+  status: 'healthy' | 'restricted' | 'disconnected';
+  status_reason: string | null;
+  verified_at: string | null;
+  created_at: string;
+  updated_at: string;
+  removed_at: string | null;
+}
+
+export interface AccountCredentialTable {
+  account_id: string;
+  mode: 'test' | 'live';
+  workspace_id: string;
+  kind: 'secret_key' | 'restricted_key' | 'oauth';
+  secret_encrypted: string;
+  /** `sk_test_…abcd`: enough to recognise a key, never enough to use it. */
+  secret_masked: string;
+  publishable_key: string;
+  refresh_token_encrypted: string | null;
+  scope: string | null;
+  created_at: string;
+}
+
+export interface AuditLogTable {
+  audit_id: string;
+  workspace_id: string;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface ApiTokenTable {
+  token_id: string;
+  workspace_id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface WebhookEndpointTable {
+  endpoint_id: string;
+  workspace_id: string;
+  account_id: string;
+  mode: 'test' | 'live';
+  stripe_endpoint_id: string | null;
+  url: string;
+  secret_encrypted: string | null;
+  created_at: string;
+  removed_at: string | null;
+}
+
+export interface WebhookEventTable {
+  webhook_event_id: string;
+  workspace_id: string;
+  account_id: string;
+  endpoint_id: string;
+  stripe_event_id: string;
+  type: string;
+  stripe_created: number;
+  payload: string;
+  received_at: string;
+  processed_at: string | null;
+  attempts: number;
+  last_error: string | null;
+}
+
+export interface RoutingVersionTable {
+  workspace_id: string;
+  version: number;
+  /** JSON of the routing document as applied: accounts part, rules, funnels, steps, products. */
+  document: string;
+  author: string;
+  message: string;
+  /** Set when this version is a rollback: the version it copies. */
+  restored_from: number | null;
+  created_at: string;
+}
+
+export interface RoutingActiveTable {
+  workspace_id: string;
+  version: number;
+  activated_at: string;
+}
+
+export interface AccountBreakerTable {
+  account_id: string;
+  mode: 'test' | 'live';
+  workspace_id: string;
+  /** Half-open is not stored: it is an open breaker whose cooldown has passed. */
+  state: 'closed' | 'open';
+  consecutive_failures: number;
+  /** Bumped on every state change; the failure rate counts only outcomes of the current epoch. */
+  epoch: number;
+  /** JSON array of the latest outcomes, newest last. */
+  recent: string;
+  state_changed_at: string;
+  /** When the one trial request of a half-open breaker was let through. */
+  trial_started_at: string | null;
+  /** Optimistic lock: every write checks and bumps it, so instances never lose an outcome. */
+  revision: number;
+  updated_at: string;
+}
+
+export interface PaymentAttemptTable {
+  attempt_id: string;
+  workspace_id: string;
+  payment_id: string;
+  attempt_number: number;
+  account_id: string;
+  account_handle: string;
+  mode: 'test' | 'live';
+  idempotency_key: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  failure_kind: string | null;
+  stripe_code: string | null;
+  decline_code: string | null;
+  http_status: number | null;
+  request_id: string | null;
+  message: string | null;
+  payment_intent_id: string | null;
+  latency_ms: number | null;
+  /** JSON of the routing decision this attempt followed. */
+  decision: string;
+  started_at: string;
+  finished_at: string | null;
 }

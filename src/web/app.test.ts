@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { buildTestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore, testDatabases } from '../../test/databases.js';
-import { capturedLogger } from '../../test/log-capture.js';
-import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import { type App, buildApp } from './app.js';
+import type { App } from './app.js';
 
 const accountShape = z.object({
   handle: z.string().regex(/^[a-z0-9-]{1,40}$/, 'use 1 to 40 lowercase letters, digits or -'),
@@ -35,13 +34,15 @@ function addProbeRoutes(app: App): void {
 describe('the error handler', () => {
   let app: App;
   let store: TestStore;
-  const log = capturedLogger();
+  let log: { lines: () => Record<string, unknown>[] };
 
   beforeAll(async () => {
     const [sqlite] = testDatabases;
     if (!sqlite) throw new Error('SQLite is always among the test databases');
     store = await sqlite.openMigrated();
-    app = buildApp({ config: loadConfig({}), store, logger: log.logger });
+    const built = await buildTestApp(store);
+    app = built.app;
+    log = { lines: built.logLines };
     addProbeRoutes(app);
     await app.ready();
   });
@@ -144,7 +145,7 @@ describe('the error handler', () => {
 describeEachDatabase('readiness', (database) => {
   it('is ready when the database answers and every migration is applied', async () => {
     const store = await database.openMigrated();
-    const app = buildApp({ config: loadConfig({}), store, logger: capturedLogger().logger });
+    const { app } = await buildTestApp(store);
     try {
       const live = await app.inject({ method: 'GET', url: '/healthz' });
       expect(live.json()).toEqual({ status: 'ok' });
@@ -162,7 +163,7 @@ describeEachDatabase('readiness', (database) => {
 
   it('is not ready while migrations are pending, and says which', async () => {
     const store = await database.openEmpty();
-    const app = buildApp({ config: loadConfig({}), store, logger: capturedLogger().logger });
+    const { app } = await buildTestApp(store);
     try {
       const response = await app.inject({ method: 'GET', url: '/readyz' });
       expect(response.statusCode).toBe(503);
@@ -176,7 +177,7 @@ describeEachDatabase('readiness', (database) => {
 
   it('is not ready when the database does not answer, while liveness still holds', async () => {
     const store = await database.openMigrated();
-    const app = buildApp({ config: loadConfig({}), store, logger: capturedLogger().logger });
+    const { app } = await buildTestApp(store);
     try {
       await store.close();
       const response = await app.inject({ method: 'GET', url: '/readyz' });

@@ -1,13 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, LogController, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RawServerDefault,
+} from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { registerAccountHealthRoute, registerAccountRoutes } from '../accounts/accounts.routes.js';
+import {
+  registerConnectCallbackRoute,
+  registerConnectStartRoute,
+} from '../accounts/connect.routes.js';
+import { registerAuditRoutes } from '../audit/audit.routes.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
+import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
+import type { Services } from '../services.js';
+import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
+import { registerAdminRoutes } from './admin.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { registerHealthRoutes } from './health.routes.js';
 import type { Logger } from './logger.js';
@@ -16,7 +31,7 @@ export type App = FastifyInstance<
   RawServerDefault,
   IncomingMessage,
   ServerResponse,
-  Logger,
+  FastifyBaseLogger,
   ZodTypeProvider
 >;
 
@@ -24,14 +39,17 @@ export interface AppDependencies {
   config: Config;
   store: Store;
   logger: Logger;
+  services: Services;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Assembles the HTTP application from its collaborators; it does not listen. */
-export function buildApp({ store, logger }: AppDependencies): App {
+export async function buildApp({ store, logger, services }: AppDependencies): Promise<App> {
+  // Typed as Fastify's logger so the app and its plugin scopes share one instance type.
+  const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance,
     genReqId: function requestId(request) {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && requestIdPattern.test(incoming)
@@ -54,5 +72,14 @@ export function buildApp({ store, logger }: AppDependencies): App {
   });
 
   registerHealthRoutes(app, store);
+  await registerWebhookRoutes(app, services.webhooks);
+  registerConnectCallbackRoute(app, services.connect);
+  await registerAdminRoutes(app, services.tokens, function adminRoutes(admin) {
+    registerAccountRoutes(admin, services.accounts);
+    registerAccountHealthRoute(admin, services.health);
+    registerRoutingConfigRoutes(admin, services.routingConfig);
+    registerConnectStartRoute(admin, services.connect);
+    registerAuditRoutes(admin, services.audit);
+  });
   return app;
 }

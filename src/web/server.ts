@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { openStore, type Store } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { createServices } from '../services.js';
 import { type App, buildApp } from './app.js';
 import type { Logger } from './logger.js';
 
@@ -29,10 +30,13 @@ export async function startServer({
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
-    const app = buildApp({ config, store, logger });
+    const services = createServices({ config, store, logger });
+    const app = await buildApp({ config, store, logger, services });
     if (extend) await extend(app);
     const url = await app.listen({ port: config.port, host: config.host });
     logger.info({ url, database: store.dialect, location: store.location }, 'switchyard listening');
+    // Resumes webhook events a previous run stored but did not finish.
+    services.webhooks.start();
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -41,6 +45,7 @@ export async function startServer({
       close() {
         closing ??= (async () => {
           await app.close();
+          await services.webhooks.stop();
           await store.close();
         })();
         return closing;

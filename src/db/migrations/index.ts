@@ -1,5 +1,7 @@
 import type { Migration } from 'kysely';
 import { workspaces } from './0001_workspaces.js';
+import { accounts } from './0002_accounts.js';
+import { routing } from './0003_routing.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -7,4 +9,6 @@ import { workspaces } from './0001_workspaces.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_workspaces': workspaces,
+  '0002_accounts': accounts,
+  '0003_routing': routing,
 };

@@ -1,0 +1,368 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { AccountBreakerTable, AccountTable, Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { HealthState } from '../routing/index.js';
+import {
+  findLiveAccountByHandle,
+  listCredentials,
+  listLiveAccounts,
+} from './accounts.repository.js';
+import { findBreaker, insertBreaker, listBreakers, updateBreakerAt } from './health.repository.js';
+import type { Mode } from './key-verification.js';
+
+/**
+ * Health per account and mode (DESIGN.md §3): a circuit breaker fed by the outcome of every call
+ * to Stripe, kept in the database so every instance sees the same state, combined with what
+ * Stripe told us about the account (charges disabled, key rejected, access revoked).
+ */
+
+export interface BreakerSettings {
+  /** Opens after this many account-level failures in a row. */
+  consecutiveFailures: number;
+  /** ... or when more than `failureRate` of the last `windowSize` attempts failed. */
+  windowSize: number;
+  failureRate: number;
+  /** How long an open breaker refuses calls before it lets one trial through. */
+  cooldownSeconds: number;
+}
+
+export const defaultBreakerSettings: BreakerSettings = {
+  consecutiveFailures: 5,
+  windowSize: 20,
+  failureRate: 0.5,
+  cooldownSeconds: 30,
+};
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** What one call to Stripe on an account told us about that account. */
+export interface CallOutcome {
+  ok: boolean;
+  /** The gateway's failure kind (`connection`, `stripe_error`, …) when it failed. */
+  kind?: string | null;
+  stripeCode?: string | null;
+  httpStatus?: number | null;
+  requestId?: string | null;
+  message?: string | null;
+}
+
+export interface RecordedOutcome {
+  at: string;
+  ok: boolean;
+  kind: string | null;
+  stripeCode: string | null;
+  httpStatus: number | null;
+  requestId: string | null;
+  message: string | null;
+  /** The breaker period it was recorded in; the failure rate counts only the current one. */
+  epoch: number;
+}
+
+export interface ModeHealth {
+  mode: Mode;
+  health: HealthState;
+  /** One sentence saying why, for the admin and the CLI. */
+  reason: string;
+  breaker: BreakerState;
+  consecutiveFailures: number;
+  /** Since the breaker last changed state, over at most the window. */
+  recentAttempts: number;
+  recentFailureCount: number;
+  openedAt: string | null;
+  /** When an open breaker lets its trial request through. */
+  trialAt: string | null;
+  /** The latest failures, newest first: what led to this state. */
+  recentFailures: RecordedOutcome[];
+}
+
+export interface AccountHealth {
+  handle: string;
+  accountId: string;
+  /** Per mode the account has credentials for. */
+  modes: Partial<Record<Mode, ModeHealth>>;
+}
+
+/** Whether a call may go to an account now: through a closed breaker, as the one trial, or not. */
+export type Admission = 'closed' | 'trial' | 'refused';
+
+export interface HealthDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  settings: BreakerSettings;
+}
+
+const rejectedKeyKinds = new Set(['authentication', 'permission']);
+/** How many outcomes a breaker keeps to show, even when the window is smaller. */
+const minimumKept = 20;
+
+export function createHealthService({ db, clock, settings }: HealthDependencies) {
+  const cooldownMs = settings.cooldownSeconds * 1000;
+
+  function effectiveState(breaker: AccountBreakerTable | undefined, now: number): BreakerState {
+    if (!breaker || breaker.state === 'closed') return 'closed';
+    return now - Date.parse(breaker.state_changed_at) >= cooldownMs ? 'half_open' : 'open';
+  }
+
+  function trialInFlight(breaker: AccountBreakerTable, now: number): boolean {
+    // A trial whose caller died never reports back; after another cooldown a new one may go.
+    return (
+      breaker.trial_started_at !== null && now - Date.parse(breaker.trial_started_at) < cooldownMs
+    );
+  }
+
+  function freshBreaker(
+    workspaceId: string,
+    accountId: string,
+    mode: Mode,
+    at: string,
+  ): AccountBreakerTable {
+    return {
+      account_id: accountId,
+      mode,
+      workspace_id: workspaceId,
+      state: 'closed',
+      consecutive_failures: 0,
+      epoch: 0,
+      recent: '[]',
+      state_changed_at: at,
+      trial_started_at: null,
+      revision: 0,
+      updated_at: at,
+    };
+  }
+
+  /** The breaker after one more outcome: the state machine of DESIGN.md §3. */
+  function applyOutcome(
+    breaker: AccountBreakerTable,
+    outcome: CallOutcome,
+    now: Date,
+  ): AccountBreakerTable {
+    const at = now.toISOString();
+    const state = effectiveState(breaker, now.getTime());
+    const entry: RecordedOutcome = {
+      at,
+      ok: outcome.ok,
+      kind: outcome.kind ?? null,
+      stripeCode: outcome.stripeCode ?? null,
+      httpStatus: outcome.httpStatus ?? null,
+      requestId: outcome.requestId ?? null,
+      message: outcome.message ?? null,
+      epoch: breaker.epoch,
+    };
+    const recent = [...recentOf(breaker), entry].slice(-Math.max(settings.windowSize, minimumKept));
+    const next = { ...breaker, recent: JSON.stringify(recent), updated_at: at };
+    const changeState = (to: 'closed' | 'open'): AccountBreakerTable => ({
+      ...next,
+      state: to,
+      epoch: breaker.epoch + 1,
+      state_changed_at: at,
+      trial_started_at: null,
+      consecutive_failures: to === 'closed' ? 0 : next.consecutive_failures,
+    });
+
+    if (outcome.ok) {
+      if (state === 'half_open') return changeState('closed');
+      return {
+        ...next,
+        consecutive_failures: state === 'closed' ? 0 : breaker.consecutive_failures,
+      };
+    }
+    next.consecutive_failures = breaker.consecutive_failures + 1;
+    if (state === 'half_open') return changeState('open');
+    if (state === 'open') return next;
+    const window = recent
+      .filter((item) => item.epoch === breaker.epoch)
+      .slice(-settings.windowSize);
+    const failures = window.filter((item) => !item.ok).length;
+    const tooManyInARow = next.consecutive_failures >= settings.consecutiveFailures;
+    const tooManyInWindow =
+      window.length >= settings.windowSize && failures / window.length > settings.failureRate;
+    return tooManyInARow || tooManyInWindow ? changeState('open') : next;
+  }
+
+  async function recordOutcome(
+    target: { workspaceId: string; accountId: string; mode: Mode },
+    outcome: CallOutcome,
+  ): Promise<void> {
+    // Optimistic retries: another instance may write the same breaker between read and write.
+    for (let round = 0; round < 10; round++) {
+      const now = clock();
+      const existing = await findBreaker(db, target.accountId, target.mode);
+      if (!existing) {
+        const created = applyOutcome(
+          freshBreaker(target.workspaceId, target.accountId, target.mode, now.toISOString()),
+          outcome,
+          now,
+        );
+        if (await insertBreaker(db, created)) return;
+        continue;
+      }
+      if (await updateBreakerAt(db, applyOutcome(existing, outcome, now), existing.revision)) {
+        return;
+      }
+    }
+    throw new Error(`could not record the outcome on breaker ${target.accountId}/${target.mode}`);
+  }
+
+  async function admitCall(accountId: string, mode: Mode): Promise<Admission> {
+    for (let round = 0; round < 10; round++) {
+      const now = clock();
+      const breaker = await findBreaker(db, accountId, mode);
+      const state = effectiveState(breaker, now.getTime());
+      if (!breaker || state === 'closed') return 'closed';
+      if (state === 'open' || trialInFlight(breaker, now.getTime())) return 'refused';
+      const claimed = { ...breaker, trial_started_at: now.toISOString() };
+      if (await updateBreakerAt(db, claimed, breaker.revision)) return 'trial';
+    }
+    return 'refused';
+  }
+
+  function describeMode(
+    account: AccountTable,
+    mode: Mode,
+    keySince: string,
+    breaker: AccountBreakerTable | undefined,
+    now: number,
+  ): ModeHealth {
+    const recent = breaker ? recentOf(breaker) : [];
+    const state = effectiveState(breaker, now);
+    const current = breaker
+      ? recent.filter((item) => item.epoch === breaker.epoch).slice(-settings.windowSize)
+      : [];
+    const currentFailures = current.filter((item) => !item.ok);
+    const last = recent.at(-1);
+    // What a call learnt counts until someone fixes the account and Stripe confirms it.
+    const sinceFix = [keySince, account.verified_at ?? ''].reduce((a, b) => (a > b ? a : b));
+    const lastFailure = last && !last.ok && last.at >= sinceFix ? last : undefined;
+    const openedAt = breaker && breaker.state === 'open' ? breaker.state_changed_at : null;
+    const base = {
+      mode,
+      breaker: state,
+      consecutiveFailures: breaker?.consecutive_failures ?? 0,
+      recentAttempts: current.length,
+      recentFailureCount: currentFailures.length,
+      openedAt,
+      trialAt: openedAt === null ? null : new Date(Date.parse(openedAt) + cooldownMs).toISOString(),
+      recentFailures: recent.filter((item) => !item.ok).reverse(),
+    };
+    const verdict = (health: HealthState, reason: string): ModeHealth => ({
+      ...base,
+      health,
+      reason,
+    });
+
+    if (account.status === 'disconnected') {
+      return verdict(
+        'disconnected',
+        account.status_reason ?? 'Stripe no longer accepts our access.',
+      );
+    }
+    if (lastFailure?.kind != null && rejectedKeyKinds.has(lastFailure.kind)) {
+      return verdict(
+        'disconnected',
+        `Stripe rejected the ${mode} key at ${lastFailure.at} (${describeFailure(lastFailure)}). Replace it with "switchyard accounts keys ${account.handle}".`,
+      );
+    }
+    if (account.status === 'restricted') {
+      return verdict('restricted', account.status_reason ?? 'Stripe has disabled charges.');
+    }
+    if (lastFailure?.stripeCode === 'account_invalid') {
+      return verdict(
+        'restricted',
+        `Stripe refused a charge at ${lastFailure.at}: ${lastFailure.message ?? 'the account cannot take charges'}. Resolve it in the Stripe dashboard, then run "switchyard accounts verify ${account.handle}".`,
+      );
+    }
+    if (state === 'open' && breaker) {
+      return verdict(
+        'down',
+        `The circuit breaker opened at ${breaker.state_changed_at} after ${breaker.consecutive_failures} failed calls; it lets one trial through at ${base.trialAt}.`,
+      );
+    }
+    if (state === 'half_open' && breaker) {
+      return trialInFlight(breaker, now)
+        ? verdict('down', 'The circuit breaker is half-open and its one trial call is under way.')
+        : verdict(
+            'degraded',
+            'The circuit breaker is half-open: the next call is a trial; success closes it, failure opens it again.',
+          );
+    }
+    if (currentFailures.length > 0) {
+      return verdict(
+        'degraded',
+        `${currentFailures.length} of the last ${current.length} calls failed; the latest: ${describeFailure(currentFailures.at(-1))}.`,
+      );
+    }
+    return verdict('healthy', 'No recent failures.');
+  }
+
+  async function describeAccounts(
+    rows: AccountTable[],
+    modeFilter?: Mode,
+  ): Promise<AccountHealth[]> {
+    const ids = rows.map((row) => row.account_id);
+    const [credentials, breakers] = await Promise.all([
+      listCredentials(db, ids),
+      listBreakers(db, ids),
+    ]);
+    const now = clock().getTime();
+    return rows.map((row) => {
+      const modes: Partial<Record<Mode, ModeHealth>> = {};
+      for (const credential of credentials) {
+        if (credential.account_id !== row.account_id) continue;
+        if (modeFilter !== undefined && credential.mode !== modeFilter) continue;
+        const breaker = breakers.find(
+          (item) => item.account_id === row.account_id && item.mode === credential.mode,
+        );
+        modes[credential.mode] = describeMode(
+          row,
+          credential.mode,
+          credential.created_at,
+          breaker,
+          now,
+        );
+      }
+      return { handle: row.handle, accountId: row.account_id, modes };
+    });
+  }
+
+  return {
+    recordOutcome,
+    /** Asks the breaker before a call; a half-open breaker admits exactly one trial. */
+    admitCall,
+
+    /** Every live account's health in one mode: what routing uses as `context.health`. */
+    async listHealth(workspaceId: string, mode: Mode): Promise<AccountHealth[]> {
+      return describeAccounts(await listLiveAccounts(db, workspaceId), mode);
+    },
+
+    async showHealth(workspaceId: string, handle: string): Promise<AccountHealth> {
+      const row = await findLiveAccountByHandle(db, workspaceId, handle);
+      if (!row) {
+        throw new AppError(
+          'not_found',
+          `No account has the handle "${handle}". "switchyard accounts list" shows the handles.`,
+          { handle },
+        );
+      }
+      const [health] = await describeAccounts([row]);
+      if (!health) throw new Error('describeAccounts lost a row');
+      return health;
+    },
+  };
+}
+
+export type HealthService = ReturnType<typeof createHealthService>;
+
+function recentOf(breaker: AccountBreakerTable): RecordedOutcome[] {
+  return JSON.parse(breaker.recent) as RecordedOutcome[];
+}
+
+function describeFailure(outcome: RecordedOutcome | undefined): string {
+  if (!outcome) return 'unknown';
+  const parts = [
+    outcome.httpStatus === null ? 'no answer' : `HTTP ${outcome.httpStatus}`,
+    outcome.stripeCode ?? outcome.kind,
+  ].filter((part) => part !== null);
+  return parts.join(' ');
+}

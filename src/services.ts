@@ -1,0 +1,111 @@
+import { createAccountsService } from './accounts/accounts.service.js';
+import { createConnectService } from './accounts/connect.service.js';
+import { createHealthService } from './accounts/health.service.js';
+import { createVault, loadMasterKey } from './accounts/vault.js';
+import { createAuditLog } from './audit/audit.service.js';
+import { createFailoverExecutor } from './checkout/failover.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import type { Store } from './db/database.js';
+import { createRoutingConfigService } from './routing-config/routing-config.service.js';
+import type { StripeGateway } from './stripe/gateway.js';
+import { createStripeGateway } from './stripe/stripe-gateway.js';
+import type { Logger } from './web/logger.js';
+import { createTokenService } from './web/tokens.service.js';
+import { createWebhooksService } from './webhooks/webhooks.service.js';
+
+export interface ServiceOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  clock?: Clock;
+  /** Tests pass a gateway with short timeouts; by default one is made from the config. */
+  gateway?: StripeGateway;
+}
+
+/** The composition root: builds every service once, with its collaborators passed in. */
+export function createServices(options: ServiceOptions) {
+  const { config, store, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const masterKey = loadMasterKey({ fromEnvironment: config.masterKey, dataDir: config.dataDir });
+  if (masterKey.created) {
+    logger.warn(
+      { path: masterKey.origin },
+      'generated a new master key for secrets at rest; back this file up, without it stored Stripe keys cannot be read',
+    );
+  }
+  const vault = createVault(masterKey.key, masterKey.previous);
+  const gateway = options.gateway ?? createStripeGateway({ endpoint: config.stripeApi });
+  const audit = createAuditLog({ db: store.db, clock });
+  const tokens = createTokenService({ db: store.db, clock, audit });
+  const webhooks = createWebhooksService({
+    db: store.db,
+    gateway,
+    vault,
+    clock,
+    logger,
+    publicUrl: config.publicUrl,
+  });
+  const accounts = createAccountsService({
+    db: store.db,
+    gateway,
+    vault,
+    audit,
+    clock,
+    logger,
+    webhooks,
+    deauthorize: (stripeAccountId) => connect.deauthorize(stripeAccountId),
+    referencesTo: (workspaceId, handle) => routingConfig.referencesTo(workspaceId, handle),
+  });
+  const connect = createConnectService({
+    db: store.db,
+    gateway,
+    vault,
+    clock,
+    logger,
+    accounts,
+    connect: config.stripeConnect,
+    publicUrl: config.publicUrl,
+  });
+  const health = createHealthService({ db: store.db, clock, settings: config.breaker });
+  const routingConfig = createRoutingConfigService({
+    db: store.db,
+    clock,
+    audit,
+    accounts,
+    health,
+  });
+  const payments = createFailoverExecutor({
+    db: store.db,
+    clock,
+    gateway,
+    routing: routingConfig,
+    health,
+    secretKeyOf: accounts.secretKeyOf,
+  });
+  webhooks.on('account.updated', (_event, context) =>
+    accounts.refreshAccount(context.accountId, 'stripe:account.updated'),
+  );
+  webhooks.on('account.application.deauthorized', (_event, context) =>
+    accounts.markDisconnected(
+      context.accountId,
+      "The Stripe account revoked Switchyard's access. Connect it again to take payments on it.",
+      'stripe:account.application.deauthorized',
+    ),
+  );
+  return {
+    clock,
+    vault,
+    gateway,
+    audit,
+    tokens,
+    accounts,
+    webhooks,
+    connect,
+    health,
+    routingConfig,
+    payments,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,125 @@
+/**
+ * Everything Switchyard asks of Stripe, as verb-named calls that take one object and return one
+ * object. Failures are thrown as StripeGatewayError. The implementation over the official SDK is
+ * `stripe-gateway.ts`; it is the only code that imports `stripe`.
+ */
+
+/** The key a call is made with; `stripeAccount` acts on a connected account through a platform. */
+export interface StripeCredentials {
+  secretKey: string;
+  stripeAccount?: string | undefined;
+}
+
+export interface StripeAccountSummary {
+  id: string;
+  country: string | null;
+  defaultCurrency: string | null;
+  chargesEnabled: boolean;
+  /** Stripe's `requirements.disabled_reason` when charges are disabled. */
+  disabledReason: string | null;
+  displayName: string | null;
+}
+
+export interface PaymentIntentSummary {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  clientSecret: string | null;
+  customer: string | null;
+  paymentMethod: string | null;
+  latestCharge: string | null;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  lastPaymentError: {
+    code: string | null;
+    declineCode: string | null;
+    message: string | null;
+  } | null;
+}
+
+export interface CreatePaymentIntentInput {
+  credentials: StripeCredentials;
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  customer?: string;
+  paymentMethod?: string;
+  confirm?: boolean;
+  offSession?: boolean;
+  setupFutureUsage?: 'off_session' | 'on_session';
+  captureMethod?: 'automatic' | 'manual';
+  metadata?: Record<string, string>;
+  description?: string;
+  receiptEmail?: string;
+}
+
+export interface WebhookEndpointCreated {
+  id: string;
+  /** The signing secret; Stripe shows it only in this answer. */
+  secret: string;
+}
+
+export interface OAuthGrant {
+  stripeUserId: string;
+  accessToken: string;
+  refreshToken: string | null;
+  publishableKey: string;
+  livemode: boolean;
+  scope: string | null;
+}
+
+export interface VerifiedWebhookEvent {
+  id: string;
+  type: string;
+  created: number;
+  livemode: boolean;
+  /** Set when the event is about a connected account. */
+  account: string | null;
+  object: Record<string, unknown>;
+}
+
+export interface StripeGateway {
+  retrieveAccount(input: { credentials: StripeCredentials }): Promise<StripeAccountSummary>;
+  createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSummary>;
+  retrievePaymentIntent(input: {
+    credentials: StripeCredentials;
+    id: string;
+  }): Promise<PaymentIntentSummary>;
+  /** What the browser does: reads a PaymentIntent with a publishable key and its client secret. */
+  retrievePaymentIntentAsClient(input: {
+    publishableKey: string;
+    stripeAccount?: string | undefined;
+    clientSecret: string;
+  }): Promise<PaymentIntentSummary>;
+  cancelPaymentIntent(input: {
+    credentials: StripeCredentials;
+    id: string;
+    idempotencyKey: string;
+  }): Promise<PaymentIntentSummary>;
+  /** Whether a (restricted) key holds one permission, e.g. `payment_intents:write`. */
+  checkPermission(input: {
+    credentials: StripeCredentials;
+    permission: string;
+  }): Promise<'granted' | 'missing'>;
+  createWebhookEndpoint(input: {
+    credentials: StripeCredentials;
+    url: string;
+    events: string[];
+    description: string;
+    idempotencyKey: string;
+  }): Promise<WebhookEndpointCreated>;
+  deleteWebhookEndpoint(input: { credentials: StripeCredentials; id: string }): Promise<void>;
+  exchangeOAuthCode(input: { platformSecretKey: string; code: string }): Promise<OAuthGrant>;
+  deauthorizeAccount(input: {
+    platformSecretKey: string;
+    clientId: string;
+    stripeUserId: string;
+  }): Promise<void>;
+  verifyWebhookEvent(input: {
+    payload: string | Buffer;
+    signature: string;
+    secret: string;
+    toleranceSeconds: number;
+  }): VerifiedWebhookEvent;
+}

@@ -1,0 +1,310 @@
+import Stripe from 'stripe';
+import { type StripeFailureKind, StripeGatewayError } from './errors.js';
+import type {
+  PaymentIntentSummary,
+  StripeAccountSummary,
+  StripeCredentials,
+  StripeGateway,
+} from './gateway.js';
+
+export interface StripeEndpoint {
+  host: string;
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+export interface StripeGatewayOptions {
+  /** Where the API is; null for Stripe itself (the emulator in tests and the demo). */
+  endpoint: StripeEndpoint | null;
+  /** Per-request timeout; a hung account must not hold a checkout for long. */
+  timeoutMs?: number;
+  maxNetworkRetries?: number;
+}
+
+/** The one place that talks to Stripe, through the official SDK. */
+export function createStripeGateway(options: StripeGatewayOptions): StripeGateway {
+  const clients = new Map<string, Stripe>();
+
+  function clientFor(key: string): Stripe {
+    let client = clients.get(key);
+    if (!client) {
+      client = new Stripe(key, {
+        ...(options.endpoint ?? {}),
+        timeout: options.timeoutMs ?? 20_000,
+        maxNetworkRetries: options.maxNetworkRetries ?? 1,
+        appInfo: { name: 'Switchyard' },
+      });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  function requestOptions(credentials: StripeCredentials, idempotencyKey?: string) {
+    return {
+      ...(credentials.stripeAccount ? { stripeAccount: credentials.stripeAccount } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+  }
+
+  async function call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      // Anything that is not the SDK's error is a bug of ours and should surface as such.
+      throw error instanceof Stripe.errors.StripeError ? toGatewayError(error) : error;
+    }
+  }
+
+  return {
+    retrieveAccount: ({ credentials }) =>
+      call(async () => {
+        const client = clientFor(credentials.secretKey);
+        const account = credentials.stripeAccount
+          ? await client.accounts.retrieve(credentials.stripeAccount)
+          : await client.accounts.retrieveCurrent();
+        return accountSummary(account);
+      }),
+
+    createPaymentIntent: (input) =>
+      call(async () => {
+        const intent = await clientFor(input.credentials.secretKey).paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency,
+            ...(input.customer ? { customer: input.customer } : {}),
+            ...(input.paymentMethod ? { payment_method: input.paymentMethod } : {}),
+            ...(input.confirm !== undefined ? { confirm: input.confirm } : {}),
+            ...(input.offSession !== undefined ? { off_session: input.offSession } : {}),
+            ...(input.setupFutureUsage ? { setup_future_usage: input.setupFutureUsage } : {}),
+            ...(input.captureMethod ? { capture_method: input.captureMethod } : {}),
+            ...(input.metadata ? { metadata: input.metadata } : {}),
+            ...(input.description ? { description: input.description } : {}),
+            ...(input.receiptEmail ? { receipt_email: input.receiptEmail } : {}),
+            ...(input.paymentMethod ? {} : { automatic_payment_methods: { enabled: true } }),
+          },
+          requestOptions(input.credentials, input.idempotencyKey),
+        );
+        return paymentIntentSummary(intent);
+      }),
+
+    retrievePaymentIntent: ({ credentials, id }) =>
+      call(async () =>
+        paymentIntentSummary(
+          await clientFor(credentials.secretKey).paymentIntents.retrieve(
+            id,
+            {},
+            requestOptions(credentials),
+          ),
+        ),
+      ),
+
+    retrievePaymentIntentAsClient: ({ publishableKey, stripeAccount, clientSecret }) =>
+      call(async () => {
+        const id = clientSecret.split('_secret_')[0] ?? '';
+        const intent = await clientFor(publishableKey).paymentIntents.retrieve(
+          id,
+          { client_secret: clientSecret },
+          stripeAccount ? { stripeAccount } : {},
+        );
+        return paymentIntentSummary(intent);
+      }),
+
+    cancelPaymentIntent: ({ credentials, id, idempotencyKey }) =>
+      call(async () =>
+        paymentIntentSummary(
+          await clientFor(credentials.secretKey).paymentIntents.cancel(
+            id,
+            {},
+            requestOptions(credentials, idempotencyKey),
+          ),
+        ),
+      ),
+
+    async checkPermission({ credentials, permission }) {
+      const [resource, access] = permission.split(':');
+      const client = clientFor(credentials.secretKey);
+      try {
+        // A write to an id that cannot exist is refused for permission (403) before it is looked
+        // up (404), so it proves the permission without changing anything.
+        if (access === 'write') {
+          await client.rawRequest(
+            'POST',
+            `/v1/${resource}/switchyard_permission_probe`,
+            {},
+            requestOptions(credentials),
+          );
+        } else if (resource === 'account' || resource === 'balance') {
+          await client.rawRequest('GET', `/v1/${resource}`, {}, requestOptions(credentials));
+        } else {
+          const path = `/v1/${resource}?limit=1`;
+          await client.rawRequest('GET', path, {}, requestOptions(credentials));
+        }
+        return 'granted';
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeError)) throw error;
+        const failure = toGatewayError(error);
+        if (failure.kind === 'permission') return 'missing';
+        if (failure.kind === 'invalid_request') return 'granted';
+        throw failure;
+      }
+    },
+
+    createWebhookEndpoint: ({ credentials, url, events, description, idempotencyKey }) =>
+      call(async () => {
+        const endpoint = await clientFor(credentials.secretKey).webhookEndpoints.create(
+          {
+            url,
+            enabled_events: events as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+            description,
+          },
+          requestOptions(credentials, idempotencyKey),
+        );
+        if (!endpoint.secret) {
+          throw new StripeGatewayError({
+            kind: 'invalid_request',
+            message: 'Stripe created the webhook endpoint but returned no signing secret.',
+          });
+        }
+        return { id: endpoint.id, secret: endpoint.secret };
+      }),
+
+    deleteWebhookEndpoint: ({ credentials, id }) =>
+      call(async () => {
+        await clientFor(credentials.secretKey).webhookEndpoints.del(
+          id,
+          {},
+          requestOptions(credentials),
+        );
+      }),
+
+    exchangeOAuthCode: ({ platformSecretKey, code }) =>
+      call(async () => {
+        const token = await clientFor(platformSecretKey).oauth.token({
+          grant_type: 'authorization_code',
+          code,
+        });
+        if (!token.stripe_user_id || !token.access_token || !token.stripe_publishable_key) {
+          throw new StripeGatewayError({
+            kind: 'oauth',
+            message:
+              'Stripe answered the OAuth code exchange without an account, token or publishable key.',
+          });
+        }
+        return {
+          stripeUserId: token.stripe_user_id,
+          accessToken: token.access_token,
+          refreshToken: token.refresh_token ?? null,
+          publishableKey: token.stripe_publishable_key,
+          livemode: Boolean(token.livemode),
+          scope: token.scope ?? null,
+        };
+      }),
+
+    deauthorizeAccount: ({ platformSecretKey, clientId, stripeUserId }) =>
+      call(async () => {
+        await clientFor(platformSecretKey).oauth.deauthorize({
+          client_id: clientId,
+          stripe_user_id: stripeUserId,
+        });
+      }),
+
+    verifyWebhookEvent({ payload, signature, secret, toleranceSeconds }) {
+      // Verification needs no API key; any client instance can do it.
+      const event = clientFor('sk_webhook_verification').webhooks.constructEvent(
+        payload,
+        signature,
+        secret,
+        toleranceSeconds,
+      );
+      return {
+        id: event.id,
+        type: event.type,
+        created: event.created,
+        livemode: event.livemode,
+        account: event.account ?? null,
+        object: Object.fromEntries(Object.entries(event.data.object)),
+      };
+    },
+  };
+}
+
+function accountSummary(account: Stripe.Account): StripeAccountSummary {
+  return {
+    id: account.id,
+    country: account.country ?? null,
+    defaultCurrency: account.default_currency ?? null,
+    chargesEnabled: account.charges_enabled ?? false,
+    disabledReason: account.requirements?.disabled_reason ?? null,
+    displayName:
+      account.settings?.dashboard?.display_name ?? account.business_profile?.name ?? null,
+  };
+}
+
+function paymentIntentSummary(intent: Stripe.PaymentIntent): PaymentIntentSummary {
+  const idOf = (value: string | { id: string } | null | undefined) =>
+    value == null ? null : typeof value === 'string' ? value : value.id;
+  return {
+    id: intent.id,
+    status: intent.status,
+    amount: intent.amount,
+    currency: intent.currency,
+    clientSecret: intent.client_secret ?? null,
+    customer: idOf(intent.customer),
+    paymentMethod: idOf(intent.payment_method),
+    latestCharge: idOf(intent.latest_charge),
+    livemode: intent.livemode,
+    metadata: intent.metadata ?? {},
+    lastPaymentError: intent.last_payment_error
+      ? {
+          code: intent.last_payment_error.code ?? null,
+          declineCode: intent.last_payment_error.decline_code ?? null,
+          message: intent.last_payment_error.message ?? null,
+        }
+      : null,
+  };
+}
+
+const kindsByErrorClass: Array<[new (...args: never[]) => Error, StripeFailureKind]> = [
+  [Stripe.errors.StripeCardError, 'card'],
+  [Stripe.errors.StripeAuthenticationError, 'authentication'],
+  [Stripe.errors.StripePermissionError, 'permission'],
+  [Stripe.errors.StripeRateLimitError, 'rate_limit'],
+  [Stripe.errors.StripeAPIError, 'stripe_error'],
+  [Stripe.errors.StripeConnectionError, 'connection'],
+  [Stripe.errors.StripeIdempotencyError, 'idempotency'],
+  [Stripe.errors.StripeOAuthError, 'oauth'],
+  [Stripe.errors.StripeInvalidRequestError, 'invalid_request'],
+];
+
+/** Maps the SDK's error classes to our kinds; messages never include the key (Stripe masks it). */
+export function toGatewayError(error: unknown): StripeGatewayError {
+  if (error instanceof StripeGatewayError) return error;
+  if (error instanceof Stripe.errors.StripeError) {
+    const kind =
+      kindsByErrorClass.find(([errorClass]) => error instanceof errorClass)?.[1] ??
+      kindByStatus(error.statusCode);
+    return new StripeGatewayError({
+      kind,
+      message: error.message,
+      statusCode: error.statusCode ?? null,
+      stripeCode: error.code ?? null,
+      declineCode: error.decline_code ?? null,
+      requestId: error.requestId ?? null,
+      param: error.param ?? null,
+    });
+  }
+  return new StripeGatewayError({
+    kind: 'connection',
+    message: `Could not talk to Stripe: ${error instanceof Error ? error.message : String(error)}`,
+  });
+}
+
+function kindByStatus(status: number | undefined): StripeFailureKind {
+  if (status === undefined) return 'connection';
+  if (status === 401) return 'authentication';
+  if (status === 402) return 'card';
+  if (status === 403) return 'permission';
+  if (status === 429) return 'rate_limit';
+  if (status >= 500) return 'stripe_error';
+  return 'invalid_request';
+}

@@ -1,0 +1,210 @@
+import Stripe from 'stripe';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { buildTestApp } from '../../test/app.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import {
+  control,
+  createEmulatorAccount,
+  type EmulatorAccount,
+  emulatorEnv,
+  emulatorGateway,
+  useEmulator,
+} from '../../test/emulator.js';
+import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
+
+const emulator = useEmulator();
+
+interface Delivery {
+  event_id: string;
+  event_type: string;
+  url: string;
+  succeeded: boolean;
+}
+
+/** Waits until the emulator() has delivered `count` events of a type to our server (bounded). */
+async function deliveredEvents(type: string, url: string, count: number): Promise<Delivery[]> {
+  for (let round = 0; round < 200; round += 1) {
+    const { data } = await control<{ data: Delivery[] }>(emulator(), 'GET', 'deliveries');
+    const ours = data.filter((d) => d.event_type === type && d.url.startsWith(url) && d.succeeded);
+    if (ours.length >= count) return ours;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`fewer than ${count} ${type} deliveries to ${url} arrived`);
+}
+
+describeEachDatabase('webhooks from connected accounts', (database) => {
+  let store: TestStore;
+  let server: ListeningTestApp;
+  let stripeAccount: EmulatorAccount;
+
+  async function connect(handle: string) {
+    const result = await server.services.accounts.connectWithKeys(
+      'default',
+      {
+        handle,
+        credentials: {
+          test: {
+            secretKey: stripeAccount.keys.test.secret,
+            publishableKey: stripeAccount.keys.test.publishable,
+          },
+        },
+      },
+      'test',
+    );
+    return result;
+  }
+
+  async function endpointRow() {
+    const row = await store.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .executeTakeFirstOrThrow();
+    if (!row.secret_encrypted) throw new Error('the endpoint has no secret');
+    return { ...row, secret: server.services.vault.open(row.secret_encrypted) };
+  }
+
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    server = await listenTestApp(store, {
+      env: emulatorEnv(emulator()),
+      gateway: emulatorGateway(emulator()),
+    });
+    stripeAccount = await createEmulatorAccount(emulator());
+  });
+  afterEach(async () => {
+    await control(emulator(), 'POST', 'webhooks/chaos', {});
+    await server.close();
+    await store.dispose();
+  });
+
+  it('registers an endpoint per account and mode at our public URL, keeping its secret encrypted', async () => {
+    await connect('us');
+    const endpoints = await new Stripe(stripeAccount.keys.test.secret, {
+      host: emulator().host,
+      port: emulator().port,
+      protocol: 'http',
+    }).webhookEndpoints.list();
+    expect(endpoints.data).toHaveLength(1);
+    const row = await endpointRow();
+    expect(endpoints.data[0]?.url).toBe(`${server.url}/webhooks/stripe/${row.endpoint_id}`);
+    expect(endpoints.data[0]?.enabled_events).toContain('account.updated');
+    expect(row.secret_encrypted).not.toContain('whsec_');
+    expect(row.secret.startsWith('whsec_')).toBe(true);
+  });
+
+  it('hears account.updated and marks the account restricted when Stripe disables charges', async () => {
+    await connect('us');
+    await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+      charges_enabled: false,
+      disabled_reason: 'requirements.past_due',
+    });
+    await deliveredEvents('account.updated', server.url, 1);
+    await server.services.webhooks.processPending();
+    const account = await server.services.accounts.showAccount('default', 'us');
+    expect(account.health).toBe('restricted');
+    expect(account.healthReason).toContain('requirements.past_due');
+  });
+
+  it('stores duplicated and reordered deliveries once each and ends in the true state', async () => {
+    await connect('us');
+    await control(emulator(), 'POST', 'webhooks/chaos', { duplicates: 2, shuffle: true });
+    await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+      charges_enabled: false,
+      disabled_reason: 'under_review',
+    });
+    await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+      charges_enabled: true,
+    });
+    const deliveries = await deliveredEvents('account.updated', server.url, 6);
+    const distinct = new Set(deliveries.map((d) => d.event_id));
+    expect(distinct.size).toBe(2);
+    await server.services.webhooks.processPending();
+    const stored = await store.db
+      .selectFrom('webhook_events')
+      .select(['stripe_event_id', 'processed_at'])
+      .execute();
+    expect(stored).toHaveLength(2);
+    expect(stored.every((event) => event.processed_at !== null)).toBe(true);
+    expect((await server.services.accounts.showAccount('default', 'us')).health).toBe('healthy');
+  });
+
+  it('refuses a delivery whose signature does not verify, with a 400 that gives nothing away', async () => {
+    await connect('us');
+    const { endpoint_id: endpointId, secret } = await endpointRow();
+    const payload = JSON.stringify({
+      id: 'evt_forged',
+      object: 'event',
+      type: 'account.updated',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      data: { object: {} },
+    });
+    const post = (signature: string | undefined, path = endpointId) =>
+      fetch(`${server.url}/webhooks/stripe/${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(signature ? { 'stripe-signature': signature } : {}),
+        },
+        body: payload,
+      });
+    const wrongSecret = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: 'whsec_wrong',
+    });
+    const stale = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret,
+      timestamp: Math.floor(Date.now() / 1000) - 600,
+    });
+    for (const response of [
+      await post(wrongSecret),
+      await post(stale),
+      await post(undefined),
+      await post(wrongSecret, 'whe_unknown'),
+    ]) {
+      expect(response.status).toBe(400);
+      const body = await response.json();
+      expect(body.error.message).toBe('Webhook signature verification failed.');
+      expect(body.error.details).toBeNull();
+    }
+    expect(await store.db.selectFrom('webhook_events').selectAll().execute()).toHaveLength(0);
+    const good = Stripe.webhooks.generateTestHeaderString({ payload, secret });
+    expect((await post(good)).status).toBe(200);
+    expect((await (await post(good)).json()).duplicate).toBe(true);
+  });
+
+  it('resumes events stored before a restart, and a deauthorization disconnects the account', async () => {
+    await connect('us');
+    const { endpoint_id: endpointId, secret } = await endpointRow();
+    const payload = JSON.stringify({
+      id: 'evt_deauth_1',
+      object: 'event',
+      type: 'account.application.deauthorized',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      data: { object: { id: 'ca_platform', object: 'application' } },
+    });
+    // Stored, but the process "dies" before handling it.
+    await server.services.webhooks.receive({
+      endpointId,
+      rawBody: Buffer.from(payload),
+      signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }),
+    });
+    await server.close();
+
+    const restarted = await buildTestApp(store, {
+      env: { ...emulatorEnv(emulator()), SWITCHYARD_MASTER_KEY: server.masterKey },
+      gateway: emulatorGateway(emulator()),
+    });
+    restarted.services.webhooks.start(60_000);
+    await restarted.services.webhooks.processPending();
+    await restarted.services.webhooks.stop();
+    const account = await restarted.services.accounts.showAccount('default', 'us');
+    expect(account.health).toBe('disconnected');
+    expect(account.healthReason).toContain('revoked');
+    const audit = await restarted.services.audit.list({ workspaceId: 'default', limit: 10 });
+    expect(audit.map((entry) => entry.action)).toContain('account.disconnected');
+    // `server.close` in afterEach is harmless a second time.
+  });
+});

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
+import type { Store } from '../src/db/database.js';
+import { createServices, type Services } from '../src/services.js';
+import type { StripeGateway } from '../src/stripe/gateway.js';
+import { type App, buildApp } from '../src/web/app.js';
+import type { Logger } from '../src/web/logger.js';
+import { capturedLogger } from './log-capture.js';
+
+export interface TestApp {
+  app: App;
+  services: Services;
+  logger: Logger;
+  /** Every log line written so far, parsed. */
+  logLines: () => Record<string, unknown>[];
+  masterKey: string;
+}
+
+/** The real app over a test store, with a master key of its own and captured logs. */
+export async function buildTestApp(
+  store: Store,
+  options: { env?: Record<string, string>; gateway?: StripeGateway; clock?: Clock } = {},
+): Promise<TestApp> {
+  const masterKey = randomBytes(32).toString('hex');
+  const config = loadConfig({ SWITCHYARD_MASTER_KEY: masterKey, ...options.env });
+  const log = capturedLogger();
+  const services = createServices({
+    config,
+    store,
+    logger: log.logger,
+    ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const app = await buildApp({ config, store, logger: log.logger, services });
+  return { app, services, logger: log.logger, logLines: log.lines, masterKey };
+}
