@@ -1,14 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAccountsCommand } from './accounts.command.js';
+import { registerConfigCommand } from './config.command.js';
+import { registerEmulatorCommand } from './emulator.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
+import { registerRouteCommand } from './route.command.js';
 import { registerServeCommand } from './serve.command.js';
+import { registerTokensCommand } from './tokens.command.js';
+import { registerVaultCommand } from './vault.command.js';
 
 const packageJson = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ) as { version: string };
 
 /** Each command lives in its own file and registers itself here. */
-const commands: Array<(program: Command) => void> = [registerServeCommand, registerMigrateCommand];
+const commands: Array<(program: Command) => void> = [
+  registerServeCommand,
+  registerMigrateCommand,
+  registerRouteCommand,
+  registerConfigCommand,
+  registerAccountsCommand,
+  registerTokensCommand,
+  registerVaultCommand,
+  registerEmulatorCommand,
+];
 
 export function createProgram(): Command {
   const program = new Command('switchyard')

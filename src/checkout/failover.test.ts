@@ -1,0 +1,368 @@
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import {
+  control,
+  createEmulatorAccount,
+  type EmulatorAccount,
+  emulatorEnv,
+  emulatorGateway,
+  useEmulator,
+} from '../../test/emulator.js';
+import { capturedLogger } from '../../test/log-capture.js';
+import { loadConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { createServices, type Services } from '../services.js';
+import type { PaymentRequest } from './failover.js';
+
+const emulator = useEmulator();
+
+const workspaceId = 'default';
+const start = Date.parse('2030-01-01T00:00:00.000Z');
+
+function sdkFor(account: EmulatorAccount): Stripe {
+  return new Stripe(account.keys.test.secret, {
+    host: emulator().host,
+    port: emulator().port,
+    protocol: 'http',
+  });
+}
+
+/** The PaymentIntents payments made on an account (not the key check's), once faults are cleared. */
+async function intentsOn(account: EmulatorAccount) {
+  await control(emulator(), 'DELETE', 'faults');
+  const intents = (await sdkFor(account).paymentIntents.list({ limit: 100 })).data;
+  return intents.filter((intent) => intent.metadata.switchyard_payment !== undefined);
+}
+
+async function succeededOn(account: EmulatorAccount) {
+  return (await intentsOn(account)).filter((intent) => intent.status === 'succeeded');
+}
+
+function paymentOf(paymentId: string, overrides: Partial<PaymentRequest> = {}): PaymentRequest {
+  return {
+    workspaceId,
+    paymentId,
+    context: { mode: 'test', currency: 'usd' },
+    amount: 4900,
+    currency: 'usd',
+    paymentMethod: 'pm_card_visa',
+    confirm: true,
+    ...overrides,
+  };
+}
+
+/** The AppError a payment is refused with; fails the test when it succeeds. */
+async function refusalOf(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the payment to be refused');
+}
+
+describeEachDatabase('failing a payment over to another account', (database) => {
+  let store: TestStore;
+  let services: Services;
+  let now: number;
+  let primary: EmulatorAccount;
+  let secondary: EmulatorAccount;
+
+  async function connect(handle: string, account: EmulatorAccount) {
+    await services.accounts.connectWithKeys(
+      workspaceId,
+      {
+        handle,
+        credentials: {
+          test: {
+            secretKey: account.keys.test.secret,
+            publishableKey: account.keys.test.publishable,
+          },
+        },
+      },
+      'test',
+    );
+  }
+
+  function fault(account: EmulatorAccount, kind: string, times?: number) {
+    return control(emulator(), 'POST', 'faults', {
+      account: account.id,
+      fault: kind,
+      path: '/v1/payment_intents',
+      ...(times === undefined ? {} : { times }),
+    });
+  }
+
+  beforeEach(async () => {
+    now = start;
+    store = await database.openMigrated();
+    services = createServices({
+      config: loadConfig({
+        SWITCHYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+        ...emulatorEnv(emulator()),
+      }),
+      store,
+      logger: capturedLogger().logger,
+      clock: () => new Date(now),
+      // Short enough that a held request fails fast, long enough for a loaded machine.
+      gateway: emulatorGateway(emulator(), 500),
+    });
+    primary = await createEmulatorAccount(emulator(), { name: 'US LLC' });
+    secondary = await createEmulatorAccount(emulator(), { name: 'EU Ltd' });
+    await connect('us', primary);
+    await connect('eu', secondary);
+  });
+  afterEach(async () => {
+    await control(emulator(), 'DELETE', 'faults');
+    await store.dispose();
+  });
+
+  it.each([
+    ['returns 500s', 'server_error', 'stripe_error', 500],
+    ['times out', 'timeout', 'connection', null],
+    ['resets the connection', 'connection_reset', 'connection', null],
+    ['rate-limits', 'rate_limit', 'rate_limit', 429],
+  ] as const)(
+    'takes the payment on the secondary when the primary %s',
+    async (_title, kind, failureKind, status) => {
+      await fault(primary, kind);
+
+      const created = await services.payments.createPaymentWithFailover(paymentOf('pay_1'));
+
+      expect(created.account).toBe('eu');
+      expect(created.paymentIntent.status).toBe('succeeded');
+      expect(created.decision).toMatchObject({
+        outcome: 'fallback',
+        account: 'eu',
+        fallbackFrom: 'us',
+      });
+      expect(created.decision.explanation[0]).toMatch(
+        /^Attempt 1 on us failed .*; us is set aside/,
+      );
+      expect(created.decision.explanation).toContain('eu takes the payment.');
+      expect(created.attempts).toMatchObject([
+        {
+          number: 1,
+          account: 'us',
+          status: 'failed',
+          failureKind,
+          httpStatus: status,
+          idempotencyKey: 'pay_1:attempt:1',
+        },
+        {
+          number: 2,
+          account: 'eu',
+          status: 'succeeded',
+          paymentIntentId: created.paymentIntent.id,
+          idempotencyKey: 'pay_1:attempt:2',
+        },
+      ]);
+      expect(created.attempts[1]?.latencyMs).toBeGreaterThanOrEqual(0);
+      if (status !== null) expect(created.attempts[0]?.requestId).toMatch(/^req_/);
+
+      expect(await succeededOn(primary)).toEqual([]);
+      const taken = await succeededOn(secondary);
+      expect(taken.map((intent) => intent.id)).toEqual([created.paymentIntent.id]);
+      expect(taken[0]?.metadata).toMatchObject({
+        switchyard_payment: 'pay_1',
+        switchyard_attempt: '2',
+      });
+
+      // Asking again for the same payment gives the same PaymentIntent, not a second charge.
+      const again = await services.payments.createPaymentWithFailover(paymentOf('pay_1'));
+      expect(again.paymentIntent.id).toBe(created.paymentIntent.id);
+      expect(await succeededOn(secondary)).toHaveLength(1);
+    },
+  );
+
+  it('fails over when the primary key was rolled, and marks the primary disconnected', async () => {
+    await control(emulator(), 'POST', `accounts/${primary.id}/roll_keys`);
+
+    const created = await services.payments.createPaymentWithFailover(paymentOf('pay_rolled'));
+
+    expect(created.decision).toMatchObject({
+      outcome: 'fallback',
+      account: 'eu',
+      fallbackFrom: 'us',
+    });
+    expect(created.attempts[0]).toMatchObject({
+      account: 'us',
+      failureKind: 'authentication',
+      httpStatus: 401,
+    });
+    expect((await succeededOn(secondary)).length).toBe(1);
+    const health = await services.health.showHealth(workspaceId, 'us');
+    expect(health.modes.test?.health).toBe('disconnected');
+    expect(health.modes.test?.reason).toContain('switchyard accounts keys us');
+
+    // The next payment does not try the rejected key again.
+    const next = await services.payments.createPaymentWithFailover(paymentOf('pay_after_roll'));
+    expect(next.attempts.map((attempt) => attempt.account)).toEqual(['eu']);
+    expect(next.decision.candidates[0]).toMatchObject({
+      account: 'us',
+      reasons: ['health_disconnected'],
+    });
+  });
+
+  it('fails over when Stripe has disabled charges on the primary', async () => {
+    await control(emulator(), 'POST', `accounts/${primary.id}/status`, {
+      charges_enabled: false,
+      disabled_reason: 'requirements.past_due',
+    });
+
+    const created = await services.payments.createPaymentWithFailover(paymentOf('pay_restricted'));
+
+    expect(created.decision).toMatchObject({
+      outcome: 'fallback',
+      account: 'eu',
+      fallbackFrom: 'us',
+    });
+    expect(created.attempts[0]).toMatchObject({
+      account: 'us',
+      stripeCode: 'account_invalid',
+      httpStatus: 400,
+    });
+    expect(created.decision.explanation[0]).toContain('the account cannot take charges');
+    expect(await succeededOn(primary)).toEqual([]);
+    expect((await succeededOn(secondary)).length).toBe(1);
+    expect((await services.health.showHealth(workspaceId, 'us')).modes.test?.health).toBe(
+      'restricted',
+    );
+  });
+
+  it('never retries a declined card on another account', async () => {
+    const refusal = await refusalOf(
+      services.payments.createPaymentWithFailover(
+        paymentOf('pay_declined', { paymentMethod: 'pm_card_chargeDeclined' }),
+      ),
+    );
+
+    expect(refusal.code).toBe('card_error');
+    expect(refusal.status).toBe(402);
+    expect(refusal.message).toContain('not tried on another account');
+    expect(refusal.details).toMatchObject({ account: 'us', stripeCode: 'card_declined' });
+    expect(await intentsOn(secondary)).toEqual([]);
+    expect(await services.payments.listAttempts(workspaceId, 'pay_declined')).toMatchObject([
+      { number: 1, account: 'us', status: 'failed', failureKind: 'card', httpStatus: 402 },
+    ]);
+    // A decline says nothing bad about the account.
+    expect((await services.health.showHealth(workspaceId, 'us')).modes.test?.health).toBe(
+      'healthy',
+    );
+  });
+
+  it('gives no_account instead of failing over when the policy is "none"', async () => {
+    await services.routingConfig.applyDocument(
+      workspaceId,
+      {
+        accounts: [
+          { handle: 'us', role: 'primary' },
+          { handle: 'eu', priority: 1 },
+        ],
+        rules: [
+          { name: 'dollars-stay-home', when: { currency: ['usd'] }, use: 'us', fallback: 'none' },
+        ],
+      },
+      { actor: 'test' },
+    );
+    await fault(primary, 'server_error');
+
+    const refusal = await refusalOf(
+      services.payments.createPaymentWithFailover(paymentOf('pay_strict')),
+    );
+
+    expect(refusal.code).toBe('no_account_available');
+    expect(refusal.details).toMatchObject({
+      decision: {
+        outcome: 'no_account',
+        account: null,
+        matched: { level: 'rule', ref: 'dollars-stay-home' },
+      },
+    });
+    expect(refusal.message).toContain('Attempt 1 on us failed');
+    expect(await services.payments.listAttempts(workspaceId, 'pay_strict')).toHaveLength(1);
+    expect(await intentsOn(secondary)).toEqual([]);
+  });
+
+  it('opens the breaker after repeated failures, then routes straight to the secondary', async () => {
+    await fault(primary, 'server_error');
+    for (let payment = 1; payment <= 5; payment++) {
+      const created = await services.payments.createPaymentWithFailover(
+        paymentOf(`pay_${payment}`),
+      );
+      expect(created.attempts.map((attempt) => attempt.account)).toEqual(['us', 'eu']);
+    }
+    const health = await services.health.showHealth(workspaceId, 'us');
+    expect(health.modes.test).toMatchObject({
+      health: 'down',
+      breaker: 'open',
+      consecutiveFailures: 5,
+    });
+    expect(health.modes.test?.recentFailures).toHaveLength(5);
+    expect(health.modes.test?.recentFailures[0]).toMatchObject({
+      httpStatus: 500,
+      kind: 'stripe_error',
+    });
+
+    const requestsBefore = await control<{ data: unknown[] }>(emulator(), 'GET', 'requests');
+    const sixth = await services.payments.createPaymentWithFailover(paymentOf('pay_6'));
+    expect(sixth.attempts.map((attempt) => attempt.account)).toEqual(['eu']);
+    expect(sixth.decision).toMatchObject({
+      outcome: 'fallback',
+      account: 'eu',
+      fallbackFrom: 'us',
+    });
+    expect(sixth.decision.explanation).toContain('us is down.');
+    const requestsAfter = await control<{ data: Array<{ account?: string | null }> }>(
+      emulator(),
+      'GET',
+      'requests',
+    );
+    const newRequests = requestsAfter.data.slice(requestsBefore.data.length);
+    expect(newRequests.some((request) => request.account === primary.id)).toBe(false);
+    expect(await succeededOn(secondary)).toHaveLength(6);
+  });
+
+  it('lets exactly one trial through after the cooldown, and closes again when it succeeds', async () => {
+    await fault(primary, 'server_error');
+    for (let payment = 1; payment <= 5; payment++) {
+      await services.payments.createPaymentWithFailover(paymentOf(`pay_${payment}`));
+    }
+    now += 29_000;
+    expect((await services.health.showHealth(workspaceId, 'us')).modes.test?.breaker).toBe('open');
+
+    // After the cooldown the trial fails: the breaker opens again and the payment still succeeds.
+    now += 1_000;
+    const failedTrial = await services.payments.createPaymentWithFailover(paymentOf('pay_trial_1'));
+    expect(failedTrial.attempts.map((attempt) => [attempt.account, attempt.status])).toEqual([
+      ['us', 'failed'],
+      ['eu', 'succeeded'],
+    ]);
+    expect((await services.health.showHealth(workspaceId, 'us')).modes.test?.breaker).toBe('open');
+
+    now += 30_000;
+    await control(emulator(), 'DELETE', 'faults');
+    const usId = (await services.health.showHealth(workspaceId, 'us')).accountId;
+    // Another instance holds the trial: this payment must not be a second one.
+    expect(await services.health.admitCall(usId, 'test')).toBe('trial');
+    const whileTrial = await services.payments.createPaymentWithFailover(
+      paymentOf('pay_during_trial'),
+    );
+    expect(whileTrial.account).toBe('eu');
+    expect(await services.health.admitCall(usId, 'test')).toBe('refused');
+
+    // That trial never reports back; after another cooldown a new trial goes, succeeds and closes.
+    now += 30_000;
+    const recovered = await services.payments.createPaymentWithFailover(paymentOf('pay_recovered'));
+    expect(recovered.decision).toMatchObject({ outcome: 'selected', account: 'us' });
+    expect(recovered.attempts.map((attempt) => attempt.account)).toEqual(['us']);
+    expect((await services.health.showHealth(workspaceId, 'us')).modes.test).toMatchObject({
+      health: 'healthy',
+      breaker: 'closed',
+    });
+    expect(await succeededOn(primary)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,401 @@
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import {
+  accountChangesSchema,
+  credentialsSchema,
+  newAccountSchema,
+} from '../accounts/accounts.routes.js';
+import type { AccountView } from '../accounts/accounts.service.js';
+import { AppError, fieldPath } from '../errors.js';
+import { processOutput, runCommand } from './run-command.js';
+import { withServices } from './with-services.js';
+
+interface KeyOptions {
+  testSecretKey?: string;
+  testPublishableKey?: string;
+  liveSecretKey?: string;
+  livePublishableKey?: string;
+  stdin?: boolean;
+}
+
+/** Environment variables read when a key flag is not given, so keys stay out of shell history. */
+const keyVariables = {
+  testSecretKey: 'STRIPE_TEST_SECRET_KEY',
+  testPublishableKey: 'STRIPE_TEST_PUBLISHABLE_KEY',
+  liveSecretKey: 'STRIPE_LIVE_SECRET_KEY',
+  livePublishableKey: 'STRIPE_LIVE_PUBLISHABLE_KEY',
+} as const;
+
+function addKeyOptions(command: Command): Command {
+  return command
+    .option(
+      '--test-secret-key <key>',
+      `test secret or restricted key (or env ${keyVariables.testSecretKey})`,
+    )
+    .option(
+      '--test-publishable-key <key>',
+      `test publishable key (or env ${keyVariables.testPublishableKey})`,
+    )
+    .option(
+      '--live-secret-key <key>',
+      `live secret or restricted key (or env ${keyVariables.liveSecretKey})`,
+    )
+    .option(
+      '--live-publishable-key <key>',
+      `live publishable key (or env ${keyVariables.livePublishableKey})`,
+    )
+    .option(
+      '--stdin',
+      'read the keys as JSON from standard input: {"test": {"secretKey", "publishableKey"}, "live": {…}}',
+    );
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function credentialsFrom(options: KeyOptions): Promise<unknown> {
+  if (options.stdin) {
+    const text = await readStdin();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new AppError(
+        'bad_request',
+        'Standard input is not JSON. Send {"test": {"secretKey": "sk_test_…", "publishableKey": "pk_test_…"}}.',
+      );
+    }
+  }
+  const value = (name: keyof typeof keyVariables) =>
+    options[name] ?? process.env[keyVariables[name]];
+  const pair = (secretKey: string | undefined, publishableKey: string | undefined) =>
+    secretKey === undefined && publishableKey === undefined
+      ? undefined
+      : { secretKey: secretKey ?? '', publishableKey: publishableKey ?? '' };
+  return {
+    ...(pair(value('testSecretKey'), value('testPublishableKey'))
+      ? { test: pair(value('testSecretKey'), value('testPublishableKey')) }
+      : {}),
+    ...(pair(value('liveSecretKey'), value('livePublishableKey'))
+      ? { live: pair(value('liveSecretKey'), value('livePublishableKey')) }
+      : {}),
+  };
+}
+
+/** Validates CLI input with the same schema as the API, naming fields as the API does. */
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw AppError.validation(
+      parsed.error.issues.map((issue) => ({
+        field: fieldPath(issue.path),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value))
+    throw new AppError('validation_failed', `--priority: got "${value}", needs a whole number.`);
+  return Number(value);
+}
+
+function table(accounts: AccountView[]): string {
+  const rows = [
+    [
+      'HANDLE',
+      'ROLE',
+      'PRI',
+      'STRIPE ACCOUNT',
+      'MODES',
+      'CURRENCIES',
+      'STATE',
+      'HEALTH',
+      'PURPOSE',
+    ],
+    ...accounts.map((account) => [
+      account.handle,
+      account.role,
+      String(account.priority),
+      account.stripeAccountId,
+      Object.keys(account.modes).join('+'),
+      account.currencies?.join(',') ?? 'any',
+      !account.enabled ? 'disabled' : account.drain ? 'draining' : 'enabled',
+      account.health,
+      account.purpose,
+    ]),
+  ];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function details(account: AccountView): string {
+  const lines = [
+    `${account.handle} (${account.label}), ${account.role}${account.role === 'secondary' ? `, priority ${account.priority}` : ''}`,
+    `  Stripe account: ${account.stripeAccountId} (${account.country ?? '?'}, ${account.defaultCurrency ?? '?'}), connected by ${account.connectedBy === 'oauth' ? 'Connect OAuth' : 'API keys'}`,
+    `  Purpose:        ${account.purpose || '(none given)'}`,
+    `  Currencies:     ${account.currencies?.join(', ') ?? 'any'}`,
+    `  State:          ${account.enabled ? 'enabled' : 'disabled'}${account.drain ? ', draining (no new payments)' : ''}`,
+    `  Health:         ${account.health}${account.healthReason ? ` - ${account.healthReason}` : ''}`,
+    `  Charges:        ${account.chargesEnabled ? 'enabled' : `disabled${account.disabledReason ? ` (${account.disabledReason})` : ''}`}`,
+  ];
+  for (const [mode, keys] of Object.entries(account.modes)) {
+    lines.push(
+      `  ${mode.padEnd(4)} keys:      ${keys.secretKey} / ${keys.publishableKey} (${keys.keyType.replace('_', ' ')}, ${keys.keyAgeDays} days old)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function printResult(
+  result: { account: AccountView; warnings: string[] },
+  json: boolean | undefined,
+  headline: string,
+) {
+  if (json) return processOutput.out(JSON.stringify(result, null, 2));
+  processOutput.out(`${headline}\n${details(result.account)}`);
+  for (const warning of result.warnings) processOutput.err(`warning: ${warning}`);
+}
+
+export function registerAccountsCommand(program: Command): void {
+  const accounts = program.command('accounts').description('connect and manage Stripe accounts');
+
+  accounts
+    .command('list')
+    .description('list connected accounts')
+    .option('--json', 'print JSON for scripts')
+    .action(
+      runCommand(async function listAccounts(options: { json?: boolean }) {
+        await withServices(async ({ services, workspaceId }) => {
+          const found = await services.accounts.listAccounts(workspaceId);
+          if (options.json) return processOutput.out(JSON.stringify(found, null, 2));
+          processOutput.out(
+            found.length === 0
+              ? 'No accounts yet. Connect one with "switchyard accounts add <handle>".'
+              : table(found),
+          );
+        });
+      }),
+    );
+
+  addKeyOptions(
+    accounts
+      .command('add')
+      .description('connect a Stripe account by API keys (verified with Stripe before saving)')
+      .argument('<handle>', 'short name: lowercase letters, digits, "-" (e.g. us, eu-ltd)')
+      .option('--label <label>', 'display name')
+      .option('--purpose <text>', 'why this account exists')
+      .option('--role <role>', 'primary or secondary')
+      .option('--priority <n>', 'order among secondaries (lower first)', integer)
+      .option('--currencies <list>', 'currencies it accepts, comma separated (default: any)', list)
+      .option('--json', 'print JSON for scripts'),
+  ).action(
+    runCommand(async function addAccount(
+      handle: string,
+      options: KeyOptions & {
+        label?: string;
+        purpose?: string;
+        role?: string;
+        priority?: number;
+        currencies?: string[];
+        json?: boolean;
+      },
+    ) {
+      const input = parse(newAccountSchema, {
+        handle,
+        label: options.label,
+        purpose: options.purpose,
+        role: options.role,
+        priority: options.priority,
+        currencies: options.currencies,
+        credentials: await credentialsFrom(options),
+      });
+      await withServices(async ({ services, workspaceId, actor }) => {
+        const result = await services.accounts.connectWithKeys(workspaceId, input, actor);
+        printResult(result, options.json, `Connected "${handle}".`);
+      });
+    }),
+  );
+
+  accounts
+    .command('connect')
+    .description(
+      'print a "Connect with Stripe" link that connects an account by OAuth (valid 10 minutes, once)',
+    )
+    .argument('<handle>', 'the handle the connected account will get')
+    .action(
+      runCommand(async function connectAccount(handle: string) {
+        const parsedHandle = parse(newAccountSchema.shape.handle, handle);
+        await withServices(async ({ services, workspaceId, actor }) => {
+          const url = await services.connect.startConnect({
+            workspaceId,
+            handle: parsedHandle,
+            actor,
+          });
+          processOutput.out(url);
+          processOutput.err(
+            'Open this link in a browser signed in to the Stripe account, choose Authorize, and Switchyard shows the result. It works once, for 10 minutes.',
+          );
+        });
+      }),
+    );
+
+  accounts
+    .command('show')
+    .description('show one account')
+    .argument('<handle>')
+    .option('--json', 'print JSON for scripts')
+    .action(
+      runCommand(async function showAccount(handle: string, options: { json?: boolean }) {
+        await withServices(async ({ services, workspaceId }) => {
+          const account = await services.accounts.showAccount(workspaceId, handle);
+          processOutput.out(options.json ? JSON.stringify(account, null, 2) : details(account));
+        });
+      }),
+    );
+
+  accounts
+    .command('update')
+    .description('change label, purpose, priority, currencies, enabled or drain')
+    .argument('<handle>')
+    .option('--label <label>')
+    .option('--purpose <text>')
+    .option('--priority <n>', 'order among secondaries', integer)
+    .option('--currencies <list>', 'comma separated, or "any"')
+    .option('--enable', 'take payments again')
+    .option('--disable', 'take no payments at all')
+    .option('--drain', 'take no new payments; still serve upsells, renewals and refunds')
+    .option('--undrain', 'take new payments again')
+    .option('--json', 'print JSON for scripts')
+    .action(
+      runCommand(async function updateAccount(
+        handle: string,
+        options: {
+          label?: string;
+          purpose?: string;
+          priority?: number;
+          currencies?: string;
+          enable?: boolean;
+          disable?: boolean;
+          drain?: boolean;
+          undrain?: boolean;
+          json?: boolean;
+        },
+      ) {
+        if ((options.enable && options.disable) || (options.drain && options.undrain)) {
+          throw new AppError(
+            'bad_request',
+            'Give --enable or --disable, --drain or --undrain, not both of a pair.',
+          );
+        }
+        const changes = parse(accountChangesSchema, {
+          label: options.label,
+          purpose: options.purpose,
+          priority: options.priority,
+          currencies:
+            options.currencies === undefined
+              ? undefined
+              : options.currencies === 'any'
+                ? null
+                : list(options.currencies),
+          enabled: options.enable ? true : options.disable ? false : undefined,
+          drain: options.drain ? true : options.undrain ? false : undefined,
+        });
+        await withServices(async ({ services, workspaceId, actor }) => {
+          printResult(
+            await services.accounts.updateAccount(workspaceId, handle, changes, actor),
+            options.json,
+            `Updated "${handle}".`,
+          );
+        });
+      }),
+    );
+
+  accounts
+    .command('primary')
+    .description('make this account the primary (the old primary becomes a secondary)')
+    .argument('<handle>')
+    .option('--json', 'print JSON for scripts')
+    .action(
+      runCommand(async function makePrimary(handle: string, options: { json?: boolean }) {
+        await withServices(async ({ services, workspaceId, actor }) => {
+          printResult(
+            await services.accounts.makePrimary(workspaceId, handle, actor),
+            options.json,
+            `"${handle}" is now the primary account.`,
+          );
+        });
+      }),
+    );
+
+  addKeyOptions(
+    accounts
+      .command('keys')
+      .description('replace keys (after rolling them); the old keys stay if the new ones fail')
+      .argument('<handle>')
+      .option('--json', 'print JSON for scripts'),
+  ).action(
+    runCommand(async function replaceKeys(
+      handle: string,
+      options: KeyOptions & { json?: boolean },
+    ) {
+      const credentials = parse(credentialsSchema, await credentialsFrom(options));
+      await withServices(async ({ services, workspaceId, actor }) => {
+        printResult(
+          await services.accounts.replaceKeys(workspaceId, handle, credentials, actor),
+          options.json,
+          `Replaced the keys of "${handle}".`,
+        );
+      });
+    }),
+  );
+
+  accounts
+    .command('verify')
+    .description('ask Stripe about the account again and update its health')
+    .argument('<handle>')
+    .option('--json', 'print JSON for scripts')
+    .action(
+      runCommand(async function verifyAccount(handle: string, options: { json?: boolean }) {
+        await withServices(async ({ services, workspaceId, actor }) => {
+          printResult(
+            await services.accounts.verifyAccount(workspaceId, handle, actor),
+            options.json,
+            `Verified "${handle}".`,
+          );
+        });
+      }),
+    );
+
+  accounts
+    .command('remove')
+    .description('remove an account (its past payments keep it)')
+    .argument('<handle>')
+    .action(
+      runCommand(async function removeAccount(handle: string) {
+        await withServices(async ({ services, workspaceId, actor }) => {
+          await services.accounts.removeAccount(workspaceId, handle, actor);
+          processOutput.out(`Removed "${handle}". Its past payments keep it.`);
+        });
+      }),
+    );
+}

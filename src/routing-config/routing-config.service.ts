@@ -1,0 +1,549 @@
+import type { Kysely } from 'kysely';
+import type { AccountChanges, AccountsService, AccountView } from '../accounts/accounts.service.js';
+import type { HealthService } from '../accounts/health.service.js';
+import type { AuditLog } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import type { Database, RoutingVersionTable } from '../db/schema.js';
+import { AppError, type FieldProblem, fieldPath } from '../errors.js';
+import {
+  type CompiledRouting,
+  type ConfigFinding,
+  compileRouting,
+  findContextWarnings,
+  type HealthState,
+  type Mode,
+  modes,
+  type PaymentContext,
+  parsePaymentContext,
+  parseRoutingConfig,
+  type RoutingAccount,
+  type RoutingConfig,
+  type RoutingDecision,
+  type SchemaProblem,
+  validateRoutingConfig,
+} from '../routing/index.js';
+import {
+  activateVersion,
+  findActiveVersion,
+  findLatestVersionNumber,
+  findVersion,
+  insertVersion,
+  listVersions,
+} from './routing-config.repository.js';
+
+/**
+ * The routing config of a workspace, as it runs: immutable numbered versions of the rules and
+ * pins, joined with the accounts part, which always comes from the connected accounts themselves.
+ */
+
+export interface ActiveRouting {
+  /** null until the first `PUT /api/routing` or `config apply`. */
+  version: number | null;
+  author: string | null;
+  createdAt: string | null;
+  message: string | null;
+  document: RoutingConfig;
+}
+
+export interface RoutingVersionSummary {
+  version: number;
+  active: boolean;
+  author: string;
+  createdAt: string;
+  message: string;
+  restoredFrom: number | null;
+  rules: number;
+  pins: number;
+}
+
+export interface AppliedRouting {
+  version: number | null;
+  /** False when the document matched the active version and the accounts: nothing was stored. */
+  changed: boolean;
+  /** The handles whose routing fields changed, with the fields. */
+  accountChanges: Array<{ handle: string; fields: string[] }>;
+  warnings: Array<{ path: string; message: string }>;
+  document: RoutingConfig;
+}
+
+/** What one payment routes over right now: the compiled config and every account's health. */
+export interface LiveRouting {
+  version: number | null;
+  document: RoutingConfig;
+  routing: CompiledRouting;
+  /** Only the accounts that are not healthy, as `context.health` wants it. */
+  health: Record<string, HealthState>;
+  /** Handle -> internal account id, for the calls the decision leads to. */
+  accountIds: ReadonlyMap<string, string>;
+}
+
+export interface ExplainedRoute {
+  version: number | null;
+  decision: RoutingDecision;
+  /** The health the decision saw: live health, overridden by the caller's entries. */
+  health: Record<string, HealthState>;
+  warnings: Array<{ path: string; message: string }>;
+}
+
+export interface ApplyOptions {
+  actor: string;
+  message?: string | undefined;
+  /** Refuse when the active version is no longer this one: someone else applied meanwhile. */
+  basedOn?: number | undefined;
+  /** How the caller names the document in error paths: `document` (API) or `config` (CLI file). */
+  root?: string | undefined;
+}
+
+export interface RoutingConfigDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditLog;
+  accounts: Pick<AccountsService, 'listAccounts' | 'updateAccount' | 'makePrimary'>;
+  health: Pick<HealthService, 'listHealth'>;
+}
+
+const routingFields = [
+  'role',
+  'priority',
+  'currencies',
+  'enabled',
+  'drain',
+  'label',
+  'purpose',
+] as const;
+
+export function createRoutingConfigService(deps: RoutingConfigDependencies) {
+  const { db, clock, audit, accounts, health } = deps;
+  /** One compiled config per workspace, rebuilt only when the document changes. */
+  const compiledByWorkspace = new Map<string, { fingerprint: string; routing: CompiledRouting }>();
+
+  function compiledFor(workspaceId: string, document: RoutingConfig): CompiledRouting {
+    const fingerprint = JSON.stringify(document);
+    const cached = compiledByWorkspace.get(workspaceId);
+    if (cached && cached.fingerprint === fingerprint) return cached.routing;
+    const routing = compileRouting(document);
+    compiledByWorkspace.set(workspaceId, { fingerprint, routing });
+    return routing;
+  }
+
+  async function loadActive(workspaceId: string): Promise<ActiveRouting> {
+    const [views, active] = await Promise.all([
+      accounts.listAccounts(workspaceId),
+      findActiveVersion(db, workspaceId),
+    ]);
+    return {
+      version: active?.version ?? null,
+      author: active?.author ?? null,
+      createdAt: active?.created_at ?? null,
+      message: active?.message ?? null,
+      document: documentOf(views, active),
+    };
+  }
+
+  async function applyParsed(
+    workspaceId: string,
+    proposed: RoutingConfig,
+    options: ApplyOptions & { restoredFrom?: number; always?: boolean },
+  ): Promise<AppliedRouting> {
+    const root = options.root ?? 'document';
+    const views = await accounts.listAccounts(workspaceId);
+    const live = new Map(views.map((view) => [view.handle, view]));
+    const warnings: ConfigFinding[] = [];
+
+    const unknown: FieldProblem[] = [];
+    proposed.accounts.forEach((account, index) => {
+      if (!live.has(account.handle)) {
+        unknown.push({
+          field: fieldPath(['accounts', index, 'handle'], root),
+          message: `unknown account "${account.handle}": accounts are connected with their keys ("switchyard accounts connect" or POST /api/accounts), not created by applying a config`,
+        });
+      }
+    });
+    if (unknown.length > 0) throw refuse(unknown, []);
+
+    const named = new Set(proposed.accounts.map((account) => account.handle));
+    const merged: RoutingConfig = {
+      ...proposed,
+      accounts: [
+        ...proposed.accounts.map((account, index) => {
+          const view = live.get(account.handle);
+          const liveModes = view ? modesOf(view) : account.modes;
+          if (!sameList(liveModes, account.modes)) {
+            warnings.push({
+              path: ['accounts', index, 'modes'],
+              message: `modes come from the keys ${account.handle} has (${liveModes.join(', ') || 'none'}); connect or replace keys to change them`,
+            });
+          }
+          return { ...account, modes: liveModes };
+        }),
+        // Accounts the document leaves out keep their routing fields as they are.
+        ...views.filter((view) => !named.has(view.handle)).map(routingAccountOf),
+      ],
+    };
+    const review = validateRoutingConfig(merged);
+    warnings.push(...review.warnings);
+    const printedWarnings = warnings.map((warning) => ({
+      path: fieldPath(warning.path, root),
+      message: warning.message,
+    }));
+    if (review.errors.length > 0) {
+      throw refuse(
+        review.errors.map((error) => ({
+          field: fieldPath(error.path, root),
+          message: error.message,
+        })),
+        printedWarnings,
+      );
+    }
+
+    const active = await findActiveVersion(db, workspaceId);
+    if (options.basedOn !== undefined && (active?.version ?? 0) !== options.basedOn) {
+      throw new AppError(
+        'conflict',
+        `The active routing version is ${active?.version ?? 'none'}, not ${options.basedOn}: someone applied a change meanwhile. Fetch the active version, merge your change into it and apply again.`,
+        { activeVersion: active?.version ?? null },
+      );
+    }
+    const changes = accountChangesOf(merged.accounts, live);
+    const previous = active ? documentOf(views, active) : null;
+    const sameRouting =
+      previous !== null &&
+      JSON.stringify(withoutAccounts(previous)) === JSON.stringify(withoutAccounts(merged));
+    if (sameRouting && changes.length === 0 && options.always !== true) {
+      return {
+        version: active?.version ?? null,
+        changed: false,
+        accountChanges: [],
+        warnings: printedWarnings,
+        document: merged,
+      };
+    }
+
+    const now = clock().toISOString();
+    const message =
+      options.message?.trim() ||
+      (options.restoredFrom === undefined
+        ? 'Routing config applied'
+        : `Rollback to version ${options.restoredFrom}`);
+    const version = (await findLatestVersionNumber(db, workspaceId)) + 1;
+    try {
+      await db.transaction().execute(async (trx) => {
+        await insertVersion(trx, {
+          workspace_id: workspaceId,
+          version,
+          document: JSON.stringify(merged),
+          author: options.actor,
+          message,
+          restored_from: options.restoredFrom ?? null,
+          created_at: now,
+        });
+        await activateVersion(trx, workspaceId, version, now);
+        await audit.record(trx, {
+          workspaceId,
+          actor: options.actor,
+          action: options.restoredFrom === undefined ? 'routing.applied' : 'routing.rolled_back',
+          subject: 'routing',
+          before: { version: active?.version ?? null },
+          after: {
+            version,
+            message,
+            restoredFrom: options.restoredFrom ?? null,
+            accounts: changes.map(({ handle, fields }) => ({ handle, fields })),
+          },
+        });
+      });
+    } catch (error) {
+      // Two applies raced for the same version number; the other one won.
+      if (await findVersion(db, workspaceId, version)) {
+        throw new AppError(
+          'conflict',
+          `Routing version ${version} was just applied by someone else. Look at it ("switchyard config history") and apply again.`,
+          { version },
+        );
+      }
+      throw error;
+    }
+
+    // Through the accounts service, so each change is checked and audited as a manual one is.
+    const newPrimary = changes.find((change) => change.primary);
+    if (newPrimary) await accounts.makePrimary(workspaceId, newPrimary.handle, options.actor);
+    for (const change of changes) {
+      if (Object.keys(change.patch).length > 0) {
+        await accounts.updateAccount(workspaceId, change.handle, change.patch, options.actor);
+      }
+    }
+    return {
+      version,
+      changed: true,
+      accountChanges: changes.map(({ handle, fields }) => ({ handle, fields })),
+      warnings: printedWarnings,
+      document: (await loadActive(workspaceId)).document,
+    };
+  }
+
+  async function liveRouting(workspaceId: string, mode: Mode): Promise<LiveRouting> {
+    const active = await loadActive(workspaceId);
+    const healthList = await health.listHealth(workspaceId, mode);
+    const healthByHandle: Record<string, HealthState> = {};
+    for (const account of healthList) {
+      const state = account.modes[mode]?.health ?? 'healthy';
+      if (state !== 'healthy') healthByHandle[account.handle] = state;
+    }
+    return {
+      version: active.version,
+      document: active.document,
+      routing: compiledFor(workspaceId, active.document),
+      health: healthByHandle,
+      accountIds: new Map(healthList.map((account) => [account.handle, account.accountId])),
+    };
+  }
+
+  return {
+    showActive: loadActive,
+    liveRouting,
+
+    async listVersions(workspaceId: string, limit = 100): Promise<RoutingVersionSummary[]> {
+      const [rows, active] = await Promise.all([
+        listVersions(db, workspaceId, limit),
+        findActiveVersion(db, workspaceId),
+      ]);
+      return rows.map((row) => {
+        const document = JSON.parse(row.document) as RoutingConfig;
+        return {
+          version: row.version,
+          active: row.version === active?.version,
+          author: row.author,
+          createdAt: row.created_at,
+          message: row.message,
+          restoredFrom: row.restored_from,
+          rules: document.rules.length,
+          pins:
+            Object.keys(document.products).length +
+            Object.keys(document.steps).length +
+            Object.keys(document.funnels).length,
+        };
+      });
+    },
+
+    /**
+     * Validates a whole routing document, stores it as a new version, makes it active and applies
+     * its accounts part to the accounts (routing fields only, never credentials).
+     */
+    async applyDocument(
+      workspaceId: string,
+      input: unknown,
+      options: ApplyOptions,
+    ): Promise<AppliedRouting> {
+      const parsed = parseRoutingConfig(input);
+      if (!parsed.success) throw AppError.validation(fieldsOf(parsed.problems, options.root));
+      return applyParsed(workspaceId, parsed.value, options);
+    },
+
+    /** A new version equal to an old one; accounts removed since then are left out. */
+    async rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting> {
+      const row = await findVersion(db, workspaceId, version);
+      if (!row) {
+        throw new AppError(
+          'not_found',
+          `There is no routing version ${version}. "switchyard config history" lists the versions.`,
+          { version },
+        );
+      }
+      const old = JSON.parse(row.document) as RoutingConfig;
+      const live = new Set((await accounts.listAccounts(workspaceId)).map((view) => view.handle));
+      const restored = { ...old, accounts: old.accounts.filter((a) => live.has(a.handle)) };
+      return applyParsed(workspaceId, restored, {
+        actor,
+        message: `Rollback to version ${version}`,
+        restoredFrom: version,
+        always: true,
+      });
+    },
+
+    /** The decision for one payment context with live health; the caller's `health` wins. */
+    async explain(workspaceId: string, input: unknown): Promise<ExplainedRoute> {
+      const parsed = parsePaymentContext(input);
+      if (!parsed.success) throw AppError.validation(fieldsOf(parsed.problems, 'context'));
+      const context: PaymentContext = parsed.value;
+      const live = await liveRouting(workspaceId, context.mode);
+      const healthSeen = { ...live.health, ...context.health };
+      const decision = live.routing.route({ ...context, health: healthSeen });
+      return {
+        version: live.version,
+        decision,
+        health: healthSeen,
+        warnings: findContextWarnings(live.document, context).map((warning) => ({
+          path: fieldPath(warning.path, 'context'),
+          message: warning.message,
+        })),
+      };
+    },
+
+    /** Every rule and pin of the active version that names the account, fallback lists too. */
+    async referencesTo(workspaceId: string, handle: string): Promise<string[]> {
+      const active = await findActiveVersion(db, workspaceId);
+      if (!active) return [];
+      return listReferencesTo(JSON.parse(active.document) as RoutingConfig, handle);
+    },
+  };
+}
+
+export type RoutingConfigService = ReturnType<typeof createRoutingConfigService>;
+
+/** The routing document: accounts from the live accounts, the rest from the stored version. */
+export function documentOf(
+  views: readonly AccountView[],
+  active: RoutingVersionTable | undefined,
+): RoutingConfig {
+  const stored = active ? (JSON.parse(active.document) as RoutingConfig) : null;
+  return {
+    accounts: views.map(routingAccountOf),
+    rules: stored?.rules ?? [],
+    funnels: stored?.funnels ?? {},
+    steps: stored?.steps ?? {},
+    products: stored?.products ?? {},
+  };
+}
+
+function routingAccountOf(view: AccountView): RoutingAccount {
+  return {
+    handle: view.handle,
+    role: view.role,
+    modes: modesOf(view),
+    priority: view.priority,
+    ...(view.currencies === null ? {} : { currencies: view.currencies }),
+    enabled: view.enabled,
+    drain: view.drain,
+    label: view.label,
+    purpose: view.purpose,
+  };
+}
+
+function modesOf(view: AccountView): Mode[] {
+  return modes.filter((mode) => view.modes[mode] !== undefined);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+function withoutAccounts(config: RoutingConfig) {
+  return {
+    rules: config.rules,
+    funnels: config.funnels,
+    steps: config.steps,
+    products: config.products,
+  };
+}
+
+interface AccountChange {
+  handle: string;
+  fields: string[];
+  /** Becomes the primary: done through `makePrimary`, which demotes the old one. */
+  primary: boolean;
+  patch: AccountChanges;
+}
+
+function accountChangesOf(
+  proposed: readonly RoutingAccount[],
+  live: ReadonlyMap<string, AccountView>,
+): AccountChange[] {
+  const changes: AccountChange[] = [];
+  for (const account of proposed) {
+    const view = live.get(account.handle);
+    if (!view) continue;
+    const patch: AccountChanges = {};
+    const fields: string[] = [];
+    for (const field of routingFields) {
+      switch (field) {
+        case 'role':
+          if (account.role !== view.role) fields.push('role');
+          break;
+        case 'currencies': {
+          const wanted = account.currencies ?? null;
+          if (JSON.stringify(wanted) !== JSON.stringify(view.currencies)) {
+            patch.currencies = wanted;
+            fields.push(field);
+          }
+          break;
+        }
+        case 'label':
+        case 'purpose': {
+          // Left out: unchanged; labels are for people and an export always carries them.
+          const wanted = account[field];
+          if (wanted !== undefined && wanted !== view[field]) {
+            patch[field] = wanted;
+            fields.push(field);
+          }
+          break;
+        }
+        case 'priority':
+          if (account.priority !== view.priority) {
+            patch.priority = account.priority;
+            fields.push(field);
+          }
+          break;
+        case 'enabled':
+        case 'drain':
+          if (account[field] !== view[field]) {
+            patch[field] = account[field];
+            fields.push(field);
+          }
+      }
+    }
+    if (fields.length > 0) {
+      changes.push({
+        handle: account.handle,
+        fields,
+        primary: account.role === 'primary' && view.role !== 'primary',
+        patch,
+      });
+    }
+  }
+  return changes;
+}
+
+function fieldsOf(problems: readonly SchemaProblem[], root = 'document'): FieldProblem[] {
+  return problems.map((problem) => ({
+    field: fieldPath(problem.path, root),
+    message: problem.message,
+  }));
+}
+
+function refuse(
+  errors: FieldProblem[],
+  warnings: ReadonlyArray<{ path: string; message: string }>,
+): AppError {
+  return new AppError(
+    'routing_config_invalid',
+    [
+      `The routing config has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was changed:`,
+      ...errors.map((error) => `  ${error.field}: ${error.message}`),
+    ].join('\n'),
+    { fields: errors, warnings },
+  );
+}
+
+export function listReferencesTo(config: RoutingConfig, handle: string): string[] {
+  const references: string[] = [];
+  for (const rule of config.rules) {
+    if (rule.use === handle) references.push(`rule "${rule.name}"`);
+    if (Array.isArray(rule.fallback) && rule.fallback.includes(handle)) {
+      references.push(`the fallback list of rule "${rule.name}"`);
+    }
+  }
+  const pinGroups = [
+    ['product', config.products],
+    ['step', config.steps],
+    ['funnel', config.funnels],
+  ] as const;
+  for (const [noun, pins] of pinGroups) {
+    for (const [slug, pin] of Object.entries(pins)) {
+      if (pin.use === handle) references.push(`the pin of ${noun} "${slug}"`);
+      if (Array.isArray(pin.fallback) && pin.fallback.includes(handle)) {
+        references.push(`the fallback list of ${noun} "${slug}"`);
+      }
+    }
+  }
+  return references;
+}
