@@ -130,10 +130,17 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     async (_title, kind, failureKind, status) => {
       await fault(primary, kind);
 
-      const created = await services.payments.createPaymentWithFailover(paymentOf('pay_1'));
+      // As at checkout: the PaymentIntent is made before the card is entered, then confirmed.
+      const beforeCard = { confirm: false, paymentMethod: undefined };
+      const created = await services.payments.createPaymentWithFailover(
+        paymentOf('pay_1', beforeCard),
+      );
+      expect(created.paymentIntent.status).toBe('requires_payment_method');
+      await sdkFor(secondary).paymentIntents.confirm(created.paymentIntent.id, {
+        payment_method: 'pm_card_visa',
+      });
 
       expect(created.account).toBe('eu');
-      expect(created.paymentIntent.status).toBe('succeeded');
       expect(created.decision).toMatchObject({
         outcome: 'fallback',
         account: 'eu',
@@ -172,9 +179,27 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       });
 
       // Asking again for the same payment gives the same PaymentIntent, not a second charge.
-      const again = await services.payments.createPaymentWithFailover(paymentOf('pay_1'));
+      const again = await services.payments.createPaymentWithFailover(
+        paymentOf('pay_1', beforeCard),
+      );
       expect(again.paymentIntent.id).toBe(created.paymentIntent.id);
       expect(await succeededOn(secondary)).toHaveLength(1);
+    },
+  );
+
+  it.each([
+    ['times out', 'timeout'],
+    ['returns a 500', 'server_error'],
+  ] as const)(
+    'does not fail over a confirming payment when the primary %s: it may have been charged',
+    async (_title, kind) => {
+      await fault(primary, kind);
+      const refusal = await refusalOf(
+        services.payments.createPaymentWithFailover(paymentOf('pay_2')),
+      );
+      expect(refusal.code).toBe('upstream_unavailable');
+      expect(refusal.message).toContain('It was not tried on another account');
+      expect(await intentsOn(secondary)).toEqual([]);
     },
   );
 
@@ -268,7 +293,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       },
       { actor: 'test' },
     );
-    await fault(primary, 'server_error');
+    await fault(primary, 'rate_limit');
 
     const refusal = await refusalOf(
       services.payments.createPaymentWithFailover(paymentOf('pay_strict')),
@@ -288,7 +313,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   });
 
   it('opens the breaker after repeated failures, then routes straight to the secondary', async () => {
-    await fault(primary, 'server_error');
+    await fault(primary, 'rate_limit');
     for (let payment = 1; payment <= 5; payment++) {
       const created = await services.payments.createPaymentWithFailover(
         paymentOf(`pay_${payment}`),
@@ -303,8 +328,8 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     });
     expect(health.modes.test?.recentFailures).toHaveLength(5);
     expect(health.modes.test?.recentFailures[0]).toMatchObject({
-      httpStatus: 500,
-      kind: 'stripe_error',
+      httpStatus: 429,
+      kind: 'rate_limit',
     });
 
     const requestsBefore = await control<{ data: unknown[] }>(emulator(), 'GET', 'requests');
@@ -327,7 +352,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   });
 
   it('lets exactly one trial through after the cooldown, and closes again when it succeeds', async () => {
-    await fault(primary, 'server_error');
+    await fault(primary, 'rate_limit');
     for (let payment = 1; payment <= 5; payment++) {
       await services.payments.createPaymentWithFailover(paymentOf(`pay_${payment}`));
     }

@@ -250,6 +250,16 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
               : { ok: true },
           );
           const attempts = await attemptsOf(workspaceId, paymentId);
+          if (intent.confirm && isAmbiguous(failure)) {
+            // A confirming request that got no clear answer may have charged the card; trying
+            // another account could charge it twice.
+            throw new AppError(
+              'upstream_unavailable',
+              `Stripe gave no clear answer for payment ${paymentId} on ${handle} (${describeFailure(failure)}), so it may or may not have been charged. It was not tried on another account; look it up by its payment id before charging again.`,
+              { account: handle, decision, attempts },
+              { cause: failure },
+            );
+          }
           if (failure.isAccountLevel) {
             setAside[handle] = healthAfter(failure);
             story.push(
@@ -316,6 +326,11 @@ function requireContext(input: unknown, currency: string, amount: number): Payme
     ]);
   }
   return { ...context, amount };
+}
+
+/** No answer, or a server error: Stripe may have done the work before failing to say so. */
+function isAmbiguous(failure: StripeGatewayError): boolean {
+  return failure.kind === 'connection' || failure.kind === 'stripe_error';
 }
 
 /** What a failure says about the account, for the rest of this payment's routing. */
