@@ -3,6 +3,7 @@ import { createConnectService } from './accounts/connect.service.js';
 import { createHealthService } from './accounts/health.service.js';
 import { createVault, loadMasterKey } from './accounts/vault.js';
 import { createAuditLog } from './audit/audit.service.js';
+import { createCatalogService } from './catalog/catalog.service.js';
 import { createFailoverExecutor } from './checkout/failover.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -75,7 +76,9 @@ export function createServices(options: ServiceOptions) {
     accounts,
     health,
   });
+  const catalog = createCatalogService({ db: store.db, clock, audit, routing: routingConfig });
   const payments = createFailoverExecutor({
+    logger,
     db: store.db,
     clock,
     gateway,
@@ -104,6 +107,7 @@ export function createServices(options: ServiceOptions) {
     connect,
     health,
     routingConfig,
+    catalog,
     payments,
   };
 }

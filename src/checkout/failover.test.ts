@@ -14,7 +14,8 @@ import { capturedLogger } from '../../test/log-capture.js';
 import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
-import type { PaymentRequest } from './failover.js';
+import { StripeGatewayError } from '../stripe/errors.js';
+import { createFailoverExecutor, type PaymentRequest } from './failover.js';
 
 const emulator = useEmulator();
 
@@ -202,6 +203,89 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       expect(await intentsOn(secondary)).toEqual([]);
     },
   );
+
+  it('sends an attempt that got no answer again on retry, so the card is charged once', async () => {
+    await fault(primary, 'timeout', 1);
+    const first = await refusalOf(
+      services.payments.createPaymentWithFailover(paymentOf('pay_retry')),
+    );
+    expect(first.code).toBe('upstream_unavailable');
+
+    const retried = await services.payments.createPaymentWithFailover(paymentOf('pay_retry'));
+    expect(retried.account).toBe('us');
+    expect(retried.attempts).toMatchObject([
+      { number: 1, status: 'succeeded', idempotencyKey: 'pay_retry:attempt:1' },
+    ]);
+    expect((await succeededOn(primary)).map((intent) => intent.id)).toEqual([
+      retried.paymentIntent.id,
+    ]);
+    expect(await intentsOn(secondary)).toEqual([]);
+  });
+
+  it('gets the same PaymentIntent back when Stripe charged but the answer was lost', async () => {
+    const gateway = emulatorGateway(emulator(), 500);
+    let loseNextAnswer = true;
+    const lossy = createFailoverExecutor({
+      db: store.db,
+      clock: () => new Date(now),
+      gateway: {
+        ...gateway,
+        async createPaymentIntent(input) {
+          const created = await gateway.createPaymentIntent(input);
+          if (loseNextAnswer) {
+            loseNextAnswer = false;
+            throw new StripeGatewayError({ kind: 'connection', message: 'socket hang up' });
+          }
+          return created;
+        },
+      },
+      routing: services.routingConfig,
+      health: services.health,
+      secretKeyOf: services.accounts.secretKeyOf,
+    });
+    const lost = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_lost')));
+    expect(lost.code).toBe('upstream_unavailable');
+    const again = await lossy.createPaymentWithFailover(paymentOf('pay_lost'));
+    const charged = await succeededOn(primary);
+    expect(charged.map((intent) => intent.id)).toEqual([again.paymentIntent.id]);
+  });
+
+  it('takes one payment once when two requests for it race', async () => {
+    const results = await Promise.allSettled([
+      services.payments.createPaymentWithFailover(paymentOf('pay_race')),
+      services.payments.createPaymentWithFailover(paymentOf('pay_race')),
+    ]);
+    const created = results.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    );
+    const refused = results.flatMap((result) =>
+      result.status === 'rejected' ? [(result.reason as AppError).code] : [],
+    );
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(refused.every((code) => code === 'conflict')).toBe(true);
+    expect(new Set(created.map((payment) => payment.paymentIntent.id)).size).toBe(1);
+    expect(await succeededOn(primary)).toHaveLength(1);
+  });
+
+  it('refuses a payment id reused for another amount, and ids or amounts Stripe cannot take', async () => {
+    await services.payments.createPaymentWithFailover(paymentOf('pay_terms'));
+    const other = await refusalOf(
+      services.payments.createPaymentWithFailover(
+        paymentOf('pay_terms', { amount: 99_999, context: { mode: 'test', currency: 'usd' } }),
+      ),
+    );
+    expect(other.code).toBe('conflict');
+    expect(other.message).toContain('Use a new payment id');
+    const badId = await refusalOf(
+      services.payments.createPaymentWithFailover(paymentOf('x'.repeat(150))),
+    );
+    expect(badId.message).toContain('paymentId');
+    const huge = await refusalOf(
+      services.payments.createPaymentWithFailover(paymentOf('pay_huge', { amount: 2 ** 31 })),
+    );
+    expect(huge.message).toContain('amount');
+    expect(await succeededOn(primary)).toHaveLength(1);
+  });
 
   it('fails over when the primary key was rolled, and marks the primary disconnected', async () => {
     await control(emulator(), 'POST', `accounts/${primary.id}/roll_keys`);

@@ -19,6 +19,7 @@ import type {
   PaymentIntentSummary,
   StripeGateway,
 } from '../stripe/gateway.js';
+import type { Logger } from '../web/logger.js';
 import { finishAttempt, insertAttempt, listAttempts } from './payment-attempts.repository.js';
 
 /**
@@ -70,6 +71,7 @@ export interface FailoverDependencies {
   secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
   /** Milliseconds from a monotonic source, for attempt latency; the clock may stand still in tests. */
   stopwatch?: () => number;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export function createFailoverExecutor(deps: FailoverDependencies) {
@@ -102,22 +104,203 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     };
   }
 
+  /** What one attempt came to: the PaymentIntent, or the failure to act on. */
+  type AttemptOutcome =
+    | { created: PaymentCreated; failure?: undefined }
+    | { created?: undefined; failure: StripeGatewayError };
+
+  /**
+   * Sends one attempt to Stripe with the attempt's own idempotency key. Only the call itself is
+   * inside the try: once Stripe has answered with a PaymentIntent, nothing of ours may turn that
+   * into a failure (a retry would then charge again).
+   */
+  async function sendAttempt(
+    request: PaymentRequest,
+    row: PaymentAttemptTable,
+    decision: RoutingDecision,
+  ): Promise<AttemptOutcome> {
+    const { workspaceId, paymentId, context: _context, ...intent } = request;
+    const scope = { workspaceId, accountId: row.account_id, mode: row.mode };
+    const secretKey = await deps.secretKeyOf(row.account_id, row.mode);
+    const started = stopwatch();
+    let paymentIntent: PaymentIntentSummary;
+    try {
+      if (secretKey === null) {
+        throw new StripeGatewayError({
+          kind: 'authentication',
+          message: `${row.account_handle} has no ${row.mode} key`,
+        });
+      }
+      paymentIntent = await gateway.createPaymentIntent({
+        ...intent,
+        credentials: { secretKey },
+        idempotencyKey: row.idempotency_key,
+        metadata: {
+          ...intent.metadata,
+          switchyard_payment: paymentId,
+          switchyard_attempt: String(row.attempt_number),
+        },
+      });
+    } catch (error) {
+      if (error instanceof StripeGatewayError && error.statusCode === 409) {
+        // Stripe is still working on this very key for another request: that request owns it.
+        throw new AppError(
+          'conflict',
+          `Payment ${paymentId} is being taken by another request right now. Wait for it instead of starting another.`,
+          { paymentId },
+        );
+      }
+      const failure = error instanceof StripeGatewayError ? error : null;
+      await finishAttempt(db, row.attempt_id, {
+        status: 'failed',
+        failure_kind: failure?.kind ?? 'internal',
+        stripe_code: failure?.stripeCode ?? null,
+        decline_code: failure?.declineCode ?? null,
+        http_status: failure?.statusCode ?? null,
+        request_id: failure?.requestId ?? null,
+        message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        latency_ms: Math.round(stopwatch() - started),
+        finished_at: clock().toISOString(),
+      });
+      if (!failure) throw error;
+      // A card or request problem means the account answered: as far as the breaker knows, it works.
+      await recordHealth(
+        scope,
+        failure.isAccountLevel
+          ? {
+              ok: false,
+              kind: failure.kind,
+              stripeCode: failure.stripeCode,
+              httpStatus: failure.statusCode,
+              requestId: failure.requestId,
+              message: failure.message,
+            }
+          : { ok: true },
+      );
+      return { failure };
+    }
+    // If this write fails the attempt stays pending, and a retry resends the same key: Stripe
+    // then answers with this PaymentIntent instead of making another.
+    await finishAttempt(db, row.attempt_id, {
+      status: 'succeeded',
+      payment_intent_id: paymentIntent.id,
+      failure_kind: null,
+      stripe_code: null,
+      decline_code: null,
+      http_status: null,
+      request_id: null,
+      message: null,
+      latency_ms: Math.round(stopwatch() - started),
+      finished_at: clock().toISOString(),
+    });
+    await recordHealth(scope, { ok: true });
+    return {
+      created: {
+        paymentIntent,
+        account: row.account_handle,
+        decision,
+        attempts: await attemptsOf(workspaceId, paymentId),
+      },
+    };
+  }
+
+  /** The breaker missing one outcome is better than a charged payment reported as failed. */
+  async function recordHealth(
+    scope: { workspaceId: string; accountId: string; mode: Mode },
+    outcome: Parameters<HealthService['recordOutcome']>[1],
+  ): Promise<void> {
+    try {
+      await health.recordOutcome(scope, outcome);
+    } catch (error) {
+      deps.logger?.warn(
+        { account: scope.accountId, err: error instanceof Error ? error.message : String(error) },
+        'could not record an outcome on the circuit breaker',
+      );
+    }
+  }
+
   return {
     /**
      * Routes the payment with the live config and health, and creates its PaymentIntent on the
      * chosen account, failing over on account-level errors. Throws `card_error` (never retried
      * elsewhere) or `no_account_available` with the decision and the attempts in the details.
+     * Calling it again for the same payment never makes a second charge: a finished payment
+     * returns its PaymentIntent, and an attempt that may have reached Stripe is sent again as it was.
      */
     async createPaymentWithFailover(request: PaymentRequest): Promise<PaymentCreated> {
       const { workspaceId, paymentId, context: contextInput, ...intent } = request;
+      requirePaymentId(paymentId);
+      requireAmount(intent.amount);
       const context = requireContext(contextInput, intent.currency, intent.amount);
       const previous = await listAttempts(db, workspaceId, paymentId);
+      requireSameParameters(paymentId, previous, {
+        amount: intent.amount,
+        currency: intent.currency.toLowerCase(),
+        mode: context.mode,
+      });
       const replay = await replayCreated(request, context.mode, previous);
       if (replay) return replay;
 
       let nextNumber = previous.reduce((max, row) => Math.max(max, row.attempt_number), 0) + 1;
       const setAside: Record<string, HealthState> = {};
       const story: string[] = [];
+
+      /** Fails over, or ends the payment, after an attempt on `handle` failed. */
+      async function handleFailure(
+        failure: StripeGatewayError,
+        row: PaymentAttemptTable,
+        decision: RoutingDecision,
+      ): Promise<void> {
+        const handle = row.account_handle;
+        const attempts = await attemptsOf(workspaceId, paymentId);
+        if (intent.confirm && isAmbiguous(failure)) {
+          // A confirming request that got no clear answer may have charged the card; trying
+          // another account could charge it twice. A retry of this payment resends this attempt.
+          throw new AppError(
+            'upstream_unavailable',
+            `Stripe gave no clear answer for payment ${paymentId} on ${handle} (${describeFailure(failure)}), so it may or may not have been charged. It was not tried on another account; ask again for the same payment id and the same attempt is sent again, so it cannot be charged twice.`,
+            { account: handle, decision, attempts },
+            { cause: failure },
+          );
+        }
+        if (failure.isAccountLevel) {
+          setAside[handle] = healthAfter(failure);
+          story.push(
+            `Attempt ${row.attempt_number} on ${handle} failed (${describeFailure(failure)}); ${handle} is set aside for this payment.`,
+          );
+          return;
+        }
+        if (failure.kind === 'card') {
+          throw new AppError(
+            'card_error',
+            `${failure.message} The payment was not tried on another account: a declined card stays declined.`,
+            {
+              stripeCode: failure.stripeCode,
+              declineCode: failure.declineCode,
+              account: handle,
+              decision,
+              attempts,
+            },
+            { cause: failure },
+          );
+        }
+        throw new AppError(
+          'bad_request',
+          `Stripe refused the payment request on ${handle}: ${failure.message}`,
+          { stripeCode: failure.stripeCode, param: failure.param, decision, attempts },
+          { cause: failure },
+        );
+      }
+
+      // An attempt that never finished (a crash, a concurrent request) or that got no clear
+      // answer may have reached Stripe: send it again unchanged, same account and same key.
+      const last = previous.at(-1);
+      if (last && (last.status === 'pending' || isAmbiguousRow(last))) {
+        const decision = JSON.parse(last.decision) as RoutingDecision;
+        const outcome = await sendAttempt(request, last, decision);
+        if (outcome.created) return outcome.created;
+        await handleFailure(outcome.failure, last, decision);
+      }
 
       for (;;) {
         const live = await routing.liveRouting(workspaceId, context.mode);
@@ -146,34 +329,33 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         }
 
         const number = nextNumber++;
-        const idempotencyKey = `${paymentId}:attempt:${number}`;
-        const attemptId = newId('att');
-        const startedAt = clock().toISOString();
+        const row: PaymentAttemptTable = {
+          attempt_id: newId('att'),
+          workspace_id: workspaceId,
+          payment_id: paymentId,
+          attempt_number: number,
+          account_id: accountId,
+          account_handle: handle,
+          mode: context.mode,
+          idempotency_key: `${paymentId}:attempt:${number}`,
+          amount: intent.amount,
+          currency: intent.currency.toLowerCase(),
+          status: 'pending',
+          failure_kind: null,
+          stripe_code: null,
+          decline_code: null,
+          http_status: null,
+          request_id: null,
+          message: null,
+          payment_intent_id: null,
+          latency_ms: null,
+          decision: JSON.stringify(decision),
+          started_at: clock().toISOString(),
+          finished_at: null,
+        };
         try {
-          await insertAttempt(db, {
-            attempt_id: attemptId,
-            workspace_id: workspaceId,
-            payment_id: paymentId,
-            attempt_number: number,
-            account_id: accountId,
-            account_handle: handle,
-            mode: context.mode,
-            idempotency_key: idempotencyKey,
-            amount: intent.amount,
-            currency: intent.currency.toLowerCase(),
-            status: 'pending',
-            failure_kind: null,
-            stripe_code: null,
-            decline_code: null,
-            http_status: null,
-            request_id: null,
-            message: null,
-            payment_intent_id: null,
-            latency_ms: null,
-            decision: JSON.stringify(decision),
-            started_at: startedAt,
-            finished_at: null,
-          });
+          // Written before Stripe is called: a crash after the call leaves a trace to resume from.
+          await insertAttempt(db, row);
         } catch (error) {
           if (
             (await listAttempts(db, workspaceId, paymentId)).some(
@@ -189,105 +371,9 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           throw error;
         }
 
-        const secretKey = await deps.secretKeyOf(accountId, context.mode);
-        const started = stopwatch();
-        try {
-          if (secretKey === null) {
-            throw new StripeGatewayError({
-              kind: 'authentication',
-              message: `${handle} has no ${context.mode} key`,
-            });
-          }
-          const paymentIntent = await gateway.createPaymentIntent({
-            ...intent,
-            credentials: { secretKey },
-            idempotencyKey,
-            metadata: {
-              ...intent.metadata,
-              switchyard_payment: paymentId,
-              switchyard_attempt: String(number),
-            },
-          });
-          await finishAttempt(db, attemptId, {
-            status: 'succeeded',
-            payment_intent_id: paymentIntent.id,
-            latency_ms: Math.round(stopwatch() - started),
-            finished_at: clock().toISOString(),
-          });
-          await health.recordOutcome({ workspaceId, accountId, mode: context.mode }, { ok: true });
-          return {
-            paymentIntent,
-            account: handle,
-            decision,
-            attempts: await attemptsOf(workspaceId, paymentId),
-          };
-        } catch (error) {
-          const failure = error instanceof StripeGatewayError ? error : null;
-          await finishAttempt(db, attemptId, {
-            status: 'failed',
-            failure_kind: failure?.kind ?? 'internal',
-            stripe_code: failure?.stripeCode ?? null,
-            decline_code: failure?.declineCode ?? null,
-            http_status: failure?.statusCode ?? null,
-            request_id: failure?.requestId ?? null,
-            message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
-            latency_ms: Math.round(stopwatch() - started),
-            finished_at: clock().toISOString(),
-          });
-          if (!failure) throw error;
-          // The account answered: as far as the breaker knows, it works.
-          await health.recordOutcome(
-            { workspaceId, accountId, mode: context.mode },
-            failure.isAccountLevel
-              ? {
-                  ok: false,
-                  kind: failure.kind,
-                  stripeCode: failure.stripeCode,
-                  httpStatus: failure.statusCode,
-                  requestId: failure.requestId,
-                  message: failure.message,
-                }
-              : { ok: true },
-          );
-          const attempts = await attemptsOf(workspaceId, paymentId);
-          if (intent.confirm && isAmbiguous(failure)) {
-            // A confirming request that got no clear answer may have charged the card; trying
-            // another account could charge it twice.
-            throw new AppError(
-              'upstream_unavailable',
-              `Stripe gave no clear answer for payment ${paymentId} on ${handle} (${describeFailure(failure)}), so it may or may not have been charged. It was not tried on another account; look it up by its payment id before charging again.`,
-              { account: handle, decision, attempts },
-              { cause: failure },
-            );
-          }
-          if (failure.isAccountLevel) {
-            setAside[handle] = healthAfter(failure);
-            story.push(
-              `Attempt ${number} on ${handle} failed (${describeFailure(failure)}); ${handle} is set aside for this payment.`,
-            );
-            continue;
-          }
-          if (failure.kind === 'card') {
-            throw new AppError(
-              'card_error',
-              `${failure.message} The payment was not tried on another account: a declined card stays declined.`,
-              {
-                stripeCode: failure.stripeCode,
-                declineCode: failure.declineCode,
-                account: handle,
-                decision,
-                attempts,
-              },
-              { cause: failure },
-            );
-          }
-          throw new AppError(
-            'bad_request',
-            `Stripe refused the payment request on ${handle}: ${failure.message}`,
-            { stripeCode: failure.stripeCode, param: failure.param, decision, attempts },
-            { cause: failure },
-          );
-        }
+        const outcome = await sendAttempt(request, row, decision);
+        if (outcome.created) return outcome.created;
+        await handleFailure(outcome.failure, row, decision);
       }
     },
 
@@ -326,6 +412,52 @@ function requireContext(input: unknown, currency: string, amount: number): Payme
     ]);
   }
   return { ...context, amount };
+}
+
+/** Our payment ids go into idempotency keys and metadata: keep them short and plain. */
+function requirePaymentId(paymentId: string): void {
+  if (!/^[A-Za-z0-9_.:-]{1,80}$/.test(paymentId)) {
+    throw AppError.validation([
+      { field: 'paymentId', message: 'use 1 to 80 letters, digits, "_", ".", ":" or "-"' },
+    ]);
+  }
+}
+
+/** Stripe takes at most eight digits of minor units. */
+function requireAmount(amount: number): void {
+  if (!Number.isInteger(amount) || amount < 1 || amount > 99_999_999) {
+    throw AppError.validation([
+      { field: 'amount', message: 'must be a whole number of minor units from 1 to 99999999' },
+    ]);
+  }
+}
+
+/** A payment id names one payment: asking again with other terms is a mistake, not a new sale. */
+function requireSameParameters(
+  paymentId: string,
+  previous: PaymentAttemptTable[],
+  terms: { amount: number; currency: string; mode: Mode },
+): void {
+  const first = previous[0];
+  if (!first) return;
+  if (
+    first.amount !== terms.amount ||
+    first.currency !== terms.currency ||
+    first.mode !== terms.mode
+  ) {
+    throw new AppError(
+      'conflict',
+      `Payment ${paymentId} was started as ${first.amount} ${first.currency} (${first.mode}); it cannot be retried as ${terms.amount} ${terms.currency} (${terms.mode}). Use a new payment id for a different payment.`,
+      { paymentId },
+    );
+  }
+}
+
+function isAmbiguousRow(row: PaymentAttemptTable): boolean {
+  return (
+    row.status === 'failed' &&
+    (row.failure_kind === 'connection' || row.failure_kind === 'stripe_error')
+  );
 }
 
 /** No answer, or a server error: Stripe may have done the work before failing to say so. */
