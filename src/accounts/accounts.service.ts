@@ -267,7 +267,7 @@ export function createAccountsService(deps: AccountsDependencies) {
         account_id: accountId,
         workspace_id: workspaceId,
         handle: fields.handle,
-        label: fields.label ?? stripeAccount.displayName ?? fields.handle,
+        label: fields.label ?? stripeAccount.displayName?.slice(0, 200) ?? fields.handle,
         purpose: fields.purpose ?? '',
         role,
         priority: fields.priority ?? 0,

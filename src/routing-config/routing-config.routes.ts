@@ -7,11 +7,11 @@ const applyBody = z
   .object({
     document: z.unknown(),
     message: z.string().trim().max(2000).optional(),
-    basedOn: z.number().int().min(0).optional(),
+    basedOn: z.number().int().min(0).max(2_147_483_647).optional(),
   })
   .strict();
 
-const rollbackBody = z.object({ version: z.number().int().min(1) }).strict();
+const rollbackBody = z.object({ version: z.number().int().min(1).max(2_147_483_647) }).strict();
 const explainBody = z.object({ context: z.unknown() }).strict();
 const versionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 

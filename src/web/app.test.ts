@@ -68,6 +68,21 @@ describe('the error handler', () => {
     expect(error.message).toContain('handle: use 1 to 40 lowercase letters, digits or -');
   });
 
+  it('refuses a NUL character anywhere in the input, naming the field', async () => {
+    const body = await app.inject({
+      method: 'POST',
+      url: '/probe/accounts',
+      payload: { handle: 'us', credentials: { test: { secretKey: 'sk_test_\u0000x' } } },
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().error.details.fields).toEqual([
+      { field: 'credentials.test.secretKey', message: 'contains a NUL character (\\u0000); remove it' },
+    ]);
+    const path = await app.inject({ method: 'GET', url: '/probe/items/%00' });
+    expect(path.statusCode).toBe(400);
+    expect(path.json().error.details.fields[0].field).toBe('params.id');
+  });
+
   it('names path parameters with where they came from', async () => {
     const response = await app.inject({ method: 'GET', url: '/probe/items/abc' });
     expect(response.statusCode).toBe(400);

@@ -17,6 +17,7 @@ import {
   registerConnectStartRoute,
 } from '../accounts/connect.routes.js';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
+import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
@@ -26,6 +27,7 @@ import { registerAdminRoutes } from './admin.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { registerHealthRoutes } from './health.routes.js';
 import type { Logger } from './logger.js';
+import { refuseNulCharacters } from './text-guard.js';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -65,6 +67,7 @@ export async function buildApp({ store, logger, services }: AppDependencies): Pr
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('preValidation', refuseNulCharacters);
   app.addHook('onSend', async function echoRequestId(request, reply) {
     reply.header('x-request-id', request.id);
     // While shutting down, a kept-alive connection would hold the process open until it times out.
@@ -80,6 +83,7 @@ export async function buildApp({ store, logger, services }: AppDependencies): Pr
     registerRoutingConfigRoutes(admin, services.routingConfig);
     registerConnectStartRoute(admin, services.connect);
     registerAuditRoutes(admin, services.audit);
+    registerCatalogRoutes(admin, services.catalog);
   });
   return app;
 }

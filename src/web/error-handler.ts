@@ -32,6 +32,8 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
     }));
     return AppError.validation(problems);
   }
+  const databaseProblem = databaseValueProblem(error);
+  if (databaseProblem) return databaseProblem;
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -42,6 +44,23 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
     `Something went wrong on our side. The error is logged with request id ${request.id}; quote it when you report the problem.`,
     { requestId: request.id },
   );
+}
+
+/**
+ * PostgreSQL refuses some values SQLite stores (too long, out of range, not valid text). Input
+ * validation should catch them first; this keeps a miss from becoming a 500.
+ */
+function databaseValueProblem(error: unknown): AppError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  const messages: Record<string, string> = {
+    '22001': 'A value is longer than Switchyard can store. Shorten it and try again.',
+    '22003': 'A number is out of the range Switchyard can store. Use a smaller value.',
+    '22021': 'A value is not valid text (it holds a byte that is not UTF-8). Check what you sent.',
+    '22P02': 'A value is not in the form expected. Check what you sent.',
+  };
+  return typeof code === 'string' && messages[code]
+    ? new AppError('bad_request', messages[code])
+    : null;
 }
 
 function clientError(error: Partial<FastifyError>, status: number): AppError {

@@ -168,6 +168,8 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
       expect(body.error.message).toBe('Webhook signature verification failed.');
       expect(body.error.details).toBeNull();
     }
+    const nul = await fetch(`${server.url}/webhooks/stripe/%00`, { method: 'POST', body: payload });
+    expect(nul.status).toBe(400);
     expect(await store.db.selectFrom('webhook_events').selectAll().execute()).toHaveLength(0);
     const good = Stripe.webhooks.generateTestHeaderString({ payload, secret });
     expect((await post(good)).status).toBe(200);
