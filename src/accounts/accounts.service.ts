@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
+import { isUniqueViolation } from '../db/constraint-errors.js';
 import { newId } from '../db/ids.js';
 import type { AccountCredentialTable, AccountTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -221,6 +222,13 @@ export function createAccountsService(deps: AccountsDependencies) {
         };
   }
 
+  function primaryRace(): AppError {
+    return new AppError(
+      'conflict',
+      'Another change to the primary account happened at the same moment. Check "switchyard accounts list" and try again.',
+    );
+  }
+
   async function requireFreeHandle(workspaceId: string, handle: string): Promise<void> {
     if (await findLiveAccountByHandle(db, workspaceId, handle)) {
       throw new AppError(
@@ -254,49 +262,65 @@ export function createAccountsService(deps: AccountsDependencies) {
     }
     const now = clock().toISOString();
     const warnings: string[] = [];
-    const row = await db.transaction().execute(async (trx) => {
-      const others = await listLiveAccounts(trx, workspaceId);
-      const role = others.length === 0 ? 'primary' : (fields.role ?? 'secondary');
-      if (others.length === 0 && fields.role === 'secondary') {
-        warnings.push(
-          'This is the first account, so it is the primary: there is always one primary.',
-        );
-      }
-      if (role === 'primary') await demotePrimaries(trx, workspaceId, now);
-      const account: AccountTable = {
-        account_id: accountId,
-        workspace_id: workspaceId,
-        handle: fields.handle,
-        label: fields.label ?? stripeAccount.displayName?.slice(0, 200) ?? fields.handle,
-        purpose: fields.purpose ?? '',
-        role,
-        priority: fields.priority ?? 0,
-        currencies: fields.currencies ? JSON.stringify(fields.currencies) : null,
-        enabled: 1,
-        drain: 0,
-        connected_by: input.connectedBy,
-        stripe_account_id: stripeAccount.id,
-        country: stripeAccount.country,
-        default_currency: stripeAccount.defaultCurrency,
-        charges_enabled: stripeAccount.chargesEnabled ? 1 : 0,
-        disabled_reason: stripeAccount.disabledReason,
-        ...statusOf(stripeAccount),
-        verified_at: now,
-        created_at: now,
-        updated_at: now,
-        removed_at: null,
-      };
-      await insertAccount(trx, account);
-      for (const credential of input.credentials) await upsertCredential(trx, credential);
-      await audit.record(trx, {
-        workspaceId,
-        actor,
-        action: 'account.connected',
-        subject: `account:${fields.handle}`,
-        after: await viewsOfIn(trx, account),
+    const row = await db
+      .transaction()
+      .execute(async (trx) => {
+        const others = await listLiveAccounts(trx, workspaceId);
+        const role = others.length === 0 ? 'primary' : (fields.role ?? 'secondary');
+        if (others.length === 0 && fields.role === 'secondary') {
+          warnings.push(
+            'This is the first account, so it is the primary: there is always one primary.',
+          );
+        }
+        if (role === 'primary') await demotePrimaries(trx, workspaceId, now);
+        const account: AccountTable = {
+          account_id: accountId,
+          workspace_id: workspaceId,
+          handle: fields.handle,
+          label: fields.label ?? stripeAccount.displayName?.slice(0, 200) ?? fields.handle,
+          purpose: fields.purpose ?? '',
+          role,
+          priority: fields.priority ?? 0,
+          currencies: fields.currencies ? JSON.stringify(fields.currencies) : null,
+          enabled: 1,
+          drain: 0,
+          connected_by: input.connectedBy,
+          stripe_account_id: stripeAccount.id,
+          country: stripeAccount.country,
+          default_currency: stripeAccount.defaultCurrency,
+          charges_enabled: stripeAccount.chargesEnabled ? 1 : 0,
+          disabled_reason: stripeAccount.disabledReason,
+          ...statusOf(stripeAccount),
+          verified_at: now,
+          created_at: now,
+          updated_at: now,
+          removed_at: null,
+        };
+        await insertAccount(trx, account);
+        for (const credential of input.credentials) await upsertCredential(trx, credential);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: 'account.connected',
+          subject: `account:${fields.handle}`,
+          after: await viewsOfIn(trx, account),
+        });
+        return account;
+      })
+      .catch(async (error: unknown) => {
+        if (!isUniqueViolation(error)) throw error;
+        // Another request saved the same handle, Stripe account or first primary just now.
+        await requireFreeHandle(workspaceId, fields.handle);
+        const taken = await findLiveAccountByStripeId(db, workspaceId, stripeAccount.id);
+        if (taken) {
+          throw new AppError(
+            'duplicate_account',
+            `Stripe account ${stripeAccount.id} is already connected as "${taken.handle}". Use that handle, or remove it first.`,
+            { handle: taken.handle, stripeAccountId: stripeAccount.id },
+          );
+        }
+        throw primaryRace();
       });
-      return account;
-    });
     if (row.status === 'restricted' && row.status_reason) warnings.push(row.status_reason);
     for (const { mode, secretKey } of input.secretKeys) {
       const registered = await deps.webhooks.registerEndpoint({
@@ -434,21 +458,26 @@ export function createAccountsService(deps: AccountsDependencies) {
       const target = await requireAccount(workspaceId, handle);
       if (target.role === 'primary') return { account: await viewOf(target), warnings: [] };
       const now = clock().toISOString();
-      await db.transaction().execute(async (trx) => {
-        const previous = (await listLiveAccounts(trx, workspaceId)).find(
-          (row) => row.role === 'primary',
-        );
-        await demotePrimaries(trx, workspaceId, now);
-        await updateAccount(trx, target.account_id, { role: 'primary', updated_at: now });
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'account.made_primary',
-          subject: `account:${handle}`,
-          before: { primary: previous?.handle ?? null },
-          after: { primary: handle },
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          const previous = (await listLiveAccounts(trx, workspaceId)).find(
+            (row) => row.role === 'primary',
+          );
+          await demotePrimaries(trx, workspaceId, now);
+          await updateAccount(trx, target.account_id, { role: 'primary', updated_at: now });
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: 'account.made_primary',
+            subject: `account:${handle}`,
+            before: { primary: previous?.handle ?? null },
+            after: { primary: handle },
+          });
+        })
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) ? primaryRace() : error;
         });
-      });
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings: [] };
     },
 

@@ -339,6 +339,25 @@ describeEachDatabase('connecting and managing Stripe accounts', (database) => {
     expect(bad.status).toBe(400);
   });
 
+  it('keeps one primary when two requests change it at the same moment', async () => {
+    const made = await Promise.all([1, 2, 3].map(() => createEmulatorAccount(emulator())));
+    for (const [index, account] of made.entries()) {
+      await api('POST', '/api/accounts', { handle: `acct-${index}`, credentials: keysOf(account) });
+    }
+    for (let round = 0; round < 4; round += 1) {
+      await api('POST', '/api/accounts/acct-0/primary');
+      const answers = await Promise.all([
+        api('POST', '/api/accounts/acct-1/primary'),
+        api('POST', '/api/accounts/acct-2/primary'),
+      ]);
+      for (const answer of answers) expect([200, 409]).toContain(answer.status);
+      const primaries = (await api('GET', '/api/accounts')).body.accounts.filter(
+        (account: { role: string }) => account.role === 'primary',
+      );
+      expect(primaries).toHaveLength(1);
+    }
+  });
+
   it('refuses to remove the primary while others exist; a removed account leaves lists but not history', async () => {
     const [a, b] = await Promise.all([1, 2].map(() => createEmulatorAccount(emulator())));
     if (!a || !b) throw new Error('two accounts expected');

@@ -42,6 +42,21 @@ export const accounts: Migration = {
       .unique()
       .where(sql.ref('removed_at'), 'is', null)
       .execute();
+    // Exactly one primary, and one live handle per Stripe account, even when two requests race.
+    await db.schema
+      .createIndex('accounts_one_primary')
+      .on('accounts')
+      .column('workspace_id')
+      .unique()
+      .where(sql<boolean>`role = 'primary' and removed_at is null`)
+      .execute();
+    await db.schema
+      .createIndex('accounts_live_stripe_account')
+      .on('accounts')
+      .columns(['workspace_id', 'stripe_account_id'])
+      .unique()
+      .where(sql.ref('removed_at'), 'is', null)
+      .execute();
 
     await db.schema
       .createTable('account_credentials')
