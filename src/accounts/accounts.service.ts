@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../db/constraint-errors.js';
 import { newId } from '../db/ids.js';
 import type { AccountCredentialTable, AccountTable, Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
 import type { Logger } from '../web/logger.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
@@ -559,7 +560,9 @@ export function createAccountsService(deps: AccountsDependencies) {
           };
           if (!account.chargesEnabled && patch.status_reason) warnings.push(patch.status_reason);
         } catch (error) {
-          const kind = (error as { kind?: string }).kind;
+          // Only Stripe's answers are about the account; anything else (a vault error) is ours.
+          if (!(error instanceof StripeGatewayError)) throw error;
+          const kind = error.kind;
           if (kind === 'authentication' || kind === 'permission') {
             patch = {
               ...patch,
@@ -570,7 +573,7 @@ export function createAccountsService(deps: AccountsDependencies) {
           } else {
             throw new AppError(
               'stripe_unreachable',
-              `Could not reach Stripe to verify "${handle}" (${(error as Error).message}). Nothing changed; try again in a minute.`,
+              `Could not reach Stripe to verify "${handle}" (${error.message}). Nothing changed; try again in a minute.`,
             );
           }
         }

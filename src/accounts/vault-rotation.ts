@@ -25,8 +25,8 @@ export interface RotationResult {
 
 /**
  * Moves every secret to a new master key. With a key file, the new key is written first and the old
- * one kept as master.key.previous until every secret is resealed, so a crash at any point leaves all
- * secrets readable. With SWITCHYARD_MASTER_KEY, the new key comes from SWITCHYARD_NEW_MASTER_KEY.
+ * one kept as master.key.previous (read at every start), so neither a crash nor a server still
+ * running with the old key can leave a secret unreadable. With SWITCHYARD_MASTER_KEY, the new key comes from SWITCHYARD_NEW_MASTER_KEY.
  */
 export async function rotateMasterKey(input: {
   db: Kysely<Database>;
@@ -60,7 +60,8 @@ export async function rotateMasterKey(input: {
     writeKeyFile(path, newKey);
   }
   const resealed = await resealAll(input.db, createVault(newKey, [current.key]));
-  if (keptIn === 'file') rmSync(`${path}.previous`, { force: true });
+  // master.key.previous stays: servers still running with the old key may seal new secrets with
+  // it until they restart. Every start reads it, and the next rotation folds those secrets in.
   return { resealed, oldKeyId: keyIdOf(current.key), newKeyId: keyIdOf(newKey), keptIn };
 }
 

@@ -40,7 +40,7 @@ export function registerVaultCommand(program: Command): void {
           );
           processOutput.out(
             result.keptIn === 'file'
-              ? `The new key is in ${config.dataDir}/master.key; back it up, and restart running servers.`
+              ? `The new key is in ${config.dataDir}/master.key; back it up, and restart running servers. The old key stays in master.key.previous so secrets saved by servers not yet restarted remain readable.`
               : 'Now set SWITCHYARD_MASTER_KEY to the value of SWITCHYARD_NEW_MASTER_KEY and restart every server.',
           );
         } finally {
