@@ -153,8 +153,12 @@ export function createAccountsService(deps: AccountsDependencies) {
     });
   }
 
-  async function requireAccount(workspaceId: string, handle: string): Promise<AccountTable> {
-    const row = await findLiveAccountByHandle(db, workspaceId, handle);
+  async function requireAccount(
+    workspaceId: string,
+    handle: string,
+    executor: Kysely<Database> = db,
+  ): Promise<AccountTable> {
+    const row = await findLiveAccountByHandle(executor, workspaceId, handle);
     if (!row) {
       throw new AppError(
         'not_found',
@@ -335,6 +339,65 @@ export function createAccountsService(deps: AccountsDependencies) {
     return { account: await viewOf(row), warnings };
   }
 
+  async function updateAccountIn(
+    trx: Kysely<Database>,
+    workspaceId: string,
+    handle: string,
+    changes: AccountChanges,
+    actor: string,
+  ): Promise<string[]> {
+    const before = await requireAccount(workspaceId, handle, trx);
+    const patch = {
+      ...(changes.label !== undefined ? { label: changes.label } : {}),
+      ...(changes.purpose !== undefined ? { purpose: changes.purpose } : {}),
+      ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
+      ...(changes.currencies !== undefined
+        ? { currencies: changes.currencies === null ? null : JSON.stringify(changes.currencies) }
+        : {}),
+      ...(changes.enabled !== undefined ? { enabled: changes.enabled ? 1 : 0 } : {}),
+      ...(changes.drain !== undefined ? { drain: changes.drain ? 1 : 0 } : {}),
+      updated_at: clock().toISOString(),
+    };
+    await updateAccount(trx, before.account_id, patch);
+    await audit.record(trx, {
+      workspaceId,
+      actor,
+      action: 'account.updated',
+      subject: `account:${handle}`,
+      before: await viewsOfIn(trx, before),
+      after: await viewsOfIn(trx, { ...before, ...patch }),
+    });
+    return changes.enabled === false && before.role === 'primary'
+      ? [
+          'The primary account is disabled: new payments with no other target fall back to secondaries.',
+        ]
+      : [];
+  }
+
+  async function makePrimaryIn(
+    trx: Kysely<Database>,
+    workspaceId: string,
+    handle: string,
+    actor: string,
+  ): Promise<void> {
+    const target = await requireAccount(workspaceId, handle, trx);
+    if (target.role === 'primary') return;
+    const now = clock().toISOString();
+    const previous = (await listLiveAccounts(trx, workspaceId)).find(
+      (row) => row.role === 'primary',
+    );
+    await demotePrimaries(trx, workspaceId, now);
+    await updateAccount(trx, target.account_id, { role: 'primary', updated_at: now });
+    await audit.record(trx, {
+      workspaceId,
+      actor,
+      action: 'account.made_primary',
+      subject: `account:${handle}`,
+      before: { primary: previous?.handle ?? null },
+      after: { primary: handle },
+    });
+  }
+
   return {
     viewsOf,
 
@@ -422,64 +485,41 @@ export function createAccountsService(deps: AccountsDependencies) {
       changes: AccountChanges,
       actor: string,
     ): Promise<AccountResult> {
-      const before = await requireAccount(workspaceId, handle);
-      const now = clock().toISOString();
-      const patch = {
-        ...(changes.label !== undefined ? { label: changes.label } : {}),
-        ...(changes.purpose !== undefined ? { purpose: changes.purpose } : {}),
-        ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
-        ...(changes.currencies !== undefined
-          ? { currencies: changes.currencies === null ? null : JSON.stringify(changes.currencies) }
-          : {}),
-        ...(changes.enabled !== undefined ? { enabled: changes.enabled ? 1 : 0 } : {}),
-        ...(changes.drain !== undefined ? { drain: changes.drain ? 1 : 0 } : {}),
-        updated_at: now,
-      };
-      const warnings: string[] = [];
-      if (changes.enabled === false && before.role === 'primary') {
-        warnings.push(
-          'The primary account is disabled: new payments with no other target fall back to secondaries.',
-        );
-      }
-      await db.transaction().execute(async (trx) => {
-        await updateAccount(trx, before.account_id, patch);
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'account.updated',
-          subject: `account:${handle}`,
-          before: await viewsOfIn(trx, before),
-          after: await viewsOfIn(trx, { ...before, ...patch }),
-        });
-      });
+      const warnings = await db
+        .transaction()
+        .execute((trx) => updateAccountIn(trx, workspaceId, handle, changes, actor));
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };
     },
 
     async makePrimary(workspaceId: string, handle: string, actor: string): Promise<AccountResult> {
-      const target = await requireAccount(workspaceId, handle);
-      if (target.role === 'primary') return { account: await viewOf(target), warnings: [] };
-      const now = clock().toISOString();
       await db
         .transaction()
-        .execute(async (trx) => {
-          const previous = (await listLiveAccounts(trx, workspaceId)).find(
-            (row) => row.role === 'primary',
-          );
-          await demotePrimaries(trx, workspaceId, now);
-          await updateAccount(trx, target.account_id, { role: 'primary', updated_at: now });
-          await audit.record(trx, {
-            workspaceId,
-            actor,
-            action: 'account.made_primary',
-            subject: `account:${handle}`,
-            before: { primary: previous?.handle ?? null },
-            after: { primary: handle },
-          });
-        })
+        .execute((trx) => makePrimaryIn(trx, workspaceId, handle, actor))
         .catch((error: unknown) => {
           throw isUniqueViolation(error) ? primaryRace() : error;
         });
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings: [] };
+    },
+
+    /**
+     * Applies a routing document's account fields inside the caller's transaction, so a routing
+     * version and the account changes it makes stand or fall together.
+     */
+    async applyRoutingFields(
+      executor: Kysely<Database>,
+      workspaceId: string,
+      changes: {
+        primary: string | null;
+        patches: Array<{ handle: string; patch: AccountChanges }>;
+      },
+      actor: string,
+    ): Promise<void> {
+      if (changes.primary) await makePrimaryIn(executor, workspaceId, changes.primary, actor);
+      for (const { handle, patch } of changes.patches) {
+        if (Object.keys(patch).length > 0) {
+          await updateAccountIn(executor, workspaceId, handle, patch, actor);
+        }
+      }
     },
 
     async replaceKeys(

@@ -98,7 +98,7 @@ export interface RoutingConfigDependencies {
   db: Kysely<Database>;
   clock: Clock;
   audit: AuditLog;
-  accounts: Pick<AccountsService, 'listAccounts' | 'updateAccount' | 'makePrimary'>;
+  accounts: Pick<AccountsService, 'listAccounts' | 'applyRoutingFields'>;
   health: Pick<HealthService, 'listHealth'>;
 }
 
@@ -251,6 +251,16 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
             accounts: changes.map(({ handle, fields }) => ({ handle, fields })),
           },
         });
+        // In the same transaction: a version is never active without the account changes it made.
+        await accounts.applyRoutingFields(
+          trx,
+          workspaceId,
+          {
+            primary: changes.find((change) => change.primary)?.handle ?? null,
+            patches: changes.map(({ handle, patch }) => ({ handle, patch })),
+          },
+          options.actor,
+        );
       });
     } catch (error) {
       // Two applies raced for the same version number; the other one won.
@@ -264,14 +274,6 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       throw error;
     }
 
-    // Through the accounts service, so each change is checked and audited as a manual one is.
-    const newPrimary = changes.find((change) => change.primary);
-    if (newPrimary) await accounts.makePrimary(workspaceId, newPrimary.handle, options.actor);
-    for (const change of changes) {
-      if (Object.keys(change.patch).length > 0) {
-        await accounts.updateAccount(workspaceId, change.handle, change.patch, options.actor);
-      }
-    }
     return {
       version,
       changed: true,
