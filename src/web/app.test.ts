@@ -76,7 +76,10 @@ describe('the error handler', () => {
     });
     expect(body.statusCode).toBe(400);
     expect(body.json().error.details.fields).toEqual([
-      { field: 'credentials.test.secretKey', message: 'contains a NUL character (\\u0000); remove it' },
+      {
+        field: 'credentials.test.secretKey',
+        message: 'contains a NUL character (\\u0000); remove it',
+      },
     ]);
     const path = await app.inject({ method: 'GET', url: '/probe/items/%00' });
     expect(path.statusCode).toBe(400);

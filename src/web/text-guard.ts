@@ -35,7 +35,7 @@ function collectNul(
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => collectNul(item, [...path, index], root, problems));
+    for (const [index, item] of value.entries()) collectNul(item, [...path, index], root, problems);
     return;
   }
   if (typeof value === 'object') {
