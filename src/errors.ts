@@ -32,6 +32,9 @@ const errorCodes = {
   routing_config_invalid: { status: 422, exitCode: 2 },
   card_error: { status: 402, exitCode: 5 },
   no_account_available: { status: 503, exitCode: 7 },
+  // The catalog.
+  product_in_use: { status: 409, exitCode: 5 },
+  offers_split_across_accounts: { status: 409, exitCode: 5 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { registerAccountsCommand } from './accounts.command.js';
 import { registerConfigCommand } from './config.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
+import { registerFunnelsCommand } from './funnels.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
+import { registerProductsCommand } from './products.command.js';
 import { registerRouteCommand } from './route.command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerTokensCommand } from './tokens.command.js';
@@ -23,6 +25,8 @@ const commands: Array<(program: Command) => void> = [
   registerTokensCommand,
   registerVaultCommand,
   registerEmulatorCommand,
+  registerProductsCommand,
+  registerFunnelsCommand,
 ];
 
 export function createProgram(): Command {

@@ -15,6 +15,10 @@ export interface Database {
   routing_active: RoutingActiveTable;
   account_breakers: AccountBreakerTable;
   payment_attempts: PaymentAttemptTable;
+  products: ProductTable;
+  product_prices: ProductPriceTable;
+  funnels: FunnelTable;
+  funnel_steps: FunnelStepTable;
 }
 
 export interface OAuthStateTable {
@@ -183,4 +187,60 @@ export interface PaymentAttemptTable {
   decision: string;
   started_at: string;
   finished_at: string | null;
+}
+
+export interface ProductTable {
+  product_id: string;
+  workspace_id: string;
+  slug: string;
+  name: string;
+  description: string;
+  image_url: string | null;
+  /** JSON array of product lines, e.g. ["courses"]. */
+  tags: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductPriceTable {
+  price_id: string;
+  workspace_id: string;
+  product_id: string;
+  /** Lower-case ISO 4217 code; one price per currency and product. */
+  currency: string;
+  /** Minor units of the currency (whole yen for jpy). */
+  amount: number;
+  type: 'one_time' | 'recurring';
+  interval: 'day' | 'week' | 'month' | 'year' | null;
+  interval_count: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FunnelTable {
+  funnel_id: string;
+  workspace_id: string;
+  slug: string;
+  name: string;
+  mode: 'test' | 'live';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FunnelStepTable {
+  step_id: string;
+  workspace_id: string;
+  funnel_id: string;
+  slug: string;
+  /** 0-based order of the step in its funnel. */
+  position: number;
+  kind: 'optin' | 'sales' | 'order' | 'upsell' | 'downsell' | 'thankyou';
+  /** The main offer (order) or the one product (upsell, downsell). */
+  product_id: string | null;
+  /** The order bump of an order step. */
+  bump_product_id: string | null;
+  /** JSON of the content blocks. */
+  content: string;
+  created_at: string;
+  updated_at: string;
 }

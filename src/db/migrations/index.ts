@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import { workspaces } from './0001_workspaces.js';
 import { accounts } from './0002_accounts.js';
 import { routing } from './0003_routing.js';
+import { catalog } from './0004_catalog.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_workspaces': workspaces,
   '0002_accounts': accounts,
   '0003_routing': routing,
+  '0004_catalog': catalog,
 };

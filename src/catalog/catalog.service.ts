@@ -1,0 +1,953 @@
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../db/ids.js';
+import type {
+  Database,
+  FunnelStepTable,
+  FunnelTable,
+  ProductPriceTable,
+  ProductTable,
+} from '../db/schema.js';
+import { AppError, type FieldProblem } from '../errors.js';
+import type { Pin, RoutingConfig } from '../routing/index.js';
+import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
+import {
+  deleteFunnelRow,
+  deletePriceRow,
+  deleteProductRow,
+  deleteStepRow,
+  findFunnelRow,
+  findProductRow,
+  findProductRows,
+  insertFunnel,
+  insertPrice,
+  insertProduct,
+  insertStep,
+  listFunnelRows,
+  listPriceRows,
+  listProductRows,
+  listProductSlugsById,
+  listStepRows,
+  listStepsOffering,
+  updateFunnelRow,
+  updatePriceRow,
+  updateProductRow,
+  updateStepRow,
+} from './catalog.repository.js';
+import type {
+  FunnelChanges,
+  FunnelDocument,
+  FunnelDocumentFile,
+  FunnelInput,
+  PinInput,
+  PriceInput,
+  ProductChanges,
+  ProductInput,
+  StepContent,
+  StepInput,
+  StepKind,
+} from './catalog.schema.js';
+import { describePrice } from './money.js';
+import { describeSplitOffers, findSplitOffers, type OrderOffers } from './split-offers.js';
+
+export interface PriceView extends PriceInput {
+  /** `$49.00 / month`, with zero-decimal currencies right. */
+  display: string;
+}
+
+export interface ProductView {
+  slug: string;
+  name: string;
+  description: string;
+  image: string | null;
+  tags: string[];
+  prices: PriceView[];
+  /** From the active routing document: the account that takes this product's payments. */
+  pin: Pin | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StepView {
+  slug: string;
+  kind: StepKind;
+  product: string | null;
+  bump: string | null;
+  pin: Pin | null;
+  content: StepContent;
+}
+
+export interface FunnelView {
+  slug: string;
+  name: string;
+  mode: 'test' | 'live';
+  pin: Pin | null;
+  steps: StepView[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FunnelSummary {
+  slug: string;
+  name: string;
+  mode: 'test' | 'live';
+  steps: number;
+  pin: Pin | null;
+}
+
+export interface ImportedFunnel {
+  /** False when the document matched what is stored: nothing was written. */
+  changed: boolean;
+  funnel: 'created' | 'updated' | 'unchanged';
+  products: { created: string[]; updated: string[]; unchanged: string[] };
+  /** The routing version that holds the document's pins, when they changed it. */
+  routingVersion: number | null;
+}
+
+export interface CatalogDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditLog;
+  routing: Pick<RoutingConfigService, 'showActive' | 'applyDocument'>;
+}
+
+type PinGroup = 'products' | 'steps' | 'funnels';
+/** Pins to write: a pin sets, null removes. Keys as the routing document has them. */
+type PinChanges = Record<PinGroup, Map<string, PinInput | null>>;
+
+function noPinChanges(): PinChanges {
+  return { products: new Map(), steps: new Map(), funnels: new Map() };
+}
+
+/**
+ * Products, prices, funnels and steps. Pins are not stored here: reading shows the active routing
+ * document's pin, and saving one writes a new routing version through the routing config service.
+ */
+export function createCatalogService(deps: CatalogDependencies) {
+  const { db, clock, audit, routing } = deps;
+
+  async function activeDocument(workspaceId: string): Promise<RoutingConfig> {
+    return (await routing.showActive(workspaceId)).document;
+  }
+
+  /** Writes the pins as one new routing version; nothing when they are already so. */
+  async function writePins(
+    workspaceId: string,
+    changes: PinChanges,
+    actor: string,
+    message: string,
+  ): Promise<number | null> {
+    const active = await routing.showActive(workspaceId);
+    const document = structuredClone(active.document);
+    let changed = false;
+    for (const group of ['products', 'steps', 'funnels'] as const) {
+      for (const [key, pin] of changes[group]) {
+        const current = document[group][key];
+        if (pin === null) {
+          if (current) {
+            delete document[group][key];
+            changed = true;
+          }
+        } else if (!current || JSON.stringify(current) !== JSON.stringify(pin)) {
+          document[group][key] = pin;
+          changed = true;
+        }
+      }
+    }
+    if (!changed) return null;
+    const applied = await routing.applyDocument(workspaceId, document, {
+      actor,
+      message,
+      basedOn: active.version ?? 0,
+    });
+    return applied.version;
+  }
+
+  function checkPinAccounts(
+    document: RoutingConfig,
+    pins: Array<{ pin: PinInput | null | undefined; field: string }>,
+  ): void {
+    const handles = document.accounts.map((account) => account.handle);
+    const problems: FieldProblem[] = [];
+    const known =
+      handles.length === 0 ? 'none is connected yet' : `connected: ${handles.join(', ')}`;
+    for (const { pin, field } of pins) {
+      if (!pin) continue;
+      if (!handles.includes(pin.use)) {
+        problems.push({ field: `${field}.use`, message: `no account "${pin.use}" (${known})` });
+      }
+      if (Array.isArray(pin.fallback)) {
+        pin.fallback.forEach((handle, index) => {
+          if (!handles.includes(handle)) {
+            problems.push({
+              field: `${field}.fallback[${index}]`,
+              message: `no account "${handle}" (${known})`,
+            });
+          }
+        });
+      }
+    }
+    if (problems.length > 0) throw AppError.validation(problems);
+  }
+
+  function refuseSplitOffers(
+    steps: readonly OrderOffers[],
+    productPins: Readonly<Record<string, Pin | undefined>>,
+  ): void {
+    const split = findSplitOffers(steps, productPins);
+    if (split.length > 0) {
+      throw new AppError('offers_split_across_accounts', describeSplitOffers(split), { split });
+    }
+  }
+
+  async function productViews(
+    rows: readonly ProductTable[],
+    document: RoutingConfig,
+  ): Promise<ProductView[]> {
+    const prices = await listPriceRows(
+      db,
+      rows.map((row) => row.product_id),
+    );
+    return rows.map((row) => ({
+      slug: row.slug,
+      name: row.name,
+      description: row.description,
+      image: row.image_url,
+      tags: JSON.parse(row.tags) as string[],
+      prices: prices
+        .filter((price) => price.product_id === row.product_id)
+        .map(priceViewOf)
+        .sort((a, b) => a.currency.localeCompare(b.currency)),
+      pin: document.products[row.slug] ?? null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async function funnelViews(
+    workspaceId: string,
+    rows: readonly FunnelTable[],
+    document: RoutingConfig,
+  ): Promise<FunnelView[]> {
+    const [steps, slugs] = await Promise.all([
+      listStepRows(
+        db,
+        rows.map((row) => row.funnel_id),
+      ),
+      listProductSlugsById(db, workspaceId),
+    ]);
+    return rows.map((row) => ({
+      slug: row.slug,
+      name: row.name,
+      mode: row.mode,
+      pin: document.funnels[row.slug] ?? null,
+      steps: steps
+        .filter((step) => step.funnel_id === row.funnel_id)
+        .map((step) => ({
+          slug: step.slug,
+          kind: step.kind,
+          product: step.product_id === null ? null : (slugs.get(step.product_id) ?? null),
+          bump: step.bump_product_id === null ? null : (slugs.get(step.bump_product_id) ?? null),
+          pin: document.steps[`${row.slug}/${step.slug}`] ?? null,
+          content: JSON.parse(step.content) as StepContent,
+        })),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async function requireProduct(workspaceId: string, slug: string): Promise<ProductTable> {
+    const row = await findProductRow(db, workspaceId, slug);
+    if (!row) {
+      throw new AppError(
+        'not_found',
+        `There is no product "${slug}". GET /api/products or "switchyard products list" lists them.`,
+        { product: slug },
+      );
+    }
+    return row;
+  }
+
+  async function requireFunnel(workspaceId: string, slug: string): Promise<FunnelTable> {
+    const row = await findFunnelRow(db, workspaceId, slug);
+    if (!row) {
+      throw new AppError(
+        'not_found',
+        `There is no funnel "${slug}". GET /api/funnels or "switchyard funnels list" lists them.`,
+        { funnel: slug },
+      );
+    }
+    return row;
+  }
+
+  async function showProductView(workspaceId: string, slug: string): Promise<ProductView> {
+    const row = await requireProduct(workspaceId, slug);
+    const [view] = await productViews([row], await activeDocument(workspaceId));
+    if (!view) throw new AppError('not_found', `There is no product "${slug}".`);
+    return view;
+  }
+
+  async function showFunnelView(workspaceId: string, slug: string): Promise<FunnelView> {
+    const row = await requireFunnel(workspaceId, slug);
+    const [view] = await funnelViews(workspaceId, [row], await activeDocument(workspaceId));
+    if (!view) throw new AppError('not_found', `There is no funnel "${slug}".`);
+    return view;
+  }
+
+  /** Inserts or rewrites a product and its prices (one per currency), keeping price ids. */
+  async function storeProduct(
+    trx: Kysely<Database>,
+    workspaceId: string,
+    product: Omit<ProductInput, 'pin'>,
+    existing: ProductTable | undefined,
+  ): Promise<void> {
+    const now = clock().toISOString();
+    const fields = {
+      name: product.name,
+      description: product.description,
+      image_url: product.image,
+      tags: JSON.stringify(product.tags),
+      updated_at: now,
+    };
+    let productId: string;
+    if (existing) {
+      productId = existing.product_id;
+      await updateProductRow(trx, productId, fields);
+    } else {
+      productId = newId('prod');
+      await insertProduct(trx, {
+        product_id: productId,
+        workspace_id: workspaceId,
+        slug: product.slug,
+        created_at: now,
+        ...fields,
+      });
+    }
+    const stored = await listPriceRows(trx, [productId]);
+    for (const price of product.prices) {
+      const terms = {
+        amount: price.amount,
+        type: price.type,
+        interval: price.interval,
+        interval_count: price.intervalCount,
+        updated_at: now,
+      };
+      const current = stored.find((row) => row.currency === price.currency);
+      if (!current) {
+        await insertPrice(trx, {
+          price_id: newId('price'),
+          workspace_id: workspaceId,
+          product_id: productId,
+          currency: price.currency,
+          created_at: now,
+          ...terms,
+        });
+      } else if (!samePrice(priceViewOf(current), price)) {
+        await updatePriceRow(trx, current.price_id, terms);
+      }
+    }
+    for (const row of stored) {
+      if (!product.prices.some((price) => price.currency === row.currency)) {
+        await deletePriceRow(trx, row.price_id);
+      }
+    }
+  }
+
+  /** Product slugs -> ids for the steps, or a 400 naming each step that offers an unknown one. */
+  async function resolveOffers(
+    workspaceId: string,
+    steps: readonly StepInput[],
+    root: string,
+    alsoKnown: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    const wanted = new Set(steps.flatMap((step) => [step.product, step.bump]).filter(isDefined));
+    const found = new Set(
+      (await findProductRows(db, workspaceId, [...wanted])).map((row) => row.slug),
+    );
+    const problems: FieldProblem[] = [];
+    steps.forEach((step, index) => {
+      for (const field of ['product', 'bump'] as const) {
+        const slug = step[field];
+        if (slug !== undefined && !found.has(slug) && !alsoKnown.has(slug)) {
+          problems.push({
+            field: `${root}[${index}].${field}`,
+            message: `there is no product "${slug}"; create it first (POST /api/products)`,
+          });
+        }
+      }
+    });
+    if (problems.length > 0) throw AppError.validation(problems);
+  }
+
+  /** Inserts or rewrites a funnel and its steps; steps keep their ids by slug. */
+  async function storeFunnel(
+    trx: Kysely<Database>,
+    workspaceId: string,
+    funnel: Omit<FunnelInput, 'pin'>,
+    existing: FunnelTable | undefined,
+  ): Promise<void> {
+    const now = clock().toISOString();
+    let funnelId: string;
+    if (existing) {
+      funnelId = existing.funnel_id;
+      await updateFunnelRow(trx, funnelId, {
+        name: funnel.name,
+        mode: funnel.mode,
+        updated_at: now,
+      });
+    } else {
+      funnelId = newId('fnl');
+      await insertFunnel(trx, {
+        funnel_id: funnelId,
+        workspace_id: workspaceId,
+        slug: funnel.slug,
+        name: funnel.name,
+        mode: funnel.mode,
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    const offered = funnel.steps.flatMap((step) => [step.product, step.bump]).filter(isDefined);
+    const ids = new Map(
+      (await findProductRows(trx, workspaceId, offered)).map((row) => [row.slug, row.product_id]),
+    );
+    const stored = await listStepRows(trx, [funnelId]);
+    for (const [position, step] of funnel.steps.entries()) {
+      const fields: Omit<
+        FunnelStepTable,
+        'step_id' | 'workspace_id' | 'funnel_id' | 'slug' | 'created_at'
+      > = {
+        position,
+        kind: step.kind,
+        product_id: step.product === undefined ? null : (ids.get(step.product) ?? null),
+        bump_product_id: step.bump === undefined ? null : (ids.get(step.bump) ?? null),
+        content: JSON.stringify(step.content),
+        updated_at: now,
+      };
+      const current = stored.find((row) => row.slug === step.slug);
+      if (current) {
+        await updateStepRow(trx, current.step_id, fields);
+      } else {
+        await insertStep(trx, {
+          step_id: newId('step'),
+          workspace_id: workspaceId,
+          funnel_id: funnelId,
+          slug: step.slug,
+          created_at: now,
+          ...fields,
+        });
+      }
+    }
+    for (const row of stored) {
+      if (!funnel.steps.some((step) => step.slug === row.slug))
+        await deleteStepRow(trx, row.step_id);
+    }
+  }
+
+  /** The pins a saved funnel sets or clears: its own, its steps', and those of removed steps. */
+  function funnelPinChanges(
+    funnel: FunnelInput,
+    removedSteps: readonly string[],
+    changes: PinChanges = noPinChanges(),
+  ): PinChanges {
+    if (funnel.pin !== undefined) changes.funnels.set(funnel.slug, funnel.pin);
+    for (const step of funnel.steps) {
+      if (step.pin !== undefined) changes.steps.set(`${funnel.slug}/${step.slug}`, step.pin);
+    }
+    for (const slug of removedSteps) changes.steps.set(`${funnel.slug}/${slug}`, null);
+    return changes;
+  }
+
+  function checkFunnelPins(document: RoutingConfig, funnel: FunnelInput, root: string): void {
+    checkPinAccounts(document, [
+      { pin: funnel.pin, field: `${root}.pin` },
+      ...funnel.steps.map((step, index) => ({
+        pin: step.pin,
+        field: `${root}.steps[${index}].pin`,
+      })),
+    ]);
+  }
+
+  /** POST (must be new), PUT (created or replaced) and PATCH (merged first) all end here. */
+  async function saveFunnel(
+    workspaceId: string,
+    funnel: FunnelInput,
+    actor: string,
+    expect: 'new' | 'existing' | 'either',
+  ): Promise<{ view: FunnelView; created: boolean }> {
+    const existing = await findFunnelRow(db, workspaceId, funnel.slug);
+    if (existing && expect === 'new') {
+      throw new AppError(
+        'conflict',
+        `Funnel "${funnel.slug}" already exists. Change it with PUT or PATCH /api/funnels/${funnel.slug}.`,
+        { funnel: funnel.slug },
+      );
+    }
+    const document = await activeDocument(workspaceId);
+    checkFunnelPins(document, funnel, 'funnel');
+    await resolveOffers(workspaceId, funnel.steps, 'steps');
+    refuseSplitOffers(orderOffersOf(funnel), document.products);
+
+    const before = existing ? (await funnelViews(workspaceId, [existing], document))[0] : undefined;
+    await db.transaction().execute(async (trx) => {
+      await storeFunnel(trx, workspaceId, funnel, existing);
+      await audit.record(trx, {
+        workspaceId,
+        actor,
+        action: existing ? 'funnel.updated' : 'funnel.created',
+        subject: `funnel:${funnel.slug}`,
+        before: before ? withoutPins(before) : undefined,
+        after: {
+          name: funnel.name,
+          mode: funnel.mode,
+          steps: funnel.steps.map((step) => step.slug),
+        },
+      });
+    });
+    const removed = (before?.steps ?? [])
+      .map((step) => step.slug)
+      .filter((slug) => !funnel.steps.some((step) => step.slug === slug));
+    await writePins(
+      workspaceId,
+      funnelPinChanges(funnel, removed),
+      actor,
+      `Pins of funnel ${funnel.slug}`,
+    );
+    return { view: await showFunnelView(workspaceId, funnel.slug), created: !existing };
+  }
+
+  return {
+    async listProducts(workspaceId: string): Promise<ProductView[]> {
+      const rows = await listProductRows(db, workspaceId);
+      return productViews(rows, await activeDocument(workspaceId));
+    },
+
+    showProduct: showProductView,
+
+    async createProduct(
+      workspaceId: string,
+      input: ProductInput,
+      actor: string,
+    ): Promise<ProductView> {
+      if (await findProductRow(db, workspaceId, input.slug)) {
+        throw new AppError(
+          'conflict',
+          `Product "${input.slug}" already exists. Change it with PATCH /api/products/${input.slug}.`,
+          { product: input.slug },
+        );
+      }
+      checkPinAccounts(await activeDocument(workspaceId), [{ pin: input.pin, field: 'pin' }]);
+      await db.transaction().execute(async (trx) => {
+        await storeProduct(trx, workspaceId, input, undefined);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: 'product.created',
+          subject: `product:${input.slug}`,
+          after: productDocumentOf(input),
+        });
+      });
+      if (input.pin !== undefined) {
+        const changes = noPinChanges();
+        changes.products.set(input.slug, input.pin);
+        await writePins(workspaceId, changes, actor, `Pin of product ${input.slug}`);
+      }
+      return showProductView(workspaceId, input.slug);
+    },
+
+    async updateProduct(
+      workspaceId: string,
+      slug: string,
+      changes: ProductChanges,
+      actor: string,
+    ): Promise<ProductView> {
+      const row = await requireProduct(workspaceId, slug);
+      const document = await activeDocument(workspaceId);
+      const [before] = await productViews([row], document);
+      if (!before) throw new AppError('not_found', `There is no product "${slug}".`);
+      checkPinAccounts(document, [{ pin: changes.pin, field: 'pin' }]);
+      if (changes.pin) {
+        // Pinning this product must not split an order step it shares with a pinned product.
+        const offers = (await listStepsOffering(db, workspaceId, row.product_id)).filter(
+          (step) => step.kind === 'order' && step.bump_product_id !== null,
+        );
+        const slugs = await listProductSlugsById(db, workspaceId);
+        refuseSplitOffers(
+          offers.map((step) => ({
+            step: `${step.funnel_slug}/${step.slug}`,
+            product: slugs.get(step.product_id ?? '') ?? '',
+            bump: slugs.get(step.bump_product_id ?? '') ?? '',
+          })),
+          { ...document.products, [slug]: changes.pin },
+        );
+      }
+      const merged = {
+        slug,
+        name: changes.name ?? before.name,
+        description: changes.description ?? before.description,
+        image: changes.image === undefined ? before.image : changes.image,
+        tags: changes.tags ?? before.tags,
+        prices: changes.prices ?? before.prices.map(priceTermsOf),
+      };
+      if (!sameProduct(productDocumentOf(merged), productDocumentOf(before))) {
+        await db.transaction().execute(async (trx) => {
+          await storeProduct(trx, workspaceId, merged, row);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: 'product.updated',
+            subject: `product:${slug}`,
+            before: productDocumentOf(before),
+            after: productDocumentOf(merged),
+          });
+        });
+      }
+      if (changes.pin !== undefined) {
+        const pins = noPinChanges();
+        pins.products.set(slug, changes.pin);
+        await writePins(workspaceId, pins, actor, `Pin of product ${slug}`);
+      }
+      return showProductView(workspaceId, slug);
+    },
+
+    async deleteProduct(workspaceId: string, slug: string, actor: string): Promise<void> {
+      const row = await requireProduct(workspaceId, slug);
+      const offering = await listStepsOffering(db, workspaceId, row.product_id);
+      if (offering.length > 0) {
+        const funnels = [...new Set(offering.map((step) => step.funnel_slug))];
+        const steps = offering.map((step) => `${step.funnel_slug}/${step.slug}`);
+        throw new AppError(
+          'product_in_use',
+          `Product ${slug} is offered by funnel${funnels.length === 1 ? '' : 's'} ${funnels.join(', ')} (step${steps.length === 1 ? '' : 's'} ${steps.join(', ')}). Remove it from those steps first, then delete it.`,
+          { funnels, steps },
+        );
+      }
+      await db.transaction().execute(async (trx) => {
+        await deleteProductRow(trx, row.product_id);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: 'product.deleted',
+          subject: `product:${slug}`,
+          before: { slug, name: row.name },
+        });
+      });
+      const pins = noPinChanges();
+      pins.products.set(slug, null);
+      await writePins(workspaceId, pins, actor, `Product ${slug} deleted: its pin removed`);
+    },
+
+    async listFunnels(workspaceId: string): Promise<FunnelSummary[]> {
+      const rows = await listFunnelRows(db, workspaceId);
+      const views = await funnelViews(workspaceId, rows, await activeDocument(workspaceId));
+      return views.map((view) => ({
+        slug: view.slug,
+        name: view.name,
+        mode: view.mode,
+        steps: view.steps.length,
+        pin: view.pin,
+      }));
+    },
+
+    showFunnel: showFunnelView,
+
+    async createFunnel(
+      workspaceId: string,
+      input: FunnelInput,
+      actor: string,
+    ): Promise<FunnelView> {
+      return (await saveFunnel(workspaceId, input, actor, 'new')).view;
+    },
+
+    /** PUT: the whole funnel, created when it does not exist yet. */
+    async replaceFunnel(
+      workspaceId: string,
+      input: FunnelInput,
+      actor: string,
+    ): Promise<{ view: FunnelView; created: boolean }> {
+      return saveFunnel(workspaceId, input, actor, 'either');
+    },
+
+    async updateFunnel(
+      workspaceId: string,
+      slug: string,
+      changes: FunnelChanges,
+      actor: string,
+    ): Promise<FunnelView> {
+      const current = await showFunnelView(workspaceId, slug);
+      const merged: FunnelInput = {
+        slug,
+        name: changes.name ?? current.name,
+        mode: changes.mode ?? current.mode,
+        ...(changes.pin === undefined ? {} : { pin: changes.pin }),
+        steps: changes.steps ?? current.steps.map(stepInputOf),
+      };
+      return (await saveFunnel(workspaceId, merged, actor, 'existing')).view;
+    },
+
+    async deleteFunnel(workspaceId: string, slug: string, actor: string): Promise<void> {
+      const view = await showFunnelView(workspaceId, slug);
+      const row = await requireFunnel(workspaceId, slug);
+      await db.transaction().execute(async (trx) => {
+        await deleteFunnelRow(trx, row.funnel_id);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: 'funnel.deleted',
+          subject: `funnel:${slug}`,
+          before: withoutPins(view),
+        });
+      });
+      const pins = noPinChanges();
+      pins.funnels.set(slug, null);
+      for (const step of view.steps) pins.steps.set(`${slug}/${step.slug}`, null);
+      await writePins(workspaceId, pins, actor, `Funnel ${slug} deleted: its pins removed`);
+    },
+
+    /**
+     * A whole funnel with its products, kept as code. Only what differs is written, so importing
+     * the same document twice changes nothing the second time.
+     */
+    async importFunnel(
+      workspaceId: string,
+      input: FunnelDocument,
+      actor: string,
+    ): Promise<ImportedFunnel> {
+      const problems: FieldProblem[] = [];
+      const inDocument = new Set<string>();
+      input.products.forEach((product, index) => {
+        if (inDocument.has(product.slug)) {
+          problems.push({
+            field: `products[${index}].slug`,
+            message: `a second product "${product.slug}" in the document`,
+          });
+        }
+        inDocument.add(product.slug);
+      });
+      if (problems.length > 0) throw AppError.validation(problems);
+      const document = await activeDocument(workspaceId);
+      checkPinAccounts(document, [
+        ...input.products.map((product, index) => ({
+          pin: product.pin,
+          field: `products[${index}].pin`,
+        })),
+      ]);
+      checkFunnelPins(document, input.funnel, 'funnel');
+      await resolveOffers(workspaceId, input.funnel.steps, 'funnel.steps', inDocument);
+
+      const productPins: Record<string, Pin | undefined> = { ...document.products };
+      for (const product of input.products) {
+        if (product.pin === null) delete productPins[product.slug];
+        else if (product.pin !== undefined) productPins[product.slug] = product.pin;
+      }
+      refuseSplitOffers(orderOffersOf(input.funnel), productPins);
+
+      const result: ImportedFunnel = {
+        changed: false,
+        funnel: 'unchanged',
+        products: { created: [], updated: [], unchanged: [] },
+        routingVersion: null,
+      };
+      const storedProducts = await findProductRows(
+        db,
+        workspaceId,
+        input.products.map((product) => product.slug),
+      );
+      const storedViews = await productViews(storedProducts, document);
+      const existingFunnel = await findFunnelRow(db, workspaceId, input.funnel.slug);
+      const before = existingFunnel
+        ? (await funnelViews(workspaceId, [existingFunnel], document))[0]
+        : undefined;
+      const funnelChanged =
+        !before || stableJson(funnelBodyOf(before)) !== stableJson(funnelBodyOf(input.funnel));
+
+      await db.transaction().execute(async (trx) => {
+        for (const product of input.products) {
+          const stored = storedViews.find((view) => view.slug === product.slug);
+          if (stored && sameProduct(productDocumentOf(stored), productDocumentOf(product))) {
+            result.products.unchanged.push(product.slug);
+            continue;
+          }
+          const row = storedProducts.find((candidate) => candidate.slug === product.slug);
+          await storeProduct(trx, workspaceId, product, row);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: stored ? 'product.updated' : 'product.created',
+            subject: `product:${product.slug}`,
+            before: stored ? productDocumentOf(stored) : undefined,
+            after: productDocumentOf(product),
+          });
+          result.products[stored ? 'updated' : 'created'].push(product.slug);
+        }
+        if (funnelChanged) {
+          await storeFunnel(trx, workspaceId, input.funnel, existingFunnel);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: existingFunnel ? 'funnel.updated' : 'funnel.created',
+            subject: `funnel:${input.funnel.slug}`,
+            before: before ? withoutPins(before) : undefined,
+            after: funnelBodyOf(input.funnel),
+          });
+          result.funnel = existingFunnel ? 'updated' : 'created';
+        }
+      });
+
+      const pins = noPinChanges();
+      for (const product of input.products) {
+        if (product.pin !== undefined) pins.products.set(product.slug, product.pin);
+      }
+      const removed = (before?.steps ?? [])
+        .map((step) => step.slug)
+        .filter((slug) => !input.funnel.steps.some((step) => step.slug === slug));
+      funnelPinChanges(input.funnel, removed, pins);
+      result.routingVersion = await writePins(
+        workspaceId,
+        pins,
+        actor,
+        `Pins from the import of funnel ${input.funnel.slug}`,
+      );
+      result.changed =
+        result.funnel !== 'unchanged' ||
+        result.products.created.length > 0 ||
+        result.products.updated.length > 0 ||
+        result.routingVersion !== null;
+      return result;
+    },
+
+    /** The funnel and the products its steps offer, in the shape `importFunnel` reads. */
+    async exportFunnel(workspaceId: string, slug: string): Promise<FunnelDocumentFile> {
+      const funnel = await showFunnelView(workspaceId, slug);
+      const offered = [
+        ...new Set(funnel.steps.flatMap((step) => [step.product, step.bump]).filter(isDefined)),
+      ];
+      const document = await activeDocument(workspaceId);
+      const products = await productViews(
+        await findProductRows(db, workspaceId, offered),
+        document,
+      );
+      return {
+        products: offered
+          .map((productSlug) => products.find((product) => product.slug === productSlug))
+          .filter(isDefined)
+          .map((product) => ({
+            slug: product.slug,
+            ...productDocumentOf(product),
+            ...(product.pin ? { pin: product.pin } : {}),
+          })),
+        funnel: {
+          slug: funnel.slug,
+          name: funnel.name,
+          mode: funnel.mode,
+          ...(funnel.pin ? { pin: funnel.pin } : {}),
+          steps: funnel.steps.map((step) => ({
+            ...stepInputOf(step),
+            ...(step.pin ? { pin: step.pin } : {}),
+          })),
+        },
+      };
+    },
+  };
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>;
+
+function isDefined<Value>(value: Value | null | undefined): value is Value {
+  return value !== null && value !== undefined;
+}
+
+function priceViewOf(row: ProductPriceTable): PriceView {
+  const terms: PriceInput = {
+    currency: row.currency,
+    amount: Number(row.amount),
+    type: row.type,
+    interval: row.interval,
+    intervalCount: row.interval_count,
+  };
+  return { ...terms, display: describePrice(terms) };
+}
+
+function priceTermsOf(price: PriceInput): PriceInput {
+  return {
+    currency: price.currency,
+    amount: price.amount,
+    type: price.type,
+    interval: price.interval,
+    intervalCount: price.intervalCount,
+  };
+}
+
+function samePrice(a: PriceInput, b: PriceInput): boolean {
+  return stableJson(priceTermsOf(a)) === stableJson(priceTermsOf(b));
+}
+
+/** A product as a document has it: no pin, no times; prices by currency, as views list them. */
+function productDocumentOf(product: Omit<ProductInput, 'slug' | 'pin'>) {
+  return {
+    name: product.name,
+    description: product.description,
+    ...(product.image === null ? {} : { image: product.image }),
+    tags: product.tags,
+    prices: [...product.prices]
+      .sort((a, b) => a.currency.localeCompare(b.currency))
+      .map((price) => ({
+        currency: price.currency,
+        amount: price.amount,
+        type: price.type,
+        ...(price.type === 'recurring'
+          ? { interval: price.interval ?? 'month', intervalCount: price.intervalCount ?? 1 }
+          : {}),
+      })),
+  };
+}
+
+function sameProduct(a: object, b: object): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stepInputOf(step: StepView): StepInput {
+  return {
+    slug: step.slug,
+    kind: step.kind,
+    ...(step.product === null ? {} : { product: step.product }),
+    ...(step.bump === null ? {} : { bump: step.bump }),
+    content: step.content,
+  };
+}
+
+/** What a funnel is made of, without pins and times: to tell whether an import changes it. */
+function funnelBodyOf(funnel: Pick<FunnelInput, 'name' | 'mode'> & { steps: readonly object[] }) {
+  return {
+    name: funnel.name,
+    mode: funnel.mode,
+    steps: funnel.steps.map((step) => {
+      const { pin, ...rest } = step as { pin?: unknown } & Record<string, unknown>;
+      void pin;
+      return Object.fromEntries(Object.entries(rest).filter(([, value]) => isDefined(value)));
+    }),
+  };
+}
+
+function withoutPins(view: FunnelView) {
+  return funnelBodyOf(view);
+}
+
+function orderOffersOf(funnel: FunnelInput): OrderOffers[] {
+  return funnel.steps.flatMap((step) =>
+    step.kind === 'order' && step.product !== undefined && step.bump !== undefined
+      ? [{ step: `${funnel.slug}/${step.slug}`, product: step.product, bump: step.bump }]
+      : [],
+  );
+}
+
+/** JSON with object keys sorted, so two equal values compare equal whatever their key order. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, function sortKeys(_key, inner: unknown) {
+    if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return inner;
+    return Object.fromEntries(
+      Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+    );
+  });
+}

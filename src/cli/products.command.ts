@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { formatRows } from './funnels.command.js';
+import { processOutput, runCommand } from './run-command.js';
+import { withServices } from './with-services.js';
+
+/** `switchyard products list`: what the workspace sells, its prices and pins. */
+export function registerProductsCommand(program: Command): void {
+  const products = program.command('products').description('list the products of the workspace');
+
+  products
+    .command('list')
+    .description('list the products with their prices and pins')
+    .option('--json', 'print the products as JSON')
+    .action(
+      runCommand(async function listProducts(options: { json?: boolean }) {
+        await withServices(async ({ services, workspaceId }) => {
+          const list = await services.catalog.listProducts(workspaceId);
+          if (options.json === true) {
+            processOutput.out(JSON.stringify(list, null, 2));
+          } else if (list.length === 0) {
+            processOutput.out(
+              'No products yet. POST /api/products or "switchyard funnels import FILE" adds them.',
+            );
+          } else {
+            processOutput.out(
+              formatRows([
+                ['SLUG', 'PRICES', 'TAGS', 'PIN', 'NAME'],
+                ...list.map((product) => [
+                  product.slug,
+                  product.prices.map((price) => price.display).join(', '),
+                  product.tags.join(',') || '-',
+                  product.pin?.use ?? '-',
+                  product.name,
+                ]),
+              ]).join('\n'),
+            );
+          }
+        });
+      }),
+    );
+}
