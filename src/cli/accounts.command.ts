@@ -8,6 +8,7 @@ import {
 import type { AccountView } from '../accounts/accounts.service.js';
 import { AppError, fieldPath } from '../errors.js';
 import { processOutput, runCommand } from './run-command.js';
+import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
 interface KeyOptions {
@@ -136,16 +137,7 @@ function table(accounts: AccountView[]): string {
       account.purpose,
     ]),
   ];
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatRows(rows).join('\n');
 }
 
 function details(account: AccountView): string {

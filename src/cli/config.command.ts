@@ -12,6 +12,7 @@ import {
 import { describeRoutingDifferences } from '../routing-config/routing-config.diff.js';
 import type { AppliedRouting } from '../routing-config/routing-config.service.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
+import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
 /**
@@ -163,20 +164,6 @@ function printApplied(output: CommandOutput, applied: AppliedRouting, unchanged:
     lines.push(`  account ${change.handle}: ${change.fields.join(', ')} updated`);
   }
   output.out(lines.join('\n'));
-}
-
-function formatRows(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
-      .join('  '),
-  );
 }
 
 /** One finding ready to print: `config.rules[2].use` and what to do about it. */

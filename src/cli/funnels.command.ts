@@ -5,6 +5,7 @@ import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import type { ImportedFunnel } from '../catalog/catalog.service.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
+import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
 /**
@@ -154,18 +155,4 @@ function printImported(
     lines.push(`  pins written as routing version ${imported.routingVersion}`);
   }
   output.out(lines.join('\n'));
-}
-
-export function formatRows(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
-      .join('  '),
-  );
 }

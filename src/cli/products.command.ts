@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatRows } from './funnels.command.js';
 import { processOutput, runCommand } from './run-command.js';
+import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
 /** `switchyard products list`: what the workspace sells, its prices and pins. */

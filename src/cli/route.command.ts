@@ -12,6 +12,7 @@ import {
   requireParsed,
 } from './config.command.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
+import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
 interface ExplainOptions {
@@ -105,7 +106,7 @@ export function formatDecision(decision: RoutingDecision): string {
   if (decision.candidates.length > 0) {
     lines.push(
       '',
-      ...formatTable([
+      ...formatRows([
         ['ACCOUNT', 'ELIGIBLE', 'REASONS'],
         ...decision.candidates.map((candidate) => [
           candidate.account,
@@ -116,18 +117,4 @@ export function formatDecision(decision: RoutingDecision): string {
     );
   }
   return lines.join('\n');
-}
-
-function formatTable(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
-      .join('  '),
-  );
 }
