@@ -35,3 +35,31 @@ export async function buildTestApp(
   const app = await buildApp({ config, store, logger: log.logger, services });
   return { app, services, logger: log.logger, logLines: log.lines, masterKey };
 }
+
+export type AdminCall = (
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) => Promise<{ status: number; body: ReturnType<typeof JSON.parse> }>;
+
+/**
+ * The admin API called in-process with a bearer token of its own, as an operator's script would.
+ * `seen` receives every response body (for searches such as the secret-leak test).
+ */
+export async function adminClient(testApp: TestApp, seen?: string[]): Promise<AdminCall> {
+  const { token } = await testApp.services.tokens.createToken({
+    workspaceId: 'default',
+    name: 'test-suite',
+    actor: 'test',
+  });
+  return async function callAdminApi(method, url, payload) {
+    const response = await testApp.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
+    seen?.push(response.body);
+    return { status: response.statusCode, body: response.body ? response.json() : null };
+  };
+}

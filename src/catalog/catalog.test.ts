@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/app.js';
+import { type AdminCall, adminClient, buildTestApp, type TestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   createEmulatorAccount,
@@ -15,21 +15,7 @@ const emulator = useEmulator();
 describeEachDatabase('products and funnels through the admin API', (database) => {
   let store: TestStore;
   let testApp: TestApp;
-  let token: string;
-
-  async function api(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    url: string,
-    payload?: unknown,
-  ) {
-    const response = await testApp.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-    });
-    return { status: response.statusCode, body: response.body ? response.json() : null };
-  }
+  let api: AdminCall;
 
   async function createCatalog() {
     for (const product of [course, ebook, coaching]) {
@@ -46,11 +32,7 @@ describeEachDatabase('products and funnels through the admin API', (database) =>
       env: emulatorEnv(emulator()),
       gateway: emulatorGateway(emulator()),
     });
-    ({ token } = await testApp.services.tokens.createToken({
-      workspaceId: 'default',
-      name: 'test-suite',
-      actor: 'test',
-    }));
+    api = await adminClient(testApp);
     for (const handle of ['us', 'eu']) {
       const created = await api('POST', '/api/accounts', {
         handle,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/app.js';
+import { type AdminCall, adminClient, buildTestApp, type TestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   createEmulatorAccount,
@@ -23,17 +23,7 @@ const euroRouting = {
 describeEachDatabase('the routing config of the live workspace', (database) => {
   let store: TestStore;
   let testApp: TestApp;
-  let token: string;
-
-  async function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
-    const response = await testApp.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-    });
-    return { status: response.statusCode, body: response.body ? response.json() : null };
-  }
+  let api: AdminCall;
 
   beforeEach(async () => {
     store = await database.openMigrated();
@@ -41,11 +31,7 @@ describeEachDatabase('the routing config of the live workspace', (database) => {
       env: emulatorEnv(emulator()),
       gateway: emulatorGateway(emulator()),
     });
-    ({ token } = await testApp.services.tokens.createToken({
-      workspaceId: 'default',
-      name: 'test-suite',
-      actor: 'test',
-    }));
+    api = await adminClient(testApp);
     for (const handle of ['us', 'eu']) {
       const created = await api('POST', '/api/accounts', {
         handle,
