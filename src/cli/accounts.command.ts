@@ -8,7 +8,7 @@ import {
 import type { AccountView } from '../accounts/accounts.service.js';
 import { AppError, fieldPath } from '../errors.js';
 import { processOutput, runCommand } from './run-command.js';
-import { formatRows } from './table.js';
+import { printListing } from './table.js';
 import { withServices } from './with-services.js';
 
 interface KeyOptions {
@@ -112,32 +112,30 @@ function integer(value: string): number {
   return Number(value);
 }
 
-function table(accounts: AccountView[]): string {
-  const rows = [
-    [
-      'HANDLE',
-      'ROLE',
-      'PRI',
-      'STRIPE ACCOUNT',
-      'MODES',
-      'CURRENCIES',
-      'STATE',
-      'HEALTH',
-      'PURPOSE',
-    ],
-    ...accounts.map((account) => [
-      account.handle,
-      account.role,
-      String(account.priority),
-      account.stripeAccountId,
-      Object.keys(account.modes).join('+'),
-      account.currencies?.join(',') ?? 'any',
-      !account.enabled ? 'disabled' : account.drain ? 'draining' : 'enabled',
-      account.health,
-      account.purpose,
-    ]),
+const accountColumns = [
+  'HANDLE',
+  'ROLE',
+  'PRI',
+  'STRIPE ACCOUNT',
+  'MODES',
+  'CURRENCIES',
+  'STATE',
+  'HEALTH',
+  'PURPOSE',
+];
+
+function accountRow(account: AccountView): string[] {
+  return [
+    account.handle,
+    account.role,
+    String(account.priority),
+    account.stripeAccountId,
+    Object.keys(account.modes).join('+'),
+    account.currencies?.join(',') ?? 'any',
+    !account.enabled ? 'disabled' : account.drain ? 'draining' : 'enabled',
+    account.health,
+    account.purpose,
   ];
-  return formatRows(rows).join('\n');
 }
 
 function details(account: AccountView): string {
@@ -178,13 +176,13 @@ export function registerAccountsCommand(program: Command): void {
     .action(
       runCommand(async function listAccounts(options: { json?: boolean }) {
         await withServices(async ({ services, workspaceId }) => {
-          const found = await services.accounts.listAccounts(workspaceId);
-          if (options.json) return processOutput.out(JSON.stringify(found, null, 2));
-          processOutput.out(
-            found.length === 0
-              ? 'No accounts yet. Connect one with "switchyard accounts add <handle>".'
-              : table(found),
-          );
+          printListing(processOutput, {
+            items: await services.accounts.listAccounts(workspaceId),
+            json: options.json,
+            empty: 'No accounts yet. Connect one with "switchyard accounts add <handle>".',
+            header: accountColumns,
+            row: accountRow,
+          });
         });
       }),
     );

@@ -12,7 +12,7 @@ import {
 import { describeRoutingDifferences } from '../routing-config/routing-config.diff.js';
 import type { AppliedRouting } from '../routing-config/routing-config.service.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
-import { formatRows } from './table.js';
+import { printListing } from './table.js';
 import { withServices } from './with-services.js';
 
 /**
@@ -106,27 +106,21 @@ export function registerConfigCommand(program: Command): void {
       runCommand(async function showHistory(options: { json?: boolean }) {
         await withServices(async ({ services, workspaceId }) => {
           const versions = await services.routingConfig.listVersions(workspaceId);
-          if (options.json === true) {
-            processOutput.out(JSON.stringify(versions, null, 2));
-          } else if (versions.length === 0) {
-            processOutput.out(
+          printListing(processOutput, {
+            items: versions,
+            json: options.json,
+            empty:
               'No routing config applied yet. "switchyard config apply FILE" stores the first version.',
-            );
-          } else {
-            processOutput.out(
-              formatRows([
-                ['VERSION', 'CREATED', 'AUTHOR', 'RULES', 'PINS', 'MESSAGE'],
-                ...versions.map((version) => [
-                  `${version.active ? '*' : ' '}${version.version}`,
-                  version.createdAt,
-                  version.author,
-                  String(version.rules),
-                  String(version.pins),
-                  version.message,
-                ]),
-              ]).join('\n'),
-            );
-          }
+            header: ['VERSION', 'CREATED', 'AUTHOR', 'RULES', 'PINS', 'MESSAGE'],
+            row: (version) => [
+              `${version.active ? '*' : ' '}${version.version}`,
+              version.createdAt,
+              version.author,
+              String(version.rules),
+              String(version.pins),
+              version.message,
+            ],
+          });
         });
       }),
     );

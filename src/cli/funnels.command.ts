@@ -5,7 +5,7 @@ import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import type { ImportedFunnel } from '../catalog/catalog.service.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
-import { formatRows } from './table.js';
+import { printListing } from './table.js';
 import { withServices } from './with-services.js';
 
 /**
@@ -25,26 +25,20 @@ export function registerFunnelsCommand(program: Command): void {
       runCommand(async function listFunnels(options: { json?: boolean }) {
         await withServices(async ({ services, workspaceId }) => {
           const list = await services.catalog.listFunnels(workspaceId);
-          if (options.json === true) {
-            processOutput.out(JSON.stringify(list, null, 2));
-          } else if (list.length === 0) {
-            processOutput.out(
+          printListing(processOutput, {
+            items: list,
+            json: options.json,
+            empty:
               'No funnels yet. "switchyard funnels import FILE" or POST /api/funnels adds one.',
-            );
-          } else {
-            processOutput.out(
-              formatRows([
-                ['SLUG', 'MODE', 'STEPS', 'PIN', 'NAME'],
-                ...list.map((funnel) => [
-                  funnel.slug,
-                  funnel.mode,
-                  String(funnel.steps),
-                  funnel.pin?.use ?? '-',
-                  funnel.name,
-                ]),
-              ]).join('\n'),
-            );
-          }
+            header: ['SLUG', 'MODE', 'STEPS', 'PIN', 'NAME'],
+            row: (funnel) => [
+              funnel.slug,
+              funnel.mode,
+              String(funnel.steps),
+              funnel.pin?.use ?? '-',
+              funnel.name,
+            ],
+          });
         });
       }),
     );

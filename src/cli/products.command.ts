@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { processOutput, runCommand } from './run-command.js';
-import { formatRows } from './table.js';
+import { printListing } from './table.js';
 import { withServices } from './with-services.js';
 
 /** `switchyard products list`: what the workspace sells, its prices and pins. */
@@ -15,26 +15,20 @@ export function registerProductsCommand(program: Command): void {
       runCommand(async function listProducts(options: { json?: boolean }) {
         await withServices(async ({ services, workspaceId }) => {
           const list = await services.catalog.listProducts(workspaceId);
-          if (options.json === true) {
-            processOutput.out(JSON.stringify(list, null, 2));
-          } else if (list.length === 0) {
-            processOutput.out(
+          printListing(processOutput, {
+            items: list,
+            json: options.json,
+            empty:
               'No products yet. POST /api/products or "switchyard funnels import FILE" adds them.',
-            );
-          } else {
-            processOutput.out(
-              formatRows([
-                ['SLUG', 'PRICES', 'TAGS', 'PIN', 'NAME'],
-                ...list.map((product) => [
-                  product.slug,
-                  product.prices.map((price) => price.display).join(', '),
-                  product.tags.join(',') || '-',
-                  product.pin?.use ?? '-',
-                  product.name,
-                ]),
-              ]).join('\n'),
-            );
-          }
+            header: ['SLUG', 'PRICES', 'TAGS', 'PIN', 'NAME'],
+            row: (product) => [
+              product.slug,
+              product.prices.map((price) => price.display).join(', '),
+              product.tags.join(',') || '-',
+              product.pin?.use ?? '-',
+              product.name,
+            ],
+          });
         });
       }),
     );
