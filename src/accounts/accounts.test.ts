@@ -250,6 +250,19 @@ describeEachDatabase('connecting and managing Stripe accounts', (database) => {
     });
   });
 
+  it('warns that Stripe cannot reach a local PUBLIC_URL for live webhooks', async () => {
+    const stripeAccount = await createEmulatorAccount(emulator());
+    const live = await api('POST', '/api/accounts', {
+      handle: 'us',
+      credentials: { ...keysOf(stripeAccount, 'test'), ...keysOf(stripeAccount, 'live') },
+    });
+    expect(live.status).toBe(201);
+    expect(Object.keys(live.body.account.modes).sort()).toEqual(['live', 'test']);
+    expect(live.body.warnings).toEqual([
+      expect.stringContaining('PUBLIC_URL is http://127.0.0.1:3000, which Stripe cannot reach'),
+    ]);
+  });
+
   it('saves an account whose charges are disabled as restricted, with a warning that says why', async () => {
     const stripeAccount = await createEmulatorAccount(emulator());
     await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
