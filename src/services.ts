@@ -75,6 +75,8 @@ export function createServices(options: ServiceOptions) {
     audit,
     accounts,
     health,
+    refuseCatalogConflicts: (workspaceId, document) =>
+      catalog.refuseSplitPins(workspaceId, document.products),
   });
   const catalog = createCatalogService({ db: store.db, clock, audit, routing: routingConfig });
   const payments = createFailoverExecutor({

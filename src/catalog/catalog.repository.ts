@@ -203,3 +203,21 @@ export async function listProductSlugsById(
     .execute();
   return new Map(rows.map((row) => [row.product_id, row.slug]));
 }
+
+/** Every order step that sells an order bump, with its funnel's slug. */
+export async function listStepsWithBump(
+  db: Kysely<Database>,
+  workspaceId: string,
+): Promise<Array<FunnelStepTable & { funnel_slug: string }>> {
+  return db
+    .selectFrom('funnel_steps')
+    .innerJoin('funnels', 'funnels.funnel_id', 'funnel_steps.funnel_id')
+    .selectAll('funnel_steps')
+    .select('funnels.slug as funnel_slug')
+    .where('funnel_steps.workspace_id', '=', workspaceId)
+    .where('funnel_steps.kind', '=', 'order')
+    .where('funnel_steps.bump_product_id', 'is not', null)
+    .orderBy('funnels.slug')
+    .orderBy('funnel_steps.position')
+    .execute();
+}

@@ -30,6 +30,7 @@ import {
   listProductSlugsById,
   listStepRows,
   listStepsOffering,
+  listStepsWithBump,
   updateFunnelRow,
   updatePriceRow,
   updateProductRow,
@@ -518,6 +519,27 @@ export function createCatalogService(deps: CatalogDependencies) {
   }
 
   return {
+    /**
+     * Refuses product pins (from any source, e.g. `config apply`) that would send an order step's
+     * main offer and its bump to two accounts.
+     */
+    async refuseSplitPins(
+      workspaceId: string,
+      productPins: Readonly<Record<string, Pin | undefined>>,
+    ): Promise<void> {
+      const steps = await listStepsWithBump(db, workspaceId);
+      if (steps.length === 0) return;
+      const slugs = await listProductSlugsById(db, workspaceId);
+      refuseSplitOffers(
+        steps.map((step) => ({
+          step: `${step.funnel_slug}/${step.slug}`,
+          product: slugs.get(step.product_id ?? '') ?? '',
+          bump: slugs.get(step.bump_product_id ?? '') ?? '',
+        })),
+        productPins,
+      );
+    },
+
     async listProducts(workspaceId: string): Promise<ProductView[]> {
       const rows = await listProductRows(db, workspaceId);
       return productViews(rows, await activeDocument(workspaceId));

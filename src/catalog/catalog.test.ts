@@ -337,6 +337,23 @@ describeEachDatabase('products and funnels through the admin API', (database) =>
     expect((await api('PATCH', '/api/products/coaching', { pin: { use: 'eu' } })).status).toBe(200);
   });
 
+  it('refuses the same split when the pins come from a routing config applied directly', async () => {
+    await createCatalog();
+    const routing = (await api('GET', '/api/routing')).body;
+    const refused = await api('PUT', '/api/routing', {
+      document: {
+        ...routing.document,
+        products: { course: { use: 'us' }, ebook: { use: 'eu' } },
+      },
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([
+      409,
+      'offers_split_across_accounts',
+    ]);
+    expect(refused.body.error.message).toContain('launch/order');
+    expect((await api('GET', '/api/products/ebook')).body.product.pin).toBeNull();
+  });
+
   it('refuses to delete a product a funnel offers, naming the funnels', async () => {
     await createCatalog();
     const refused = await api('DELETE', '/api/products/ebook');

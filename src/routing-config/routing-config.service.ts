@@ -100,6 +100,8 @@ export interface RoutingConfigDependencies {
   audit: AuditLog;
   accounts: Pick<AccountsService, 'listAccounts' | 'applyRoutingFields'>;
   health: Pick<HealthService, 'listHealth'>;
+  /** Refuses pins the catalog cannot live with (offers of one step on two accounts). */
+  refuseCatalogConflicts?: (workspaceId: string, document: RoutingConfig) => Promise<void>;
 }
 
 const routingFields = [
@@ -196,6 +198,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       );
     }
 
+    await deps.refuseCatalogConflicts?.(workspaceId, merged);
     const active = await findActiveVersion(db, workspaceId);
     if (options.basedOn !== undefined && (active?.version ?? 0) !== options.basedOn) {
       throw new AppError(
