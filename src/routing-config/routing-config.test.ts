@@ -1,13 +1,8 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type AdminCall, adminClient, buildTestApp, type TestApp } from '../../test/app.js';
+import type { AdminCall, TestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import {
-  createEmulatorAccount,
-  emulatorEnv,
-  emulatorGateway,
-  keysOf,
-  useEmulator,
-} from '../../test/emulator.js';
+import { useEmulator } from '../../test/emulator.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
 
 const emulator = useEmulator();
 
@@ -27,18 +22,7 @@ describeEachDatabase('the routing config of the live workspace', (database) => {
 
   beforeEach(async () => {
     store = await database.openMigrated();
-    testApp = await buildTestApp(store, {
-      env: emulatorEnv(emulator()),
-      gateway: emulatorGateway(emulator()),
-    });
-    api = await adminClient(testApp);
-    for (const handle of ['us', 'eu']) {
-      const created = await api('POST', '/api/accounts', {
-        handle,
-        credentials: keysOf(await createEmulatorAccount(emulator())),
-      });
-      expect(created.status).toBe(201);
-    }
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
   });
   afterEach(async () => {
     await testApp.app.close();
