@@ -88,6 +88,19 @@ const environmentSchema = z.object({
     1,
     86_400,
   ).default(30),
+  CHECKOUT_LIMIT_PER_IP: wholeNumber(
+    'a whole number of checkout requests per minute from 1 to 1000000',
+    1,
+    1_000_000,
+  ).default(60),
+  CHECKOUT_LIMIT_PER_EMAIL: wholeNumber(
+    'a whole number of checkout requests per minute from 1 to 1000000',
+    1,
+    1_000_000,
+  ).default(10),
+  SWITCHYARD_DEMO: z
+    .enum(['auto', 'on', 'off'], { message: 'needs auto, on or off' })
+    .default('auto'),
 });
 
 export interface Config {
@@ -110,6 +123,10 @@ export interface Config {
     failureRate: number;
     cooldownSeconds: number;
   }>;
+  /** Card-testing brakes: checkout form posts per minute per visitor IP, and per email. */
+  readonly checkoutLimits: Readonly<{ perIp: number; perEmail: number }>;
+  /** `auto`: the demo (emulator, two accounts, a funnel) runs when no Stripe is configured. */
+  readonly demo: 'auto' | 'on' | 'off';
   /** "Connect with Stripe" (OAuth), when a Connect platform is configured. */
   readonly stripeConnect: Readonly<{
     clientId: string;
@@ -173,6 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cooldownSeconds: values.BREAKER_COOLDOWN_SECONDS,
     }),
     stripeConnect: stripeConnectOf(values),
+    checkoutLimits: Object.freeze({
+      perIp: values.CHECKOUT_LIMIT_PER_IP,
+      perEmail: values.CHECKOUT_LIMIT_PER_EMAIL,
+    }),
+    demo: values.SWITCHYARD_DEMO,
   });
 }
 

@@ -4,7 +4,11 @@ import { createHealthService } from './accounts/health.service.js';
 import { createVault, loadMasterKey } from './accounts/vault.js';
 import { createAuditLog } from './audit/audit.service.js';
 import { createCatalogService } from './catalog/catalog.service.js';
+import { createCheckoutService } from './checkout/checkout.service.js';
 import { createFailoverExecutor } from './checkout/failover.js';
+import { createOrdersService } from './checkout/orders.service.js';
+import { createPaymentEvents } from './checkout/payment-events.js';
+import { createPaymentRecords } from './checkout/payment-records.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
@@ -88,6 +92,37 @@ export function createServices(options: ServiceOptions) {
     health,
     secretKeyOf: accounts.secretKeyOf,
   });
+  const records = createPaymentRecords({ db: store.db, clock });
+  const checkout = createCheckoutService({
+    db: store.db,
+    clock,
+    gateway,
+    catalog,
+    payments,
+    routing: routingConfig,
+    accounts,
+    records,
+  });
+  const paymentEvents = createPaymentEvents({
+    db: store.db,
+    clock,
+    gateway,
+    routing: routingConfig,
+    accounts,
+    records,
+    logger,
+  });
+  paymentEvents.register(webhooks);
+  const orders = createOrdersService({
+    db: store.db,
+    clock,
+    gateway,
+    audit,
+    routing: routingConfig,
+    accounts,
+    payments,
+    records,
+  });
   webhooks.on('account.updated', (_event, context) =>
     accounts.refreshAccount(context.accountId, 'stripe:account.updated'),
   );
@@ -111,6 +146,9 @@ export function createServices(options: ServiceOptions) {
     routingConfig,
     catalog,
     payments,
+    checkout,
+    paymentEvents,
+    orders,
   };
 }
 

@@ -705,6 +705,12 @@ export function createAccountsService(deps: AccountsDependencies) {
 
     /** The decrypted secret key of an account's mode, for calls to Stripe; never shown. */
     secretKeyOf,
+
+    /** The publishable key Stripe.js needs for PaymentIntents made on an account's mode. */
+    async publishableKeyOf(accountId: string, mode: Mode): Promise<string | null> {
+      const [credential] = (await listCredentials(db, [accountId])).filter((c) => c.mode === mode);
+      return credential?.publishable_key ?? null;
+    },
   };
 
   async function secretKeyOf(accountId: string, mode: Mode): Promise<string | null> {

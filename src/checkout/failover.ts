@@ -35,6 +35,23 @@ export interface PaymentRequest
   paymentId: string;
   /** The routing context (DESIGN.md §2); its currency and amount must match the PaymentIntent's. */
   context: unknown;
+  /**
+   * Makes the payment on the chosen account instead of a bare PaymentIntent (a customer first, or a
+   * subscription whose invoice is paid by one). Its Stripe errors fail over like the PaymentIntent's.
+   */
+  createOn?: (attempt: AttemptTarget) => Promise<PaymentIntentSummary>;
+}
+
+/** What an attempt may use on the account it runs on. */
+export interface AttemptTarget {
+  accountId: string;
+  handle: string;
+  mode: Mode;
+  credentials: { secretKey: string };
+  /** The attempt's idempotency key; derive further keys from it (`<key>:customer`). */
+  idempotencyKey: string;
+  /** Our ids for the PaymentIntent's metadata. */
+  metadata: Record<string, string>;
 }
 
 export interface PaymentAttempt {
@@ -119,7 +136,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     row: PaymentAttemptTable,
     decision: RoutingDecision,
   ): Promise<AttemptOutcome> {
-    const { workspaceId, paymentId, context: _context, ...intent } = request;
+    const { workspaceId, paymentId, context: _context, createOn, ...intent } = request;
     const scope = { workspaceId, accountId: row.account_id, mode: row.mode };
     const secretKey = await deps.secretKeyOf(row.account_id, row.mode);
     const started = stopwatch();
@@ -131,16 +148,26 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           message: `${row.account_handle} has no ${row.mode} key`,
         });
       }
-      paymentIntent = await gateway.createPaymentIntent({
-        ...intent,
-        credentials: { secretKey },
-        idempotencyKey: row.idempotency_key,
-        metadata: {
-          ...intent.metadata,
-          switchyard_payment: paymentId,
-          switchyard_attempt: String(row.attempt_number),
-        },
-      });
+      const metadata = {
+        ...intent.metadata,
+        switchyard_payment: paymentId,
+        switchyard_attempt: String(row.attempt_number),
+      };
+      paymentIntent = createOn
+        ? await createOn({
+            accountId: row.account_id,
+            handle: row.account_handle,
+            mode: row.mode,
+            credentials: { secretKey },
+            idempotencyKey: row.idempotency_key,
+            metadata,
+          })
+        : await gateway.createPaymentIntent({
+            ...intent,
+            credentials: { secretKey },
+            idempotencyKey: row.idempotency_key,
+            metadata,
+          });
     } catch (error) {
       if (error instanceof StripeGatewayError && error.statusCode === 409) {
         // Stripe is still working on this very key for another request: that request owns it.
@@ -158,6 +185,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         decline_code: failure?.declineCode ?? null,
         http_status: failure?.statusCode ?? null,
         request_id: failure?.requestId ?? null,
+        payment_intent_id: failure?.paymentIntentId ?? null,
         message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
         latency_ms: Math.round(stopwatch() - started),
         finished_at: clock().toISOString(),
@@ -228,7 +256,13 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
      * returns its PaymentIntent, and an attempt that may have reached Stripe is sent again as it was.
      */
     async createPaymentWithFailover(request: PaymentRequest): Promise<PaymentCreated> {
-      const { workspaceId, paymentId, context: contextInput, ...intent } = request;
+      const {
+        workspaceId,
+        paymentId,
+        context: contextInput,
+        createOn: _createOn,
+        ...intent
+      } = request;
       requirePaymentId(paymentId);
       requireAmount(intent.amount);
       const context = requireContext(contextInput, intent.currency, intent.amount);
@@ -278,6 +312,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
               stripeCode: failure.stripeCode,
               declineCode: failure.declineCode,
               account: handle,
+              paymentIntentId: failure.paymentIntentId,
               decision,
               attempts,
             },

@@ -19,6 +19,13 @@ export interface Database {
   product_prices: ProductPriceTable;
   funnels: FunnelTable;
   funnel_steps: FunnelStepTable;
+  customers: CustomerTable;
+  customer_accounts: CustomerAccountTable;
+  orders: OrderTable;
+  payments: PaymentTable;
+  refunds: RefundTable;
+  subscriptions: SubscriptionTable;
+  stripe_catalog_objects: StripeCatalogObjectTable;
 }
 
 export interface OAuthStateTable {
@@ -243,4 +250,131 @@ export interface FunnelStepTable {
   content: string;
   created_at: string;
   updated_at: string;
+}
+
+export interface CustomerTable {
+  customer_id: string;
+  workspace_id: string;
+  /** Lower case; one customer per email in a workspace. */
+  email: string;
+  name: string;
+  country: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CustomerAccountTable {
+  customer_id: string;
+  account_id: string;
+  mode: 'test' | 'live';
+  stripe_customer_id: string;
+  created_at: string;
+}
+
+export type OrderStatus = 'open' | 'paid' | 'partially_refunded' | 'refunded';
+
+export interface OrderTable {
+  order_id: string;
+  workspace_id: string;
+  funnel_slug: string;
+  mode: 'test' | 'live';
+  customer_id: string;
+  email: string;
+  name: string;
+  /** ISO alpha-2, upper case: known before the card form, so routing rules on country work. */
+  country: string;
+  /** Derived from the payments: never stored ahead of them. */
+  status: OrderStatus;
+  paid_amount: number;
+  refunded_amount: number;
+  /** The currency of the first payment; null until one is made. */
+  currency: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type PaymentKind = 'initial' | 'upsell' | 'renewal';
+
+/**
+ * Stripe's PaymentIntent statuses, plus `pending` before Stripe was asked. `succeeded` and
+ * `canceled` are final: nothing moves a payment out of them.
+ */
+export type PaymentStatus =
+  | 'pending'
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'requires_capture'
+  | 'processing'
+  | 'succeeded'
+  | 'canceled';
+
+export interface PaymentTable {
+  /** Also the failover executor's payment id: every attempt's idempotency key derives from it. */
+  payment_id: string;
+  workspace_id: string;
+  order_id: string;
+  kind: PaymentKind;
+  step_slug: string;
+  /** The payment whose account and saved card an upsell or renewal continues. */
+  parent_payment_id: string | null;
+  /** Null until an attempt on an account succeeded. */
+  account_id: string | null;
+  account_handle: string | null;
+  mode: 'test' | 'live';
+  amount: number;
+  currency: string;
+  /** JSON array of what the payment buys: [{product, name, amount, recurring}]. */
+  lines: string;
+  status: PaymentStatus;
+  payment_intent_id: string | null;
+  stripe_customer_id: string | null;
+  payment_method_id: string | null;
+  subscription_id: string | null;
+  refunded_amount: number;
+  /** Stripe's message of the last failure (a decline), for the visitor and the merchant. */
+  failure_message: string | null;
+  /** JSON of the routing decision that put the payment on its account. */
+  decision: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RefundTable {
+  refund_id: string;
+  workspace_id: string;
+  payment_id: string;
+  account_id: string;
+  account_handle: string;
+  amount: number;
+  currency: string;
+  status: string;
+  stripe_refund_id: string | null;
+  reason: string | null;
+  actor: string;
+  /** JSON of the routing decision (kind `refund`: the payment's own account). */
+  decision: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriptionTable {
+  stripe_subscription_id: string;
+  workspace_id: string;
+  account_id: string;
+  order_id: string;
+  /** The payment that started it; renewals are payments with this as their parent. */
+  payment_id: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StripeCatalogObjectTable {
+  account_id: string;
+  mode: 'test' | 'live';
+  /** Our product_id or price_id. */
+  local_id: string;
+  stripe_id: string;
+  created_at: string;
 }

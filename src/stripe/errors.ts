@@ -23,6 +23,8 @@ export class StripeGatewayError extends Error {
   readonly declineCode: string | null;
   readonly requestId: string | null;
   readonly param: string | null;
+  /** The PaymentIntent a card error left behind (e.g. an off-session charge that needs the buyer). */
+  readonly paymentIntentId: string | null;
 
   constructor(input: {
     kind: StripeFailureKind;
@@ -32,6 +34,7 @@ export class StripeGatewayError extends Error {
     declineCode?: string | null;
     requestId?: string | null;
     param?: string | null;
+    paymentIntentId?: string | null;
   }) {
     super(input.message);
     this.kind = input.kind;
@@ -40,6 +43,7 @@ export class StripeGatewayError extends Error {
     this.declineCode = input.declineCode ?? null;
     this.requestId = input.requestId ?? null;
     this.param = input.param ?? null;
+    this.paymentIntentId = input.paymentIntentId ?? null;
   }
 
   /** True when the account, not the card or our request, is the problem. */

@@ -79,6 +79,21 @@ export interface VerifiedWebhookEvent {
   object: Record<string, unknown>;
 }
 
+export interface SubscriptionCreated {
+  id: string;
+  status: string;
+  /** The PaymentIntent of the first invoice, when it has one to pay. */
+  paymentIntent: PaymentIntentSummary | null;
+}
+
+export interface RefundSummary {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  paymentIntent: string | null;
+}
+
 export interface StripeGateway {
   retrieveAccount(input: { credentials: StripeCredentials }): Promise<StripeAccountSummary>;
   createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSummary>;
@@ -92,6 +107,60 @@ export interface StripeGateway {
     stripeAccount?: string | undefined;
     clientSecret: string;
   }): Promise<PaymentIntentSummary>;
+  /** Changes the amount of a PaymentIntent not yet confirmed (an order bump ticked or unticked). */
+  updatePaymentIntent(input: {
+    credentials: StripeCredentials;
+    id: string;
+    amount: number;
+    metadata?: Record<string, string>;
+  }): Promise<PaymentIntentSummary>;
+  /** PaymentIntents whose metadata holds `key: value`, newest first (reconciliation). */
+  findPaymentIntentsByMetadata(input: {
+    credentials: StripeCredentials;
+    key: string;
+    value: string;
+  }): Promise<PaymentIntentSummary[]>;
+  createCustomer(input: {
+    credentials: StripeCredentials;
+    idempotencyKey: string;
+    email: string;
+    name: string;
+    metadata: Record<string, string>;
+  }): Promise<{ id: string }>;
+  createProduct(input: {
+    credentials: StripeCredentials;
+    idempotencyKey: string;
+    name: string;
+    metadata: Record<string, string>;
+  }): Promise<{ id: string }>;
+  createPrice(input: {
+    credentials: StripeCredentials;
+    idempotencyKey: string;
+    product: string;
+    currency: string;
+    unitAmount: number;
+    recurring: { interval: 'day' | 'week' | 'month' | 'year'; intervalCount: number } | null;
+    metadata: Record<string, string>;
+  }): Promise<{ id: string }>;
+  /**
+   * A subscription whose first invoice is paid through its PaymentIntent: with the card form
+   * (`defaultPaymentMethod` absent), or at once off session with a saved card.
+   */
+  createSubscription(input: {
+    credentials: StripeCredentials;
+    idempotencyKey: string;
+    customer: string;
+    price: string;
+    defaultPaymentMethod?: string;
+    metadata: Record<string, string>;
+  }): Promise<SubscriptionCreated>;
+  createRefund(input: {
+    credentials: StripeCredentials;
+    idempotencyKey: string;
+    paymentIntent: string;
+    amount?: number;
+    metadata: Record<string, string>;
+  }): Promise<RefundSummary>;
   cancelPaymentIntent(input: {
     credentials: StripeCredentials;
     id: string;

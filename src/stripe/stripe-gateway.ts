@@ -109,6 +109,136 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         return paymentIntentSummary(intent);
       }),
 
+    updatePaymentIntent: ({ credentials, id, amount, metadata }) =>
+      call(async () =>
+        paymentIntentSummary(
+          await clientFor(credentials.secretKey).paymentIntents.update(
+            id,
+            { amount, ...(metadata ? { metadata } : {}) },
+            requestOptions(credentials),
+          ),
+        ),
+      ),
+
+    findPaymentIntentsByMetadata: ({ credentials, key, value }) =>
+      call(async () => {
+        const quoted = value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+        const found = await clientFor(credentials.secretKey).paymentIntents.search(
+          { query: `metadata['${key}']:'${quoted}'`, limit: 100 },
+          requestOptions(credentials),
+        );
+        return found.data.map(paymentIntentSummary);
+      }),
+
+    createCustomer: ({ credentials, idempotencyKey, email, name, metadata }) =>
+      call(async () => {
+        const customer = await clientFor(credentials.secretKey).customers.create(
+          { email, ...(name ? { name } : {}), metadata },
+          requestOptions(credentials, idempotencyKey),
+        );
+        return { id: customer.id };
+      }),
+
+    createProduct: ({ credentials, idempotencyKey, name, metadata }) =>
+      call(async () => {
+        const product = await clientFor(credentials.secretKey).products.create(
+          { name, metadata },
+          requestOptions(credentials, idempotencyKey),
+        );
+        return { id: product.id };
+      }),
+
+    createPrice: ({
+      credentials,
+      idempotencyKey,
+      product,
+      currency,
+      unitAmount,
+      recurring,
+      metadata,
+    }) =>
+      call(async () => {
+        const price = await clientFor(credentials.secretKey).prices.create(
+          {
+            product,
+            currency,
+            unit_amount: unitAmount,
+            metadata,
+            ...(recurring
+              ? {
+                  recurring: {
+                    interval: recurring.interval,
+                    interval_count: recurring.intervalCount,
+                  },
+                }
+              : {}),
+          },
+          requestOptions(credentials, idempotencyKey),
+        );
+        return { id: price.id };
+      }),
+
+    createSubscription: ({
+      credentials,
+      idempotencyKey,
+      customer,
+      price,
+      defaultPaymentMethod,
+      metadata,
+    }) =>
+      call(async () => {
+        const client = clientFor(credentials.secretKey);
+        const subscription = await client.subscriptions.create(
+          {
+            customer,
+            items: [{ price }],
+            metadata,
+            expand: ['latest_invoice'],
+            ...(defaultPaymentMethod
+              ? { default_payment_method: defaultPaymentMethod, off_session: true }
+              : {
+                  payment_behavior: 'default_incomplete',
+                  payment_settings: { save_default_payment_method: 'on_subscription' },
+                }),
+          },
+          requestOptions(credentials, idempotencyKey),
+        );
+        const invoice =
+          typeof subscription.latest_invoice === 'object' ? subscription.latest_invoice : null;
+        const paymentIntentId = invoicePaymentIntentId(invoice);
+        const paymentIntent =
+          paymentIntentId === null
+            ? null
+            : paymentIntentSummary(
+                await client.paymentIntents.retrieve(
+                  paymentIntentId,
+                  {},
+                  requestOptions(credentials),
+                ),
+              );
+        return { id: subscription.id, status: subscription.status, paymentIntent };
+      }),
+
+    createRefund: ({ credentials, idempotencyKey, paymentIntent, amount, metadata }) =>
+      call(async () => {
+        const refund = await clientFor(credentials.secretKey).refunds.create(
+          { payment_intent: paymentIntent, ...(amount === undefined ? {} : { amount }), metadata },
+          requestOptions(credentials, idempotencyKey),
+        );
+        return {
+          id: refund.id,
+          status: refund.status ?? 'pending',
+          amount: refund.amount,
+          currency: refund.currency,
+          paymentIntent:
+            refund.payment_intent === null
+              ? null
+              : typeof refund.payment_intent === 'string'
+                ? refund.payment_intent
+                : refund.payment_intent.id,
+        };
+      }),
+
     cancelPaymentIntent: ({ credentials, id, idempotencyKey }) =>
       call(async () =>
         paymentIntentSummary(
@@ -228,6 +358,17 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
   };
 }
 
+/** The PaymentIntent that pays an invoice: from its payments, or from its confirmation secret. */
+export function invoicePaymentIntentId(invoice: Stripe.Invoice | null): string | null {
+  if (invoice === null) return null;
+  for (const payment of invoice.payments?.data ?? []) {
+    const intent = payment.payment.payment_intent;
+    if (intent) return typeof intent === 'string' ? intent : intent.id;
+  }
+  const secret = invoice.confirmation_secret?.client_secret;
+  return secret ? (secret.split('_secret_')[0] ?? null) : null;
+}
+
 function accountSummary(account: Stripe.Account): StripeAccountSummary {
   return {
     id: account.id,
@@ -291,12 +432,22 @@ export function toGatewayError(error: unknown): StripeGatewayError {
       declineCode: error.decline_code ?? null,
       requestId: error.requestId ?? null,
       param: error.param ?? null,
+      paymentIntentId: paymentIntentIdOf(error.raw),
     });
   }
   return new StripeGatewayError({
     kind: 'connection',
     message: `Could not talk to Stripe: ${error instanceof Error ? error.message : String(error)}`,
   });
+}
+
+function paymentIntentIdOf(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null || !('payment_intent' in raw)) return null;
+  const intent = raw.payment_intent;
+  if (typeof intent === 'object' && intent !== null && 'id' in intent) {
+    return typeof intent.id === 'string' ? intent.id : null;
+  }
+  return null;
 }
 
 function kindByStatus(status: number | undefined): StripeFailureKind {

@@ -18,6 +18,8 @@ import {
 } from '../accounts/connect.routes.js';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
+import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
+import { registerOrderRoutes } from '../checkout/orders.routes.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
@@ -27,6 +29,7 @@ import { registerAdminRoutes } from './admin.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { registerHealthRoutes } from './health.routes.js';
 import type { Logger } from './logger.js';
+import { checkoutLimiters } from './rate-limits.js';
 import { refuseNulCharacters } from './text-guard.js';
 
 export type App = FastifyInstance<
@@ -47,7 +50,7 @@ export interface AppDependencies {
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Assembles the HTTP application from its collaborators; it does not listen. */
-export async function buildApp({ store, logger, services }: AppDependencies): Promise<App> {
+export async function buildApp({ config, store, logger, services }: AppDependencies): Promise<App> {
   // Typed as Fastify's logger so the app and its plugin scopes share one instance type.
   const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({
@@ -84,6 +87,14 @@ export async function buildApp({ store, logger, services }: AppDependencies): Pr
     registerConnectStartRoute(admin, services.connect);
     registerAuditRoutes(admin, services.audit);
     registerCatalogRoutes(admin, services.catalog);
+    registerOrderRoutes(admin, services.orders);
+  });
+  await registerCheckoutRoutes(app, {
+    checkout: services.checkout,
+    catalog: services.catalog,
+    vault: services.vault,
+    stripeJsUrl: config.stripeJsUrl,
+    limiters: await checkoutLimiters(app, config.checkoutLimits),
   });
   return app;
 }

@@ -25,6 +25,7 @@ export const subscribedEvents = [
   'payment_intent.payment_failed',
   'payment_intent.canceled',
   'payment_intent.requires_action',
+  'payment_intent.processing',
   'charge.refunded',
   'refund.created',
   'customer.subscription.created',

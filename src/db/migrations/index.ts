@@ -3,6 +3,7 @@ import { workspaces } from './0001_workspaces.js';
 import { accounts } from './0002_accounts.js';
 import { routing } from './0003_routing.js';
 import { catalog } from './0004_catalog.js';
+import { checkout } from './0005_checkout.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_accounts': accounts,
   '0003_routing': routing,
   '0004_catalog': catalog,
+  '0005_checkout': checkout,
 };

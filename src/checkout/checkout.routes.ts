@@ -1,0 +1,547 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Vault } from '../accounts/vault.js';
+import type {
+  CatalogService,
+  FunnelView,
+  ProductView,
+  StepView,
+} from '../catalog/catalog.service.js';
+import { formatMoney } from '../catalog/money.js';
+import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { AppError } from '../errors.js';
+import type { App } from '../web/app.js';
+import type { CheckoutLimiter } from '../web/rate-limits.js';
+import type {
+  CardForm,
+  CheckoutService,
+  PaymentLine,
+  PreparedPayment,
+} from './checkout.service.js';
+import { parseContact } from './checkout.service.js';
+import { countryNames } from './pages/countries.js';
+import {
+  renderCheckoutNotice,
+  renderContactStep,
+  renderContentStep,
+  renderPaymentStep,
+  renderThankYouStep,
+  renderUpsellStep,
+} from './pages/step-pages.js';
+import { checkoutStylesheet, checkoutStylesheetEtag } from './pages/stylesheet.js';
+import type { CardFormView, OfferView, PageFrame } from './pages/views.js';
+
+/**
+ * The pages a visitor sees: `/f/{funnel}/{step}`. The visit's order lives in a cookie signed with
+ * a key derived from the master key, so nobody can pay on, or read, another visitor's order.
+ */
+
+export interface CheckoutRouteOptions {
+  checkout: CheckoutService;
+  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'>;
+  vault: Pick<Vault, 'sign'>;
+  stripeJsUrl: string;
+  /** Added before each rate-limited checkout POST (per IP and per email). */
+  limiters?: CheckoutLimiter[];
+}
+
+const pathParams = z.object({ funnel: z.string().max(100), step: z.string().max(100) });
+const funnelParams = z.object({ funnel: z.string().max(100) });
+
+const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
+
+export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
+  const { checkout, catalog, vault } = options;
+  const workspaceId = DEFAULT_WORKSPACE_ID;
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+  const limited = { preHandler: options.limiters ?? [] };
+
+  const cookieName = (funnel: string) => `sy_order_${funnel}`;
+
+  function visitOrderId(request: FastifyRequest, funnel: string): string | null {
+    const value = request.cookies[cookieName(funnel)];
+    if (!value) return null;
+    const [orderId, signature] = value.split('.');
+    return orderId && signature === vault.sign('checkout-visit', orderId) ? orderId : null;
+  }
+
+  function rememberOrder(reply: FastifyReply, funnel: string, orderId: string) {
+    reply.setCookie(cookieName(funnel), `${orderId}.${vault.sign('checkout-visit', orderId)}`, {
+      ...cookieOptions,
+      maxAge: 60 * 60 * 24 * 30,
+    });
+  }
+
+  function stepUrl(funnel: string, step: string, suffix = ''): string {
+    return `/f/${encodeURIComponent(funnel)}/${encodeURIComponent(step)}${suffix}`;
+  }
+
+  function frameOf(funnel: FunnelView, title: string): PageFrame {
+    return { funnelName: funnel.name, mode: funnel.mode, title };
+  }
+
+  /** The step after `step`; after an accepted offer (or a downsell), downsells are skipped. */
+  function nextStep(funnel: FunnelView, step: StepView, skipDownsells: boolean): StepView | null {
+    const index = funnel.steps.findIndex((candidate) => candidate.slug === step.slug);
+    for (const candidate of funnel.steps.slice(index + 1)) {
+      if (skipDownsells && candidate.kind === 'downsell') continue;
+      return candidate;
+    }
+    return null;
+  }
+
+  function nextUrl(funnel: FunnelView, step: StepView, skipDownsells: boolean): string {
+    const next = nextStep(funnel, step, skipDownsells);
+    return next ? stepUrl(funnel.slug, next.slug) : stepUrl(funnel.slug, step.slug);
+  }
+
+  async function findStep(funnelSlug: string, stepSlug: string) {
+    const funnel = await catalog.showFunnel(workspaceId, funnelSlug);
+    const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
+    if (!step) throw new AppError('not_found', `This funnel has no page "${stepSlug}".`);
+    return { funnel, step };
+  }
+
+  function offerOf(product: ProductView, line: PaymentLine): OfferView {
+    return {
+      product: product.slug,
+      name: product.name,
+      description: product.description,
+      image: product.image,
+      price: line.price,
+      amount: line.amount,
+      currency: line.currency,
+      recurring: line.recurring !== null,
+    };
+  }
+
+  function firstPriceLine(product: ProductView, currency?: string): PaymentLine {
+    const price =
+      product.prices.find((candidate) => candidate.currency === currency) ?? product.prices[0];
+    if (!price) throw new Error(`product ${product.slug} has no price`);
+    return {
+      product: product.slug,
+      name: product.name,
+      amount: price.amount,
+      currency: price.currency,
+      recurring: price.interval
+        ? { interval: price.interval, intervalCount: price.intervalCount ?? 1 }
+        : null,
+      price: price.display,
+    };
+  }
+
+  function cardView(card: CardForm, returnUrl: string): CardFormView {
+    return {
+      stripeJsUrl: options.stripeJsUrl,
+      publishableKey: card.publishableKey,
+      stripeAccount: null,
+      clientSecret: card.clientSecret,
+      returnUrl,
+      payLabel: `Pay ${formatMoney(card.amount, card.currency)}`,
+      error: card.error,
+    };
+  }
+
+  function absolute(request: FastifyRequest, path: string): string {
+    return `${request.protocol}://${request.host}${path}`;
+  }
+
+  function sendHtml(reply: FastifyReply, html: string, status = 200) {
+    return reply
+      .status(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(html);
+  }
+
+  function notice(
+    reply: FastifyReply,
+    funnel: FunnelView,
+    heading: string,
+    message: string,
+    link: { href: string; label: string } | null,
+    status: number,
+  ) {
+    return sendHtml(
+      reply,
+      renderCheckoutNotice({ ...frameOf(funnel, heading), heading, message, link }),
+      status,
+    );
+  }
+
+  app.get('/assets/checkout.css', async function stylesheet(request, reply) {
+    reply.header('etag', checkoutStylesheetEtag).header('cache-control', 'public, max-age=3600');
+    if (request.headers['if-none-match'] === checkoutStylesheetEtag)
+      return reply.status(304).send();
+    return reply.type('text/css; charset=utf-8').send(checkoutStylesheet);
+  });
+
+  app.get(
+    '/f/:funnel',
+    { schema: { params: funnelParams } },
+    async function funnelStart(request, reply) {
+      const funnel = await catalog.showFunnel(workspaceId, request.params.funnel);
+      const first = funnel.steps[0];
+      if (!first) throw new AppError('not_found', `Funnel ${funnel.slug} has no pages yet.`);
+      return reply.redirect(stepUrl(funnel.slug, first.slug));
+    },
+  );
+
+  async function renderContact(
+    funnel: FunnelView,
+    step: StepView,
+    values: Record<string, string>,
+    errors: Record<string, string>,
+  ) {
+    if (!step.product) throw new Error('an order step without a product');
+    const main = await catalog.showProduct(workspaceId, step.product);
+    const bump = step.bump ? await catalog.showProduct(workspaceId, step.bump) : null;
+    const mainLine = firstPriceLine(main);
+    return renderContactStep({
+      ...frameOf(funnel, step.content.headline ?? main.name),
+      content: step.content,
+      offer: offerOf(main, mainLine),
+      bump: bump ? offerOf(bump, firstPriceLine(bump, mainLine.currency)) : null,
+      action: stepUrl(funnel.slug, step.slug, '/contact'),
+      form: { values, errors },
+      countries: countryNames(),
+    });
+  }
+
+  app.get(
+    '/f/:funnel/:step',
+    { schema: { params: pathParams } },
+    async function showStep(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      const order = orderId ? await checkout.findOrder(workspaceId, orderId) : undefined;
+      switch (step.kind) {
+        case 'sales':
+        case 'optin':
+          return sendHtml(
+            reply,
+            renderContentStep({
+              ...frameOf(funnel, step.content.headline ?? funnel.name),
+              kind: step.kind,
+              content: step.content,
+              action:
+                step.kind === 'sales'
+                  ? nextUrl(funnel, step, false)
+                  : stepUrl(funnel.slug, step.slug),
+              form: step.kind === 'optin' ? { values: {}, errors: {} } : null,
+            }),
+          );
+        case 'order': {
+          const values: Record<string, string> = order
+            ? { email: order.email, name: order.name, country: order.country }
+            : { country: countryFromHeaders(request) };
+          return sendHtml(reply, await renderContact(funnel, step, values, {}));
+        }
+        case 'upsell':
+        case 'downsell': {
+          if (!step.product) throw new Error('an offer step without a product');
+          const product = await catalog.showProduct(workspaceId, step.product);
+          return sendHtml(
+            reply,
+            renderUpsellStep({
+              ...frameOf(funnel, step.content.headline ?? product.name),
+              kind: step.kind,
+              content: step.content,
+              offer: offerOf(product, firstPriceLine(product, order?.currency ?? undefined)),
+              acceptAction: stepUrl(funnel.slug, step.slug, '/accept'),
+              declineAction: stepUrl(funnel.slug, step.slug, '/decline'),
+              card: null,
+              notice: order ? null : 'Start from the order form to buy this with one click.',
+            }),
+          );
+        }
+        case 'thankyou': {
+          const purchases = order ? await checkout.purchasesOf(workspaceId, order.order_id) : null;
+          const paid = (purchases?.payments ?? []).filter(
+            (payment) => payment.status === 'succeeded',
+          );
+          const totals = new Map<string, number>();
+          for (const payment of paid) {
+            totals.set(
+              payment.currency,
+              (totals.get(payment.currency) ?? 0) + Number(payment.amount),
+            );
+          }
+          return sendHtml(
+            reply,
+            renderThankYouStep({
+              ...frameOf(funnel, step.content.headline ?? 'Thank you'),
+              content: step.content,
+              lines: paid.flatMap((payment) =>
+                (JSON.parse(payment.lines) as PaymentLine[]).map((line) => ({
+                  name: line.name,
+                  price: line.price,
+                  status: Number(payment.refunded_amount) > 0 ? 'refunded' : 'paid',
+                })),
+              ),
+              totals: [...totals].map(([currency, amount]) => formatMoney(amount, currency)),
+              receiptEmail: order?.email ?? null,
+              orderId: order?.order_id ?? null,
+            }),
+          );
+        }
+      }
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step',
+    { schema: { params: pathParams }, ...limited },
+    async function submitOptin(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      if (step.kind !== 'optin') return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const email = typeof body.email === 'string' ? body.email.trim() : '';
+      const parsed = z.email().safeParse(email);
+      if (!parsed.success) {
+        return sendHtml(
+          reply,
+          renderContentStep({
+            ...frameOf(funnel, step.content.headline ?? funnel.name),
+            kind: 'optin',
+            content: step.content,
+            action: stepUrl(funnel.slug, step.slug),
+            form: {
+              values: { email, name: typeof body.name === 'string' ? body.name : '' },
+              errors: { email: 'enter an email address such as ana@example.com' },
+            },
+          }),
+          400,
+        );
+      }
+      return reply.redirect(nextUrl(funnel, step, false), 303);
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step/contact',
+    { schema: { params: pathParams }, ...limited },
+    async function submitContact(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      if (step.kind !== 'order') return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const parsed = parseContact(body);
+      if (!parsed.ok) {
+        const values = Object.fromEntries(
+          ['email', 'name', 'country'].map((field) => [
+            field,
+            typeof body[field] === 'string' ? String(body[field]) : '',
+          ]),
+        );
+        return sendHtml(reply, await renderContact(funnel, step, values, parsed.errors), 400);
+      }
+      const order = await checkout.startOrder({
+        workspaceId,
+        funnelSlug: funnel.slug,
+        contact: parsed.contact,
+        orderId: visitOrderId(request, funnel.slug),
+      });
+      rememberOrder(reply, funnel.slug, order.order_id);
+      return reply.redirect(stepUrl(funnel.slug, step.slug, '/pay'), 303);
+    },
+  );
+
+  const payQuery = z.object({ currency: z.string().max(3).optional() });
+
+  app.get(
+    '/f/:funnel/:step/pay',
+    { schema: { params: pathParams, querystring: payQuery }, ...limited },
+    async function showPayment(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      if (!orderId || step.kind !== 'order')
+        return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
+      let prepared: PreparedPayment;
+      try {
+        prepared = await checkout.preparePayment({
+          workspaceId,
+          orderId,
+          funnelSlug: funnel.slug,
+          stepSlug: step.slug,
+          currency: request.query.currency,
+        });
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'no_account_available') {
+          return notice(
+            reply,
+            funnel,
+            'We cannot take payments right now',
+            'Nothing was charged. Please try again in a few minutes.',
+            { href: stepUrl(funnel.slug, step.slug), label: 'Back to the order form' },
+            503,
+          );
+        }
+        throw error;
+      }
+      if (prepared.status === 'succeeded' || prepared.status === 'processing') {
+        return reply.redirect(nextUrl(funnel, step, false), 303);
+      }
+      const order = await checkout.findOrder(workspaceId, orderId);
+      const main = await catalog.showProduct(workspaceId, prepared.main.product);
+      const bump = prepared.bump
+        ? await catalog.showProduct(workspaceId, prepared.bump.product)
+        : null;
+      return sendHtml(
+        reply,
+        renderPaymentStep({
+          ...frameOf(funnel, step.content.headline ?? main.name),
+          content: step.content,
+          offer: offerOf(main, prepared.main),
+          bump: bump && prepared.bump ? offerOf(bump, prepared.bump) : null,
+          bumpChosen: prepared.bumpChosen,
+          bumpAction: stepUrl(funnel.slug, step.slug, `/bump?currency=${prepared.currency}`),
+          total: formatMoney(prepared.amount, prepared.currency),
+          email: order?.email ?? '',
+          country: order?.country ?? '',
+          editContactUrl: stepUrl(funnel.slug, step.slug),
+          currencies: prepared.currencies.map((currency) => ({
+            currency,
+            url: stepUrl(funnel.slug, step.slug, `/pay?currency=${currency}`),
+            current: currency === prepared.currency,
+          })),
+          card: cardView(prepared, absolute(request, stepUrl(funnel.slug, step.slug, '/return'))),
+        }),
+      );
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step/bump',
+    {
+      schema: {
+        params: pathParams,
+        querystring: z.object({ currency: z.string().regex(/^[a-z]{3}$/) }),
+        body: z.object({ bump: z.boolean() }),
+      },
+    },
+    async function chooseBump(request) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      if (!orderId)
+        throw new AppError('not_found', 'Your order was not found; reload the order form.');
+      const prepared = await checkout.chooseBump({
+        workspaceId,
+        orderId,
+        funnelSlug: funnel.slug,
+        stepSlug: step.slug,
+        currency: request.query.currency,
+        bump: request.body.bump,
+      });
+      const total = formatMoney(prepared.amount, prepared.currency);
+      return {
+        total,
+        payLabel: `Pay ${total}`,
+        amount: prepared.amount,
+        bump: prepared.bumpChosen,
+      };
+    },
+  );
+
+  const returnQuery = z.object({ payment_intent: z.string().max(100).optional() }).loose();
+
+  app.get(
+    '/f/:funnel/:step/return',
+    { schema: { params: pathParams, querystring: returnQuery } },
+    async function returnFromStripe(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      const intentId = request.query.payment_intent;
+      if (!orderId || !intentId) return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
+      const payment = await checkout.completeReturn({
+        workspaceId,
+        orderId,
+        paymentIntentId: intentId,
+      });
+      if (payment.status === 'succeeded' || payment.status === 'processing') {
+        return reply.redirect(nextUrl(funnel, step, step.kind !== 'order'), 303);
+      }
+      // Not paid (declined, or authentication failed): back to the same PaymentIntent's form.
+      return reply.redirect(
+        step.kind === 'order'
+          ? stepUrl(funnel.slug, step.slug, `/pay?currency=${payment.currency}`)
+          : stepUrl(funnel.slug, step.slug),
+        303,
+      );
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step/accept',
+    { schema: { params: pathParams }, ...limited },
+    async function acceptOffer(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      if (!orderId) {
+        return notice(
+          reply,
+          funnel,
+          'Start from the order form',
+          'This offer is for buyers who just ordered.',
+          {
+            href: `/f/${funnel.slug}`,
+            label: 'Go to the order form',
+          },
+          400,
+        );
+      }
+      const outcome = await checkout.acceptOffer({
+        workspaceId,
+        orderId,
+        funnelSlug: funnel.slug,
+        stepSlug: step.slug,
+      });
+      if (outcome.outcome === 'paid') return reply.redirect(nextUrl(funnel, step, true), 303);
+      if (!step.product) throw new Error('an offer step without a product');
+      const product = await catalog.showProduct(workspaceId, step.product);
+      const line = firstPriceLine(
+        product,
+        outcome.outcome === 'needs_card' ? outcome.card.currency : undefined,
+      );
+      return sendHtml(
+        reply,
+        renderUpsellStep({
+          ...frameOf(funnel, step.content.headline ?? product.name),
+          kind: step.kind === 'downsell' ? 'downsell' : 'upsell',
+          content: step.content,
+          offer: offerOf(product, line),
+          acceptAction: stepUrl(funnel.slug, step.slug, '/accept'),
+          declineAction: stepUrl(funnel.slug, step.slug, '/decline'),
+          card:
+            outcome.outcome === 'needs_card'
+              ? cardView(
+                  outcome.card,
+                  absolute(request, stepUrl(funnel.slug, step.slug, '/return')),
+                )
+              : null,
+          notice: outcome.notice,
+        }),
+        outcome.outcome === 'busy' ? 409 : 200,
+      );
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step/decline',
+    { schema: { params: pathParams } },
+    async function declineOffer(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      return reply.redirect(nextUrl(funnel, step, step.kind === 'downsell'), 303);
+    },
+  );
+}
+
+/** A first guess at the visitor's country from the browser's language (`de-DE` -> DE). */
+function countryFromHeaders(request: FastifyRequest): string {
+  const language = request.headers['accept-language'];
+  const match = typeof language === 'string' ? /^[a-z]{2,3}-([A-Z]{2})\b/.exec(language) : null;
+  return match?.[1] ?? '';
+}

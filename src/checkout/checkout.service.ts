@@ -1,0 +1,906 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { CatalogService, ProductView, StepView } from '../catalog/catalog.service.js';
+import { describePrice } from '../catalog/money.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../db/ids.js';
+import type { Database, OrderTable, PaymentKind, PaymentTable } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { PaymentContext, RoutingDecision } from '../routing/index.js';
+import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
+import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
+import type { AttemptTarget, FailoverExecutor } from './failover.js';
+import {
+  findCustomerByEmail,
+  findOrder,
+  findPayment,
+  findPaymentByIntent,
+  findStripeCatalogObject,
+  findStripeCustomer,
+  insertCustomer,
+  insertOrder,
+  insertPaymentIfNew,
+  insertSubscriptionIfNew,
+  listPaymentsOfOrders,
+  rememberStripeCatalogObject,
+  rememberStripeCustomer,
+  updateCustomer,
+  updateOrder,
+  updatePayment,
+} from './orders.repository.js';
+import { currencyForCountry, isCountryCode } from './pages/countries.js';
+import type { PaymentRecords } from './payment-records.js';
+
+/**
+ * A visitor's way through a funnel: contact and country, the PaymentIntent on the routed account,
+ * the order bump, the return from Stripe.js, one-click upsells on the parent payment's account,
+ * and what was bought.
+ */
+
+export interface CheckoutDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  gateway: StripeGateway;
+  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'>;
+  payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
+  routing: Pick<RoutingConfigService, 'liveRouting'>;
+  accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
+  records: PaymentRecords;
+}
+
+/** One thing a payment buys. */
+export interface PaymentLine {
+  product: string;
+  name: string;
+  amount: number;
+  currency: string;
+  recurring: { interval: 'day' | 'week' | 'month' | 'year'; intervalCount: number } | null;
+  /** `$49.00`, `€19.00 / month`. */
+  price: string;
+  bump?: boolean;
+}
+
+/** What a card form needs: the PaymentIntent and the key of the account that owns it. */
+export interface CardForm {
+  paymentId: string;
+  account: string;
+  publishableKey: string;
+  clientSecret: string;
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  status: string;
+  /** Stripe's message from the last try (a decline), or null. */
+  error: string | null;
+}
+
+export interface PreparedPayment extends CardForm {
+  main: PaymentLine;
+  bump: PaymentLine | null;
+  bumpChosen: boolean;
+  /** The currencies the offer is sold in (each also for the bump, when there is one). */
+  currencies: string[];
+  decision: RoutingDecision | null;
+}
+
+export type OfferOutcome =
+  | { outcome: 'paid'; payment: PaymentTable }
+  | { outcome: 'needs_card'; card: CardForm; notice: string }
+  | { outcome: 'busy'; notice: string };
+
+const contactSchema = z.object({
+  email: z
+    .string({ error: 'enter your email address' })
+    .trim()
+    .min(1, { error: 'enter your email address' })
+    .max(320, { error: 'at most 320 characters' })
+    .pipe(z.email({ error: 'enter an email address such as ana@example.com' }))
+    .transform((email) => email.toLowerCase()),
+  name: z
+    .string({ error: 'enter your name' })
+    .trim()
+    .max(200, { error: 'at most 200 characters' })
+    .default(''),
+  country: z
+    .string({ error: 'choose your country' })
+    .trim()
+    .transform((country) => country.toUpperCase())
+    .refine(isCountryCode, { error: 'choose your country from the list' }),
+});
+
+export type ContactInput = z.output<typeof contactSchema>;
+
+/** Validates the visitor's contact form: field -> message for each problem, or the values. */
+export function parseContact(
+  input: unknown,
+): { ok: true; contact: ContactInput } | { ok: false; errors: Record<string, string> } {
+  const parsed = contactSchema.safeParse(input ?? {});
+  if (parsed.success) return { ok: true, contact: parsed.data };
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}
+
+const intentStatusesThatTakeChanges = new Set(['requires_payment_method', 'requires_confirmation']);
+
+export function createCheckoutService(deps: CheckoutDependencies) {
+  const { db, clock, gateway, catalog, accounts, records } = deps;
+  /** Payments being made by this instance: a second click waits for the first. */
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  function once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = inFlight.get(key);
+    if (running) return running as Promise<T>;
+    const started = work().finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  }
+
+  async function requireOrder(workspaceId: string, orderId: string): Promise<OrderTable> {
+    const order = await findOrder(db, workspaceId, orderId);
+    if (!order) {
+      throw new AppError(
+        'not_found',
+        `Order ${orderId} does not exist. Start again from the order form.`,
+      );
+    }
+    return order;
+  }
+
+  async function requireStep(workspaceId: string, funnelSlug: string, stepSlug: string) {
+    const funnel = await catalog.showFunnel(workspaceId, funnelSlug);
+    const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
+    if (!step) {
+      throw new AppError('not_found', `Funnel ${funnelSlug} has no step "${stepSlug}".`);
+    }
+    return { funnel, step };
+  }
+
+  async function credentialsOf(accountId: string, mode: 'test' | 'live', handle: string) {
+    const secretKey = await accounts.secretKeyOf(accountId, mode);
+    if (secretKey === null) {
+      throw new AppError(
+        'upstream_unavailable',
+        `Account ${handle} has no ${mode} key any more; the payment on it cannot be read. Connect its keys again.`,
+      );
+    }
+    return { secretKey };
+  }
+
+  function lineOf(product: ProductView, currency: string, bump = false): PaymentLine | null {
+    const price = product.prices.find((candidate) => candidate.currency === currency);
+    if (!price) return null;
+    return {
+      product: product.slug,
+      name: product.name,
+      amount: price.amount,
+      currency,
+      recurring:
+        price.type === 'recurring' && price.interval
+          ? { interval: price.interval, intervalCount: price.intervalCount ?? 1 }
+          : null,
+      price: describePrice(price),
+      ...(bump ? { bump: true } : {}),
+    };
+  }
+
+  /** The Stripe customer of this order's buyer on one account, made the first time it is needed. */
+  async function stripeCustomerOn(target: AttemptTarget, order: OrderTable): Promise<string> {
+    const key = { customerId: order.customer_id, accountId: target.accountId, mode: target.mode };
+    const known = await findStripeCustomer(db, key);
+    if (known) return known;
+    const created = await gateway.createCustomer({
+      credentials: target.credentials,
+      idempotencyKey: `${order.customer_id}:${target.accountId}:${target.mode}:customer`,
+      email: order.email,
+      name: order.name,
+      metadata: { switchyard_customer: order.customer_id },
+    });
+    await rememberStripeCustomer(db, {
+      customer_id: order.customer_id,
+      account_id: target.accountId,
+      mode: target.mode,
+      stripe_customer_id: created.id,
+      created_at: clock().toISOString(),
+    });
+    return (await findStripeCustomer(db, key)) ?? created.id;
+  }
+
+  /** The Stripe price of a line on one account; products and prices are made once per account. */
+  async function stripePriceOn(target: AttemptTarget, line: PaymentLine): Promise<string> {
+    const scope = { accountId: target.accountId, mode: target.mode };
+    const productKey = `product:${line.product}`;
+    let productId = await findStripeCatalogObject(db, { ...scope, localId: productKey });
+    if (!productId) {
+      productId = (
+        await gateway.createProduct({
+          credentials: target.credentials,
+          idempotencyKey: `${target.accountId}:${target.mode}:${productKey}`,
+          name: line.name,
+          metadata: { switchyard_product: line.product },
+        })
+      ).id;
+      await rememberStripeCatalogObject(db, {
+        ...scope,
+        account_id: target.accountId,
+        local_id: productKey,
+        stripe_id: productId,
+        created_at: clock().toISOString(),
+      });
+    }
+    // Stripe prices cannot change: new terms are a new price.
+    const terms = line.recurring
+      ? `${line.recurring.interval}:${line.recurring.intervalCount}`
+      : 'once';
+    const priceKey = `price:${line.product}:${line.currency}:${line.amount}:${terms}`;
+    const known = await findStripeCatalogObject(db, { ...scope, localId: priceKey });
+    if (known) return known;
+    const price = await gateway.createPrice({
+      credentials: target.credentials,
+      idempotencyKey: `${target.accountId}:${target.mode}:${priceKey}`,
+      product: productId,
+      currency: line.currency,
+      unitAmount: line.amount,
+      recurring: line.recurring,
+      metadata: { switchyard_product: line.product },
+    });
+    await rememberStripeCatalogObject(db, {
+      account_id: target.accountId,
+      mode: target.mode,
+      local_id: priceKey,
+      stripe_id: price.id,
+      created_at: clock().toISOString(),
+    });
+    return price.id;
+  }
+
+  async function cardFormOf(payment: PaymentTable): Promise<CardForm> {
+    if (!payment.account_id || !payment.account_handle || !payment.payment_intent_id) {
+      throw new AppError(
+        'conflict',
+        `Payment ${payment.payment_id} is still being set up. Reload the page in a moment.`,
+      );
+    }
+    const credentials = await credentialsOf(
+      payment.account_id,
+      payment.mode,
+      payment.account_handle,
+    );
+    const intent = await gateway.retrievePaymentIntent({
+      credentials,
+      id: payment.payment_intent_id,
+    });
+    const publishableKey = await accounts.publishableKeyOf(payment.account_id, payment.mode);
+    if (!publishableKey || !intent.clientSecret) {
+      throw new AppError(
+        'upstream_unavailable',
+        `Account ${payment.account_handle} has no publishable key for ${payment.mode} mode; connect its keys again.`,
+      );
+    }
+    return {
+      paymentId: payment.payment_id,
+      account: payment.account_handle,
+      publishableKey,
+      clientSecret: intent.clientSecret,
+      paymentIntentId: intent.id,
+      amount: intent.amount,
+      currency: intent.currency,
+      status: intent.status,
+      error:
+        intent.status === 'requires_payment_method'
+          ? (intent.lastPaymentError?.message ?? null)
+          : null,
+    };
+  }
+
+  /** Stores where a payment landed, once the executor has its PaymentIntent. */
+  async function recordCreated(
+    payment: PaymentTable,
+    created: { account: string; paymentIntent: PaymentIntentSummary; decision: RoutingDecision },
+    accountId: string,
+  ): Promise<PaymentTable> {
+    await updatePayment(db, payment.payment_id, {
+      account_id: accountId,
+      account_handle: created.account,
+      decision: JSON.stringify(created.decision),
+      updated_at: clock().toISOString(),
+    });
+    const fresh = (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
+    await records.recordIntent(fresh, created.paymentIntent);
+    return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? fresh;
+  }
+
+  /**
+   * Makes (or finds again) the PaymentIntent of a new payment on the routed account, for the card
+   * form. The executor fails over on account errors; the card is entered afterwards.
+   */
+  async function openPayment(input: {
+    order: OrderTable;
+    paymentId: string;
+    kind: PaymentKind;
+    stepSlug: string;
+    lines: PaymentLine[];
+    context: PaymentContext;
+    saveCard: boolean;
+  }): Promise<PaymentTable> {
+    const { order, paymentId, lines } = input;
+    const now = clock().toISOString();
+    const amount = lines.reduce((sum, line) => sum + line.amount, 0);
+    const currency = input.context.currency;
+    await insertPaymentIfNew(db, {
+      payment_id: paymentId,
+      workspace_id: order.workspace_id,
+      order_id: order.order_id,
+      kind: input.kind,
+      step_slug: input.stepSlug,
+      parent_payment_id: null,
+      account_id: null,
+      account_handle: null,
+      mode: order.mode,
+      amount,
+      currency,
+      lines: JSON.stringify(lines),
+      status: 'pending',
+      payment_intent_id: null,
+      stripe_customer_id: null,
+      payment_method_id: null,
+      subscription_id: null,
+      refunded_amount: 0,
+      failure_message: null,
+      decision: null,
+      created_at: now,
+      updated_at: now,
+    });
+    const payment = await findPayment(db, order.workspace_id, paymentId);
+    if (!payment) throw new Error(`payment ${paymentId} vanished after insert`);
+    if (payment.payment_intent_id) return payment;
+    const storedLines = JSON.parse(payment.lines) as PaymentLine[];
+    const recurring = storedLines.find((line) => line.recurring !== null);
+    let accountIdUsed = '';
+    const created = await deps.payments.createPaymentWithFailover({
+      workspaceId: order.workspace_id,
+      paymentId,
+      context: { ...input.context, amount: Number(payment.amount) },
+      amount: Number(payment.amount),
+      currency,
+      createOn: async (target) => {
+        accountIdUsed = target.accountId;
+        const customer = await stripeCustomerOn(target, order);
+        const metadata = {
+          ...target.metadata,
+          switchyard_order: order.order_id,
+          switchyard_funnel: order.funnel_slug,
+          switchyard_step: input.stepSlug,
+        };
+        if (recurring) {
+          const price = await stripePriceOn(target, recurring);
+          const subscription = await gateway.createSubscription({
+            credentials: target.credentials,
+            idempotencyKey: `${target.idempotencyKey}:subscription`,
+            customer,
+            price,
+            metadata,
+          });
+          await insertSubscriptionIfNew(db, {
+            stripe_subscription_id: subscription.id,
+            workspace_id: order.workspace_id,
+            account_id: target.accountId,
+            order_id: order.order_id,
+            payment_id: paymentId,
+            status: subscription.status,
+            created_at: clock().toISOString(),
+            updated_at: clock().toISOString(),
+          });
+          await updatePayment(db, paymentId, { subscription_id: subscription.id });
+          if (!subscription.paymentIntent) {
+            throw new AppError(
+              'internal',
+              `Stripe made subscription ${subscription.id} without a first payment to take.`,
+            );
+          }
+          return subscription.paymentIntent;
+        }
+        return gateway.createPaymentIntent({
+          credentials: target.credentials,
+          idempotencyKey: target.idempotencyKey,
+          amount: Number(payment.amount),
+          currency,
+          customer,
+          ...(input.saveCard ? { setupFutureUsage: 'off_session' as const } : {}),
+          metadata,
+          receiptEmail: order.email,
+          description: storedLines.map((line) => line.name).join(' + '),
+        });
+      },
+    });
+    const accountId =
+      accountIdUsed ||
+      (await deps.routing.liveRouting(order.workspace_id, order.mode)).accountIds.get(
+        created.account,
+      ) ||
+      '';
+    return recordCreated(payment, created, accountId);
+  }
+
+  /**
+   * The order form's second step: picks the currency (asked for, or the buyer's country's),
+   * routes, and makes or finds the PaymentIntent for the card form. The bump choice updates
+   * the PaymentIntent's amount before the card is confirmed.
+   */
+  async function preparePayment(input: {
+    workspaceId: string;
+    orderId: string;
+    funnelSlug: string;
+    stepSlug: string;
+    currency?: string | undefined;
+    bump?: boolean | undefined;
+  }): Promise<PreparedPayment> {
+    const order = await requireOrder(input.workspaceId, input.orderId);
+    const { funnel, step } = await requireStep(input.workspaceId, input.funnelSlug, input.stepSlug);
+    if (step.kind !== 'order' || !step.product) {
+      throw new AppError('not_found', `Step ${step.slug} of ${funnel.slug} is not an order form.`);
+    }
+    const main = await catalog.showProduct(input.workspaceId, step.product);
+    const bumpProduct = step.bump ? await catalog.showProduct(input.workspaceId, step.bump) : null;
+    const sellsBump = (currency: string) => {
+      const mainLine = lineOf(main, currency);
+      const bumpLine = bumpProduct ? lineOf(bumpProduct, currency, true) : null;
+      // A bump rides on a one-time charge; a subscription's first invoice pays only the plan.
+      return mainLine && !mainLine.recurring && bumpLine && !bumpLine.recurring ? bumpLine : null;
+    };
+    const currencies = main.prices.map((price) => price.currency);
+    const wanted = input.currency?.toLowerCase();
+    const currency =
+      wanted && currencies.includes(wanted)
+        ? wanted
+        : currencyForCountry(order.country, currencies);
+    const mainLine = lineOf(main, currency);
+    if (!mainLine) throw new Error(`product ${main.slug} lost its ${currency} price`);
+    const bumpLine = sellsBump(currency);
+    const paymentId = `${order.order_id}.${step.slug}.${currency}`;
+
+    return once(paymentId, async () => {
+      let payment = await findPayment(db, order.workspace_id, paymentId);
+      const chosen =
+        input.bump ??
+        (payment ? (JSON.parse(payment.lines) as PaymentLine[]).some((line) => line.bump) : false);
+      const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
+      if (!payment?.payment_intent_id) {
+        const products = bumpProduct ? [main.slug, bumpProduct.slug] : [main.slug];
+        payment = await openPayment({
+          order,
+          paymentId,
+          kind: 'initial',
+          stepSlug: step.slug,
+          lines,
+          saveCard: mainLine.recurring !== null || laterStepsSellOffers(funnel.steps, step.slug),
+          context: {
+            mode: order.mode,
+            kind: 'initial',
+            funnel: funnel.slug,
+            step: `${funnel.slug}/${step.slug}`,
+            products,
+            tags: [...new Set([...main.tags, ...(bumpProduct?.tags ?? [])])],
+            currency,
+            country: order.country,
+            amount: lines.reduce((sum, line) => sum + line.amount, 0),
+            health: {},
+          },
+        });
+      }
+      let card = await cardFormOf(payment);
+      const amount = lines.reduce((sum, line) => sum + line.amount, 0);
+      if (amount !== card.amount && intentStatusesThatTakeChanges.has(card.status)) {
+        card = await changeAmount(payment, lines, amount);
+      }
+      const current = (await findPayment(db, order.workspace_id, paymentId)) ?? payment;
+      return {
+        ...card,
+        main: mainLine,
+        bump: bumpLine,
+        bumpChosen: (JSON.parse(current.lines) as PaymentLine[]).some((line) => line.bump),
+        currencies: currencies.filter((candidate) => lineOf(main, candidate) !== null),
+        decision: current.decision ? (JSON.parse(current.decision) as RoutingDecision) : null,
+      };
+    });
+  }
+
+  function laterStepsSellOffers(steps: StepView[], after: string): boolean {
+    const index = steps.findIndex((step) => step.slug === after);
+    return steps
+      .slice(index + 1)
+      .some((step) => step.kind === 'upsell' || step.kind === 'downsell');
+  }
+
+  return {
+    /** Saves the visitor's contact and country: the customer, and a new order for this visit. */
+    async startOrder(input: {
+      workspaceId: string;
+      funnelSlug: string;
+      contact: ContactInput;
+      /** The visit's order, when the visitor came back to change their contact. */
+      orderId: string | null;
+    }): Promise<OrderTable> {
+      const { workspaceId, contact } = input;
+      const funnel = await catalog.showFunnel(workspaceId, input.funnelSlug);
+      const now = clock().toISOString();
+      let customer = await findCustomerByEmail(db, workspaceId, contact.email);
+      if (!customer) {
+        customer = {
+          customer_id: newId('cus'),
+          workspace_id: workspaceId,
+          email: contact.email,
+          name: contact.name,
+          country: contact.country,
+          created_at: now,
+          updated_at: now,
+        };
+        try {
+          await insertCustomer(db, customer);
+        } catch (error) {
+          // Two first visits with one email: the other request made the customer.
+          customer = await findCustomerByEmail(db, workspaceId, contact.email);
+          if (!customer) throw error;
+        }
+      } else {
+        await updateCustomer(db, customer.customer_id, {
+          name: contact.name || customer.name,
+          country: contact.country,
+          updated_at: now,
+        });
+      }
+      const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
+      if (existing && existing.funnel_slug === funnel.slug && existing.status === 'open') {
+        await updateOrder(db, existing.order_id, {
+          customer_id: customer.customer_id,
+          email: contact.email,
+          name: contact.name,
+          country: contact.country,
+          updated_at: now,
+        });
+        return requireOrder(workspaceId, existing.order_id);
+      }
+      const order: OrderTable = {
+        order_id: newId('ord'),
+        workspace_id: workspaceId,
+        funnel_slug: funnel.slug,
+        mode: funnel.mode,
+        customer_id: customer.customer_id,
+        email: contact.email,
+        name: contact.name,
+        country: contact.country,
+        status: 'open',
+        paid_amount: 0,
+        refunded_amount: 0,
+        currency: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await insertOrder(db, order);
+      return order;
+    },
+
+    findOrder: (workspaceId: string, orderId: string) => findOrder(db, workspaceId, orderId),
+
+    preparePayment,
+
+    /** The return page: reads the PaymentIntent from its account and records what happened. */
+    async completeReturn(input: {
+      workspaceId: string;
+      orderId: string;
+      paymentIntentId: string;
+    }): Promise<PaymentTable> {
+      const payment = await findPaymentByIntent(db, input.paymentIntentId);
+      if (
+        !payment ||
+        payment.order_id !== input.orderId ||
+        payment.workspace_id !== input.workspaceId
+      ) {
+        throw new AppError(
+          'not_found',
+          'This payment does not belong to your order. Go back to the order form and pay there.',
+        );
+      }
+      if (!payment.account_id || !payment.account_handle)
+        throw new Error('a payment with a PaymentIntent has no account');
+      const credentials = await credentialsOf(
+        payment.account_id,
+        payment.mode,
+        payment.account_handle,
+      );
+      const intent = await gateway.retrievePaymentIntent({
+        credentials,
+        id: input.paymentIntentId,
+      });
+      await records.recordIntent(payment, intent);
+      return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
+    },
+
+    /**
+     * "Yes" on an upsell or downsell: charges the saved card off session on the parent payment's
+     * account. Clicking twice charges once: the payment id is the order's and the step's.
+     */
+    async acceptOffer(input: {
+      workspaceId: string;
+      orderId: string;
+      funnelSlug: string;
+      stepSlug: string;
+    }): Promise<OfferOutcome> {
+      const order = await requireOrder(input.workspaceId, input.orderId);
+      const { funnel, step } = await requireStep(
+        input.workspaceId,
+        input.funnelSlug,
+        input.stepSlug,
+      );
+      if ((step.kind !== 'upsell' && step.kind !== 'downsell') || !step.product) {
+        throw new AppError(
+          'not_found',
+          `Step ${step.slug} of ${funnel.slug} offers nothing to accept.`,
+        );
+      }
+      const product = await catalog.showProduct(input.workspaceId, step.product);
+      const paid = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+        (payment) =>
+          payment.status === 'succeeded' && payment.payment_method_id && payment.account_handle,
+      );
+      const parent = paid.find((payment) => payment.kind === 'initial') ?? paid[0];
+      const currencies = product.prices.map((price) => price.currency);
+      const currency =
+        parent && currencies.includes(parent.currency)
+          ? parent.currency
+          : currencyForCountry(order.country, currencies);
+      const line = lineOf(product, currency);
+      if (!line) throw new Error(`product ${product.slug} lost its ${currency} price`);
+      const paymentId = `${order.order_id}.${step.slug}`;
+
+      return once(paymentId, async (): Promise<OfferOutcome> => {
+        const existing = await findPayment(db, order.workspace_id, paymentId);
+        if (existing?.status === 'succeeded') return { outcome: 'paid', payment: existing };
+        if (existing?.payment_intent_id) {
+          const card = await cardFormOf(existing);
+          if (card.status === 'succeeded' || card.status === 'processing') {
+            return { outcome: 'paid', payment: existing };
+          }
+          return {
+            outcome: 'needs_card',
+            card,
+            notice: card.error ?? 'Confirm this purchase with your card.',
+          };
+        }
+        const context: PaymentContext = {
+          mode: order.mode,
+          kind: 'upsell',
+          funnel: funnel.slug,
+          step: `${funnel.slug}/${step.slug}`,
+          products: [product.slug],
+          tags: product.tags,
+          currency,
+          country: order.country,
+          amount: line.amount,
+          ...(parent?.account_handle ? { parent: { account: parent.account_handle } } : {}),
+          health: {},
+        };
+        const live = await deps.routing.liveRouting(order.workspace_id, order.mode);
+        const decision = parent
+          ? live.routing.route({ ...context, health: { ...live.health } })
+          : null;
+        if (!parent || !decision || decision.outcome === 'needs_new_payment_method') {
+          // The saved card cannot be used here: a card form on the account routed for a new sale.
+          const payment = await openPayment({
+            order,
+            paymentId,
+            kind: 'upsell',
+            stepSlug: step.slug,
+            lines: [line],
+            saveCard: line.recurring !== null,
+            context: { ...context, kind: 'initial', parent: undefined, health: {} },
+          });
+          return {
+            outcome: 'needs_card',
+            card: await cardFormOf(payment),
+            notice: parent
+              ? `Your saved card is with ${parent.account_handle}, which cannot take this payment now; enter your card to buy it.`
+              : 'Enter your card to buy it.',
+          };
+        }
+        const now = clock().toISOString();
+        await insertPaymentIfNew(db, {
+          payment_id: paymentId,
+          workspace_id: order.workspace_id,
+          order_id: order.order_id,
+          kind: 'upsell',
+          step_slug: step.slug,
+          parent_payment_id: parent.payment_id,
+          account_id: null,
+          account_handle: null,
+          mode: order.mode,
+          amount: line.amount,
+          currency,
+          lines: JSON.stringify([line]),
+          status: 'pending',
+          payment_intent_id: null,
+          stripe_customer_id: parent.stripe_customer_id,
+          payment_method_id: parent.payment_method_id,
+          subscription_id: null,
+          refunded_amount: 0,
+          failure_message: null,
+          decision: null,
+          created_at: now,
+          updated_at: now,
+        });
+        const payment = await findPayment(db, order.workspace_id, paymentId);
+        if (!payment) throw new Error(`payment ${paymentId} vanished after insert`);
+        const customer = parent.stripe_customer_id ?? '';
+        const method = parent.payment_method_id ?? '';
+        let accountIdUsed = '';
+        try {
+          const created = await deps.payments.createPaymentWithFailover({
+            workspaceId: order.workspace_id,
+            paymentId,
+            context,
+            amount: line.amount,
+            currency,
+            createOn: async (target) => {
+              accountIdUsed = target.accountId;
+              const metadata = {
+                ...target.metadata,
+                switchyard_order: order.order_id,
+                switchyard_funnel: funnel.slug,
+                switchyard_step: step.slug,
+              };
+              if (line.recurring) {
+                const price = await stripePriceOn(target, line);
+                const subscription = await gateway.createSubscription({
+                  credentials: target.credentials,
+                  idempotencyKey: `${target.idempotencyKey}:subscription`,
+                  customer,
+                  price,
+                  defaultPaymentMethod: method,
+                  metadata,
+                });
+                await insertSubscriptionIfNew(db, {
+                  stripe_subscription_id: subscription.id,
+                  workspace_id: order.workspace_id,
+                  account_id: target.accountId,
+                  order_id: order.order_id,
+                  payment_id: paymentId,
+                  status: subscription.status,
+                  created_at: clock().toISOString(),
+                  updated_at: clock().toISOString(),
+                });
+                await updatePayment(db, paymentId, { subscription_id: subscription.id });
+                if (!subscription.paymentIntent) {
+                  throw new AppError(
+                    'internal',
+                    `Stripe made subscription ${subscription.id} without a first payment.`,
+                  );
+                }
+                return subscription.paymentIntent;
+              }
+              return gateway.createPaymentIntent({
+                credentials: target.credentials,
+                idempotencyKey: target.idempotencyKey,
+                amount: line.amount,
+                currency,
+                customer,
+                paymentMethod: method,
+                confirm: true,
+                offSession: true,
+                metadata,
+                receiptEmail: order.email,
+                description: line.name,
+              });
+            },
+          });
+          const recorded = await recordCreated(
+            payment,
+            created,
+            accountIdUsed || parent.account_id || '',
+          );
+          if (recorded.status === 'succeeded' || recorded.status === 'processing') {
+            return { outcome: 'paid', payment: recorded };
+          }
+          return {
+            outcome: 'needs_card',
+            card: await cardFormOf(recorded),
+            notice: recorded.failure_message ?? 'Your bank asks you to confirm this purchase.',
+          };
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          const details = (error.details ?? {}) as { paymentIntentId?: string | null };
+          if (error.code === 'card_error' && details.paymentIntentId && parent.account_id) {
+            // Declined or needs the buyer (3-D Secure): the same PaymentIntent, on the same account.
+            await updatePayment(db, paymentId, {
+              account_id: parent.account_id,
+              account_handle: parent.account_handle,
+              payment_intent_id: details.paymentIntentId,
+              decision: JSON.stringify(decision),
+              failure_message:
+                error.message.split(' The payment was not tried')[0] ?? error.message,
+              status: 'requires_payment_method',
+              updated_at: clock().toISOString(),
+            });
+            const stored = await findPayment(db, order.workspace_id, paymentId);
+            if (!stored) throw error;
+            const card = await cardFormOf(stored);
+            return {
+              outcome: 'needs_card',
+              card,
+              notice:
+                (error.details as { stripeCode?: string }).stripeCode === 'authentication_required'
+                  ? 'Your bank asks you to confirm this purchase. Enter your card to complete it.'
+                  : `${stored.failure_message ?? 'Your card was declined.'} Try another card.`,
+            };
+          }
+          if (error.code === 'conflict') {
+            return {
+              outcome: 'busy',
+              notice: 'This purchase is already being processed. Reload the page in a moment.',
+            };
+          }
+          throw error;
+        }
+      });
+    },
+
+    /** Sets the order bump on the open PaymentIntent; answers the new amount. */
+    async chooseBump(input: {
+      workspaceId: string;
+      orderId: string;
+      funnelSlug: string;
+      stepSlug: string;
+      currency: string;
+      bump: boolean;
+    }): Promise<PreparedPayment> {
+      const order = await requireOrder(input.workspaceId, input.orderId);
+      const paymentId = `${order.order_id}.${input.stepSlug}.${input.currency.toLowerCase()}`;
+      const payment = await findPayment(db, order.workspace_id, paymentId);
+      if (!payment?.payment_intent_id) {
+        throw new AppError('not_found', 'Open the payment step of the order form first.');
+      }
+      if (!intentStatusesThatTakeChanges.has(payment.status)) {
+        throw new AppError(
+          'conflict',
+          'This payment is already being confirmed; the order can no longer change.',
+        );
+      }
+      return preparePayment({ ...input, currency: payment.currency });
+    },
+
+    /** Payments of an order that went through, for the thank-you page. */
+    async purchasesOf(workspaceId: string, orderId: string) {
+      const order = await requireOrder(workspaceId, orderId);
+      const payments = await listPaymentsOfOrders(db, [order.order_id]);
+      return { order, payments };
+    },
+  };
+
+  async function changeAmount(
+    payment: PaymentTable,
+    lines: PaymentLine[],
+    amount: number,
+  ): Promise<CardForm> {
+    if (!payment.account_id || !payment.account_handle || !payment.payment_intent_id) {
+      throw new Error('changeAmount needs a payment with its PaymentIntent');
+    }
+    const credentials = await credentialsOf(
+      payment.account_id,
+      payment.mode,
+      payment.account_handle,
+    );
+    await gateway.updatePaymentIntent({ credentials, id: payment.payment_intent_id, amount });
+    await updatePayment(db, payment.payment_id, {
+      amount,
+      lines: JSON.stringify(lines),
+      updated_at: clock().toISOString(),
+    });
+    const updated = await findPayment(db, payment.workspace_id, payment.payment_id);
+    return cardFormOf(updated ?? payment);
+  }
+}
+
+export type CheckoutService = ReturnType<typeof createCheckoutService>;

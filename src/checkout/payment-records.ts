@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, OrderStatus, PaymentStatus, PaymentTable } from '../db/schema.js';
+import type { PaymentIntentSummary } from '../stripe/gateway.js';
+import {
+  advancePaymentStatus,
+  findOrder,
+  listPaymentsOfOrders,
+  updateOrder,
+} from './orders.repository.js';
+
+/**
+ * Writing down what Stripe says of a payment. The return page, the webhooks and reconciliation
+ * all come through here, so they agree, and only ever move a payment forward.
+ */
+
+const knownStatuses: ReadonlySet<string> = new Set<PaymentStatus>([
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+  'requires_capture',
+  'processing',
+  'succeeded',
+  'canceled',
+]);
+
+export function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): PaymentStatus {
+  return knownStatuses.has(intent.status) ? (intent.status as PaymentStatus) : 'processing';
+}
+
+export interface PaymentRecords {
+  /** Records a PaymentIntent's state on its payment; true when the payment changed. */
+  recordIntent(payment: PaymentTable, intent: PaymentIntentSummary): Promise<boolean>;
+  /** Recomputes an order's totals and status from its payments. */
+  refreshOrder(orderId: string): Promise<void>;
+}
+
+export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock }): PaymentRecords {
+  const { db, clock } = deps;
+
+  async function refreshOrder(orderId: string): Promise<void> {
+    const payments = await listPaymentsOfOrders(db, [orderId]);
+    const order = await findOrder(db, payments[0]?.workspace_id ?? '', orderId);
+    if (!order) return;
+    const currency = order.currency ?? payments.find((p) => p.status === 'succeeded')?.currency;
+    const counted = payments.filter((p) => p.status === 'succeeded' && p.currency === currency);
+    const paid = counted.reduce((sum, p) => sum + Number(p.amount), 0);
+    const refunded = counted.reduce((sum, p) => sum + Number(p.refunded_amount), 0);
+    await updateOrder(db, orderId, {
+      status: orderStatusOf(paid, refunded),
+      paid_amount: paid,
+      refunded_amount: refunded,
+      currency: currency ?? null,
+      updated_at: clock().toISOString(),
+    });
+  }
+
+  return {
+    async recordIntent(payment, intent) {
+      const status = paymentStatusOf(intent);
+      const changed = await advancePaymentStatus(db, payment.payment_id, status, {
+        payment_intent_id: intent.id,
+        ...(intent.paymentMethod ? { payment_method_id: intent.paymentMethod } : {}),
+        ...(intent.customer ? { stripe_customer_id: intent.customer } : {}),
+        // The amount Stripe holds is the truth (an order bump ticked after the form opened).
+        amount: intent.amount,
+        failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
+        updated_at: clock().toISOString(),
+      });
+      if (changed) await refreshOrder(payment.order_id);
+      return changed;
+    },
+    refreshOrder,
+  };
+}
+
+function orderStatusOf(paid: number, refunded: number): OrderStatus {
+  if (paid === 0) return 'open';
+  if (refunded >= paid) return 'refunded';
+  if (refunded > 0) return 'partially_refunded';
+  return 'paid';
+}
