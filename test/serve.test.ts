@@ -64,7 +64,14 @@ describeEachDatabase('serving and shutting down', (database) => {
     scratch = await database.openEmpty();
     const server = await startCli(
       ['serve'],
-      { PORT: '0', DATABASE_URL: scratch.url, LOG_LEVEL: 'info', DATA_DIR: dataDir() },
+      {
+        PORT: '0',
+        DATABASE_URL: scratch.url,
+        LOG_LEVEL: 'info',
+        DATA_DIR: dataDir(),
+        // Plain serve: the demo has its own test (src/demo/demo.test.ts).
+        SWITCHYARD_DEMO: 'off',
+      },
       (line) => line.includes('switchyard listening'),
     );
     const { url } = JSON.parse(server.line) as { url: string };

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Vault } from '../accounts/vault.js';
 import type {
@@ -13,6 +14,7 @@ import { formatMoney } from '../catalog/money.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
 import type { App } from '../web/app.js';
+import { handleError, logFailure, toAppError } from '../web/error-handler.js';
 import type { CheckoutLimiter } from '../web/rate-limits.js';
 import type {
   CardForm,
@@ -53,6 +55,39 @@ const funnelParams = z.object({ funnel: z.string().max(100) });
 const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
 
 export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
+  await app.register(async function checkoutPages(scope) {
+    // A visitor's browser gets a page that says what happened, not a JSON error body.
+    scope.setErrorHandler(function showCheckoutError(error, request, reply) {
+      // The bump toggle speaks JSON; everything else is a page or a form post.
+      const json = /json/.test(String(request.headers['content-type'] ?? ''));
+      if (json) return handleError(error, request, reply);
+      const appError = toAppError(error, request);
+      logFailure(appError, error, request);
+      const heading =
+        appError.status === 404
+          ? 'Page not found'
+          : appError.status === 429
+            ? 'Too many attempts'
+            : 'Something went wrong';
+      return reply
+        .status(appError.status)
+        .header('content-type', 'text/html; charset=utf-8')
+        .send(
+          renderCheckoutNotice({
+            funnelName: 'Checkout',
+            mode: 'live',
+            title: heading,
+            heading,
+            message: appError.message,
+            link: null,
+          }),
+        );
+    });
+    await defineCheckoutRoutes(scope.withTypeProvider<ZodTypeProvider>(), options);
+  });
+}
+
+async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   const { checkout, catalog, vault } = options;
   const workspaceId = DEFAULT_WORKSPACE_ID;
   await app.register(fastifyCookie);

@@ -225,8 +225,8 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         })
       ).id;
       await rememberStripeCatalogObject(db, {
-        ...scope,
         account_id: target.accountId,
+        mode: target.mode,
         local_id: productKey,
         stripe_id: productId,
         created_at: clock().toISOString(),
@@ -256,6 +256,94 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       created_at: clock().toISOString(),
     });
     return price.id;
+  }
+
+  /**
+   * A subscription on the attempt's account for a recurring line; its first invoice's
+   * PaymentIntent is the payment's. Paid at once when a saved card is given, else by the card form.
+   */
+  async function subscribeOn(
+    target: AttemptTarget,
+    input: {
+      order: OrderTable;
+      paymentId: string;
+      customer: string;
+      line: PaymentLine;
+      metadata: Record<string, string>;
+      defaultPaymentMethod?: string;
+    },
+  ): Promise<PaymentIntentSummary> {
+    const { order, paymentId } = input;
+    const subscription = await gateway.createSubscription({
+      credentials: target.credentials,
+      idempotencyKey: `${target.idempotencyKey}:subscription`,
+      customer: input.customer,
+      price: await stripePriceOn(target, input.line),
+      metadata: input.metadata,
+      ...(input.defaultPaymentMethod ? { defaultPaymentMethod: input.defaultPaymentMethod } : {}),
+    });
+    const now = clock().toISOString();
+    await insertSubscriptionIfNew(db, {
+      stripe_subscription_id: subscription.id,
+      workspace_id: order.workspace_id,
+      account_id: target.accountId,
+      order_id: order.order_id,
+      payment_id: paymentId,
+      status: subscription.status,
+      created_at: now,
+      updated_at: now,
+    });
+    await updatePayment(db, paymentId, { subscription_id: subscription.id });
+    if (!subscription.paymentIntent) {
+      throw new AppError(
+        'internal',
+        `Stripe made subscription ${subscription.id} without a first payment to take.`,
+      );
+    }
+    return subscription.paymentIntent;
+  }
+
+  /** Writes a payment before Stripe is asked (or finds the one a first click wrote). */
+  async function writePayment(
+    order: OrderTable,
+    input: {
+      paymentId: string;
+      kind: PaymentKind;
+      stepSlug: string;
+      currency: string;
+      lines: PaymentLine[];
+      /** The payment whose account and saved card this one continues. */
+      parent: PaymentTable | null;
+    },
+  ): Promise<PaymentTable> {
+    const now = clock().toISOString();
+    await insertPaymentIfNew(db, {
+      payment_id: input.paymentId,
+      workspace_id: order.workspace_id,
+      order_id: order.order_id,
+      kind: input.kind,
+      step_slug: input.stepSlug,
+      parent_payment_id: input.parent?.payment_id ?? null,
+      account_id: null,
+      account_handle: null,
+      mode: order.mode,
+      amount: input.lines.reduce((sum, line) => sum + line.amount, 0),
+      currency: input.currency,
+      lines: JSON.stringify(input.lines),
+      status: 'pending',
+      payment_intent_id: null,
+      stripe_customer_id: input.parent?.stripe_customer_id ?? null,
+      payment_method_id: input.parent?.payment_method_id ?? null,
+      subscription_id: null,
+      refunded_amount: 0,
+      failure_message: null,
+      decision: null,
+      created_at: now,
+      updated_at: now,
+    });
+    const payment = await findPayment(db, order.workspace_id, input.paymentId);
+    if (!payment) throw new Error(`payment ${input.paymentId} vanished after insert`);
+    return payment;
   }
 
   async function cardFormOf(payment: PaymentTable): Promise<CardForm> {
@@ -328,35 +416,15 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     saveCard: boolean;
   }): Promise<PaymentTable> {
     const { order, paymentId, lines } = input;
-    const now = clock().toISOString();
-    const amount = lines.reduce((sum, line) => sum + line.amount, 0);
     const currency = input.context.currency;
-    await insertPaymentIfNew(db, {
-      payment_id: paymentId,
-      workspace_id: order.workspace_id,
-      order_id: order.order_id,
+    const payment = await writePayment(order, {
+      paymentId,
       kind: input.kind,
-      step_slug: input.stepSlug,
-      parent_payment_id: null,
-      account_id: null,
-      account_handle: null,
-      mode: order.mode,
-      amount,
+      stepSlug: input.stepSlug,
       currency,
-      lines: JSON.stringify(lines),
-      status: 'pending',
-      payment_intent_id: null,
-      stripe_customer_id: null,
-      payment_method_id: null,
-      subscription_id: null,
-      refunded_amount: 0,
-      failure_message: null,
-      decision: null,
-      created_at: now,
-      updated_at: now,
+      lines,
+      parent: null,
     });
-    const payment = await findPayment(db, order.workspace_id, paymentId);
-    if (!payment) throw new Error(`payment ${paymentId} vanished after insert`);
     if (payment.payment_intent_id) return payment;
     const storedLines = JSON.parse(payment.lines) as PaymentLine[];
     const recurring = storedLines.find((line) => line.recurring !== null);
@@ -377,32 +445,13 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           switchyard_step: input.stepSlug,
         };
         if (recurring) {
-          const price = await stripePriceOn(target, recurring);
-          const subscription = await gateway.createSubscription({
-            credentials: target.credentials,
-            idempotencyKey: `${target.idempotencyKey}:subscription`,
+          return subscribeOn(target, {
+            order,
+            paymentId,
             customer,
-            price,
+            line: recurring,
             metadata,
           });
-          await insertSubscriptionIfNew(db, {
-            stripe_subscription_id: subscription.id,
-            workspace_id: order.workspace_id,
-            account_id: target.accountId,
-            order_id: order.order_id,
-            payment_id: paymentId,
-            status: subscription.status,
-            created_at: clock().toISOString(),
-            updated_at: clock().toISOString(),
-          });
-          await updatePayment(db, paymentId, { subscription_id: subscription.id });
-          if (!subscription.paymentIntent) {
-            throw new AppError(
-              'internal',
-              `Stripe made subscription ${subscription.id} without a first payment to take.`,
-            );
-          }
-          return subscription.paymentIntent;
         }
         return gateway.createPaymentIntent({
           credentials: target.credentials,
@@ -707,33 +756,14 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               : 'Enter your card to buy it.',
           };
         }
-        const now = clock().toISOString();
-        await insertPaymentIfNew(db, {
-          payment_id: paymentId,
-          workspace_id: order.workspace_id,
-          order_id: order.order_id,
+        const payment = await writePayment(order, {
+          paymentId,
           kind: 'upsell',
-          step_slug: step.slug,
-          parent_payment_id: parent.payment_id,
-          account_id: null,
-          account_handle: null,
-          mode: order.mode,
-          amount: line.amount,
+          stepSlug: step.slug,
           currency,
-          lines: JSON.stringify([line]),
-          status: 'pending',
-          payment_intent_id: null,
-          stripe_customer_id: parent.stripe_customer_id,
-          payment_method_id: parent.payment_method_id,
-          subscription_id: null,
-          refunded_amount: 0,
-          failure_message: null,
-          decision: null,
-          created_at: now,
-          updated_at: now,
+          lines: [line],
+          parent,
         });
-        const payment = await findPayment(db, order.workspace_id, paymentId);
-        if (!payment) throw new Error(`payment ${paymentId} vanished after insert`);
         const customer = parent.stripe_customer_id ?? '';
         const method = parent.payment_method_id ?? '';
         let accountIdUsed = '';
@@ -753,33 +783,14 @@ export function createCheckoutService(deps: CheckoutDependencies) {
                 switchyard_step: step.slug,
               };
               if (line.recurring) {
-                const price = await stripePriceOn(target, line);
-                const subscription = await gateway.createSubscription({
-                  credentials: target.credentials,
-                  idempotencyKey: `${target.idempotencyKey}:subscription`,
+                return subscribeOn(target, {
+                  order,
+                  paymentId,
                   customer,
-                  price,
-                  defaultPaymentMethod: method,
+                  line,
                   metadata,
+                  defaultPaymentMethod: method,
                 });
-                await insertSubscriptionIfNew(db, {
-                  stripe_subscription_id: subscription.id,
-                  workspace_id: order.workspace_id,
-                  account_id: target.accountId,
-                  order_id: order.order_id,
-                  payment_id: paymentId,
-                  status: subscription.status,
-                  created_at: clock().toISOString(),
-                  updated_at: clock().toISOString(),
-                });
-                await updatePayment(db, paymentId, { subscription_id: subscription.id });
-                if (!subscription.paymentIntent) {
-                  throw new AppError(
-                    'internal',
-                    `Stripe made subscription ${subscription.id} without a first payment.`,
-                  );
-                }
-                return subscription.paymentIntent;
               }
               return gateway.createPaymentIntent({
                 credentials: target.credentials,

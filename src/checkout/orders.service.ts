@@ -262,6 +262,12 @@ export function createOrdersService(deps: OrdersDependencies) {
         );
       }
       const refundable = Number(payment.amount) - Number(payment.refunded_amount);
+      if (refundable <= 0) {
+        throw new AppError(
+          'conflict',
+          `Payment ${payment.payment_id} is already refunded in full; nothing is left to refund.`,
+        );
+      }
       const amount = input.amount ?? refundable;
       if (!Number.isInteger(amount) || amount < 1) {
         throw AppError.validation([

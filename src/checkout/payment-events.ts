@@ -95,6 +95,8 @@ function invoiceSubscription(invoice: JsonObject): string | null {
 
 export function createPaymentEvents(deps: PaymentEventsDependencies) {
   const { db, clock, gateway, records, logger } = deps;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
 
   /** The payment an event's PaymentIntent belongs to: by its id, or by our id in its metadata. */
   async function paymentFor(
@@ -266,6 +268,34 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     },
 
     /**
+     * Reconciles every `intervalMs` (and once now) the payments pending for over `olderThanMs`:
+     * a crashed instance's payments are healed by whichever instance runs next.
+     */
+    startReconciling(workspaceId: string, options = { intervalMs: 60_000, olderThanMs: 120_000 }) {
+      const tick = () => {
+        running ??= this.reconcile(workspaceId, options)
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error instanceof Error ? error.message : String(error) },
+              'reconciliation failed; will try again',
+            ),
+          )
+          .finally(() => {
+            running = null;
+          });
+      };
+      tick();
+      timer = setInterval(tick, options.intervalMs);
+      timer.unref();
+    },
+
+    async stopReconciling(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+
+    /**
      * Heals payments left `pending` by a crash between the Stripe call and our write: asks each
      * attempted account for PaymentIntents carrying the order id in their metadata.
      */
@@ -278,7 +308,16 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
       const healed: string[] = [];
       for (const payment of pending) {
         const attempts = await listAttempts(db, workspaceId, payment.payment_id);
-        const accountsTried = [...new Set(attempts.map((row) => row.account_id))];
+        // Only an attempt that may have reached Stripe unanswered can have made a PaymentIntent.
+        const unsure = attempts.filter(
+          (row) =>
+            row.status === 'pending' ||
+            row.status === 'succeeded' ||
+            row.failure_kind === 'connection' ||
+            row.failure_kind === 'stripe_error' ||
+            row.failure_kind === 'internal',
+        );
+        const accountsTried = [...new Set(unsure.map((row) => row.account_id))];
         for (const accountId of accountsTried) {
           const secretKey = await deps.accounts.secretKeyOf(accountId, payment.mode);
           if (!secretKey) continue;

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { announceDemo, demoWanted, startDemo } from '../demo/demo.js';
 import { createLogger } from '../web/logger.js';
-import { startServer } from '../web/server.js';
-import { runCommand } from './run-command.js';
+import { type RunningServer, startServer } from '../web/server.js';
+import { processOutput, runCommand } from './run-command.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const shutdownGraceMs = 10_000;
@@ -15,7 +16,14 @@ export function registerServeCommand(program: Command): void {
       runCommand(async function serve() {
         const config = loadConfig();
         const logger = createLogger({ level: config.logLevel });
-        const server = await startServer({ config, logger });
+        let server: RunningServer;
+        if (await demoWanted(config, logger)) {
+          const demo = await startDemo({ config, logger });
+          await announceDemo(demo, { logger, print: processOutput.out });
+          server = demo;
+        } else {
+          server = await startServer({ config, logger });
+        }
         const stop = (signal: NodeJS.Signals) => {
           logger.info(
             { signal },

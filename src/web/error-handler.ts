@@ -9,6 +9,15 @@ export interface ErrorBody {
 /** The one place where an error becomes an HTTP answer. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error, request);
+  logFailure(appError, error, request);
+  const body: ErrorBody = {
+    error: { code: appError.code, message: appError.message, details: appError.details },
+  };
+  reply.status(appError.status).send(body);
+}
+
+/** Logs a failed request at the level it deserves: our bugs as errors, refusals as info. */
+export function logFailure(appError: AppError, error: unknown, request: FastifyRequest): void {
   if (appError.code === 'internal') {
     request.log.error({ err: error }, 'unexpected error');
   } else if (appError.status >= 500) {
@@ -16,13 +25,9 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   } else {
     request.log.info({ code: appError.code }, 'request refused');
   }
-  const body: ErrorBody = {
-    error: { code: appError.code, message: appError.message, details: appError.details },
-  };
-  reply.status(appError.status).send(body);
 }
 
-function toAppError(error: unknown, request: FastifyRequest): AppError {
+export function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const location = (error as { validationContext?: string }).validationContext;

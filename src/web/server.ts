@@ -1,13 +1,15 @@
 import type { Config } from '../config.js';
 import { openStore, type Store } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { createServices } from '../services.js';
+import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { createServices, type Services } from '../services.js';
 import { type App, buildApp } from './app.js';
 import type { Logger } from './logger.js';
 
 export interface RunningServer {
   readonly app: App;
   readonly store: Store;
+  readonly services: Services;
   /** The address it listens on, e.g. http://127.0.0.1:3000. */
   readonly url: string;
   /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
@@ -19,33 +21,41 @@ export interface ServerOptions {
   logger: Logger;
   /** Adds routes before the server listens (the demo and tests use it). */
   extend?: (app: App) => void | Promise<void>;
+  /** Runs once the services exist, before the server listens (the demo connects its accounts). */
+  prepare?: (services: Services, store: Store) => Promise<void>;
 }
 
 export async function startServer({
   config,
   logger,
   extend,
+  prepare,
 }: ServerOptions): Promise<RunningServer> {
   const store = openStore(config.databaseUrl);
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const services = createServices({ config, store, logger });
+    if (prepare) await prepare(services, store);
     const app = await buildApp({ config, store, logger, services });
     if (extend) await extend(app);
     const url = await app.listen({ port: config.port, host: config.host });
     logger.info({ url, database: store.dialect, location: store.location }, 'switchyard listening');
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
+    // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
+    services.paymentEvents.startReconciling(DEFAULT_WORKSPACE_ID);
     let closing: Promise<void> | undefined;
     return {
       app,
       store,
+      services,
       url,
       close() {
         closing ??= (async () => {
           await app.close();
           await services.webhooks.stop();
+          await services.paymentEvents.stopReconciling();
           await store.close();
         })();
         return closing;

@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { AdminCall, TestApp } from '../../test/app.js';
+import { buyOrder, importLaunchFunnel, stripeOfAccount, visitorOf } from '../../test/checkout.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { useEmulator } from '../../test/emulator.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
+
+const emulator = useEmulator();
+
+const jonas = { email: 'jonas@example.de', name: 'Jonas', country: 'DE' };
+
+/** The one order of the test's store, as the merchant sees it in GET /api/orders/{id}. */
+async function onlyOrder(api: AdminCall) {
+  const listed = await api('GET', '/api/orders');
+  expect(listed.body.orders).toHaveLength(1);
+  const shown = await api('GET', `/api/orders/${listed.body.orders[0].id}`);
+  expect(shown.status).toBe(200);
+  return shown.body.order;
+}
+
+describeEachDatabase('refunds through the API', (database) => {
+  let store: TestStore;
+  let testApp: TestApp;
+  let api: AdminCall;
+
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator(), ['us', 'eu']));
+    await importLaunchFunnel(testApp.services);
+    // German buyers pay on eu; us stays the primary.
+    const routing = await api('GET', '/api/routing');
+    const applied = await api('PUT', '/api/routing', {
+      document: {
+        ...routing.body.document,
+        rules: [{ name: 'germany', when: { country: ['DE'] }, use: 'eu' }],
+      },
+      message: 'German buyers pay on eu',
+    });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+  });
+  afterEach(async () => {
+    await testApp.app.close();
+    await store.dispose();
+  });
+
+  it('refunds part, then the rest, on the account that took the payment, not the primary', async () => {
+    const { intent, back } = await buyOrder(emulator(), visitorOf(testApp.app), jonas);
+    expect(back.headers.location).toBe('/f/launch/coaching');
+    const payment = (await onlyOrder(api)).payments[0];
+    expect(payment).toMatchObject({
+      account: 'eu',
+      status: 'succeeded',
+      amount: 4500,
+      currency: 'eur',
+    });
+    expect((await api('GET', '/api/accounts/us')).body.account.role).toBe('primary');
+
+    const partial = await api('POST', `/api/payments/${payment.id}/refunds`, {
+      amount: 1500,
+      reason: 'Bought the course twice',
+    });
+    expect(partial.status, JSON.stringify(partial.body)).toBe(201);
+    expect(partial.body.refund).toMatchObject({
+      account: 'eu',
+      amount: 1500,
+      currency: 'eur',
+      status: 'succeeded',
+      reason: 'Bought the course twice',
+    });
+    const partly = await onlyOrder(api);
+    expect(partly).toMatchObject({ status: 'partially_refunded', paid: 4500, refunded: 1500 });
+    expect(partly.payments[0]).toMatchObject({
+      refunded: 1500,
+      refunds: [
+        { account: 'eu', amount: 1500, stripeRefundId: partial.body.refund.stripeRefundId },
+      ],
+    });
+
+    const tooMuch = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 3001 });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.body.error.details.fields).toEqual([
+      { field: 'amount', message: 'at most 3000 eur is left to refund on this payment' },
+    ]);
+
+    const rest = await api('POST', `/api/payments/${payment.id}/refunds`, {});
+    expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+    expect(rest.body.refund).toMatchObject({ account: 'eu', amount: 3000, status: 'succeeded' });
+    const refunded = await onlyOrder(api);
+    expect(refunded).toMatchObject({ status: 'refunded', paid: 4500, refunded: 4500 });
+    expect(refunded.payments[0].refunds.map((refund: { amount: number }) => refund.amount)).toEqual(
+      [1500, 3000],
+    );
+
+    const nothingLeft = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1 });
+    expect([nothingLeft.status, nothingLeft.body.error.message]).toEqual([
+      409,
+      `Payment ${payment.id} is already refunded in full; nothing is left to refund.`,
+    ]);
+
+    const eu = await stripeOfAccount(emulator(), api, 'eu');
+    const onEu = await eu.refunds.list({ payment_intent: intent.id });
+    expect(onEu.data.map((refund) => [refund.id, refund.amount, refund.status]).sort()).toEqual(
+      [
+        [partial.body.refund.stripeRefundId, 1500, 'succeeded'],
+        [rest.body.refund.stripeRefundId, 3000, 'succeeded'],
+      ].sort(),
+    );
+    const us = await stripeOfAccount(emulator(), api, 'us');
+    expect((await us.refunds.list()).data).toEqual([]);
+  });
+
+  it('refuses to refund a payment that did not succeed, and records nothing', async () => {
+    const { back } = await buyOrder(emulator(), visitorOf(testApp.app), jonas, {
+      paymentMethod: 'pm_card_chargeDeclined',
+    });
+    expect(back.headers.location).toBe('/f/launch/order/pay?currency=eur');
+    const payment = (await onlyOrder(api)).payments[0];
+    expect(payment).toMatchObject({ account: 'eu', status: 'requires_payment_method' });
+
+    const refused = await api('POST', `/api/payments/${payment.id}/refunds`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      `Payment ${payment.id} is requires_payment_method; only a succeeded payment can be refunded.`,
+    );
+    const unknown = await api('POST', '/api/payments/ord_nothing.order.eur/refunds', {});
+    expect(unknown.status).toBe(404);
+
+    expect(await onlyOrder(api)).toMatchObject({ status: 'open', paid: 0, refunded: 0 });
+    expect((await onlyOrder(api)).payments[0].refunds).toEqual([]);
+    const eu = await stripeOfAccount(emulator(), api, 'eu');
+    expect((await eu.refunds.list()).data).toEqual([]);
+  });
+});

@@ -1,0 +1,151 @@
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { cardConfigOf } from '../../test/checkout.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { useEmulator } from '../../test/emulator.js';
+import { capturedLogger } from '../../test/log-capture.js';
+import { startCli } from '../../test/run-cli.js';
+import { freePort } from '../../test/server.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
+import { loadConfig } from '../config.js';
+import { demoWanted } from './demo.js';
+
+const emulator = useEmulator();
+
+/** The last line of the block `serve` prints for the demo: once it is out, the demo is up. */
+const lastCardLine = '4000 0025 0000 3155  asks for 3-D Secure';
+
+/** `switchyard serve` with no Stripe settings at all, as `npm start` runs it after `npm ci`. */
+async function startDemoServer(env: Record<string, string>) {
+  const server = await startCli(['serve'], env, (line) => line.includes(lastCardLine));
+  return {
+    ...server,
+    /** SIGTERM, then the exit code once every line it wrote has been read. */
+    async stop(): Promise<number | null> {
+      const closed = once(server.child, 'close');
+      server.child.kill('SIGTERM');
+      const code = await server.exited;
+      await closed;
+      return code;
+    },
+  };
+}
+
+/** A buyer's first two pages of the order form: contact details, then the card form. */
+async function openCardForm(url: string, email: string) {
+  const contact = await fetch(`${url}/f/launch/order/contact`, {
+    method: 'POST',
+    body: new URLSearchParams({ email, name: 'Ana', country: 'US' }),
+    redirect: 'manual',
+  });
+  expect(contact.status).toBe(303);
+  const cookie = contact.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0])
+    .join('; ');
+  const pay = await fetch(new URL(contact.headers.get('location') ?? '', url), {
+    headers: { cookie },
+  });
+  const html = await pay.text();
+  expect(pay.status, html).toBe(200);
+  return cardConfigOf(html);
+}
+
+describeEachDatabase('the demo on `switchyard serve`', (database) => {
+  let scratch: TestStore | undefined;
+  afterEach(async () => {
+    await scratch?.dispose();
+    scratch = undefined;
+  });
+
+  it('serves the launch funnel on the built-in emulator, and again after a restart', async () => {
+    scratch = await database.openEmpty();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      DATABASE_URL: scratch.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'switchyard-demo-')),
+      LOG_LEVEL: 'info',
+    };
+
+    const first = await startDemoServer(env);
+    const printed = first.output.join('\n');
+    expect(printed).toContain(`Open the funnel:  ${url}/f/launch`);
+    expect(printed).toContain('4242 4242 4242 4242  succeeds');
+    expect(printed).toContain('4000 0000 0000 0002  is declined');
+    expect(printed).toContain(lastCardLine);
+    expect(printed).toContain('any future expiry, any CVC');
+    expect(printed).toContain('switchyard tokens create');
+    expect(printed).not.toMatch(/sk_(test|live)_/);
+
+    const sales = await fetch(`${url}/f/launch/sales`);
+    expect(sales.status).toBe(200);
+    const salesPage = await sales.text();
+    expect(salesPage).toContain('Launch your product without the chaos');
+    expect(salesPage).toContain('Get the Masterclass');
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).status).toBe('ready');
+    const before = await openCardForm(url, 'ana@example.com');
+    expect(before.publishableKey).toMatch(/^pk_test_/);
+    expect(await first.stop()).toBe(0);
+    expect(first.output.filter((line) => line.includes('demo account connected'))).toHaveLength(2);
+
+    // Same data, new emulator: the accounts get its keys, the funnel is already there.
+    const second = await startDemoServer(env);
+    expect((await fetch(`${url}/f/launch/sales`)).status).toBe(200);
+    // A returning buyer: their Stripe customer on the old emulator is gone, a new one is made.
+    const after = await openCardForm(url, 'ana@example.com');
+    expect(after.publishableKey).toMatch(/^pk_test_/);
+    expect(after.publishableKey).not.toBe(before.publishableKey);
+    expect(await second.stop()).toBe(0);
+    const logged = second.output.join('\n');
+    expect(logged.match(/demo account re-connected/g)).toHaveLength(2);
+    expect(logged).toContain('"msg":"demo funnel kept as it is"');
+    expect(logged).toContain('"msg":"stopped"');
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 90_000);
+});
+
+describeEachDatabase('when `serve` runs the demo', (database) => {
+  let scratch: TestStore | undefined;
+  afterEach(async () => {
+    await scratch?.dispose();
+    scratch = undefined;
+  });
+
+  function wanted(env: Record<string, string>) {
+    if (!scratch) throw new Error('open the store first');
+    const config = loadConfig({
+      DATABASE_URL: scratch.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'switchyard-demo-')),
+      ...env,
+    });
+    return demoWanted(config, capturedLogger().logger);
+  }
+
+  it('runs without Stripe settings, not when turned off or pointed at a Stripe host', async () => {
+    scratch = await database.openEmpty();
+    await expect(wanted({})).resolves.toBe(true);
+    await expect(wanted({ SWITCHYARD_DEMO: 'off' })).resolves.toBe(false);
+    await expect(wanted({ STRIPE_API_HOST: 'api.stripe.com' })).resolves.toBe(false);
+    await expect(
+      wanted({ STRIPE_API_HOST: 'api.stripe.com', SWITCHYARD_DEMO: 'on' }),
+    ).resolves.toBe(true);
+  });
+
+  it('serves real accounts instead, and refuses to run over them when forced on', async () => {
+    scratch = await database.openMigrated();
+    const { testApp } = await workspaceWithAccounts(scratch, emulator(), ['shop']);
+    await expect(wanted({})).resolves.toBe(false);
+    await expect(wanted({ SWITCHYARD_DEMO: 'on' })).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringMatching(/not the demo's \(shop\).*SWITCHYARD_DEMO=off/),
+    });
+    await testApp.app.close();
+  });
+});

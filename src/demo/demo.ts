@@ -1,0 +1,330 @@
+import type { Kysely } from 'kysely';
+import {
+  findLiveAccountByHandle,
+  listLiveAccounts,
+  updateAccount,
+} from '../accounts/accounts.repository.js';
+import type { KeyPair } from '../accounts/key-verification.js';
+import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
+import type { Config } from '../config.js';
+import { openStore } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import type { AccountTable, Database } from '../db/schema.js';
+import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { type RunningEmulator, startEmulator } from '../emulator/index.js';
+import { AppError } from '../errors.js';
+import type { Services } from '../services.js';
+import type { Logger } from '../web/logger.js';
+import { type RunningServer, startServer } from '../web/server.js';
+import { launchFunnel } from './launch-funnel.js';
+
+/**
+ * The demo behind `npm start` without Stripe: the emulator in this process, two accounts on it
+ * and the `launch` funnel, so a visitor can buy with test cards a minute after `npm ci`.
+ */
+
+/** The `purpose` that marks the demo's own accounts: a restart re-keys them, nothing else. */
+export const demoPurpose = 'Demo account on the built-in Stripe emulator';
+
+const demoActor = 'demo';
+
+interface DemoAccount {
+  handle: string;
+  label: string;
+  role: 'primary' | 'secondary';
+  priority: number;
+  currencies: string[];
+  country: string;
+  defaultCurrency: string;
+}
+
+const demoAccounts: readonly DemoAccount[] = [
+  {
+    handle: 'us',
+    label: 'Demo US',
+    role: 'primary',
+    priority: 0,
+    currencies: ['usd', 'cad'],
+    country: 'US',
+    defaultCurrency: 'usd',
+  },
+  {
+    handle: 'eu',
+    label: 'Demo EU',
+    role: 'secondary',
+    priority: 1,
+    currencies: ['eur', 'gbp'],
+    country: 'DE',
+    defaultCurrency: 'eur',
+  },
+];
+
+/** The emulator's test cards a visitor types into the card form. */
+export const demoTestCards = [
+  { number: '4242 4242 4242 4242', outcome: 'succeeds' },
+  { number: '4000 0000 0000 0002', outcome: 'is declined' },
+  { number: '4000 0025 0000 3155', outcome: 'asks for 3-D Secure' },
+] as const;
+
+export interface RunningDemo extends RunningServer {
+  readonly emulator: RunningEmulator;
+  /** Where a buyer starts: `<publicUrl>/f/launch`. */
+  readonly funnelUrl: string;
+}
+
+/**
+ * Whether `serve` runs the demo. `auto`: only when no Stripe API host is configured and the
+ * workspace has no accounts but the demo's own; `on`: always, but never over real accounts.
+ */
+export async function demoWanted(config: Config, logger: Logger): Promise<boolean> {
+  if (config.demo === 'off') return false;
+  if (config.demo === 'auto' && config.stripeApi !== null) return false;
+  const realAccounts = await findRealAccounts(config, logger);
+  if (realAccounts.length === 0) return true;
+  if (config.demo === 'auto') return false;
+  throw new AppError(
+    'config_invalid',
+    `SWITCHYARD_DEMO: got "on", but this workspace has Stripe accounts that are not the demo's (${realAccounts.join(', ')}); the demo would route their payments to its emulator. Set SWITCHYARD_DEMO=off (or auto) to serve them.`,
+    { variables: ['SWITCHYARD_DEMO'], accounts: realAccounts },
+  );
+}
+
+/** Handles of the connected accounts the demo did not make; migrates first so a new file works. */
+async function findRealAccounts(config: Config, logger: Logger): Promise<string[]> {
+  const store = openStore(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(store);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const accounts = await listLiveAccounts(store.db, DEFAULT_WORKSPACE_ID);
+    return accounts.filter((account) => !isDemoAccount(account)).map((account) => account.handle);
+  } finally {
+    await store.close();
+  }
+}
+
+function isDemoAccount(account: AccountTable): boolean {
+  return account.purpose === demoPurpose;
+}
+
+/**
+ * Starts the emulator, then the server pointed at it (API and Stripe.js), with the demo accounts
+ * connected and the funnel imported before it listens. Closing it closes both.
+ */
+export async function startDemo(options: { config: Config; logger: Logger }): Promise<RunningDemo> {
+  const { config, logger } = options;
+  const emulator = await startEmulator({ host: '127.0.0.1' });
+  try {
+    const demoConfig: Config = Object.freeze({
+      ...config,
+      stripeApi: Object.freeze({
+        host: emulator.host,
+        port: emulator.port,
+        protocol: 'http' as const,
+      }),
+      stripeJsUrl: `${emulator.url}/v3/`,
+    });
+    const server = await startServer({
+      config: demoConfig,
+      logger,
+      prepare: (services, store) => setUpDemo({ services, db: store.db, emulator, logger }),
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      ...server,
+      emulator,
+      funnelUrl: `${config.publicUrl}/f/${launchFunnel.funnel.slug}`,
+      close() {
+        closing ??= server.close().finally(() => emulator.close());
+        return closing;
+      },
+    };
+  } catch (error) {
+    await emulator.close();
+    throw error;
+  }
+}
+
+/** Connects the demo accounts (or re-keys them after a restart) and imports the funnel. */
+async function setUpDemo(input: {
+  services: Services;
+  db: Kysely<Database>;
+  emulator: RunningEmulator;
+  logger: Logger;
+}): Promise<void> {
+  const { services, db, emulator, logger } = input;
+  const workspaceId = DEFAULT_WORKSPACE_ID;
+  for (const account of demoAccounts) {
+    const known = await findLiveAccountByHandle(db, workspaceId, account.handle);
+    if (known && !isDemoAccount(known)) {
+      throw new AppError(
+        'conflict',
+        `The demo needs the handle "${account.handle}", but a real account has it. Set SWITCHYARD_DEMO=off to serve it.`,
+        { handle: account.handle },
+      );
+    }
+    const made = await createEmulatorAccount(emulator, account);
+    const credentials = {
+      test: { secretKey: made.keys.test.secret, publishableKey: made.keys.test.publishable },
+    };
+    const warnings = known
+      ? await reconnectDemoAccount({
+          services,
+          db,
+          account: known,
+          stripeAccountId: made.id,
+          credentials,
+        })
+      : await connectDemoAccount({ services, account, credentials });
+    for (const warning of warnings) logger.warn({ handle: account.handle }, warning);
+    logger.info(
+      { handle: account.handle, stripeAccount: made.id },
+      known
+        ? "demo account re-connected to this run's emulator"
+        : 'demo account connected to the emulator',
+    );
+  }
+  // Imported once: after that the funnel is the merchant's to change.
+  const slug = launchFunnel.funnel.slug;
+  const present = (await services.catalog.listFunnels(workspaceId)).some(
+    (funnel) => funnel.slug === slug,
+  );
+  if (present) {
+    logger.info({ funnel: slug }, 'demo funnel kept as it is');
+    return;
+  }
+  await services.catalog.importFunnel(
+    workspaceId,
+    parseInput(funnelDocumentSchema, launchFunnel),
+    demoActor,
+  );
+  logger.info({ funnel: slug }, 'demo funnel imported');
+}
+
+async function connectDemoAccount(input: {
+  services: Services;
+  account: DemoAccount;
+  credentials: { test: KeyPair };
+}): Promise<string[]> {
+  const { account } = input;
+  const connected = await input.services.accounts.connectWithKeys(
+    DEFAULT_WORKSPACE_ID,
+    {
+      handle: account.handle,
+      label: account.label,
+      purpose: demoPurpose,
+      role: account.role,
+      priority: account.priority,
+      currencies: account.currencies,
+      credentials: input.credentials,
+    },
+    demoActor,
+  );
+  return connected.warnings;
+}
+
+/**
+ * The emulator keeps everything in memory, so after a restart the demo account's Stripe account,
+ * customers and prices are gone: point the account at its new emulator account, forget the Stripe
+ * objects made on the old one, and swap keys and webhook endpoint. Handle, settings and past
+ * orders stay.
+ */
+async function reconnectDemoAccount(input: {
+  services: Services;
+  db: Kysely<Database>;
+  account: AccountTable;
+  stripeAccountId: string;
+  credentials: { test: KeyPair };
+}): Promise<string[]> {
+  const { services, db, account, stripeAccountId, credentials } = input;
+  await db.transaction().execute(async function forgetOldEmulator(trx) {
+    await updateAccount(trx, account.account_id, { stripe_account_id: stripeAccountId });
+    await trx
+      .deleteFrom('customer_accounts')
+      .where('account_id', '=', account.account_id)
+      .execute();
+    await trx
+      .deleteFrom('stripe_catalog_objects')
+      .where('account_id', '=', account.account_id)
+      .execute();
+  });
+  // The old endpoints lived on the old emulator: nothing to delete there.
+  await services.webhooks.removeEndpoints({
+    accountId: account.account_id,
+    secretKeyOf: async () => null,
+  });
+  const replaced = await services.accounts.replaceKeys(
+    account.workspace_id,
+    account.handle,
+    credentials,
+    demoActor,
+  );
+  const registered = await services.webhooks.registerEndpoint({
+    workspaceId: account.workspace_id,
+    accountId: account.account_id,
+    mode: 'test',
+    secretKey: credentials.test.secretKey,
+  });
+  return [...replaced.warnings, ...registered.warnings];
+}
+
+interface EmulatorAccount {
+  id: string;
+  keys: { test: { secret: string; publishable: string } };
+}
+
+async function createEmulatorAccount(
+  emulator: RunningEmulator,
+  account: DemoAccount,
+): Promise<EmulatorAccount> {
+  const response = await fetch(`${emulator.url}/_emulator/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `Switchyard ${account.label}`,
+      country: account.country,
+      default_currency: account.defaultCurrency,
+    }),
+  });
+  if (!response.ok) {
+    throw new Error(
+      `the emulator refused a demo account: ${response.status} ${await response.text()}`,
+    );
+  }
+  return (await response.json()) as EmulatorAccount;
+}
+
+/**
+ * Tells the person who ran `npm start` where to go: in the log, and as plain lines for a
+ * terminal. Never prints a key.
+ */
+export async function announceDemo(
+  demo: RunningDemo,
+  output: { logger: Logger; print: (text: string) => void },
+): Promise<void> {
+  const tokens = await demo.services.tokens.listTokens(DEFAULT_WORKSPACE_ID);
+  const hasToken = tokens.some((token) => token.revokedAt === null);
+  const tokenHint = hasToken
+    ? null
+    : 'Admin API: create a token with "npx switchyard tokens create --name <who>".';
+  output.logger.info(
+    {
+      funnelUrl: demo.funnelUrl,
+      emulator: demo.emulator.url,
+      testCards: demoTestCards.map((card) => `${card.number} ${card.outcome}`),
+      ...(tokenHint ? { adminToken: tokenHint } : {}),
+    },
+    'demo running on the built-in Stripe emulator',
+  );
+  const lines = [
+    '',
+    'Switchyard demo: Stripe is emulated inside this process; no real money moves.',
+    `  Open the funnel:  ${demo.funnelUrl}`,
+    '  Accounts:         us (primary, USD and CAD) and eu (secondary, EUR and GBP)',
+    ...(tokenHint ? [`  ${tokenHint}`] : []),
+    '  Test cards (any future expiry, any CVC):',
+    ...demoTestCards.map((card) => `    ${card.number}  ${card.outcome}`),
+    '  To use your own Stripe accounts, set SWITCHYARD_DEMO=off and connect them.',
+    '',
+  ];
+  output.print(lines.join('\n'));
+}
