@@ -289,8 +289,32 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     const dollarPayment = americanOrder.payments.find(
       (payment: { currency: string }) => payment.currency === 'usd',
     );
-    expect(dollarPayment).toMatchObject({ account: 'us', status: 'requires_payment_method' });
+    // Switching currency canceled the dollar PaymentIntent: a tab left open on it cannot pay twice.
+    expect(dollarPayment).toMatchObject({ account: 'us', status: 'canceled' });
     expect(dollarPayment.decision.matched).toEqual({ level: 'default', ref: null });
+    await expect(confirmAsBrowser(emulator(), cardConfigOf(dollars.body))).rejects.toThrow(
+      /canceled/,
+    );
+    expect((await latestOrder()).paid).toBe(4500);
+  });
+
+  it('opens a new PaymentIntent when the buyer switches back to a currency it canceled', async () => {
+    const visitor = newVisitor();
+    await visitor.post('/f/launch/order/contact', ana);
+    const first = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    await visitor.get('/f/launch/order/pay?currency=eur');
+    const back = await visitor.get('/f/launch/order/pay?currency=usd');
+    const again = cardConfigOf(back.body);
+    expect(again.clientSecret).not.toBe(first.clientSecret);
+    const paid = await payCardForm(emulator(), visitor, '/f/launch/order/return', again);
+    expect(paid.intent).toMatchObject({ status: 'succeeded', currency: 'usd', amount: 4900 });
+    const order = await latestOrder();
+    expect(order).toMatchObject({ status: 'paid', paid: 4900, currency: 'usd' });
+    expect(order.payments.map((payment: { status: string }) => payment.status).sort()).toEqual([
+      'canceled',
+      'canceled',
+      'succeeded',
+    ]);
   });
 
   it('asks for the card again on the same account when the bank wants the buyer for the upsell', async () => {
@@ -340,7 +364,7 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     expect(accepted.statusCode, accepted.body).toBe(200);
     const card = cardConfigOf(accepted.body);
     expect(card.publishableKey).toBe(eu.publishableKey);
-    expect(accepted.body).toContain('Your saved card is with us, which cannot take this payment');
+    expect(accepted.body).toContain('Your saved card cannot be charged for this offer right now');
 
     const paid = await payCardForm(emulator(), visitor, '/f/launch/coaching/return', card);
     expect(paid.intent).toMatchObject({ status: 'succeeded', amount: 9900, currency: 'usd' });

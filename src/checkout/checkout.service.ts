@@ -9,6 +9,7 @@ import type { Database, OrderTable, PaymentKind, PaymentTable } from '../db/sche
 import { AppError } from '../errors.js';
 import type { PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
+import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { AttemptTarget, FailoverExecutor } from './failover.js';
 import {
@@ -510,7 +511,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     const mainLine = lineOf(main, currency);
     if (!mainLine) throw new Error(`product ${main.slug} lost its ${currency} price`);
     const bumpLine = sellsBump(currency);
-    const paymentId = `${order.order_id}.${step.slug}.${currency}`;
+    const paymentId = await openPaymentIdOf(order, step.slug, currency);
 
     return once(paymentId, async () => {
       let payment = await findPayment(db, order.workspace_id, paymentId);
@@ -547,6 +548,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         card = await changeAmount(payment, lines, amount);
       }
       const current = (await findPayment(db, order.workspace_id, paymentId)) ?? payment;
+      await cancelOtherCurrencies(order, current);
       return {
         ...card,
         main: mainLine,
@@ -556,6 +558,57 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         decision: current.decision ? (JSON.parse(current.decision) as RoutingDecision) : null,
       };
     });
+  }
+
+  /**
+   * The order step's payment in this currency: the open one, or a new id when there is none (a
+   * payment canceled because the buyer switched currency is never reused).
+   */
+  async function openPaymentIdOf(
+    order: OrderTable,
+    stepSlug: string,
+    currency: string,
+  ): Promise<string> {
+    const base = `${order.order_id}.${stepSlug}.${currency}`;
+    const same = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+      (payment) =>
+        payment.kind === 'initial' &&
+        payment.step_slug === stepSlug &&
+        payment.currency === currency,
+    );
+    const open = same.find((payment) => payment.status !== 'canceled');
+    if (open) return open.payment_id;
+    return same.length === 0 ? base : `${base}.${same.length + 1}`;
+  }
+
+  /**
+   * A buyer who switched currency has a PaymentIntent open in the other one, maybe on another
+   * account: cancel it, so that a second tab cannot pay the same order twice.
+   */
+  async function cancelOtherCurrencies(order: OrderTable, kept: PaymentTable): Promise<void> {
+    const others = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+      (payment) =>
+        payment.payment_id !== kept.payment_id &&
+        payment.kind === 'initial' &&
+        payment.step_slug === kept.step_slug &&
+        payment.payment_intent_id !== null &&
+        intentStatusesThatTakeChanges.has(payment.status),
+    );
+    for (const other of others) {
+      if (!other.account_id || !other.account_handle || !other.payment_intent_id) continue;
+      try {
+        const credentials = await credentialsOf(other.account_id, other.mode, other.account_handle);
+        const canceled = await gateway.cancelPaymentIntent({
+          credentials,
+          id: other.payment_intent_id,
+          idempotencyKey: `${other.payment_id}:cancel`,
+        });
+        await records.recordIntent(other, canceled);
+      } catch (error) {
+        // Stripe refuses to cancel a PaymentIntent that was paid meanwhile; its webhook says so.
+        if (!(error instanceof StripeGatewayError)) throw error;
+      }
+    }
   }
 
   function laterStepsSellOffers(steps: StepView[], after: string): boolean {
@@ -752,7 +805,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             outcome: 'needs_card',
             card: await cardFormOf(payment),
             notice: parent
-              ? `Your saved card is with ${parent.account_handle}, which cannot take this payment now; enter your card to buy it.`
+              ? 'Your saved card cannot be charged for this offer right now. Enter your card to buy it.'
               : 'Enter your card to buy it.',
           };
         }
@@ -868,7 +921,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       bump: boolean;
     }): Promise<PreparedPayment> {
       const order = await requireOrder(input.workspaceId, input.orderId);
-      const paymentId = `${order.order_id}.${input.stepSlug}.${input.currency.toLowerCase()}`;
+      const paymentId = await openPaymentIdOf(order, input.stepSlug, input.currency.toLowerCase());
       const payment = await findPayment(db, order.workspace_id, paymentId);
       if (!payment?.payment_intent_id) {
         throw new AppError('not_found', 'Open the payment step of the order form first.');
