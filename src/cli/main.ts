@@ -5,6 +5,8 @@ import { registerConfigCommand } from './config.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
 import { registerFunnelsCommand } from './funnels.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
+import { registerOrdersCommand } from './orders.command.js';
+import { registerPaymentsCommand } from './payments.command.js';
 import { registerProductsCommand } from './products.command.js';
 import { registerRouteCommand } from './route.command.js';
 import { registerServeCommand } from './serve.command.js';
@@ -27,6 +29,8 @@ const commands: Array<(program: Command) => void> = [
   registerEmulatorCommand,
   registerProductsCommand,
   registerFunnelsCommand,
+  registerOrdersCommand,
+  registerPaymentsCommand,
 ];
 
 export function createProgram(): Command {

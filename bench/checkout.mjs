@@ -1,0 +1,574 @@
+// Checkout throughput: `npm run bench:checkout` (builds dist/ first).
+//
+// One Stripe emulator (a child process) serves both sides of the comparison:
+//   (a) Switchyard: the real app (a child process) over a temp SQLite file, two emulator accounts
+//       connected, the demo's `launch` funnel imported. One order is what a buyer does up to the
+//       card form: POST /f/launch/order/contact (a new email each time), then GET .../pay, which
+//       routes, writes the order, payment and attempt, and makes the Stripe customer and the
+//       PaymentIntent on the routed account.
+//   (b) baseline: a bare Fastify app (a child process, no logger) whose one POST route creates a
+//       PaymentIntent with the official SDK on the same emulator account, and nothing else.
+// Both are driven over HTTP keep-alive by CONCURRENCY callers, in interleaved rounds; the figure is
+// the median of the rounds. It also times the order form's pages and weighs them (HTML + CSS,
+// Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB (40,000
+// bytes); exits 1 if either is missed.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { arch, cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const budgetRatio = 0.6;
+const budgetPageBytes = 40_000;
+const concurrency = 16;
+const ordersPerRound = 400;
+const rounds = 5;
+const warmupOrders = 200;
+const pageRequestsPerRound = 1_000;
+const pageRounds = 3;
+/** What the order form sells first: the course, in dollars, to a US buyer (routed to `us`). */
+const orderAmount = 4900;
+const orderCurrency = 'usd';
+
+const mode = process.argv[2];
+if (mode === 'emulator-server') {
+  await serveEmulator();
+} else if (mode === 'switchyard-server') {
+  await serveSwitchyard();
+} else if (mode === 'baseline-server') {
+  await serveBaseline();
+} else {
+  await runBenchmark();
+}
+
+/** Every child answers a 'cpu' message with the CPU time it has used so far. */
+function answerCpuQuestions() {
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
+}
+
+/** Child: the Stripe emulator from dist/. */
+async function serveEmulator() {
+  const { startEmulator } = await import('../dist/emulator/index.js');
+  const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
+  answerCpuQuestions();
+  process.send?.({ url: emulator.url, port: emulator.port });
+  process.on('disconnect', () => {
+    emulator.close().finally(() => process.exit(0));
+  });
+}
+
+/**
+ * Child: Switchyard as `switchyard serve` runs it (config from the environment, logs at the
+ * production default level, written to /dev/null), with the accounts and the funnel set up first.
+ */
+async function serveSwitchyard() {
+  const { default: pino } = await import('pino');
+  const { loadConfig } = await import('../dist/config.js');
+  const { openStore } = await import('../dist/db/database.js');
+  const { migrateToLatest } = await import('../dist/db/migrate.js');
+  const { createServices } = await import('../dist/services.js');
+  const { buildApp } = await import('../dist/web/app.js');
+  const { createLogger } = await import('../dist/web/logger.js');
+  const { newAccountSchema } = await import('../dist/accounts/accounts.routes.js');
+  const { funnelDocumentSchema, parseInput } = await import('../dist/catalog/catalog.schema.js');
+  const { launchFunnel } = await import('../dist/demo/launch-funnel.js');
+
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: pino.destination({ dest: '/dev/null', sync: false }),
+  });
+  const store = openStore(config.databaseUrl);
+  await migrateToLatest(store);
+  const services = createServices({ config, store, logger });
+  const app = await buildApp({ config, store, logger, services });
+  const accounts = JSON.parse(process.env.BENCH_ACCOUNTS ?? '[]');
+  for (const account of accounts) {
+    await services.accounts.connectWithKeys(
+      'default',
+      newAccountSchema.parse({
+        handle: account.handle,
+        credentials: {
+          test: {
+            secretKey: account.keys.test.secret,
+            publishableKey: account.keys.test.publishable,
+          },
+        },
+      }),
+      'bench',
+    );
+  }
+  await services.catalog.importFunnel(
+    'default',
+    parseInput(funnelDocumentSchema, launchFunnel),
+    'bench',
+  );
+  const url = await app.listen({ port: config.port, host: config.host });
+  services.webhooks.start();
+  answerCpuQuestions();
+  process.send?.({ url, logLevel: config.logLevel, database: store.dialect });
+  process.on('disconnect', async () => {
+    await app.close();
+    await services.webhooks.stop();
+    await store.close();
+    process.exit(0);
+  });
+}
+
+/** Child: the least a server can do to start a card payment, one PaymentIntent through the SDK. */
+async function serveBaseline() {
+  const { default: Fastify } = await import('fastify');
+  const { default: Stripe } = await import('stripe');
+  const stripe = new Stripe(process.env.BENCH_SECRET_KEY ?? '', {
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_EMULATOR_PORT),
+    protocol: 'http',
+    // As Switchyard's gateway does.
+    maxNetworkRetries: 1,
+    timeout: 20_000,
+  });
+  const app = Fastify({ logger: false });
+  app.post('/payment-intents', async function createPaymentIntent() {
+    const intent = await stripe.paymentIntents.create({
+      amount: orderAmount,
+      currency: orderCurrency,
+      automatic_payment_methods: { enabled: true },
+    });
+    return { id: intent.id, clientSecret: intent.client_secret };
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  answerCpuQuestions();
+  process.send?.({ url });
+  process.on('disconnect', () => {
+    app.close().finally(() => process.exit(0));
+  });
+}
+
+/** Forks this file in a server mode and waits for its first message (where it listens). */
+function startChild(childMode, env = {}) {
+  const child = fork(fileURLToPath(import.meta.url), [childMode], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ...message }));
+    child.once('exit', (code) =>
+      reject(new Error(`${childMode} exited with ${code} before listening`)),
+    );
+  });
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.disconnect();
+  });
+}
+
+/** CPU microseconds (user + system) the child has used so far. */
+function readChildCpu(child) {
+  return new Promise((resolve) => {
+    child.on('message', function onCpu(message) {
+      if (message?.cpu === undefined) return;
+      child.off('message', onCpu);
+      resolve(message.cpu.user + message.cpu.system);
+    });
+    child.send('cpu');
+  });
+}
+
+/** A port nobody listens on now: Switchyard must know its address before it registers webhooks. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function postControl(url, path, body) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+async function stripeRequestsOf(emulatorUrl, accountId) {
+  const response = await fetch(`${emulatorUrl}/_emulator/requests?account=${accountId}`);
+  return (await response.json()).data;
+}
+
+function median(values) {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** `total` calls from `concurrency` callers at once; returns calls per second. */
+async function timeCalls(call, total) {
+  let issued = 0;
+  let failures = 0;
+  let firstError;
+  const started = performance.now();
+  async function caller() {
+    while (issued < total) {
+      issued += 1;
+      try {
+        await call(issued);
+      } catch (error) {
+        failures += 1;
+        firstError ??= error;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  const seconds = (performance.now() - started) / 1000;
+  if (failures > 0) {
+    throw new Error(
+      `${failures} of ${total} calls failed; first: ${firstError?.message ?? firstError}`,
+    );
+  }
+  return total / seconds;
+}
+
+/** Times `call` and reports the server child's CPU per call alongside. */
+async function timeRound(server, call, total) {
+  const cpuBefore = await readChildCpu(server.child);
+  const perSecond = await timeCalls(call, total);
+  const cpuAfter = await readChildCpu(server.child);
+  return { perSecond, cpuMicros: (cpuAfter - cpuBefore) / total };
+}
+
+function cookiesOf(response) {
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+}
+
+/** A buyer up to the card form; returns the card form's page and the visit's cookie. */
+async function placeOrder(switchyardUrl, email) {
+  const contact = await fetch(`${switchyardUrl}/f/launch/order/contact`, {
+    method: 'POST',
+    body: new URLSearchParams({ email, name: 'Bench Buyer', country: 'US' }),
+    redirect: 'manual',
+  });
+  const contactBody = await contact.text();
+  if (contact.status !== 303) {
+    throw new Error(`the contact form answered ${contact.status}: ${contactBody.slice(0, 300)}`);
+  }
+  const cookie = cookiesOf(contact);
+  const pay = await fetch(`${switchyardUrl}${contact.headers.get('location')}`, {
+    headers: { cookie },
+    redirect: 'manual',
+  });
+  const html = await pay.text();
+  if (pay.status !== 200 || !/"clientSecret":"pi_/.test(html)) {
+    throw new Error(`the payment step answered ${pay.status} without a card form`);
+  }
+  return { html, cookie };
+}
+
+async function createBaselineIntent(baselineUrl) {
+  const response = await fetch(`${baselineUrl}/payment-intents`, { method: 'POST' });
+  const body = await response.json();
+  if (response.status !== 200 || !body.clientSecret?.startsWith('pi_')) {
+    throw new Error(`the baseline answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body;
+}
+
+async function getPage(url, headers = {}) {
+  const response = await fetch(url, { headers, redirect: 'manual' });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+  return body;
+}
+
+/** The stylesheets a page links to, and any other resource it loads (scripts, images). */
+function resourcesOf(html) {
+  const stylesheets = [];
+  const others = [];
+  for (const match of html.matchAll(/<link\b[^>]*>/g)) {
+    const href = /\bhref="([^"]+)"/.exec(match[0])?.[1];
+    if (href && /\brel="stylesheet"/.test(match[0])) stylesheets.push(href);
+  }
+  for (const match of html.matchAll(/<(script|img)\b[^>]*\bsrc="([^"]+)"/g)) {
+    others.push(match[2]);
+  }
+  return { stylesheets, others };
+}
+
+/** Bytes of a page and its stylesheets (Stripe.js is Stripe's, and is not counted). */
+async function weighPage(switchyardUrl, path, headers) {
+  const html = await getPage(`${switchyardUrl}${path}`, headers);
+  const { stylesheets, others } = resourcesOf(html);
+  let cssBytes = 0;
+  let cssGzipBytes = 0;
+  for (const href of stylesheets) {
+    const css = await getPage(new URL(href, switchyardUrl).href);
+    cssBytes += Buffer.byteLength(css);
+    cssGzipBytes += gzipSync(css).length;
+  }
+  const htmlBytes = Buffer.byteLength(html);
+  return {
+    path,
+    htmlBytes,
+    cssBytes,
+    total: htmlBytes + cssBytes,
+    gzipTotal: gzipSync(html).length + cssGzipBytes,
+    stylesheets,
+    others,
+  };
+}
+
+function machineLine() {
+  const cpu = cpus();
+  return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${platform()}/${arch()}, Node ${process.version}`;
+}
+
+async function runBenchmark() {
+  // Other processes on a small machine move these figures a lot: the report shows the load.
+  const loadBefore = loadavg()[0];
+  const folder = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const children = [];
+  try {
+    const emulator = await startChild('emulator-server');
+    children.push(emulator);
+    const us = await postControl(emulator.url, '/_emulator/accounts', {
+      name: 'Bench US',
+      country: 'US',
+      default_currency: 'usd',
+    });
+    const eu = await postControl(emulator.url, '/_emulator/accounts', {
+      name: 'Bench EU',
+      country: 'DE',
+      default_currency: 'eur',
+    });
+    const port = await freePort();
+    const switchyard = await startChild('switchyard-server', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: `sqlite:${join(folder, 'switchyard.db')}`,
+      DATA_DIR: folder,
+      SWITCHYARD_MASTER_KEY: randomBytes(32).toString('hex'),
+      SWITCHYARD_DEMO: 'off',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      STRIPE_API_HOST: '127.0.0.1',
+      STRIPE_API_PORT: String(emulator.port),
+      STRIPE_API_PROTOCOL: 'http',
+      STRIPE_JS_URL: `${emulator.url}/v3/`,
+      // Every order comes from 127.0.0.1: the card-testing brakes would stop the bench.
+      CHECKOUT_LIMIT_PER_IP: '1000000',
+      CHECKOUT_LIMIT_PER_EMAIL: '1000000',
+      BENCH_ACCOUNTS: JSON.stringify([
+        { handle: 'us', keys: us.keys },
+        { handle: 'eu', keys: eu.keys },
+      ]),
+    });
+    children.push(switchyard);
+    const baseline = await startChild('baseline-server', {
+      BENCH_SECRET_KEY: us.keys.test.secret,
+      BENCH_EMULATOR_PORT: String(emulator.port),
+    });
+    children.push(baseline);
+
+    // One order of each kind first, counting the Stripe requests each makes on the account.
+    const run = randomBytes(3).toString('hex');
+    let ordered = 0;
+    function order() {
+      ordered += 1;
+      return placeOrder(switchyard.url, `buyer-${run}-${ordered}@example.com`);
+    }
+    const before = (await stripeRequestsOf(emulator.url, us.id)).length;
+    const first = await order();
+    const afterOrder = await stripeRequestsOf(emulator.url, us.id);
+    const switchyardStripeCalls = afterOrder.slice(before);
+    await createBaselineIntent(baseline.url);
+    const baselineStripeCalls = (await stripeRequestsOf(emulator.url, us.id)).slice(
+      afterOrder.length,
+    );
+    const describeCalls = (calls) => calls.map((call) => `${call.method} ${call.path}`).join(', ');
+
+    await timeCalls(order, warmupOrders);
+    await timeCalls(() => createBaselineIntent(baseline.url), warmupOrders);
+
+    const switchyardRounds = [];
+    const baselineRounds = [];
+    for (let round = 0; round < rounds; round++) {
+      // Interleaved, and alternating which goes first, so both see the same machine state.
+      const sides = [
+        async () => switchyardRounds.push(await timeRound(switchyard, order, ordersPerRound)),
+        async () =>
+          baselineRounds.push(
+            await timeRound(baseline, () => createBaselineIntent(baseline.url), ordersPerRound),
+          ),
+      ];
+      if (round % 2 === 1) sides.reverse();
+      for (const side of sides) await side();
+    }
+
+    // The order form's pages: the contact step, and the payment step shown again for an order
+    // that already has its PaymentIntent (Switchyard reads it back from Stripe to show the form).
+    const contactRates = [];
+    const payRates = [];
+    for (let round = 0; round < pageRounds; round++) {
+      contactRates.push(
+        await timeRound(
+          switchyard,
+          () => getPage(`${switchyard.url}/f/launch/order`),
+          pageRequestsPerRound,
+        ),
+      );
+      payRates.push(
+        await timeRound(
+          switchyard,
+          () => getPage(`${switchyard.url}/f/launch/order/pay`, { cookie: first.cookie }),
+          pageRequestsPerRound,
+        ),
+      );
+    }
+    const pages = [
+      await weighPage(switchyard.url, '/f/launch/order', {}),
+      await weighPage(switchyard.url, '/f/launch/order/pay', { cookie: first.cookie }),
+    ];
+
+    const format = (value) => Math.round(value).toLocaleString('en-US');
+    const rates = (list) => list.map((entry) => format(entry.perSecond)).join(', ');
+    const medianRate = (list) => median(list.map((entry) => entry.perSecond));
+    const medianCpu = (list) => median(list.map((entry) => entry.cpuMicros));
+    const switchyardRate = medianRate(switchyardRounds);
+    const baselineRate = medianRate(baselineRounds);
+    const ratio = switchyardRate / baselineRate;
+
+    console.log('Switchyard checkout benchmark');
+    console.log(machineLine());
+    console.log(
+      `load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0].toFixed(2)}`,
+    );
+    console.log(
+      `client: fetch (undici) keep-alive, ${concurrency} concurrent callers; emulator, Switchyard and baseline each in a child process`,
+    );
+    console.log(
+      `Switchyard: ${switchyard.database} in a temp file, log level ${switchyard.logLevel} (to /dev/null), accounts us + eu, funnel launch`,
+    );
+    console.log(
+      `\nOrders, median of ${rounds} interleaved rounds of ${ordersPerRound} (after ${warmupOrders} warm-up each):`,
+    );
+    const rows = [
+      ['', 'orders/s', 'server CPU/order', 'HTTP requests', 'Stripe calls', 'rounds'],
+      [
+        '(a) Switchyard checkout',
+        format(switchyardRate),
+        `${format(medianCpu(switchyardRounds))} µs`,
+        '2',
+        String(switchyardStripeCalls.length),
+        rates(switchyardRounds),
+      ],
+      [
+        '(b) bare Fastify + SDK',
+        format(baselineRate),
+        `${format(medianCpu(baselineRounds))} µs`,
+        '1',
+        String(baselineStripeCalls.length),
+        rates(baselineRounds),
+      ],
+    ];
+    printTable(rows);
+    console.log(`    Switchyard's Stripe calls per order: ${describeCalls(switchyardStripeCalls)}`);
+    console.log(`    baseline's Stripe calls per order:   ${describeCalls(baselineStripeCalls)}`);
+    console.log(
+      '    (a) is POST /f/launch/order/contact then GET /f/launch/order/pay: routing, the order, payment and attempt written to the database, a Stripe customer and a PaymentIntent made; (b) makes only the PaymentIntent.',
+    );
+    console.log(`    ratio (a) / (b): ${ratio.toFixed(2)}`);
+
+    console.log(
+      `\nOrder-form pages, median of ${pageRounds} rounds of ${pageRequestsPerRound} requests:`,
+    );
+    printTable([
+      ['', 'requests/s', 'server CPU/request', 'rounds'],
+      [
+        'GET /f/launch/order (contact step)',
+        format(medianRate(contactRates)),
+        `${format(medianCpu(contactRates))} µs`,
+        rates(contactRates),
+      ],
+      [
+        'GET /f/launch/order/pay (card form again)',
+        format(medianRate(payRates)),
+        `${format(medianCpu(payRates))} µs`,
+        rates(payRates),
+      ],
+    ]);
+    console.log('    the card form shown again reads its PaymentIntent back from Stripe (1 call).');
+    console.log('\nPage weight, uncompressed bytes (Stripe.js not counted):');
+    printTable([
+      ['', 'HTML', 'CSS', 'HTML + CSS', 'gzipped', 'other resources'],
+      ...pages.map((page) => [
+        page.path,
+        format(page.htmlBytes),
+        format(page.cssBytes),
+        format(page.total),
+        format(page.gzipTotal),
+        page.others.join(', ') || '-',
+      ]),
+    ]);
+
+    const heaviest = Math.max(...pages.map((page) => page.total));
+    const ratioMet = ratio >= budgetRatio;
+    const weightMet = heaviest <= budgetPageBytes;
+    console.log(
+      `\nbudget: orders/s (a) / (b) >= ${budgetRatio}: ${ratio.toFixed(2)} -> ${ratioMet ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `budget: HTML + CSS per page <= ${format(budgetPageBytes)} bytes: heaviest ${format(heaviest)} -> ${weightMet ? 'met' : 'MISSED'}`,
+    );
+    if (!ratioMet) {
+      console.error(
+        `Switchyard's checkout made ${format(switchyardRate)} orders/s, ${ratio.toFixed(2)} of the bare route's ${format(baselineRate)}; the budget is ${budgetRatio}.`,
+      );
+    }
+    if (!weightMet) {
+      console.error(
+        `The order form weighs ${format(heaviest)} bytes of HTML and CSS; the budget is ${format(budgetPageBytes)}.`,
+      );
+    }
+    process.exitCode = ratioMet && weightMet ? 0 : 1;
+  } finally {
+    for (const { child } of children.reverse()) await stopChild(child);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function printTable(rows) {
+  const widths = rows[0].map((_, column) =>
+    Math.max(...rows.map((row) => String(row[column]).length)),
+  );
+  for (const row of rows) {
+    console.log(
+      row
+        .map((cell, column) =>
+          column === 0 || column === row.length - 1
+            ? String(cell).padEnd(widths[column])
+            : String(cell).padStart(widths[column]),
+        )
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+}
