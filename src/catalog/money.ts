@@ -59,13 +59,26 @@ export function toMajorUnits(amount: number, currency: string): number {
 
 /** `$49.00`, `€29.00`, `¥4,900`, in the given locale (English by default). */
 export function formatMoney(amount: number, currency: string, locale = 'en-US'): string {
-  const digits = minorUnitDigitsOf(currency);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(toMajorUnits(amount, currency));
+  return moneyFormatOf(currency, locale).format(toMajorUnits(amount, currency));
+}
+
+/** Building an Intl.NumberFormat costs far more than using one: one per currency and locale. */
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function moneyFormatOf(currency: string, locale: string): Intl.NumberFormat {
+  const key = `${locale}:${currency}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    const digits = minorUnitDigitsOf(currency);
+    format = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: currency.toUpperCase(),
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    moneyFormats.set(key, format);
+  }
+  return format;
 }
 
 export type Interval = 'day' | 'week' | 'month' | 'year';

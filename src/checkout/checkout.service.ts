@@ -347,7 +347,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     return payment;
   }
 
-  async function cardFormOf(payment: PaymentTable): Promise<CardForm> {
+  /** The card form of a payment; `known` is its PaymentIntent when Stripe has just answered with it. */
+  async function cardFormOf(
+    payment: PaymentTable,
+    known?: PaymentIntentSummary,
+  ): Promise<CardForm> {
     if (!payment.account_id || !payment.account_handle || !payment.payment_intent_id) {
       throw new AppError(
         'conflict',
@@ -359,10 +363,10 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       payment.mode,
       payment.account_handle,
     );
-    const intent = await gateway.retrievePaymentIntent({
-      credentials,
-      id: payment.payment_intent_id,
-    });
+    const intent =
+      known?.id === payment.payment_intent_id && known.clientSecret
+        ? known
+        : await gateway.retrievePaymentIntent({ credentials, id: payment.payment_intent_id });
     const publishableKey = await accounts.publishableKeyOf(payment.account_id, payment.mode);
     if (!publishableKey || !intent.clientSecret) {
       throw new AppError(
@@ -415,7 +419,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     lines: PaymentLine[];
     context: PaymentContext;
     saveCard: boolean;
-  }): Promise<PaymentTable> {
+  }): Promise<{ payment: PaymentTable; intent?: PaymentIntentSummary }> {
     const { order, paymentId, lines } = input;
     const currency = input.context.currency;
     const payment = await writePayment(order, {
@@ -426,7 +430,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       lines,
       parent: null,
     });
-    if (payment.payment_intent_id) return payment;
+    if (payment.payment_intent_id) return { payment };
     const storedLines = JSON.parse(payment.lines) as PaymentLine[];
     const recurring = storedLines.find((line) => line.recurring !== null);
     let accountIdUsed = '';
@@ -473,7 +477,10 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         created.account,
       ) ||
       '';
-    return recordCreated(payment, created, accountId);
+    return {
+      payment: await recordCreated(payment, created, accountId),
+      intent: created.paymentIntent,
+    };
   }
 
   /**
@@ -519,9 +526,10 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         input.bump ??
         (payment ? (JSON.parse(payment.lines) as PaymentLine[]).some((line) => line.bump) : false);
       const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
+      let created: PaymentIntentSummary | undefined;
       if (!payment?.payment_intent_id) {
         const products = bumpProduct ? [main.slug, bumpProduct.slug] : [main.slug];
-        payment = await openPayment({
+        ({ payment, intent: created } = await openPayment({
           order,
           paymentId,
           kind: 'initial',
@@ -540,14 +548,17 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             amount: lines.reduce((sum, line) => sum + line.amount, 0),
             health: {},
           },
-        });
+        }));
       }
-      let card = await cardFormOf(payment);
+      let card = await cardFormOf(payment, created);
       const amount = lines.reduce((sum, line) => sum + line.amount, 0);
       if (amount !== card.amount && intentStatusesThatTakeChanges.has(card.status)) {
         card = await changeAmount(payment, lines, amount);
       }
-      const current = (await findPayment(db, order.workspace_id, paymentId)) ?? payment;
+      const current =
+        card.amount === payment.amount
+          ? payment
+          : ((await findPayment(db, order.workspace_id, paymentId)) ?? payment);
       await cancelOtherCurrencies(order, current);
       return {
         ...card,
@@ -792,7 +803,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           : null;
         if (!parent || !decision || decision.outcome === 'needs_new_payment_method') {
           // The saved card cannot be used here: a card form on the account routed for a new sale.
-          const payment = await openPayment({
+          const opened = await openPayment({
             order,
             paymentId,
             kind: 'upsell',
@@ -803,7 +814,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           });
           return {
             outcome: 'needs_card',
-            card: await cardFormOf(payment),
+            card: await cardFormOf(opened.payment, opened.intent),
             notice: parent
               ? 'Your saved card cannot be charged for this offer right now. Enter your card to buy it.'
               : 'Enter your card to buy it.',

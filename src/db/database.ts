@@ -39,12 +39,39 @@ function openSqlite(path: string): Store {
   connection.pragma('journal_mode = WAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+  });
   return {
     db,
     dialect: 'sqlite',
     location: file,
     close: () => db.destroy(),
+  };
+}
+
+/** Enough for every distinct query the app makes; `in (…)` lists of other lengths add a few. */
+const cachedStatements = 1000;
+
+/**
+ * Kysely prepares every query anew; SQLite's prepare costs more than running a small query, so
+ * prepared statements are kept by their SQL text (oldest dropped first) and reused.
+ */
+function withStatementCache(connection: SQLite.Database) {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sql: string): SQLite.Statement {
+      const known = statements.get(sql);
+      if (known) return known;
+      const prepared = connection.prepare(sql);
+      if (statements.size >= cachedStatements) {
+        const oldest = statements.keys().next().value;
+        if (oldest !== undefined) statements.delete(oldest);
+      }
+      statements.set(sql, prepared);
+      return prepared;
+    },
   };
 }
 
