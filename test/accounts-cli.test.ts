@@ -135,6 +135,11 @@ describeEachDatabase('connecting accounts from the command line', (database) => 
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toContain('credentials: give the keys of at least one mode');
 
+    const badPriority = await runCli(['accounts', 'update', 'us', '--priority', 'abc'], env);
+    expect(badPriority.code).toBe(2);
+    expect(badPriority.stderr).toContain("option '--priority <n>' argument 'abc' is invalid");
+    expect(badPriority.stderr).not.toMatch(/\n\s+at /);
+
     const missing = await runCli(['accounts', 'show', 'nope'], env);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('switchyard accounts list');

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import {
   accountChangesSchema,
@@ -106,9 +106,9 @@ function list(value: string): string[] {
     .filter((item) => item !== '');
 }
 
+/** Commander reports this as a usage error (exit 2) naming the option, without a stack trace. */
 function integer(value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new AppError('validation_failed', `--priority: got "${value}", needs a whole number.`);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('needs a whole number, e.g. 1.');
   return Number(value);
 }
 

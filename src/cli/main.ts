@@ -37,7 +37,11 @@ export function createProgram(): Command {
   const program = new Command('switchyard')
     .description('Sales funnels and checkout that route each payment to the right Stripe account.')
     .version(packageJson.version, '-v, --version', 'print the version')
-    .showHelpAfterError('(run "switchyard --help" for the commands)');
+    .showHelpAfterError('(run "switchyard --help" for the commands)')
+    // A mistyped command or option is invalid input: exit code 2, as the README's table says.
+    .exitOverride(function exitOnUsageError(error) {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
   for (const register of commands) register(program);
   return program;
 }
