@@ -93,11 +93,16 @@ export function createServices(options: ServiceOptions) {
     secretKeyOf: accounts.secretKeyOf,
   });
   const records = createPaymentRecords({ db: store.db, clock });
+  // Pages and checkout read the catalog without pins: routing reads those itself.
+  const catalogForSale = {
+    showFunnel: catalog.showFunnelForSale,
+    showProduct: catalog.showProductForSale,
+  };
   const checkout = createCheckoutService({
     db: store.db,
     clock,
     gateway,
-    catalog,
+    catalog: catalogForSale,
     payments,
     routing: routingConfig,
     accounts,
@@ -146,6 +151,7 @@ export function createServices(options: ServiceOptions) {
     routingConfig,
     catalog,
     payments,
+    catalogForSale,
     checkout,
     paymentEvents,
     orders,

@@ -117,6 +117,9 @@ type PinGroup = 'products' | 'steps' | 'funnels';
 /** Pins to write: a pin sets, null removes. Keys as the routing document has them. */
 type PinChanges = Record<PinGroup, Map<string, PinInput | null>>;
 
+/** A routing document with no pins, for views that do not show them. */
+const noPins: RoutingConfig = { accounts: [], rules: [], funnels: {}, steps: {}, products: {} };
+
 function noPinChanges(): PinChanges {
   return { products: new Map(), steps: new Map(), funnels: new Map() };
 }
@@ -282,16 +285,26 @@ export function createCatalogService(deps: CatalogDependencies) {
     return row;
   }
 
-  async function showProductView(workspaceId: string, slug: string): Promise<ProductView> {
+  async function showProductView(
+    workspaceId: string,
+    slug: string,
+    pins: 'with pins' | 'without pins' = 'with pins',
+  ): Promise<ProductView> {
     const row = await requireProduct(workspaceId, slug);
-    const [view] = await productViews([row], await activeDocument(workspaceId));
+    const document = pins === 'with pins' ? await activeDocument(workspaceId) : noPins;
+    const [view] = await productViews([row], document);
     if (!view) throw new AppError('not_found', `There is no product "${slug}".`);
     return view;
   }
 
-  async function showFunnelView(workspaceId: string, slug: string): Promise<FunnelView> {
+  async function showFunnelView(
+    workspaceId: string,
+    slug: string,
+    pins: 'with pins' | 'without pins' = 'with pins',
+  ): Promise<FunnelView> {
     const row = await requireFunnel(workspaceId, slug);
-    const [view] = await funnelViews(workspaceId, [row], await activeDocument(workspaceId));
+    const document = pins === 'with pins' ? await activeDocument(workspaceId) : noPins;
+    const [view] = await funnelViews(workspaceId, [row], document);
     if (!view) throw new AppError('not_found', `There is no funnel "${slug}".`);
     return view;
   }
@@ -545,7 +558,14 @@ export function createCatalogService(deps: CatalogDependencies) {
       return productViews(rows, await activeDocument(workspaceId));
     },
 
-    showProduct: showProductView,
+    showProduct: (workspaceId: string, slug: string) => showProductView(workspaceId, slug),
+
+    /**
+     * A product as the visitor pages show it. Pins are the router's business: leaving them out
+     * spares reading the routing document (and every account) on each page.
+     */
+    showProductForSale: (workspaceId: string, slug: string) =>
+      showProductView(workspaceId, slug, 'without pins'),
 
     async createProduct(
       workspaceId: string,
@@ -672,7 +692,11 @@ export function createCatalogService(deps: CatalogDependencies) {
       }));
     },
 
-    showFunnel: showFunnelView,
+    showFunnel: (workspaceId: string, slug: string) => showFunnelView(workspaceId, slug),
+
+    /** A funnel as the visitor pages show it, without pins (see showProductForSale). */
+    showFunnelForSale: (workspaceId: string, slug: string) =>
+      showFunnelView(workspaceId, slug, 'without pins'),
 
     async createFunnel(
       workspaceId: string,

@@ -91,7 +91,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
-    catalog: services.catalog,
+    catalog: services.catalogForSale,
     vault: services.vault,
     stripeJsUrl: config.stripeJsUrl,
     limiters: await checkoutLimiters(app, config.checkoutLimits),
