@@ -403,6 +403,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           funnelSlug: funnel.slug,
           stepSlug: step.slug,
           currency: request.query.currency,
+          funnel,
         });
       } catch (error) {
         if (error instanceof AppError && error.code === 'no_account_available') {
@@ -420,11 +421,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       if (prepared.status === 'succeeded' || prepared.status === 'processing') {
         return reply.redirect(nextUrl(funnel, step, false), 303);
       }
-      const order = await checkout.findOrder(workspaceId, orderId);
-      const main = await catalog.showProduct(workspaceId, prepared.main.product);
-      const bump = prepared.bump
-        ? await catalog.showProduct(workspaceId, prepared.bump.product)
-        : null;
+      const { order, offer: main, bumpOffer: bump } = prepared;
       return sendHtml(
         reply,
         renderPaymentStep({
@@ -435,8 +432,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           bumpChosen: prepared.bumpChosen,
           bumpAction: stepUrl(funnel.slug, step.slug, `/bump?currency=${prepared.currency}`),
           total: formatMoney(prepared.amount, prepared.currency),
-          email: order?.email ?? '',
-          country: order?.country ?? '',
+          email: order.email,
+          country: order.country,
           editContactUrl: stepUrl(funnel.slug, step.slug),
           currencies: prepared.currencies.map((currency) => ({
             currency,

@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AccountsService } from '../accounts/accounts.service.js';
-import type { CatalogService, ProductView, StepView } from '../catalog/catalog.service.js';
+import type {
+  CatalogService,
+  FunnelView,
+  ProductView,
+  StepView,
+} from '../catalog/catalog.service.js';
 import { describePrice } from '../catalog/money.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
@@ -11,7 +16,7 @@ import type { PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
-import type { AttemptTarget, FailoverExecutor } from './failover.js';
+import type { AttemptTarget, FailoverExecutor, PaymentCreated } from './failover.js';
 import {
   findCustomerByEmail,
   findOrder,
@@ -77,6 +82,10 @@ export interface CardForm {
 }
 
 export interface PreparedPayment extends CardForm {
+  order: OrderTable;
+  /** The products offered, as the page shows them. */
+  offer: ProductView;
+  bumpOffer: ProductView | null;
   main: PaymentLine;
   bump: PaymentLine | null;
   bumpChosen: boolean;
@@ -152,8 +161,14 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     return order;
   }
 
-  async function requireStep(workspaceId: string, funnelSlug: string, stepSlug: string) {
-    const funnel = await catalog.showFunnel(workspaceId, funnelSlug);
+  async function requireStep(
+    workspaceId: string,
+    funnelSlug: string,
+    stepSlug: string,
+    known?: FunnelView,
+  ) {
+    const funnel =
+      known?.slug === funnelSlug ? known : await catalog.showFunnel(workspaceId, funnelSlug);
     const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
     if (!step) {
       throw new AppError('not_found', `Funnel ${funnelSlug} has no step "${stepSlug}".`);
@@ -358,15 +373,17 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         `Payment ${payment.payment_id} is still being set up. Reload the page in a moment.`,
       );
     }
-    const credentials = await credentialsOf(
-      payment.account_id,
-      payment.mode,
-      payment.account_handle,
-    );
     const intent =
       known?.id === payment.payment_intent_id && known.clientSecret
         ? known
-        : await gateway.retrievePaymentIntent({ credentials, id: payment.payment_intent_id });
+        : await gateway.retrievePaymentIntent({
+            credentials: await credentialsOf(
+              payment.account_id,
+              payment.mode,
+              payment.account_handle,
+            ),
+            id: payment.payment_intent_id,
+          });
     const publishableKey = await accounts.publishableKeyOf(payment.account_id, payment.mode);
     if (!publishableKey || !intent.clientSecret) {
       throw new AppError(
@@ -393,18 +410,17 @@ export function createCheckoutService(deps: CheckoutDependencies) {
   /** Stores where a payment landed, once the executor has its PaymentIntent. */
   async function recordCreated(
     payment: PaymentTable,
-    created: { account: string; paymentIntent: PaymentIntentSummary; decision: RoutingDecision },
-    accountId: string,
+    created: PaymentCreated,
   ): Promise<PaymentTable> {
-    await updatePayment(db, payment.payment_id, {
-      account_id: accountId,
+    const placed = {
+      account_id: created.accountId,
       account_handle: created.account,
       decision: JSON.stringify(created.decision),
       updated_at: clock().toISOString(),
-    });
-    const fresh = (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
-    await records.recordIntent(fresh, created.paymentIntent);
-    return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? fresh;
+    };
+    await updatePayment(db, payment.payment_id, placed);
+    await records.recordIntent({ ...payment, ...placed }, created.paymentIntent);
+    return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
   }
 
   /**
@@ -433,7 +449,6 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     if (payment.payment_intent_id) return { payment };
     const storedLines = JSON.parse(payment.lines) as PaymentLine[];
     const recurring = storedLines.find((line) => line.recurring !== null);
-    let accountIdUsed = '';
     const created = await deps.payments.createPaymentWithFailover({
       workspaceId: order.workspace_id,
       paymentId,
@@ -441,7 +456,6 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       amount: Number(payment.amount),
       currency,
       createOn: async (target) => {
-        accountIdUsed = target.accountId;
         const customer = await stripeCustomerOn(target, order);
         const metadata = {
           ...target.metadata,
@@ -471,14 +485,8 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         });
       },
     });
-    const accountId =
-      accountIdUsed ||
-      (await deps.routing.liveRouting(order.workspace_id, order.mode)).accountIds.get(
-        created.account,
-      ) ||
-      '';
     return {
-      payment: await recordCreated(payment, created, accountId),
+      payment: await recordCreated(payment, created),
       intent: created.paymentIntent,
     };
   }
@@ -495,9 +503,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     stepSlug: string;
     currency?: string | undefined;
     bump?: boolean | undefined;
+    /** The funnel, when the caller has just read it. */
+    funnel?: FunnelView | undefined;
   }): Promise<PreparedPayment> {
     const order = await requireOrder(input.workspaceId, input.orderId);
-    const { funnel, step } = await requireStep(input.workspaceId, input.funnelSlug, input.stepSlug);
+    const { funnel, step } = await requireStep(
+      input.workspaceId,
+      input.funnelSlug,
+      input.stepSlug,
+      input.funnel,
+    );
     if (step.kind !== 'order' || !step.product) {
       throw new AppError('not_found', `Step ${step.slug} of ${funnel.slug} is not an order form.`);
     }
@@ -562,6 +577,9 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       await cancelOtherCurrencies(order, current);
       return {
         ...card,
+        order,
+        offer: main,
+        bumpOffer: bumpLine ? bumpProduct : null,
         main: mainLine,
         bump: bumpLine,
         bumpChosen: (JSON.parse(current.lines) as PaymentLine[]).some((line) => line.bump),
@@ -830,7 +848,6 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         });
         const customer = parent.stripe_customer_id ?? '';
         const method = parent.payment_method_id ?? '';
-        let accountIdUsed = '';
         try {
           const created = await deps.payments.createPaymentWithFailover({
             workspaceId: order.workspace_id,
@@ -839,7 +856,6 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             amount: line.amount,
             currency,
             createOn: async (target) => {
-              accountIdUsed = target.accountId;
               const metadata = {
                 ...target.metadata,
                 switchyard_order: order.order_id,
@@ -871,11 +887,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               });
             },
           });
-          const recorded = await recordCreated(
-            payment,
-            created,
-            accountIdUsed || parent.account_id || '',
-          );
+          const recorded = await recordCreated(payment, created);
           if (recorded.status === 'succeeded' || recorded.status === 'processing') {
             return { outcome: 'paid', payment: recorded };
           }
@@ -886,7 +898,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           };
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
-          const details = (error.details ?? {}) as { paymentIntentId?: string | null };
+          const details = (error.details ?? {}) as {
+            paymentIntentId?: string | null;
+            stripeCode?: string | null;
+            stripeMessage?: string;
+          };
           if (error.code === 'card_error' && details.paymentIntentId && parent.account_id) {
             // Declined or needs the buyer (3-D Secure): the same PaymentIntent, on the same account.
             await updatePayment(db, paymentId, {
@@ -894,8 +910,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               account_handle: parent.account_handle,
               payment_intent_id: details.paymentIntentId,
               decision: JSON.stringify(decision),
-              failure_message:
-                error.message.split(' The payment was not tried')[0] ?? error.message,
+              failure_message: details.stripeMessage ?? error.message,
               status: 'requires_payment_method',
               updated_at: clock().toISOString(),
             });
@@ -906,7 +921,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               outcome: 'needs_card',
               card,
               notice:
-                (error.details as { stripeCode?: string }).stripeCode === 'authentication_required'
+                details.stripeCode === 'authentication_required'
                   ? 'Your bank asks you to confirm this purchase. Enter your card to complete it.'
                   : `${stored.failure_message ?? 'Your card was declined.'} Try another card.`,
             };

@@ -73,7 +73,9 @@ export interface PaymentAttempt {
 
 export interface PaymentCreated {
   paymentIntent: PaymentIntentSummary;
+  /** The handle of the account that took it, and its id. */
   account: string;
+  accountId: string;
   /** The decision the successful attempt followed, with what happened before it in words. */
   decision: RoutingDecision;
   attempts: PaymentAttempt[];
@@ -116,6 +118,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     return {
       paymentIntent,
       account: done.account_handle,
+      accountId: done.account_id,
       decision: JSON.parse(done.decision) as RoutingDecision,
       attempts: rows.map(attemptOf),
     };
@@ -226,6 +229,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       created: {
         paymentIntent,
         account: row.account_handle,
+        accountId: row.account_id,
         decision,
         attempts: await attemptsOf(workspaceId, paymentId),
       },
@@ -313,6 +317,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
               declineCode: failure.declineCode,
               account: handle,
               paymentIntentId: failure.paymentIntentId,
+              stripeMessage: failure.message,
               decision,
               attempts,
             },

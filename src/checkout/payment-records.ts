@@ -67,7 +67,8 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
         failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
         updated_at: clock().toISOString(),
       });
-      if (changed) await refreshOrder(payment.order_id);
+      // An order's totals count succeeded payments only.
+      if (changed && status === 'succeeded') await refreshOrder(payment.order_id);
       return changed;
     },
     refreshOrder,
