@@ -160,6 +160,19 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     });
   });
 
+  it('moves on when the buyer paid but the return page never came, instead of asking again', async () => {
+    const visitor = newVisitor();
+    await visitor.post('/f/launch/order/contact', ana);
+    const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    // Paid in the browser; the tab closed before Stripe.js sent the buyer to the return page.
+    expect((await confirmAsBrowser(emulator(), card)).status).toBe('succeeded');
+
+    const again = await visitor.get('/f/launch/order/pay');
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe('/f/launch/coaching');
+    expect(await latestOrder()).toMatchObject({ status: 'paid', paid: 4900 });
+  });
+
   it('keeps the same PaymentIntent after a decline, shows why, and takes the next card once', async () => {
     const visitor = newVisitor();
     await visitor.post('/f/launch/order/contact', ana);

@@ -384,6 +384,8 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             ),
             id: payment.payment_intent_id,
           });
+    // A buyer back on the page may have paid in a tab whose return never reached us.
+    if (intent.status !== payment.status) await records.recordIntent(payment, intent);
     const publishableKey = await accounts.publishableKeyOf(payment.account_id, payment.mode);
     if (!publishableKey || !intent.clientSecret) {
       throw new AppError(
