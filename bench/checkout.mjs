@@ -1,26 +1,22 @@
-// Checkout throughput: `npm run bench:checkout` (builds dist/ first).
-//
-// One Stripe emulator (a child process) serves both sides of the comparison:
-//   (a) Switchyard: the real app (a child process) over a temp SQLite file, two emulator accounts
-//       connected, the demo's `launch` funnel imported. One order is what a buyer does up to the
-//       card form: POST /f/launch/order/contact (a new email each time), then GET .../pay, which
-//       routes, writes the order, payment and attempt, and makes the Stripe customer and the
-//       PaymentIntent on the routed account.
-//   (b) baseline: a bare Fastify app (a child process, no logger) whose one POST route creates a
-//       PaymentIntent with the official SDK on the same emulator account, and nothing else.
-// Both are driven over HTTP keep-alive by CONCURRENCY callers, in interleaved rounds; the figure is
-// the median of the rounds. It also times the order form's pages and weighs them (HTML + CSS,
-// Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB (40,000
-// bytes); exits 1 if either is missed.
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { arch, cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import {
+  answerCpuQuestions,
+  machineLine,
+  median,
+  postControl,
+  readChildCpu,
+  startChild,
+  stopChild,
+  timeCalls,
+} from './harness.mjs';
+
+const thisScript = fileURLToPath(import.meta.url);
 
 const budgetRatio = 0.6;
 const budgetPageBytes = 40_000;
@@ -43,13 +39,6 @@ if (mode === 'emulator-server') {
   await serveBaseline();
 } else {
   await runBenchmark();
-}
-
-/** Every child answers a 'cpu' message with the CPU time it has used so far. */
-function answerCpuQuestions() {
-  process.on('message', (message) => {
-    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
-  });
 }
 
 /** Child: the Stripe emulator from dist/. */
@@ -150,40 +139,6 @@ async function serveBaseline() {
   });
 }
 
-/** Forks this file in a server mode and waits for its first message (where it listens). */
-function startChild(childMode, env = {}) {
-  const child = fork(fileURLToPath(import.meta.url), [childMode], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => resolve({ child, ...message }));
-    child.once('exit', (code) =>
-      reject(new Error(`${childMode} exited with ${code} before listening`)),
-    );
-  });
-}
-
-function stopChild(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.disconnect();
-  });
-}
-
-/** CPU microseconds (user + system) the child has used so far. */
-function readChildCpu(child) {
-  return new Promise((resolve) => {
-    child.on('message', function onCpu(message) {
-      if (message?.cpu === undefined) return;
-      child.off('message', onCpu);
-      resolve(message.cpu.user + message.cpu.system);
-    });
-    child.send('cpu');
-  });
-}
-
 /** A port nobody listens on now: Switchyard must know its address before it registers webhooks. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -196,59 +151,15 @@ function freePort() {
   });
 }
 
-async function postControl(url, path, body) {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-  return response.json();
-}
-
 async function stripeRequestsOf(emulatorUrl, accountId) {
   const response = await fetch(`${emulatorUrl}/_emulator/requests?account=${accountId}`);
   return (await response.json()).data;
 }
 
-function median(values) {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** `total` calls from `concurrency` callers at once; returns calls per second. */
-async function timeCalls(call, total) {
-  let issued = 0;
-  let failures = 0;
-  let firstError;
-  const started = performance.now();
-  async function caller() {
-    while (issued < total) {
-      issued += 1;
-      try {
-        await call(issued);
-      } catch (error) {
-        failures += 1;
-        firstError ??= error;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, caller));
-  const seconds = (performance.now() - started) / 1000;
-  if (failures > 0) {
-    throw new Error(
-      `${failures} of ${total} calls failed; first: ${firstError?.message ?? firstError}`,
-    );
-  }
-  return total / seconds;
-}
-
 /** Times `call` and reports the server child's CPU per call alongside. */
 async function timeRound(server, call, total) {
   const cpuBefore = await readChildCpu(server.child);
-  const perSecond = await timeCalls(call, total);
+  const perSecond = await timeCalls(call, total, concurrency);
   const cpuAfter = await readChildCpu(server.child);
   return { perSecond, cpuMicros: (cpuAfter - cpuBefore) / total };
 }
@@ -336,18 +247,13 @@ async function weighPage(switchyardUrl, path, headers) {
   };
 }
 
-function machineLine() {
-  const cpu = cpus();
-  return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${platform()}/${arch()}, Node ${process.version}`;
-}
-
 async function runBenchmark() {
   // Other processes on a small machine move these figures a lot: the report shows the load.
   const loadBefore = loadavg()[0];
   const folder = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const children = [];
   try {
-    const emulator = await startChild('emulator-server');
+    const emulator = await startChild(thisScript, 'emulator-server');
     children.push(emulator);
     const us = await postControl(emulator.url, '/_emulator/accounts', {
       name: 'Bench US',
@@ -360,7 +266,7 @@ async function runBenchmark() {
       default_currency: 'eur',
     });
     const port = await freePort();
-    const switchyard = await startChild('switchyard-server', {
+    const switchyard = await startChild(thisScript, 'switchyard-server', {
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -382,7 +288,7 @@ async function runBenchmark() {
       ]),
     });
     children.push(switchyard);
-    const baseline = await startChild('baseline-server', {
+    const baseline = await startChild(thisScript, 'baseline-server', {
       BENCH_SECRET_KEY: us.keys.test.secret,
       BENCH_EMULATOR_PORT: String(emulator.port),
     });
@@ -405,8 +311,8 @@ async function runBenchmark() {
     );
     const describeCalls = (calls) => calls.map((call) => `${call.method} ${call.path}`).join(', ');
 
-    await timeCalls(order, warmupOrders);
-    await timeCalls(() => createBaselineIntent(baseline.url), warmupOrders);
+    await timeCalls(order, warmupOrders, concurrency);
+    await timeCalls(() => createBaselineIntent(baseline.url), warmupOrders, concurrency);
 
     const switchyardRounds = [];
     const baselineRounds = [];

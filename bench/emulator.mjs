@@ -1,20 +1,20 @@
-// Stripe emulator throughput: `npm run bench:emulator` (builds dist/ first).
-//
-// The emulator runs in a child process (this file, forked in `emulator-server` mode) so the
-// client does not steal its core. Through the official SDK, with CONCURRENCY callers, it times:
-//   (a) PaymentIntent create-and-confirm (`pm_card_visa`, `confirm: true`), requests per second;
-//   (b) webhook delivery: events POSTed to a local receiver that checks every signature with
-//       `stripe.webhooks.constructEvent`, events per second;
-//   (c) a baseline in the same run: a bare node:http server (forked too) answering a fixed JSON,
-//       hit by the same SDK loop, so (a) reads as a ratio to "HTTP and the SDK alone".
-// Medians over several rounds. Loopback only, bounded loops. Budget: (a) >= 2,000 req/s; exits 1
-// if missed.
-import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
+import {
+  answerCpuQuestions,
+  machineLine,
+  median,
+  postControl,
+  readChildCpu,
+  startChild,
+  stopChild,
+  timeCalls,
+} from './harness.mjs';
+
+const thisScript = fileURLToPath(import.meta.url);
 
 const budgetRequestsPerSecond = 2_000;
 const concurrency = 32;
@@ -42,7 +42,7 @@ async function serveEmulator() {
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   process.send?.({ url: emulator.url, port: emulator.port });
   // The parent asks for the CPU time spent so far, to report the emulator's own cost per request.
-  process.on('message', () => process.send?.({ cpu: process.cpuUsage() }));
+  answerCpuQuestions();
   process.on('disconnect', () => {
     emulator.close().finally(() => process.exit(0));
   });
@@ -74,78 +74,8 @@ async function serveBaseline() {
 }
 
 /** Forks this file in a server mode and waits for the address it listens on. */
-function startChild(childMode) {
-  const child = fork(fileURLToPath(import.meta.url), [childMode], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => resolve({ child, ...message }));
-    child.once('exit', (code) =>
-      reject(new Error(`${childMode} exited with ${code} before listening`)),
-    );
-  });
-}
-
-/** CPU microseconds (user + system) the child has used so far. */
-function readChildCpu(child) {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve(message.cpu.user + message.cpu.system));
-    child.send('cpu');
-  });
-}
-
-function stopChild(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.disconnect();
-  });
-}
-
-function median(values) {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** `total` calls from `concurrency` callers at once; returns calls per second. */
-async function timeCalls(call, total) {
-  let issued = 0;
-  let failures = 0;
-  let firstError;
-  const started = performance.now();
-  async function caller() {
-    while (issued < total) {
-      issued += 1;
-      try {
-        await call();
-      } catch (error) {
-        failures += 1;
-        firstError ??= error;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, caller));
-  const seconds = (performance.now() - started) / 1000;
-  if (failures > 0) {
-    throw new Error(
-      `${failures} of ${total} calls failed; first: ${firstError?.message ?? firstError}`,
-    );
-  }
-  return total / seconds;
-}
-
 function sdkFor(key, port) {
   return new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
-}
-
-async function postControl(url, path, body) {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-  return response.json();
 }
 
 /** The merchant's webhook URL: verifies each signature as a real integration must. */
@@ -203,8 +133,8 @@ async function startReceiver(stripe) {
 async function runBenchmark() {
   // Other processes on a 2-core machine move these figures a lot: the report shows the load.
   const loadBefore = loadavg()[0];
-  const emulator = await startChild('emulator-server');
-  const baseline = await startChild('baseline-server');
+  const emulator = await startChild(thisScript, 'emulator-server');
+  const baseline = await startChild(thisScript, 'baseline-server');
   let receiver;
   try {
     const account = await postControl(emulator.url, '/_emulator/accounts', { name: 'Bench' });
@@ -227,8 +157,8 @@ async function runBenchmark() {
 
     const check = await createAndConfirm();
     if (check.status !== 'succeeded') throw new Error(`create-and-confirm gave ${check.status}`);
-    await timeCalls(createAndConfirm, warmupRequests);
-    await timeCalls(createOnBaseline, warmupRequests);
+    await timeCalls(createAndConfirm, warmupRequests, concurrency);
+    await timeCalls(createOnBaseline, warmupRequests, concurrency);
 
     const emulatorRates = [];
     const emulatorCpuPerRequest = [];
@@ -236,10 +166,10 @@ async function runBenchmark() {
     for (let round = 0; round < rounds; round++) {
       // Interleaved, so both see the same machine state.
       const cpuBefore = await readChildCpu(emulator.child);
-      emulatorRates.push(await timeCalls(createAndConfirm, requestsPerRound));
+      emulatorRates.push(await timeCalls(createAndConfirm, requestsPerRound, concurrency));
       const cpuAfter = await readChildCpu(emulator.child);
       emulatorCpuPerRequest.push((cpuAfter - cpuBefore) / requestsPerRound);
-      baselineRates.push(await timeCalls(createOnBaseline, requestsPerRound));
+      baselineRates.push(await timeCalls(createOnBaseline, requestsPerRound, concurrency));
     }
 
     // (b) A fresh account, so its only endpoint gets exactly this round's events.
@@ -266,6 +196,7 @@ async function runBenchmark() {
             confirm: true,
           }),
         paymentsPerWebhookRound,
+        concurrency,
       );
       expected += paymentsPerWebhookRound * eventsPerPayment;
       await receiver.waitFor(expected);
@@ -280,12 +211,9 @@ async function runBenchmark() {
     const createRate = median(emulatorRates);
     const baselineRate = median(baselineRates);
     const deliveryRate = median(deliveryRates);
-    const cpu = cpus();
     const format = (value) => Math.round(value).toLocaleString('en-US');
     console.log('Stripe emulator benchmark');
-    console.log(
-      `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()}/${arch()}, Node ${process.version}`,
-    );
+    console.log(machineLine());
     console.log(
       `load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0].toFixed(2)}`,
     );

@@ -1,0 +1,92 @@
+// What the benchmarks share: child server processes that report their CPU, timed concurrent
+// calls, medians, and the machine line every report starts with.
+import { fork } from 'node:child_process';
+import { arch, cpus, platform, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+/** Forks `script` in a server mode and waits for its first message (where it listens). */
+export function startChild(script, childMode, env = {}) {
+  const child = fork(script, [childMode], { stdio: 'inherit', env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ...message }));
+    child.once('exit', (code) =>
+      reject(new Error(`${childMode} exited with ${code} before listening`)),
+    );
+  });
+}
+
+export function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.disconnect();
+  });
+}
+
+/** In a child: answers a 'cpu' message with the CPU time it has used so far. */
+export function answerCpuQuestions() {
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
+}
+
+/** CPU microseconds (user + system) the child has used so far. */
+export function readChildCpu(child) {
+  return new Promise((resolve) => {
+    child.on('message', function onCpu(message) {
+      if (message?.cpu === undefined) return;
+      child.off('message', onCpu);
+      resolve(message.cpu.user + message.cpu.system);
+    });
+    child.send('cpu');
+  });
+}
+
+export function median(values) {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** `total` calls (each given its number) from `concurrency` callers at once; calls per second. */
+export async function timeCalls(call, total, concurrency) {
+  let issued = 0;
+  let failures = 0;
+  let firstError;
+  const started = performance.now();
+  async function caller() {
+    while (issued < total) {
+      issued += 1;
+      try {
+        await call(issued);
+      } catch (error) {
+        failures += 1;
+        firstError ??= error;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  const seconds = (performance.now() - started) / 1000;
+  if (failures > 0) {
+    throw new Error(
+      `${failures} of ${total} calls failed; first: ${firstError?.message ?? firstError}`,
+    );
+  }
+  return total / seconds;
+}
+
+export async function postControl(url, path, body) {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+export function machineLine() {
+  const cpu = cpus();
+  return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${platform()}/${arch()}, Node ${process.version}`;
+}
