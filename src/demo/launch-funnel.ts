@@ -83,7 +83,10 @@ export const launchFunnel: FunnelDocumentFile = {
         bump: 'checklist',
         content: {
           headline: 'Get the Launch Masterclass',
-          guarantee: { days: 30, text: 'Not for you? Email us within 30 days and get every cent back.' },
+          guarantee: {
+            days: 30,
+            text: 'Not for you? Email us within 30 days and get every cent back.',
+          },
           trustBadges: true,
         },
       },
