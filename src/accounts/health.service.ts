@@ -186,7 +186,9 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     outcome: CallOutcome,
   ): Promise<void> {
     // Optimistic retries: another instance may write the same breaker between read and write.
-    for (let round = 0; round < 10; round++) {
+    // Writers that lost a round wait a random moment, so a crowd of them does not collide again.
+    for (let round = 0; round < 30; round++) {
+      if (round > 0) await pause(Math.random() * Math.min(2 * round, 20));
       const now = clock();
       const existing = await findBreaker(db, target.accountId, target.mode);
       if (!existing) {
@@ -365,4 +367,9 @@ function describeFailure(outcome: RecordedOutcome | undefined): string {
     outcome.stripeCode ?? outcome.kind,
   ].filter((part) => part !== null);
   return parts.join(' ');
+}
+
+/** Real time, not the service's clock: a retry's back-off, which tests never wait on otherwise. */
+function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }

@@ -173,6 +173,18 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     expect(await latestOrder()).toMatchObject({ status: 'paid', paid: 4900 });
   });
 
+  it('refuses to change the bump once the card is confirmed, with a 409 that says why', async () => {
+    const visitor = newVisitor();
+    await visitor.post('/f/launch/order/contact', ana);
+    const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    expect((await confirmAsBrowser(emulator(), card)).status).toBe('succeeded');
+
+    const late = await visitor.postJson('/f/launch/order/bump?currency=usd', { bump: true });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.message).toContain('already being confirmed');
+    expect(await latestOrder()).toMatchObject({ status: 'paid', paid: 4900 });
+  });
+
   it('keeps the same PaymentIntent after a decline, shows why, and takes the next card once', async () => {
     const visitor = newVisitor();
     await visitor.post('/f/launch/order/contact', ana);

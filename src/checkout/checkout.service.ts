@@ -960,7 +960,15 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           'This payment is already being confirmed; the order can no longer change.',
         );
       }
-      return preparePayment({ ...input, currency: payment.currency });
+      const prepared = await preparePayment({ ...input, currency: payment.currency });
+      if (prepared.bump !== null && prepared.bumpChosen !== input.bump) {
+        // Paid in another tab, or Pay was pressed meanwhile: Stripe holds the amount it took.
+        throw new AppError(
+          'conflict',
+          'This payment is already being confirmed; the order can no longer change.',
+        );
+      }
+      return prepared;
     },
 
     /** Payments of an order that went through, for the thank-you page. */
@@ -984,7 +992,17 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       payment.mode,
       payment.account_handle,
     );
-    await gateway.updatePaymentIntent({ credentials, id: payment.payment_intent_id, amount });
+    try {
+      await gateway.updatePaymentIntent({ credentials, id: payment.payment_intent_id, amount });
+    } catch (error) {
+      // The buyer pressed Pay meanwhile: Stripe no longer lets the amount change.
+      if (!(error instanceof StripeGatewayError) || error.kind !== 'invalid_request') throw error;
+      throw new AppError(
+        'conflict',
+        'This payment is already being confirmed; the order can no longer change.',
+        { stripeCode: error.stripeCode },
+      );
+    }
     await updatePayment(db, payment.payment_id, {
       amount,
       lines: JSON.stringify(lines),

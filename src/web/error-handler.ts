@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type FieldProblem, fieldPath } from '../errors.js';
+import { StripeGatewayError } from '../stripe/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: unknown };
@@ -36,6 +37,16 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
       message: issue.message ?? 'is invalid',
     }));
     return AppError.validation(problems);
+  }
+  // A Stripe failure no service turned into its own error: say so, rather than "a bug of ours".
+  if (error instanceof StripeGatewayError) {
+    return error.kind === 'card'
+      ? new AppError('card_error', error.message, { stripeCode: error.stripeCode })
+      : new AppError(
+          'upstream_unavailable',
+          `Stripe did not do what was asked (${error.message}). Nothing else was changed; try again in a moment.`,
+          { stripeCode: error.stripeCode, requestId: error.requestId },
+        );
   }
   const databaseProblem = databaseValueProblem(error);
   if (databaseProblem) return databaseProblem;
