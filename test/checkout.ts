@@ -136,36 +136,6 @@ export async function confirmAsBrowser(
   }
 }
 
-/**
- * Like workspaceWithAccounts, with the app's environment (rate limits) and clock chosen, and every
- * admin response body kept in `seen` (for the secret-leak checks).
- */
-export async function checkoutWorkspace(
-  store: Store,
-  emulator: RunningEmulator,
-  options: {
-    handles?: readonly string[];
-    env?: Record<string, string>;
-    clock?: Clock;
-    seen?: string[];
-  } = {},
-): Promise<{ testApp: TestApp; api: AdminCall }> {
-  const testApp = await buildTestApp(store, {
-    env: { ...emulatorEnv(emulator), ...options.env },
-    gateway: emulatorGateway(emulator),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  const api = await adminClient(testApp, options.seen);
-  for (const handle of options.handles ?? ['us', 'eu']) {
-    const created = await api('POST', '/api/accounts', {
-      handle,
-      credentials: keysOf(await createEmulatorAccount(emulator)),
-    });
-    expect(created.status).toBe(201);
-  }
-  return { testApp, api };
-}
-
 /** A clock the test moves by hand, so orders get the creation times it chooses. */
 export function manualClock(start: string): Clock & { advance(seconds: number): void } {
   let now = Date.parse(start);

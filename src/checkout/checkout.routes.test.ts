@@ -4,7 +4,6 @@ import {
   buyOrder,
   type ContactForm,
   cardConfigOf,
-  checkoutWorkspace,
   confirmAsBrowser,
   expectNoSecrets,
   importLaunchFunnel,
@@ -15,6 +14,7 @@ import {
 } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import { control, useEmulator } from '../../test/emulator.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
 
 const emulator = useEmulator();
 
@@ -48,7 +48,7 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
   beforeEach(async () => {
     seen = [];
     store = await database.openMigrated();
-    ({ testApp, api } = await checkoutWorkspace(store, emulator(), { seen }));
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator(), { seen }));
     await importLaunchFunnel(testApp.services);
   });
   afterEach(async () => {
@@ -473,7 +473,7 @@ describeEachDatabase('checkout rate limits', (database) => {
 
   beforeEach(async () => {
     store = await database.openMigrated();
-    ({ testApp } = await checkoutWorkspace(store, emulator(), {
+    ({ testApp } = await workspaceWithAccounts(store, emulator(), {
       handles: [],
       env: { CHECKOUT_LIMIT_PER_EMAIL: '3' },
     }));

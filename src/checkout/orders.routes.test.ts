@@ -2,7 +2,6 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { AdminCall, TestApp } from '../../test/app.js';
 import {
   buyOrder,
-  checkoutWorkspace,
   expectNoSecrets,
   importLaunchFunnel,
   manualClock,
@@ -10,6 +9,7 @@ import {
 } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import { useEmulator } from '../../test/emulator.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
 import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import { launchFunnel } from '../demo/launch-funnel.js';
 
@@ -65,7 +65,7 @@ describeEachDatabase('the orders API', (database) => {
     seen = [];
     clock = manualClock('2026-03-02T09:00:00.000Z');
     store = await database.openMigrated();
-    ({ testApp, api } = await checkoutWorkspace(store, emulator(), { clock, seen }));
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator(), { clock, seen }));
     await importLaunchFunnel(testApp.services);
     await testApp.services.catalog.importFunnel(
       'default',

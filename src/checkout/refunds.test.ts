@@ -25,7 +25,7 @@ describeEachDatabase('refunds through the API', (database) => {
 
   beforeEach(async () => {
     store = await database.openMigrated();
-    ({ testApp, api } = await workspaceWithAccounts(store, emulator(), ['us', 'eu']));
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
     await importLaunchFunnel(testApp.services);
     // German buyers pay on eu; us stays the primary.
     const routing = await api('GET', '/api/routing');

@@ -140,7 +140,7 @@ describeEachDatabase('when `serve` runs the demo', (database) => {
 
   it('serves real accounts instead, and refuses to run over them when forced on', async () => {
     scratch = await database.openMigrated();
-    const { testApp } = await workspaceWithAccounts(scratch, emulator(), ['shop']);
+    const { testApp } = await workspaceWithAccounts(scratch, emulator(), { handles: ['shop'] });
     await expect(wanted({})).resolves.toBe(false);
     await expect(wanted({ SWITCHYARD_DEMO: 'on' })).rejects.toMatchObject({
       code: 'config_invalid',
