@@ -173,6 +173,25 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     expect(await latestOrder()).toMatchObject({ status: 'paid', paid: 4900 });
   });
 
+  it('makes a new PaymentIntent for the new email when the buyer corrects it, and cancels the old one', async () => {
+    const visitor = newVisitor();
+    await visitor.post('/f/launch/order/contact', { ...ana, email: 'ana@exmaple.com' });
+    const typo = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    await visitor.post('/f/launch/order/contact', ana);
+    const fixed = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    expect(fixed.clientSecret).not.toBe(typo.clientSecret);
+
+    const paid = await payCardForm(emulator(), visitor, '/f/launch/order/return', fixed);
+    expect(paid.intent).toMatchObject({ status: 'succeeded', receipt_email: 'ana@example.com' });
+    const order = await latestOrder();
+    expect(order).toMatchObject({ email: 'ana@example.com', status: 'paid', paid: 4900 });
+    expect(order.payments.map((payment: { status: string }) => payment.status)).toEqual([
+      'canceled',
+      'succeeded',
+    ]);
+    await expect(confirmAsBrowser(emulator(), typo)).rejects.toThrow(/canceled/);
+  });
+
   it('refuses to change the bump once the card is confirmed, with a 409 that says why', async () => {
     const visitor = newVisitor();
     await visitor.post('/f/launch/order/contact', ana);

@@ -576,7 +576,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         card.amount === payment.amount
           ? payment
           : ((await findPayment(db, order.workspace_id, paymentId)) ?? payment);
-      await cancelOtherCurrencies(order, current);
+      await cancelOpenPayments(order, current);
       return {
         ...card,
         order,
@@ -613,15 +613,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
   }
 
   /**
-   * A buyer who switched currency has a PaymentIntent open in the other one, maybe on another
-   * account: cancel it, so that a second tab cannot pay the same order twice.
+   * Cancels the order's open PaymentIntents but `kept`: one in another currency the buyer switched
+   * from (maybe on another account), or every one after the buyer changed their email (each was
+   * made for the old Stripe customer). A second tab then cannot pay the same order twice.
    */
-  async function cancelOtherCurrencies(order: OrderTable, kept: PaymentTable): Promise<void> {
+  async function cancelOpenPayments(order: OrderTable, kept: PaymentTable | null): Promise<void> {
     const others = (await listPaymentsOfOrders(db, [order.order_id])).filter(
       (payment) =>
-        payment.payment_id !== kept.payment_id &&
+        payment.payment_id !== kept?.payment_id &&
         payment.kind === 'initial' &&
-        payment.step_slug === kept.step_slug &&
+        (kept === null || payment.step_slug === kept.step_slug) &&
         payment.payment_intent_id !== null &&
         intentStatusesThatTakeChanges.has(payment.status),
     );
@@ -688,6 +689,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       }
       const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
       if (existing && existing.funnel_slug === funnel.slug && existing.status === 'open') {
+        if (existing.email !== contact.email) await cancelOpenPayments(existing, null);
         await updateOrder(db, existing.order_id, {
           customer_id: customer.customer_id,
           email: contact.email,
