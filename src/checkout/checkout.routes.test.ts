@@ -192,6 +192,20 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     await expect(confirmAsBrowser(emulator(), typo)).rejects.toThrow(/canceled/);
   });
 
+  it('does not let a visitor reach an order whose cookie they forged', async () => {
+    const buyer = newVisitor();
+    await buyer.post('/f/launch/order/contact', ana);
+    const { id } = await latestOrder();
+    const forged = await testApp.app.inject({
+      method: 'GET',
+      url: '/f/launch/order/pay',
+      headers: { cookie: `sy_order_launch=${id}.${'0'.repeat(64)}` },
+    });
+    expect(forged.statusCode).toBe(303);
+    expect(forged.headers.location).toBe('/f/launch/order');
+    expect(forged.body).not.toContain(ana.email);
+  });
+
   it('refuses to change the bump once the card is confirmed, with a 409 that says why', async () => {
     const visitor = newVisitor();
     await visitor.post('/f/launch/order/contact', ana);

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -45,6 +46,8 @@ export interface CheckoutRouteOptions {
   catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'>;
   vault: Pick<Vault, 'sign'>;
   stripeJsUrl: string;
+  /** PUBLIC_URL: behind https the visit cookie is sent over https only. */
+  publicUrl: string;
   /** Added before each rate-limited checkout POST (per IP and per email). */
   limiters?: CheckoutLimiter[];
 }
@@ -52,6 +55,7 @@ export interface CheckoutRouteOptions {
 const pathParams = z.object({ funnel: z.string().max(100), step: z.string().max(100) });
 const funnelParams = z.object({ funnel: z.string().max(100) });
 
+// Lax: a cross-site form post (a forged "Yes" on an upsell) arrives without the visit's order.
 const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
 
 export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
@@ -100,12 +104,17 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     const value = request.cookies[cookieName(funnel)];
     if (!value) return null;
     const [orderId, signature] = value.split('.');
-    return orderId && signature === vault.sign('checkout-visit', orderId) ? orderId : null;
+    if (!orderId || !signature) return null;
+    const expected = Buffer.from(vault.sign('checkout-visit', orderId));
+    const given = Buffer.from(signature);
+    // Constant time: how much of a forged signature matched must not show in the answer's timing.
+    return given.length === expected.length && timingSafeEqual(given, expected) ? orderId : null;
   }
 
   function rememberOrder(reply: FastifyReply, funnel: string, orderId: string) {
     reply.setCookie(cookieName(funnel), `${orderId}.${vault.sign('checkout-visit', orderId)}`, {
       ...cookieOptions,
+      secure: options.publicUrl.startsWith('https:'),
       maxAge: 60 * 60 * 24 * 30,
     });
   }

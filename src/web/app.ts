@@ -94,6 +94,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     catalog: services.catalogForSale,
     vault: services.vault,
     stripeJsUrl: config.stripeJsUrl,
+    publicUrl: config.publicUrl,
     limiters: await checkoutLimiters(app, config.checkoutLimits),
   });
   return app;
