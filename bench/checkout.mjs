@@ -1,3 +1,17 @@
+// Checkout throughput: `npm run bench:checkout` (builds dist/ first).
+//
+// One Stripe emulator (a child process) serves both sides of the comparison:
+//   (a) Switchyard: the real app (a child process) over a temp SQLite file, two emulator accounts
+//       connected, the demo's `launch` funnel imported. One order is what a buyer does up to the
+//       card form: POST /f/launch/order/contact (a new email each time), then GET .../pay, which
+//       routes, writes the order, payment and attempt, and makes the Stripe customer and the
+//       PaymentIntent on the routed account.
+//   (b) baseline: a bare Fastify app (a child process, no logger) whose one POST route creates a
+//       PaymentIntent with the official SDK on the same emulator account, and nothing else.
+// Both are driven over HTTP keep-alive by CONCURRENCY callers, in interleaved rounds; the figure is
+// the median of the rounds. It also times the order form's pages and weighs them (HTML + CSS,
+// Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB (40,000
+// bytes); exits 1 if either is missed.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -1,3 +1,14 @@
+// Stripe emulator throughput: `npm run bench:emulator` (builds dist/ first).
+//
+// The emulator runs in a child process (this file, forked in `emulator-server` mode) so the
+// client does not steal its core. Through the official SDK, with CONCURRENCY callers, it times:
+//   (a) PaymentIntent create-and-confirm (`pm_card_visa`, `confirm: true`), requests per second;
+//   (b) webhook delivery: events POSTed to a local receiver that checks every signature with
+//       `stripe.webhooks.constructEvent`, events per second;
+//   (c) a baseline in the same run: a bare node:http server (forked too) answering a fixed JSON,
+//       hit by the same SDK loop, so (a) reads as a ratio to "HTTP and the SDK alone".
+// Medians over several rounds. Loopback only, bounded loops. Budget: (a) >= 2,000 req/s; exits 1
+// if missed.
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
