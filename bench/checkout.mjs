@@ -8,6 +8,11 @@
 //       PaymentIntent on the routed account.
 //   (b) baseline: a bare Fastify app (a child process, no logger) whose one POST route creates a
 //       PaymentIntent with the official SDK on the same emulator account, and nothing else.
+//   (c) the same shape as (a) with nothing of Switchyard's: a bare Fastify app (a child process)
+//       taking a form post that redirects, then a GET that makes a Stripe customer and a
+//       PaymentIntent for it and answers a page as large as Switchyard's card form. No database,
+//       no routing. It is the ceiling for any checkout that does what (a) does, and shows how much
+//       of (a)'s gap to (b) is the shape of the work and how much is Switchyard's own cost.
 // Both are driven over HTTP keep-alive by CONCURRENCY callers, in interleaved rounds; the figure is
 // the median of the rounds. It also times the order form's pages and weighs them (HTML + CSS,
 // Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB (40,000
@@ -51,6 +56,8 @@ if (mode === 'emulator-server') {
   await serveSwitchyard();
 } else if (mode === 'baseline-server') {
   await serveBaseline();
+} else if (mode === 'same-shape-server') {
+  await serveSameShape();
 } else {
   await runBenchmark();
 }
@@ -153,6 +160,51 @@ async function serveBaseline() {
   });
 }
 
+/**
+ * Child: (c), what (a) does with nothing of Switchyard's: the contact post redirects, and the
+ * payment step makes the customer and the PaymentIntent and answers a card-form-sized page.
+ */
+async function serveSameShape() {
+  const { default: Fastify } = await import('fastify');
+  const { default: formbody } = await import('@fastify/formbody');
+  const { default: Stripe } = await import('stripe');
+  const stripe = new Stripe(process.env.BENCH_SECRET_KEY ?? '', {
+    host: '127.0.0.1',
+    port: Number(process.env.BENCH_EMULATOR_PORT),
+    protocol: 'http',
+    maxNetworkRetries: 1,
+    timeout: 20_000,
+  });
+  const pageFiller = 'x'.repeat(Number(process.env.BENCH_PAGE_BYTES ?? 7000));
+  const app = Fastify({ logger: false });
+  await app.register(formbody);
+  app.post('/contact', async function contact(request, reply) {
+    const email = String(request.body?.email ?? '');
+    return reply.redirect(`/pay?email=${encodeURIComponent(email)}`, 303);
+  });
+  app.get('/pay', async function pay(request, reply) {
+    const customer = await stripe.customers.create({ email: String(request.query.email) });
+    const intent = await stripe.paymentIntents.create({
+      amount: orderAmount,
+      currency: orderCurrency,
+      customer: customer.id,
+      setup_future_usage: 'off_session',
+      automatic_payment_methods: { enabled: true },
+    });
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(
+        `<!doctype html>${pageFiller}<script>{"clientSecret":"${intent.client_secret}"}</script>`,
+      );
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  answerCpuQuestions();
+  process.send?.({ url });
+  process.on('disconnect', () => {
+    app.close().finally(() => process.exit(0));
+  });
+}
+
 /** A port nobody listens on now: Switchyard must know its address before it registers webhooks. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -215,6 +267,24 @@ async function createBaselineIntent(baselineUrl) {
     throw new Error(`the baseline answered ${response.status}: ${JSON.stringify(body)}`);
   }
   return body;
+}
+
+/** (c): the contact post, then the payment step, as `placeOrder` does on Switchyard. */
+async function placeSameShapeOrder(sameShapeUrl, email) {
+  const contact = await fetch(`${sameShapeUrl}/contact`, {
+    method: 'POST',
+    body: new URLSearchParams({ email, name: 'Bench Buyer', country: 'US' }),
+    redirect: 'manual',
+  });
+  await contact.text();
+  if (contact.status !== 303) throw new Error(`(c) contact answered ${contact.status}`);
+  const pay = await fetch(`${sameShapeUrl}${contact.headers.get('location')}`, {
+    redirect: 'manual',
+  });
+  const html = await pay.text();
+  if (pay.status !== 200 || !/"clientSecret":"pi_/.test(html)) {
+    throw new Error(`(c) payment step answered ${pay.status} without a client secret`);
+  }
 }
 
 async function getPage(url, headers = {}) {
@@ -325,22 +395,39 @@ async function runBenchmark() {
     );
     const describeCalls = (calls) => calls.map((call) => `${call.method} ${call.path}`).join(', ');
 
+    const sameShape = await startChild(thisScript, 'same-shape-server', {
+      BENCH_SECRET_KEY: us.keys.test.secret,
+      BENCH_EMULATOR_PORT: String(emulator.port),
+      BENCH_PAGE_BYTES: String(Buffer.byteLength(first.html)),
+    });
+    children.push(sameShape);
+    let sameShapeOrdered = 0;
+    function sameShapeOrder() {
+      sameShapeOrdered += 1;
+      return placeSameShapeOrder(sameShape.url, `shape-${run}-${sameShapeOrdered}@example.com`);
+    }
+
     await timeCalls(order, warmupOrders, concurrency);
     await timeCalls(() => createBaselineIntent(baseline.url), warmupOrders, concurrency);
+    await timeCalls(sameShapeOrder, warmupOrders, concurrency);
 
     const switchyardRounds = [];
     const baselineRounds = [];
+    const sameShapeRounds = [];
     for (let round = 0; round < rounds; round++) {
-      // Interleaved, and alternating which goes first, so both see the same machine state.
+      // Interleaved, and rotating which goes first, so all see the same machine state.
       const sides = [
         async () => switchyardRounds.push(await timeRound(switchyard, order, ordersPerRound)),
         async () =>
           baselineRounds.push(
             await timeRound(baseline, () => createBaselineIntent(baseline.url), ordersPerRound),
           ),
+        async () =>
+          sameShapeRounds.push(await timeRound(sameShape, sameShapeOrder, ordersPerRound)),
       ];
-      if (round % 2 === 1) sides.reverse();
-      for (const side of sides) await side();
+      for (let turn = 0; turn < sides.length; turn++) {
+        await sides[(round + turn) % sides.length]();
+      }
     }
 
     // The order form's pages: the contact step, and the payment step shown again for an order
@@ -375,6 +462,7 @@ async function runBenchmark() {
     const switchyardRate = medianRate(switchyardRounds);
     const baselineRate = medianRate(baselineRounds);
     const ratio = switchyardRate / baselineRate;
+    const sameShapeRate = medianRate(sameShapeRounds);
 
     console.log('Switchyard checkout benchmark');
     console.log(machineLine());
@@ -382,7 +470,7 @@ async function runBenchmark() {
       `load average (1 min) before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0].toFixed(2)}`,
     );
     console.log(
-      `client: fetch (undici) keep-alive, ${concurrency} concurrent callers; emulator, Switchyard and baseline each in a child process`,
+      `client: fetch (undici) keep-alive, ${concurrency} concurrent callers; emulator, Switchyard, (b) and (c) each in a child process`,
     );
     console.log(
       `Switchyard: ${switchyard.database} in a temp file, log level ${switchyard.logLevel} (to /dev/null), accounts us + eu, funnel launch`,
@@ -408,6 +496,14 @@ async function runBenchmark() {
         String(baselineStripeCalls.length),
         rates(baselineRounds),
       ],
+      [
+        '(c) bare Fastify, same shape as (a)',
+        format(sameShapeRate),
+        `${format(medianCpu(sameShapeRounds))} µs`,
+        '2',
+        '2',
+        rates(sameShapeRounds),
+      ],
     ];
     printTable(rows);
     console.log(`    Switchyard's Stripe calls per order: ${describeCalls(switchyardStripeCalls)}`);
@@ -415,7 +511,16 @@ async function runBenchmark() {
     console.log(
       '    (a) is POST /f/launch/order/contact then GET /f/launch/order/pay: routing, the order, payment and attempt written to the database, a Stripe customer and a PaymentIntent made; (b) makes only the PaymentIntent.',
     );
-    console.log(`    ratio (a) / (b): ${ratio.toFixed(2)}`);
+    console.log(
+      "    (c) posts a form that redirects, then makes a customer and a PaymentIntent and answers a page as large as (a)'s, with no database and no routing.",
+    );
+    console.log(`    ratio (a) / (b): ${ratio.toFixed(2)}  (the budget)`);
+    console.log(
+      `    ratio (c) / (b): ${(sameShapeRate / baselineRate).toFixed(2)}  (the most any checkout of (a)'s shape reaches here)`,
+    );
+    console.log(
+      `    ratio (a) / (c): ${(switchyardRate / sameShapeRate).toFixed(2)}  (Switchyard's own cost: routing, database, pages)`,
+    );
 
     console.log(
       `\nOrder-form pages, median of ${pageRounds} rounds of ${pageRequestsPerRound} requests:`,
