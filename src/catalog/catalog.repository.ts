@@ -153,6 +153,30 @@ export async function listStepRows(
     .execute();
 }
 
+/** A step with the slugs of the products it sells, as funnel views show them. */
+export type StepRowWithSlugs = FunnelStepTable & {
+  product_slug: string | null;
+  bump_slug: string | null;
+};
+
+/** The steps of funnels, in order, each with its products' slugs (one query, however many products). */
+export async function listStepRowsWithSlugs(
+  db: Kysely<Database>,
+  funnelIds: readonly string[],
+): Promise<StepRowWithSlugs[]> {
+  if (funnelIds.length === 0) return [];
+  return db
+    .selectFrom('funnel_steps')
+    .leftJoin('products as product', 'product.product_id', 'funnel_steps.product_id')
+    .leftJoin('products as bump', 'bump.product_id', 'funnel_steps.bump_product_id')
+    .selectAll('funnel_steps')
+    .select(['product.slug as product_slug', 'bump.slug as bump_slug'])
+    .where('funnel_steps.funnel_id', 'in', [...funnelIds])
+    .orderBy('funnel_steps.funnel_id')
+    .orderBy('funnel_steps.position')
+    .execute();
+}
+
 export async function insertStep(db: Kysely<Database>, row: FunnelStepTable): Promise<void> {
   await db.insertInto('funnel_steps').values(row).execute();
 }

@@ -29,6 +29,7 @@ import {
   listProductRows,
   listProductSlugsById,
   listStepRows,
+  listStepRowsWithSlugs,
   listStepsOffering,
   listStepsWithBump,
   updateFunnelRow,
@@ -230,17 +231,13 @@ export function createCatalogService(deps: CatalogDependencies) {
   }
 
   async function funnelViews(
-    workspaceId: string,
     rows: readonly FunnelTable[],
     document: RoutingConfig,
   ): Promise<FunnelView[]> {
-    const [steps, slugs] = await Promise.all([
-      listStepRows(
-        db,
-        rows.map((row) => row.funnel_id),
-      ),
-      listProductSlugsById(db, workspaceId),
-    ]);
+    const steps = await listStepRowsWithSlugs(
+      db,
+      rows.map((row) => row.funnel_id),
+    );
     return rows.map((row) => ({
       slug: row.slug,
       name: row.name,
@@ -251,8 +248,8 @@ export function createCatalogService(deps: CatalogDependencies) {
         .map((step) => ({
           slug: step.slug,
           kind: step.kind,
-          product: step.product_id === null ? null : (slugs.get(step.product_id) ?? null),
-          bump: step.bump_product_id === null ? null : (slugs.get(step.bump_product_id) ?? null),
+          product: step.product_slug,
+          bump: step.bump_slug,
           pin: document.steps[`${row.slug}/${step.slug}`] ?? null,
           content: JSON.parse(step.content) as StepContent,
         })),
@@ -304,7 +301,7 @@ export function createCatalogService(deps: CatalogDependencies) {
   ): Promise<FunnelView> {
     const row = await requireFunnel(workspaceId, slug);
     const document = pins === 'with pins' ? await activeDocument(workspaceId) : noPins;
-    const [view] = await funnelViews(workspaceId, [row], document);
+    const [view] = await funnelViews([row], document);
     if (!view) throw new AppError('not_found', `There is no funnel "${slug}".`);
     return view;
   }
@@ -503,7 +500,7 @@ export function createCatalogService(deps: CatalogDependencies) {
     await resolveOffers(workspaceId, funnel.steps, 'steps');
     refuseSplitOffers(orderOffersOf(funnel), document.products);
 
-    const before = existing ? (await funnelViews(workspaceId, [existing], document))[0] : undefined;
+    const before = existing ? (await funnelViews([existing], document))[0] : undefined;
     await db.transaction().execute(async (trx) => {
       await storeFunnel(trx, workspaceId, funnel, existing);
       await audit.record(trx, {
@@ -682,7 +679,7 @@ export function createCatalogService(deps: CatalogDependencies) {
 
     async listFunnels(workspaceId: string): Promise<FunnelSummary[]> {
       const rows = await listFunnelRows(db, workspaceId);
-      const views = await funnelViews(workspaceId, rows, await activeDocument(workspaceId));
+      const views = await funnelViews(rows, await activeDocument(workspaceId));
       return views.map((view) => ({
         slug: view.slug,
         name: view.name,
@@ -803,7 +800,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       const storedViews = await productViews(storedProducts, document);
       const existingFunnel = await findFunnelRow(db, workspaceId, input.funnel.slug);
       const before = existingFunnel
-        ? (await funnelViews(workspaceId, [existingFunnel], document))[0]
+        ? (await funnelViews([existingFunnel], document))[0]
         : undefined;
       const funnelChanged =
         !before || stableJson(funnelBodyOf(before)) !== stableJson(funnelBodyOf(input.funnel));
