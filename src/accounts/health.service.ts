@@ -181,6 +181,22 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     return tooManyInARow || tooManyInWindow ? changeState('open') : next;
   }
 
+  /**
+   * A success on a closed breaker whose kept outcomes are all successes of its current epoch
+   * changes nothing the state machine or an operator reads (one success replaces another), so it
+   * is not written: a busy account's every payment would otherwise rewrite one shared row.
+   */
+  function successChangesNothing(breaker: AccountBreakerTable, outcome: CallOutcome): boolean {
+    if (!outcome.ok || breaker.state !== 'closed' || breaker.consecutive_failures !== 0) {
+      return false;
+    }
+    const kept = recentOf(breaker);
+    return (
+      kept.length >= Math.max(settings.windowSize, minimumKept) &&
+      kept.every((item) => item.ok && item.epoch === breaker.epoch)
+    );
+  }
+
   async function recordOutcome(
     target: { workspaceId: string; accountId: string; mode: Mode },
     outcome: CallOutcome,
@@ -200,6 +216,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
         if (await insertBreaker(db, created)) return;
         continue;
       }
+      if (successChangesNothing(existing, outcome)) return;
       if (await updateBreakerAt(db, applyOutcome(existing, outcome, now), existing.revision)) {
         return;
       }

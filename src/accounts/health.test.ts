@@ -148,6 +148,43 @@ describeEachDatabase('the circuit breaker of an account', (database) => {
     expect((await stateOf(health)).recentFailures).toHaveLength(6);
   });
 
+  it('writes nothing for a success that changes nothing, and still counts the next failure', async () => {
+    const health = healthWith();
+    const revisionOf = async () =>
+      (
+        await store.db
+          .selectFrom('account_breakers')
+          .select('revision')
+          .where('account_id', '=', accountId)
+          .executeTakeFirstOrThrow()
+      ).revision;
+    await record(health, [failure, ...Array.from({ length: 19 }, () => success)]);
+    // The kept list holds the last 20 outcomes: the failure still shows.
+    expect((await stateOf(health)).recentFailures).toHaveLength(1);
+    const revision = await revisionOf();
+
+    await record(health, [success]);
+    expect(await revisionOf()).toBe(revision + 1);
+    expect(await stateOf(health)).toMatchObject({
+      health: 'healthy',
+      recentAttempts: 20,
+      recentFailureCount: 0,
+      recentFailures: [],
+    });
+    const steady = await revisionOf();
+    await record(health, [success, success, success]);
+    expect(await revisionOf()).toBe(steady);
+    expect(await stateOf(health)).toEqual(await stateOf(health));
+
+    await record(health, [failure]);
+    expect(await stateOf(health)).toMatchObject({
+      health: 'degraded',
+      consecutiveFailures: 1,
+      recentFailureCount: 1,
+    });
+    expect(await revisionOf()).toBe(steady + 1);
+  });
+
   it('takes its thresholds from the configuration', async () => {
     const config = loadConfig({
       BREAKER_CONSECUTIVE_FAILURES: '2',
