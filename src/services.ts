@@ -97,6 +97,7 @@ export function createServices(options: ServiceOptions) {
   const catalogForSale = {
     showFunnel: catalog.showFunnelForSale,
     showProduct: catalog.showProductForSale,
+    showOffers: catalog.showOffersForSale,
   };
   const checkout = createCheckoutService({
     db: store.db,

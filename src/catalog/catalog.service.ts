@@ -564,6 +564,23 @@ export function createCatalogService(deps: CatalogDependencies) {
     showProductForSale: (workspaceId: string, slug: string) =>
       showProductView(workspaceId, slug, 'without pins'),
 
+    /** What an order step sells, its main offer and its bump, read together (see showProductForSale). */
+    async showOffersForSale(
+      workspaceId: string,
+      product: string,
+      bump: string | null,
+    ): Promise<{ main: ProductView; bump: ProductView | null }> {
+      const slugs = bump === null ? [product] : [product, bump];
+      const views = await productViews(await findProductRows(db, workspaceId, slugs), noPins);
+      const viewOf = (slug: string) => {
+        const view = views.find((candidate) => candidate.slug === slug);
+        if (!view)
+          throw new AppError('not_found', `There is no product "${slug}".`, { product: slug });
+        return view;
+      };
+      return { main: viewOf(product), bump: bump === null ? null : viewOf(bump) };
+    },
+
     async createProduct(
       workspaceId: string,
       input: ProductInput,

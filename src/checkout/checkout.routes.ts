@@ -43,7 +43,9 @@ import type { CardFormView, OfferView, PageFrame } from './pages/views.js';
 
 export interface CheckoutRouteOptions {
   checkout: CheckoutService;
-  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'>;
+  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'> & {
+    showOffers: CatalogService['showOffersForSale'];
+  };
   vault: Pick<Vault, 'sign'>;
   stripeJsUrl: string;
   /** PUBLIC_URL: behind https the visit cookie is sent over https only. */
@@ -242,8 +244,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     errors: Record<string, string>,
   ) {
     if (!step.product) throw new Error('an order step without a product');
-    const main = await catalog.showProduct(workspaceId, step.product);
-    const bump = step.bump ? await catalog.showProduct(workspaceId, step.bump) : null;
+    const { main, bump } = await catalog.showOffers(workspaceId, step.product, step.bump);
     const mainLine = firstPriceLine(main);
     return renderContactStep({
       ...frameOf(funnel, step.content.headline ?? main.name),
@@ -388,6 +389,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         funnelSlug: funnel.slug,
         contact: parsed.contact,
         orderId: visitOrderId(request, funnel.slug),
+        funnel,
       });
       rememberOrder(reply, funnel.slug, order.order_id);
       return reply.redirect(stepUrl(funnel.slug, step.slug, '/pay'), 303);

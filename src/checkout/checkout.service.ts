@@ -48,7 +48,9 @@ export interface CheckoutDependencies {
   db: Kysely<Database>;
   clock: Clock;
   gateway: StripeGateway;
-  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'>;
+  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'> & {
+    showOffers: CatalogService['showOffersForSale'];
+  };
   payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
@@ -161,14 +163,18 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     return order;
   }
 
+  /** The funnel, read unless the caller has just read it (`known`). */
+  async function funnelOf(workspaceId: string, funnelSlug: string, known?: FunnelView) {
+    return known?.slug === funnelSlug ? known : catalog.showFunnel(workspaceId, funnelSlug);
+  }
+
   async function requireStep(
     workspaceId: string,
     funnelSlug: string,
     stepSlug: string,
     known?: FunnelView,
   ) {
-    const funnel =
-      known?.slug === funnelSlug ? known : await catalog.showFunnel(workspaceId, funnelSlug);
+    const funnel = await funnelOf(workspaceId, funnelSlug, known);
     const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
     if (!step) {
       throw new AppError('not_found', `Funnel ${funnelSlug} has no step "${stepSlug}".`);
@@ -518,8 +524,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     if (step.kind !== 'order' || !step.product) {
       throw new AppError('not_found', `Step ${step.slug} of ${funnel.slug} is not an order form.`);
     }
-    const main = await catalog.showProduct(input.workspaceId, step.product);
-    const bumpProduct = step.bump ? await catalog.showProduct(input.workspaceId, step.bump) : null;
+    const { main, bump: bumpProduct } = await catalog.showOffers(
+      input.workspaceId,
+      step.product,
+      step.bump,
+    );
     const sellsBump = (currency: string) => {
       const mainLine = lineOf(main, currency);
       const bumpLine = bumpProduct ? lineOf(bumpProduct, currency, true) : null;
@@ -658,9 +667,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       contact: ContactInput;
       /** The visit's order, when the visitor came back to change their contact. */
       orderId: string | null;
+      /** The funnel, when the caller has just read it. */
+      funnel?: FunnelView | undefined;
     }): Promise<OrderTable> {
       const { workspaceId, contact } = input;
-      const funnel = await catalog.showFunnel(workspaceId, input.funnelSlug);
+      const funnel = await funnelOf(workspaceId, input.funnelSlug, input.funnel);
       const now = clock().toISOString();
       let customer = await findCustomerByEmail(db, workspaceId, contact.email);
       if (!customer) {
