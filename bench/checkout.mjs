@@ -42,7 +42,7 @@ const budgetPageBytes = 40_000;
 const concurrency = 16;
 const ordersPerRound = 400;
 const rounds = 5;
-const warmupOrders = 200;
+const warmupOrders = 1000;
 const pageRequestsPerRound = 1_000;
 const pageRounds = 3;
 /** What the order form sells first: the course, in dollars, to a US buyer (routed to `us`). */
