@@ -914,6 +914,13 @@ export function createCatalogService(deps: CatalogDependencies) {
 
 export type CatalogService = ReturnType<typeof createCatalogService>;
 
+/** The catalog as the visitor pages and the checkout read it: without pins. */
+export interface CatalogForSale {
+  showFunnel: CatalogService['showFunnelForSale'];
+  showProduct: CatalogService['showProductForSale'];
+  showOffers: CatalogService['showOffersForSale'];
+}
+
 function isDefined<Value>(value: Value | null | undefined): value is Value {
   return value !== null && value !== undefined;
 }

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Vault } from '../accounts/vault.js';
 import type {
-  CatalogService,
+  CatalogForSale,
   FunnelView,
   ProductView,
   StepView,
@@ -43,9 +43,7 @@ import type { CardFormView, OfferView, PageFrame } from './pages/views.js';
 
 export interface CheckoutRouteOptions {
   checkout: CheckoutService;
-  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'> & {
-    showOffers: CatalogService['showOffersForSale'];
-  };
+  catalog: CatalogForSale;
   vault: Pick<Vault, 'sign'>;
   stripeJsUrl: string;
   /** PUBLIC_URL: behind https the visit cookie is sent over https only. */

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type {
-  CatalogService,
+  CatalogForSale,
   FunnelView,
   ProductView,
   StepView,
@@ -48,9 +48,7 @@ export interface CheckoutDependencies {
   db: Kysely<Database>;
   clock: Clock;
   gateway: StripeGateway;
-  catalog: Pick<CatalogService, 'showFunnel' | 'showProduct'> & {
-    showOffers: CatalogService['showOffersForSale'];
-  };
+  catalog: CatalogForSale;
   payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
