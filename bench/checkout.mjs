@@ -131,18 +131,32 @@ async function serveSwitchyard() {
   });
 }
 
-/** Child: the least a server can do to start a card payment, one PaymentIntent through the SDK. */
-async function serveBaseline() {
-  const { default: Fastify } = await import('fastify');
+/** The SDK on the emulator account the bare servers use, set as Switchyard's gateway sets it. */
+async function emulatorStripe() {
   const { default: Stripe } = await import('stripe');
-  const stripe = new Stripe(process.env.BENCH_SECRET_KEY ?? '', {
+  return new Stripe(process.env.BENCH_SECRET_KEY ?? '', {
     host: '127.0.0.1',
     port: Number(process.env.BENCH_EMULATOR_PORT),
     protocol: 'http',
-    // As Switchyard's gateway does.
     maxNetworkRetries: 1,
     timeout: 20_000,
   });
+}
+
+/** A bare server child: listens, tells the parent where, and answers its CPU questions. */
+async function serveBare(app) {
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  answerCpuQuestions();
+  process.send?.({ url });
+  process.on('disconnect', () => {
+    app.close().finally(() => process.exit(0));
+  });
+}
+
+/** Child: the least a server can do to start a card payment, one PaymentIntent through the SDK. */
+async function serveBaseline() {
+  const { default: Fastify } = await import('fastify');
+  const stripe = await emulatorStripe();
   const app = Fastify({ logger: false });
   app.post('/payment-intents', async function createPaymentIntent() {
     const intent = await stripe.paymentIntents.create({
@@ -152,12 +166,7 @@ async function serveBaseline() {
     });
     return { id: intent.id, clientSecret: intent.client_secret };
   });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  answerCpuQuestions();
-  process.send?.({ url });
-  process.on('disconnect', () => {
-    app.close().finally(() => process.exit(0));
-  });
+  await serveBare(app);
 }
 
 /**
@@ -167,14 +176,7 @@ async function serveBaseline() {
 async function serveSameShape() {
   const { default: Fastify } = await import('fastify');
   const { default: formbody } = await import('@fastify/formbody');
-  const { default: Stripe } = await import('stripe');
-  const stripe = new Stripe(process.env.BENCH_SECRET_KEY ?? '', {
-    host: '127.0.0.1',
-    port: Number(process.env.BENCH_EMULATOR_PORT),
-    protocol: 'http',
-    maxNetworkRetries: 1,
-    timeout: 20_000,
-  });
+  const stripe = await emulatorStripe();
   const pageFiller = 'x'.repeat(Number(process.env.BENCH_PAGE_BYTES ?? 7000));
   const app = Fastify({ logger: false });
   await app.register(formbody);
@@ -197,12 +199,7 @@ async function serveSameShape() {
         `<!doctype html>${pageFiller}<script>{"clientSecret":"${intent.client_secret}"}</script>`,
       );
   });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  answerCpuQuestions();
-  process.send?.({ url });
-  process.on('disconnect', () => {
-    app.close().finally(() => process.exit(0));
-  });
+  await serveBare(app);
 }
 
 /** A port nobody listens on now: Switchyard must know its address before it registers webhooks. */
