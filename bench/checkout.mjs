@@ -1,6 +1,6 @@
 // Checkout throughput: `npm run bench:checkout` (builds dist/ first).
 //
-// One Stripe emulator (a child process) serves both sides of the comparison:
+// One Stripe emulator (a child process) serves all three sides of the comparison:
 //   (a) Switchyard: the real app (a child process) over a temp SQLite file, two emulator accounts
 //       connected, the demo's `launch` funnel imported. One order is what a buyer does up to the
 //       card form: POST /f/launch/order/contact (a new email each time), then GET .../pay, which
@@ -13,10 +13,10 @@
 //       PaymentIntent for it and answers a page as large as Switchyard's card form. No database,
 //       no routing. It is the ceiling for any checkout that does what (a) does, and shows how much
 //       of (a)'s gap to (b) is the shape of the work and how much is Switchyard's own cost.
-// Both are driven over HTTP keep-alive by CONCURRENCY callers, in interleaved rounds; the figure is
-// the median of the rounds. It also times the order form's pages and weighs them (HTML + CSS,
-// Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB (40,000
-// bytes); exits 1 if either is missed.
+// All three are driven over HTTP keep-alive by `concurrency` callers, in interleaved rounds; the
+// figure is the median of the rounds. It also times the order form's pages and weighs them
+// (HTML + CSS, Stripe.js aside). Budgets: (a) / (b) >= 0.6, and each page's HTML + CSS <= 40 KB
+// (40,000 bytes); exits 1 if either is missed.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
