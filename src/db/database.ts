@@ -37,6 +37,11 @@ function openSqlite(path: string): Store {
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
   const connection = new SQLite(file);
   connection.pragma('journal_mode = WAL');
+  // Every commit reaches the disk before the next Stripe call is made: a payment written before
+  // the call must survive a power loss too, not only a crash of the process. Said explicitly,
+  // because better-sqlite3's SQLite quietly commits WAL transactions as NORMAL otherwise (which
+  // a power loss can undo) while `PRAGMA synchronous` still reports FULL.
+  connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({
