@@ -18,20 +18,18 @@ import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { AttemptTarget, FailoverExecutor, PaymentCreated } from './failover.js';
 import {
-  findCustomerByEmail,
   findOrder,
   findPayment,
   findPaymentByIntent,
   findStripeCatalogObject,
   findStripeCustomer,
-  insertCustomer,
   insertOrder,
   insertPaymentIfNew,
   insertSubscriptionIfNew,
   listPaymentsOfOrders,
   rememberStripeCatalogObject,
   rememberStripeCustomer,
-  updateCustomer,
+  saveCustomer,
   updateOrder,
   updatePayment,
 } from './orders.repository.js';
@@ -671,9 +669,18 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       const { workspaceId, contact } = input;
       const funnel = await funnelOf(workspaceId, input.funnelSlug, input.funnel);
       const now = clock().toISOString();
-      let customer = await findCustomerByEmail(db, workspaceId, contact.email);
-      if (!customer) {
-        customer = {
+      const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
+      const continuing =
+        existing && existing.funnel_slug === funnel.slug && existing.status === 'open'
+          ? existing
+          : undefined;
+      // PaymentIntents made for another email belong to that email's Stripe customer.
+      if (continuing && continuing.email !== contact.email) {
+        await cancelOpenPayments(continuing, null);
+      }
+      // The customer and the order are committed together.
+      return db.transaction().execute(async (trx) => {
+        const customer = await saveCustomer(trx, {
           customer_id: newId('cus'),
           workspace_id: workspaceId,
           email: contact.email,
@@ -681,51 +688,33 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           country: contact.country,
           created_at: now,
           updated_at: now,
-        };
-        try {
-          await insertCustomer(db, customer);
-        } catch (error) {
-          // Two first visits with one email: the other request made the customer.
-          customer = await findCustomerByEmail(db, workspaceId, contact.email);
-          if (!customer) throw error;
-        }
-      } else {
-        await updateCustomer(db, customer.customer_id, {
-          name: contact.name || customer.name,
-          country: contact.country,
-          updated_at: now,
         });
-      }
-      const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
-      if (existing && existing.funnel_slug === funnel.slug && existing.status === 'open') {
-        if (existing.email !== contact.email) await cancelOpenPayments(existing, null);
-        await updateOrder(db, existing.order_id, {
+        const details = {
           customer_id: customer.customer_id,
           email: contact.email,
           name: contact.name,
           country: contact.country,
           updated_at: now,
-        });
-        return requireOrder(workspaceId, existing.order_id);
-      }
-      const order: OrderTable = {
-        order_id: newId('ord'),
-        workspace_id: workspaceId,
-        funnel_slug: funnel.slug,
-        mode: funnel.mode,
-        customer_id: customer.customer_id,
-        email: contact.email,
-        name: contact.name,
-        country: contact.country,
-        status: 'open',
-        paid_amount: 0,
-        refunded_amount: 0,
-        currency: null,
-        created_at: now,
-        updated_at: now,
-      };
-      await insertOrder(db, order);
-      return order;
+        };
+        if (continuing) {
+          await updateOrder(trx, continuing.order_id, details);
+          return { ...continuing, ...details };
+        }
+        const order: OrderTable = {
+          order_id: newId('ord'),
+          workspace_id: workspaceId,
+          funnel_slug: funnel.slug,
+          mode: funnel.mode,
+          status: 'open',
+          paid_amount: 0,
+          refunded_amount: 0,
+          currency: null,
+          created_at: now,
+          ...details,
+        };
+        await insertOrder(trx, order);
+        return order;
+      });
     },
 
     findOrder: (workspaceId: string, orderId: string) => findOrder(db, workspaceId, orderId),

@@ -13,29 +13,26 @@ import type {
 
 /** Customers, orders, payments, refunds and subscriptions: one query per function. */
 
-export async function findCustomerByEmail(
+/**
+ * The workspace's customer with this email, made or brought up to date (name kept when none is
+ * given): one statement, so two first visits with one email make one customer.
+ */
+export async function saveCustomer(
   db: Kysely<Database>,
-  workspaceId: string,
-  email: string,
-): Promise<CustomerTable | undefined> {
+  row: CustomerTable,
+): Promise<CustomerTable> {
   return db
-    .selectFrom('customers')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('email', '=', email)
-    .executeTakeFirst();
-}
-
-export async function insertCustomer(db: Kysely<Database>, row: CustomerTable): Promise<void> {
-  await db.insertInto('customers').values(row).execute();
-}
-
-export async function updateCustomer(
-  db: Kysely<Database>,
-  customerId: string,
-  changes: Updateable<CustomerTable>,
-): Promise<void> {
-  await db.updateTable('customers').set(changes).where('customer_id', '=', customerId).execute();
+    .insertInto('customers')
+    .values(row)
+    .onConflict((conflict) =>
+      conflict.columns(['workspace_id', 'email']).doUpdateSet((update) => ({
+        name: row.name === '' ? update.ref('customers.name') : update.ref('excluded.name'),
+        country: update.ref('excluded.country'),
+        updated_at: update.ref('excluded.updated_at'),
+      })),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findStripeCustomer(
