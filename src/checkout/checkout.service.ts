@@ -411,19 +411,24 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     };
   }
 
-  /** Stores where a payment landed, once the executor has its PaymentIntent. */
-  async function recordCreated(
-    payment: PaymentTable,
-    created: PaymentCreated,
-  ): Promise<PaymentTable> {
-    const placed = {
-      account_id: created.accountId,
-      account_handle: created.account,
-      decision: JSON.stringify(created.decision),
-      updated_at: clock().toISOString(),
+  /**
+   * Stores where a payment landed and its PaymentIntent's state; the executor calls it in the
+   * transaction that marks the attempt succeeded.
+   */
+  function recordPlacement(payment: PaymentTable) {
+    return async (executor: Kysely<Database>, created: PaymentCreated): Promise<void> => {
+      const placed = {
+        account_id: created.accountId,
+        account_handle: created.account,
+        decision: JSON.stringify(created.decision),
+        updated_at: clock().toISOString(),
+      };
+      await updatePayment(executor, payment.payment_id, placed);
+      await records.recordIntent({ ...payment, ...placed }, created.paymentIntent, executor);
     };
-    await updatePayment(db, payment.payment_id, placed);
-    await records.recordIntent({ ...payment, ...placed }, created.paymentIntent);
+  }
+
+  async function paymentAgain(payment: PaymentTable): Promise<PaymentTable> {
     return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
   }
 
@@ -459,6 +464,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       context: { ...input.context, amount: Number(payment.amount) },
       amount: Number(payment.amount),
       currency,
+      recordCreated: recordPlacement(payment),
       createOn: async (target) => {
         const customer = await stripeCustomerOn(target, order);
         const metadata = {
@@ -489,10 +495,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         });
       },
     });
-    return {
-      payment: await recordCreated(payment, created),
-      intent: created.paymentIntent,
-    };
+    return { payment: await paymentAgain(payment), intent: created.paymentIntent };
   }
 
   /**
@@ -851,12 +854,13 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         const customer = parent.stripe_customer_id ?? '';
         const method = parent.payment_method_id ?? '';
         try {
-          const created = await deps.payments.createPaymentWithFailover({
+          await deps.payments.createPaymentWithFailover({
             workspaceId: order.workspace_id,
             paymentId,
             context,
             amount: line.amount,
             currency,
+            recordCreated: recordPlacement(payment),
             createOn: async (target) => {
               const metadata = {
                 ...target.metadata,
@@ -889,7 +893,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               });
             },
           });
-          const recorded = await recordCreated(payment, created);
+          const recorded = await paymentAgain(payment);
           if (recorded.status === 'succeeded' || recorded.status === 'processing') {
             return { outcome: 'paid', payment: recorded };
           }

@@ -250,6 +250,53 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     expect(charged.map((intent) => intent.id)).toEqual([again.paymentIntent.id]);
   });
 
+  it("commits the caller's record with the attempt, or neither, and a retry records the same PaymentIntent", async () => {
+    const recorded: string[] = [];
+    let failRecord = true;
+    const request = paymentOf('pay_record', {
+      async recordCreated(executor, created) {
+        await executor
+          .insertInto('audit_log')
+          .values({
+            audit_id: `aud_${recorded.length}_${created.paymentIntent.id}`,
+            workspace_id: workspaceId,
+            at: new Date(now).toISOString(),
+            actor: 'test',
+            action: 'payment.recorded',
+            subject: created.paymentIntent.id,
+            before: null,
+            after: null,
+          })
+          .execute();
+        if (failRecord) throw new Error('the disk is full');
+        recorded.push(created.paymentIntent.id);
+      },
+    });
+    await expect(services.payments.createPaymentWithFailover(request)).rejects.toThrow(
+      'the disk is full',
+    );
+    // Neither the attempt's success nor the caller's row was kept.
+    const attempts = await services.payments.listAttempts(workspaceId, 'pay_record');
+    expect(attempts.map((attempt) => attempt.status)).toEqual(['pending']);
+    const auditRows = () =>
+      store.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'payment.recorded')
+        .execute();
+    expect(await auditRows()).toEqual([]);
+
+    failRecord = false;
+    const again = await services.payments.createPaymentWithFailover(request);
+    expect(recorded).toEqual([again.paymentIntent.id]);
+    expect((await auditRows()).map((row) => row.subject)).toEqual([again.paymentIntent.id]);
+    expect((await succeededOn(primary)).map((intent) => intent.id)).toEqual([
+      again.paymentIntent.id,
+    ]);
+    const settled = await services.payments.listAttempts(workspaceId, 'pay_record');
+    expect(settled).toMatchObject([{ number: 1, status: 'succeeded' }]);
+  });
+
   it('takes one payment once when two requests for it race', async () => {
     const results = await Promise.allSettled([
       services.payments.createPaymentWithFailover(paymentOf('pay_race')),

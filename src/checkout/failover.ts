@@ -40,6 +40,13 @@ export interface PaymentRequest
    * subscription whose invoice is paid by one). Its Stripe errors fail over like the PaymentIntent's.
    */
   createOn?: (attempt: AttemptTarget) => Promise<PaymentIntentSummary>;
+  /**
+   * Writes the caller's own record of the payment once it has its PaymentIntent, in the
+   * transaction that marks the attempt succeeded (`executor`): both are on disk, or neither, and
+   * then the attempt stays pending and a retry gets the same PaymentIntent back from Stripe.
+   * Also called when a retry finds the PaymentIntent an earlier attempt made.
+   */
+  recordCreated?: (executor: Kysely<Database>, created: PaymentCreated) => Promise<void>;
 }
 
 /** What an attempt may use on the account it runs on. */
@@ -103,7 +110,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
 
   /** A payment that already has its PaymentIntent gets it back instead of a second one. */
   async function replayCreated(
-    _request: PaymentRequest,
+    request: PaymentRequest,
     mode: Mode,
     rows: PaymentAttemptTable[],
   ): Promise<PaymentCreated | null> {
@@ -115,13 +122,15 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       credentials: { secretKey },
       id: done.payment_intent_id,
     });
-    return {
+    const created: PaymentCreated = {
       paymentIntent,
       account: done.account_handle,
       accountId: done.account_id,
       decision: JSON.parse(done.decision) as RoutingDecision,
       attempts: rows.map(attemptOf),
     };
+    await request.recordCreated?.(db, created);
+    return created;
   }
 
   /** What one attempt came to: the PaymentIntent, or the failure to act on. */
@@ -210,30 +219,34 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       );
       return { failure };
     }
-    // If this write fails the attempt stays pending, and a retry resends the same key: Stripe
+    // If these writes fail the attempt stays pending, and a retry resends the same key: Stripe
     // then answers with this PaymentIntent instead of making another.
-    await finishAttempt(db, row.attempt_id, {
-      status: 'succeeded',
-      payment_intent_id: paymentIntent.id,
-      failure_kind: null,
-      stripe_code: null,
-      decline_code: null,
-      http_status: null,
-      request_id: null,
-      message: null,
-      latency_ms: Math.round(stopwatch() - started),
-      finished_at: clock().toISOString(),
-    });
-    await recordHealth(scope, { ok: true });
-    return {
-      created: {
+    const latencyMs = Math.round(stopwatch() - started);
+    const created = await db.transaction().execute(async (trx) => {
+      await finishAttempt(trx, row.attempt_id, {
+        status: 'succeeded',
+        payment_intent_id: paymentIntent.id,
+        failure_kind: null,
+        stripe_code: null,
+        decline_code: null,
+        http_status: null,
+        request_id: null,
+        message: null,
+        latency_ms: latencyMs,
+        finished_at: clock().toISOString(),
+      });
+      const done: PaymentCreated = {
         paymentIntent,
         account: row.account_handle,
         accountId: row.account_id,
         decision,
-        attempts: await attemptsOf(workspaceId, paymentId),
-      },
-    };
+        attempts: (await listAttempts(trx, workspaceId, paymentId)).map(attemptOf),
+      };
+      await request.recordCreated?.(trx, done);
+      return done;
+    });
+    await recordHealth(scope, { ok: true });
+    return { created };
   }
 
   /** The breaker missing one outcome is better than a charged payment reported as failed. */

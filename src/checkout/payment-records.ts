@@ -28,25 +28,30 @@ export function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): P
   return knownStatuses.has(intent.status) ? (intent.status as PaymentStatus) : 'processing';
 }
 
+/** `executor` is the transaction when called inside one (SQLite has a single connection). */
 export interface PaymentRecords {
   /** Records a PaymentIntent's state on its payment; true when the payment changed. */
-  recordIntent(payment: PaymentTable, intent: PaymentIntentSummary): Promise<boolean>;
+  recordIntent(
+    payment: PaymentTable,
+    intent: PaymentIntentSummary,
+    executor?: Kysely<Database>,
+  ): Promise<boolean>;
   /** Recomputes an order's totals and status from its payments. */
-  refreshOrder(orderId: string): Promise<void>;
+  refreshOrder(orderId: string, executor?: Kysely<Database>): Promise<void>;
 }
 
 export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock }): PaymentRecords {
   const { db, clock } = deps;
 
-  async function refreshOrder(orderId: string): Promise<void> {
-    const payments = await listPaymentsOfOrders(db, [orderId]);
-    const order = await findOrder(db, payments[0]?.workspace_id ?? '', orderId);
+  async function refreshOrder(orderId: string, executor = db): Promise<void> {
+    const payments = await listPaymentsOfOrders(executor, [orderId]);
+    const order = await findOrder(executor, payments[0]?.workspace_id ?? '', orderId);
     if (!order) return;
     const currency = order.currency ?? payments.find((p) => p.status === 'succeeded')?.currency;
     const counted = payments.filter((p) => p.status === 'succeeded' && p.currency === currency);
     const paid = counted.reduce((sum, p) => sum + Number(p.amount), 0);
     const refunded = counted.reduce((sum, p) => sum + Number(p.refunded_amount), 0);
-    await updateOrder(db, orderId, {
+    await updateOrder(executor, orderId, {
       status: orderStatusOf(paid, refunded),
       paid_amount: paid,
       refunded_amount: refunded,
@@ -56,9 +61,9 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
   }
 
   return {
-    async recordIntent(payment, intent) {
+    async recordIntent(payment, intent, executor = db) {
       const status = paymentStatusOf(intent);
-      const changed = await advancePaymentStatus(db, payment.payment_id, status, {
+      const changed = await advancePaymentStatus(executor, payment.payment_id, status, {
         payment_intent_id: intent.id,
         ...(intent.paymentMethod ? { payment_method_id: intent.paymentMethod } : {}),
         ...(intent.customer ? { stripe_customer_id: intent.customer } : {}),
@@ -68,7 +73,7 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
         updated_at: clock().toISOString(),
       });
       // An order's totals count succeeded payments only.
-      if (changed && status === 'succeeded') await refreshOrder(payment.order_id);
+      if (changed && status === 'succeeded') await refreshOrder(payment.order_id, executor);
       return changed;
     },
     refreshOrder,
