@@ -8,6 +8,7 @@ import {
   expectNoSecrets,
   importLaunchFunnel,
   payCardForm,
+  stripeOfAccount,
   stripeSideOf,
   type Visitor,
   visitorOf,
@@ -190,6 +191,19 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
       'succeeded',
     ]);
     await expect(confirmAsBrowser(emulator(), typo)).rejects.toThrow(/canceled/);
+  });
+
+  it('keeps one Stripe customer per buyer and account: a second order reuses it', async () => {
+    const first = await buyOrder(emulator(), newVisitor(), ana);
+    const second = await buyOrder(emulator(), newVisitor(), { ...ana, name: 'Ana B.' });
+    expect(first.intent.customer).toEqual(expect.stringMatching(/^cus_/));
+    expect(second.intent.customer).toBe(first.intent.customer);
+    const us = await stripeOfAccount(emulator(), api, 'us');
+    const customers = await us.customers.list({ email: ana.email, limit: 10 });
+    expect(customers.data.map((customer) => customer.id)).toEqual([first.intent.customer]);
+    // Another buyer gets their own.
+    const other = await buyOrder(emulator(), newVisitor(), { ...ana, email: 'bo@example.com' });
+    expect(other.intent.customer).not.toBe(first.intent.customer);
   });
 
   it('does not let a visitor reach an order whose cookie they forged', async () => {
