@@ -316,21 +316,20 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     return subscription.paymentIntent;
   }
 
-  /** Writes a payment before Stripe is asked (or finds the one a first click wrote). */
-  async function writePayment(
-    order: OrderTable,
-    input: {
-      paymentId: string;
-      kind: PaymentKind;
-      stepSlug: string;
-      currency: string;
-      lines: PaymentLine[];
-      /** The payment whose account and saved card this one continues. */
-      parent: PaymentTable | null;
-    },
-  ): Promise<PaymentTable> {
+  interface NewPayment {
+    paymentId: string;
+    kind: PaymentKind;
+    stepSlug: string;
+    currency: string;
+    lines: PaymentLine[];
+    /** The payment whose account and saved card this one continues. */
+    parent: PaymentTable | null;
+  }
+
+  /** A payment as it is first written, before Stripe is asked. */
+  function pendingPayment(order: OrderTable, input: NewPayment): PaymentTable {
     const now = clock().toISOString();
-    await insertPaymentIfNew(db, {
+    return {
       payment_id: input.paymentId,
       workspace_id: order.workspace_id,
       order_id: order.order_id,
@@ -353,7 +352,12 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       decision: null,
       created_at: now,
       updated_at: now,
-    });
+    };
+  }
+
+  /** Writes a payment before Stripe is asked (or finds the one a first click wrote). */
+  async function writePayment(order: OrderTable, input: NewPayment): Promise<PaymentTable> {
+    await insertPaymentIfNew(db, pendingPayment(order, input));
     const payment = await findPayment(db, order.workspace_id, input.paymentId);
     if (!payment) throw new Error(`payment ${input.paymentId} vanished after insert`);
     return payment;
@@ -453,15 +457,19 @@ export function createCheckoutService(deps: CheckoutDependencies) {
   }): Promise<{ payment: PaymentTable; intent?: PaymentIntentSummary }> {
     const { order, paymentId, lines } = input;
     const currency = input.context.currency;
-    const payment = await writePayment(order, {
-      paymentId,
-      kind: input.kind,
-      stepSlug: input.stepSlug,
-      currency,
-      lines,
-      parent: null,
-    });
-    if (payment.payment_intent_id) return { payment };
+    const stored = await findPayment(db, order.workspace_id, paymentId);
+    if (stored?.payment_intent_id) return { payment: stored };
+    // A new payment is written with its first attempt, in one commit, before Stripe is asked.
+    const payment =
+      stored ??
+      pendingPayment(order, {
+        paymentId,
+        kind: input.kind,
+        stepSlug: input.stepSlug,
+        currency,
+        lines,
+        parent: null,
+      });
     const storedLines = JSON.parse(payment.lines) as PaymentLine[];
     const recurring = storedLines.find((line) => line.recurring !== null);
     const created = await deps.payments.createPaymentWithFailover({
@@ -470,6 +478,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       context: { ...input.context, amount: Number(payment.amount) },
       amount: Number(payment.amount),
       currency,
+      recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
       recordCreated: recordPlacement(payment, order),
       createOn: async (target) => {
         const customer = await stripeCustomerOn(target, order);

@@ -41,6 +41,11 @@ export interface PaymentRequest
    */
   createOn?: (attempt: AttemptTarget) => Promise<PaymentIntentSummary>;
   /**
+   * Writes the caller's own record of the payment (if it is not there yet) in the transaction that
+   * writes each attempt before Stripe is called: both are on disk before the call, in one commit.
+   */
+  recordAttempt?: (executor: Kysely<Database>) => Promise<void>;
+  /**
    * Writes the caller's own record of the payment once it has its PaymentIntent, in the
    * transaction that marks the attempt succeeded (`executor`): both are on disk, or neither, and
    * then the attempt stays pending and a retry gets the same PaymentIntent back from Stripe.
@@ -408,7 +413,10 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         };
         try {
           // Written before Stripe is called: a crash after the call leaves a trace to resume from.
-          await insertAttempt(db, row);
+          await db.transaction().execute(async (trx) => {
+            await request.recordAttempt?.(trx);
+            await insertAttempt(trx, row);
+          });
         } catch (error) {
           if (
             (await listAttempts(db, workspaceId, paymentId)).some(
