@@ -449,15 +449,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
   async function openPayment(input: {
     order: OrderTable;
     paymentId: string;
+    /** The payment as the caller has just read it, if it exists. */
+    stored: PaymentTable | undefined;
     kind: PaymentKind;
     stepSlug: string;
     lines: PaymentLine[];
     context: PaymentContext;
     saveCard: boolean;
   }): Promise<{ payment: PaymentTable; intent?: PaymentIntentSummary }> {
-    const { order, paymentId, lines } = input;
+    const { order, paymentId, lines, stored } = input;
     const currency = input.context.currency;
-    const stored = await findPayment(db, order.workspace_id, paymentId);
     if (stored?.payment_intent_id) return { payment: stored };
     // A new payment is written with its first attempt, in one commit, before Stripe is asked.
     const payment =
@@ -572,6 +573,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         ({ payment, intent: created } = await openPayment({
           order,
           paymentId,
+          stored: payment,
           kind: 'initial',
           stepSlug: step.slug,
           lines,
@@ -844,6 +846,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           const opened = await openPayment({
             order,
             paymentId,
+            stored: existing,
             kind: 'upsell',
             stepSlug: step.slug,
             lines: [line],
