@@ -206,6 +206,26 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
     expect(other.intent.customer).not.toBe(first.intent.customer);
   });
 
+  it('remembers the Stripe customer made on an account the payment then failed over from', async () => {
+    const us = await stripeSideOf(api, 'us');
+    await control(emulator(), 'POST', 'faults', {
+      account: us.stripeAccountId,
+      fault: 'server_error',
+      path: '/v1/payment_intents',
+      times: 1,
+    });
+    const first = await buyOrder(emulator(), newVisitor(), ana);
+    expect(first.card.publishableKey).not.toBe(us.publishableKey);
+
+    // Back on us with her name corrected: her us customer is reused, not asked for again under
+    // the same idempotency key with other details (which Stripe refuses).
+    const second = await buyOrder(emulator(), newVisitor(), { ...ana, name: 'Ana B.' });
+    expect(second.card.publishableKey).toBe(us.publishableKey);
+    const onUs = await stripeOfAccount(emulator(), api, 'us');
+    const customers = await onUs.customers.list({ email: ana.email, limit: 10 });
+    expect(customers.data.map((customer) => customer.id)).toEqual([second.intent.customer]);
+  });
+
   it('does not let a visitor reach an order whose cookie they forged', async () => {
     const buyer = newVisitor();
     await buyer.post('/f/launch/order/contact', ana);

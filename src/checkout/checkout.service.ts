@@ -211,8 +211,6 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     const key = { customerId: order.customer_id, accountId: target.accountId, mode: target.mode };
     const known = await findStripeCustomer(db, key);
     if (known) return known;
-    // Remembered by recordPlacement, with the payment that uses it; until then (or if that payment
-    // fails) the idempotency key gives this same customer back.
     const created = await gateway.createCustomer({
       credentials: target.credentials,
       idempotencyKey: `${order.customer_id}:${target.accountId}:${target.mode}:customer`,
@@ -220,7 +218,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       name: order.name,
       metadata: { switchyard_customer: order.customer_id },
     });
-    return created.id;
+    // Remembered at once, whatever becomes of this payment: the idempotency key above would refuse
+    // another order's request if the buyer's name changed, so it must never be sent again.
+    await rememberStripeCustomer(db, {
+      customer_id: order.customer_id,
+      account_id: target.accountId,
+      mode: target.mode,
+      stripe_customer_id: created.id,
+      created_at: clock().toISOString(),
+    });
+    return (await findStripeCustomer(db, key)) ?? created.id;
   }
 
   /** The Stripe price of a line on one account; products and prices are made once per account. */
@@ -414,27 +421,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
    * Stores where a payment landed and its PaymentIntent's state; the executor calls it in the
    * transaction that marks the attempt succeeded.
    */
-  function recordPlacement(payment: PaymentTable, order: OrderTable) {
+  function recordPlacement(payment: PaymentTable) {
     return async (executor: Kysely<Database>, created: PaymentCreated): Promise<void> => {
-      const now = clock().toISOString();
       const placed = {
         account_id: created.accountId,
         account_handle: created.account,
         decision: JSON.stringify(created.decision),
-        updated_at: now,
+        updated_at: clock().toISOString(),
       };
       await updatePayment(executor, payment.payment_id, placed);
       await records.recordIntent({ ...payment, ...placed }, created.paymentIntent, executor);
-      // The buyer's Stripe customer on this account, for their next order (see stripeCustomerOn).
-      if (created.paymentIntent.customer) {
-        await rememberStripeCustomer(executor, {
-          customer_id: order.customer_id,
-          account_id: created.accountId,
-          mode: payment.mode,
-          stripe_customer_id: created.paymentIntent.customer,
-          created_at: now,
-        });
-      }
     };
   }
 
@@ -480,7 +476,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       amount: Number(payment.amount),
       currency,
       recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
-      recordCreated: recordPlacement(payment, order),
+      recordCreated: recordPlacement(payment),
       createOn: async (target) => {
         const customer = await stripeCustomerOn(target, order);
         const metadata = {
@@ -878,7 +874,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             context,
             amount: line.amount,
             currency,
-            recordCreated: recordPlacement(payment, order),
+            recordCreated: recordPlacement(payment),
             createOn: async (target) => {
               const metadata = {
                 ...target.metadata,
