@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AccountsService } from '../accounts/accounts.service.js';
@@ -211,15 +212,18 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     const key = { customerId: order.customer_id, accountId: target.accountId, mode: target.mode };
     const known = await findStripeCustomer(db, key);
     if (known) return known;
+    // The key covers what is sent: after a crash before the row below, a retry with the same
+    // details gets this customer back, and one with a corrected name makes another instead of
+    // being refused by Stripe for reusing a key with other parameters.
+    const details = createHash('sha256').update(JSON.stringify([order.email, order.name]));
     const created = await gateway.createCustomer({
       credentials: target.credentials,
-      idempotencyKey: `${order.customer_id}:${target.accountId}:${target.mode}:customer`,
+      idempotencyKey: `${order.customer_id}:${target.accountId}:${target.mode}:customer:${details.digest('hex').slice(0, 16)}`,
       email: order.email,
       name: order.name,
       metadata: { switchyard_customer: order.customer_id },
     });
-    // Remembered at once, whatever becomes of this payment: the idempotency key above would refuse
-    // another order's request if the buyer's name changed, so it must never be sent again.
+    // Remembered at once, whatever becomes of this payment, so the buyer's next order reuses it.
     await rememberStripeCustomer(db, {
       customer_id: order.customer_id,
       account_id: target.accountId,
