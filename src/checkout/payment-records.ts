@@ -44,6 +44,13 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
   const { db, clock } = deps;
 
   async function refreshOrder(orderId: string, executor = db): Promise<void> {
+    if (!executor.isTransaction) {
+      return executor.transaction().execute((trx) => refreshOrder(orderId, trx));
+    }
+    // Touching the order first takes its row lock (PostgreSQL) until this transaction ends: two
+    // payments of one order succeeding at once are then counted one after the other, the second
+    // seeing the first, instead of the second overwriting the totals with a sum that lacks it.
+    await updateOrder(executor, orderId, { updated_at: clock().toISOString() });
     const payments = await listPaymentsOfOrders(executor, [orderId]);
     const order = await findOrder(executor, payments[0]?.workspace_id ?? '', orderId);
     if (!order) return;
