@@ -153,27 +153,38 @@ export async function listStepRows(
     .execute();
 }
 
-/** A step with the slugs of the products it sells, as funnel views show them. */
+/** A step with its funnel's slug and the slugs of the products it sells. */
 export type StepRowWithSlugs = FunnelStepTable & {
+  funnel_slug: string;
   product_slug: string | null;
   bump_slug: string | null;
 };
 
-/** The steps of funnels, in order, each with its products' slugs (one query, however many products). */
+/** Steps with their slugs, in funnel order: one query, however many products there are. */
+function selectStepsWithSlugs(db: Kysely<Database>) {
+  return db
+    .selectFrom('funnel_steps')
+    .innerJoin('funnels', 'funnels.funnel_id', 'funnel_steps.funnel_id')
+    .leftJoin('products as product', 'product.product_id', 'funnel_steps.product_id')
+    .leftJoin('products as bump', 'bump.product_id', 'funnel_steps.bump_product_id')
+    .selectAll('funnel_steps')
+    .select([
+      'funnels.slug as funnel_slug',
+      'product.slug as product_slug',
+      'bump.slug as bump_slug',
+    ])
+    .orderBy('funnels.slug')
+    .orderBy('funnel_steps.position');
+}
+
+/** The steps of funnels, as funnel views show them. */
 export async function listStepRowsWithSlugs(
   db: Kysely<Database>,
   funnelIds: readonly string[],
 ): Promise<StepRowWithSlugs[]> {
   if (funnelIds.length === 0) return [];
-  return db
-    .selectFrom('funnel_steps')
-    .leftJoin('products as product', 'product.product_id', 'funnel_steps.product_id')
-    .leftJoin('products as bump', 'bump.product_id', 'funnel_steps.bump_product_id')
-    .selectAll('funnel_steps')
-    .select(['product.slug as product_slug', 'bump.slug as bump_slug'])
+  return selectStepsWithSlugs(db)
     .where('funnel_steps.funnel_id', 'in', [...funnelIds])
-    .orderBy('funnel_steps.funnel_id')
-    .orderBy('funnel_steps.position')
     .execute();
 }
 
@@ -193,17 +204,13 @@ export async function deleteStepRow(db: Kysely<Database>, stepId: string): Promi
   await db.deleteFrom('funnel_steps').where('step_id', '=', stepId).execute();
 }
 
-/** Every step that offers the product (main offer, bump, upsell or downsell), with its funnel. */
+/** Every step that offers the product (main offer, bump, upsell or downsell). */
 export async function listStepsOffering(
   db: Kysely<Database>,
   workspaceId: string,
   productId: string,
-): Promise<Array<FunnelStepTable & { funnel_slug: string }>> {
-  return db
-    .selectFrom('funnel_steps')
-    .innerJoin('funnels', 'funnels.funnel_id', 'funnel_steps.funnel_id')
-    .selectAll('funnel_steps')
-    .select('funnels.slug as funnel_slug')
+): Promise<StepRowWithSlugs[]> {
+  return selectStepsWithSlugs(db)
     .where('funnel_steps.workspace_id', '=', workspaceId)
     .where((eb) =>
       eb.or([
@@ -211,37 +218,17 @@ export async function listStepsOffering(
         eb('funnel_steps.bump_product_id', '=', productId),
       ]),
     )
-    .orderBy('funnels.slug')
-    .orderBy('funnel_steps.position')
     .execute();
 }
 
-export async function listProductSlugsById(
-  db: Kysely<Database>,
-  workspaceId: string,
-): Promise<Map<string, string>> {
-  const rows = await db
-    .selectFrom('products')
-    .select(['product_id', 'slug'])
-    .where('workspace_id', '=', workspaceId)
-    .execute();
-  return new Map(rows.map((row) => [row.product_id, row.slug]));
-}
-
-/** Every order step that sells an order bump, with its funnel's slug. */
+/** Every order step that sells an order bump. */
 export async function listStepsWithBump(
   db: Kysely<Database>,
   workspaceId: string,
-): Promise<Array<FunnelStepTable & { funnel_slug: string }>> {
-  return db
-    .selectFrom('funnel_steps')
-    .innerJoin('funnels', 'funnels.funnel_id', 'funnel_steps.funnel_id')
-    .selectAll('funnel_steps')
-    .select('funnels.slug as funnel_slug')
+): Promise<StepRowWithSlugs[]> {
+  return selectStepsWithSlugs(db)
     .where('funnel_steps.workspace_id', '=', workspaceId)
     .where('funnel_steps.kind', '=', 'order')
     .where('funnel_steps.bump_product_id', 'is not', null)
-    .orderBy('funnels.slug')
-    .orderBy('funnel_steps.position')
     .execute();
 }

@@ -27,11 +27,11 @@ import {
   listFunnelRows,
   listPriceRows,
   listProductRows,
-  listProductSlugsById,
   listStepRows,
   listStepRowsWithSlugs,
   listStepsOffering,
   listStepsWithBump,
+  type StepRowWithSlugs,
   updateFunnelRow,
   updatePriceRow,
   updateProductRow,
@@ -538,16 +538,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       productPins: Readonly<Record<string, Pin | undefined>>,
     ): Promise<void> {
       const steps = await listStepsWithBump(db, workspaceId);
-      if (steps.length === 0) return;
-      const slugs = await listProductSlugsById(db, workspaceId);
-      refuseSplitOffers(
-        steps.map((step) => ({
-          step: `${step.funnel_slug}/${step.slug}`,
-          product: slugs.get(step.product_id ?? '') ?? '',
-          bump: slugs.get(step.bump_product_id ?? '') ?? '',
-        })),
-        productPins,
-      );
+      refuseSplitOffers(steps.map(orderOffersOfRow), productPins);
     },
 
     async listProducts(workspaceId: string): Promise<ProductView[]> {
@@ -628,15 +619,10 @@ export function createCatalogService(deps: CatalogDependencies) {
         const offers = (await listStepsOffering(db, workspaceId, row.product_id)).filter(
           (step) => step.kind === 'order' && step.bump_product_id !== null,
         );
-        const slugs = await listProductSlugsById(db, workspaceId);
-        refuseSplitOffers(
-          offers.map((step) => ({
-            step: `${step.funnel_slug}/${step.slug}`,
-            product: slugs.get(step.product_id ?? '') ?? '',
-            bump: slugs.get(step.bump_product_id ?? '') ?? '',
-          })),
-          { ...document.products, [slug]: changes.pin },
-        );
+        refuseSplitOffers(offers.map(orderOffersOfRow), {
+          ...document.products,
+          [slug]: changes.pin,
+        });
       }
       const merged = {
         slug,
@@ -1007,6 +993,15 @@ function orderOffersOf(funnel: FunnelInput): OrderOffers[] {
       ? [{ step: `${funnel.slug}/${step.slug}`, product: step.product, bump: step.bump }]
       : [],
   );
+}
+
+/** A stored order step's offers, by product slug. */
+function orderOffersOfRow(step: StepRowWithSlugs): OrderOffers {
+  return {
+    step: `${step.funnel_slug}/${step.slug}`,
+    product: step.product_slug ?? '',
+    bump: step.bump_slug ?? '',
+  };
 }
 
 /** JSON with object keys sorted, so two equal values compare equal whatever their key order. */
