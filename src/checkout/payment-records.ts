@@ -24,7 +24,7 @@ const knownStatuses: ReadonlySet<string> = new Set<PaymentStatus>([
   'canceled',
 ]);
 
-export function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): PaymentStatus {
+function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): PaymentStatus {
   return knownStatuses.has(intent.status) ? (intent.status as PaymentStatus) : 'processing';
 }
 

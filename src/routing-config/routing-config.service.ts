@@ -396,7 +396,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
 export type RoutingConfigService = ReturnType<typeof createRoutingConfigService>;
 
 /** The routing document: accounts from the live accounts, the rest from the stored version. */
-export function documentOf(
+function documentOf(
   views: readonly AccountView[],
   active: RoutingVersionTable | undefined,
 ): RoutingConfig {
@@ -529,7 +529,7 @@ function refuse(
   );
 }
 
-export function listReferencesTo(config: RoutingConfig, handle: string): string[] {
+function listReferencesTo(config: RoutingConfig, handle: string): string[] {
   const references: string[] = [];
   for (const rule of config.rules) {
     if (rule.use === handle) references.push(`rule "${rule.name}"`);

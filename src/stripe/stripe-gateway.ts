@@ -359,7 +359,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
 }
 
 /** The PaymentIntent that pays an invoice: from its payments, or from its confirmation secret. */
-export function invoicePaymentIntentId(invoice: Stripe.Invoice | null): string | null {
+function invoicePaymentIntentId(invoice: Stripe.Invoice | null): string | null {
   if (invoice === null) return null;
   for (const payment of invoice.payments?.data ?? []) {
     const intent = payment.payment.payment_intent;
@@ -418,7 +418,7 @@ const kindsByErrorClass: Array<[new (...args: never[]) => Error, StripeFailureKi
 ];
 
 /** Maps the SDK's error classes to our kinds; messages never include the key (Stripe masks it). */
-export function toGatewayError(error: unknown): StripeGatewayError {
+function toGatewayError(error: unknown): StripeGatewayError {
   if (error instanceof StripeGatewayError) return error;
   if (error instanceof Stripe.errors.StripeError) {
     const kind =
