@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { scenariosUnderTest } from '../../test/routing-scenarios.js';
 import { createScratchFolder, runInProcess } from './cli-in-process.test-helper.js';
 
 const scratch = createScratchFolder();
 afterAll(() => scratch.remove());
 
-const scenarios = JSON.parse(
-  readFileSync(
-    new URL('../../../shared/scenarios/routing/scenarios.json', import.meta.url),
-    'utf8',
-  ),
-) as Array<{ name: string; config: unknown }>;
+const scenarios = scenariosUnderTest();
 
 const accounts = [
   { handle: 'us', role: 'primary', currencies: ['usd', 'cad'] },
@@ -33,7 +28,7 @@ describe('switchyard config validate', () => {
     });
   });
 
-  it('accepts the config of every shared scenario', async () => {
+  it('accepts the config of every routing scenario', async () => {
     for (const [index, scenario] of scenarios.entries()) {
       const result = await runInProcess([
         'config',

@@ -1,27 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { type RoutingScenario, scenariosUnderTest } from '../../test/routing-scenarios.js';
 import { runCli } from '../../test/run-cli.js';
 import type { RoutingDecision } from '../routing/index.js';
 import { createScratchFolder, runInProcess } from './cli-in-process.test-helper.js';
 
-interface Scenario {
-  name: string;
-  config: unknown;
-  context: unknown;
-  expect: Pick<RoutingDecision, 'outcome' | 'account' | 'matched' | 'fallbackFrom'>;
-}
-
-const scenarios = JSON.parse(
-  readFileSync(
-    new URL('../../../shared/scenarios/routing/scenarios.json', import.meta.url),
-    'utf8',
-  ),
-) as Scenario[];
+const scenarios = scenariosUnderTest();
 
 const scratch = createScratchFolder();
 afterAll(() => scratch.remove());
 
-function filesFor(scenario: Scenario, index: number): { config: string; context: string } {
+function filesFor(scenario: RoutingScenario, index: number): { config: string; context: string } {
   return {
     config: scratch.write(`config-${index}.json`, scenario.config),
     context: scratch.write(`context-${index}.json`, scenario.context),
@@ -38,7 +26,7 @@ function summaryOf(stdout: string) {
   };
 }
 
-describe('switchyard route explain --json, for every shared scenario', () => {
+describe('switchyard route explain --json, for every routing scenario', () => {
   it.each(scenarios.map((scenario, index) => [scenario.name, scenario, index] as const))(
     '%s',
     async (_name, scenario, index) => {

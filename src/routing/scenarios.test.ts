@@ -1,30 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  readScenarios,
+  referenceScenariosFile,
+  repositoryScenariosFile,
+  scenariosUnderTest,
+} from '../../test/routing-scenarios.js';
 import { route } from './route.js';
 import { parsePaymentContext, parseRoutingConfig } from './schema.js';
 import { validateRoutingConfig } from './validate.js';
 
-interface Scenario {
-  name: string;
-  config: unknown;
-  context: unknown;
-  expect: {
-    outcome: string;
-    account: string | null;
-    matched: unknown;
-    fallbackFrom: string | null;
-  };
-}
+const scenarios = scenariosUnderTest();
+const source = referenceScenariosFile ?? 'test/scenarios/routing';
 
-// Read from the shared folder, never copied: the scenarios there are the reference.
-const scenarios = JSON.parse(
-  readFileSync(
-    new URL('../../../shared/scenarios/routing/scenarios.json', import.meta.url),
-    'utf8',
-  ),
-) as Scenario[];
-
-describe('routing scenarios from ../shared/scenarios/routing', () => {
+describe(`routing scenarios from ${source}`, () => {
   it('has scenarios to run', () => {
     expect(scenarios.length).toBeGreaterThan(0);
   });
@@ -50,3 +38,16 @@ describe('routing scenarios from ../shared/scenarios/routing', () => {
     },
   );
 });
+
+if (referenceScenariosFile !== null) {
+  const reference = referenceScenariosFile;
+  describe(`the repository's routing scenarios, against ${reference}`, () => {
+    it('holds every scenario of the reference set, unchanged', () => {
+      const copy = new Map(readScenarios(repositoryScenariosFile).map((s) => [s.name, s]));
+      const missing = readScenarios(reference)
+        .filter((scenario) => JSON.stringify(copy.get(scenario.name)) !== JSON.stringify(scenario))
+        .map((scenario) => scenario.name);
+      expect(missing, `copy ${reference} over test/scenarios/routing/scenarios.json`).toEqual([]);
+    });
+  });
+}
