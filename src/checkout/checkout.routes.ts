@@ -190,8 +190,10 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     };
   }
 
-  function absolute(request: FastifyRequest, path: string): string {
-    return `${request.protocol}://${request.host}${path}`;
+  // PUBLIC_URL, never the Host header: a forged Host must not choose where Stripe sends the buyer.
+  const publicBase = options.publicUrl.replace(/\/+$/, '');
+  function absolute(path: string): string {
+    return `${publicBase}${path}`;
   }
 
   function sendHtml(reply: FastifyReply, html: string, status = 200) {
@@ -449,7 +451,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
             url: stepUrl(funnel.slug, step.slug, `/pay?currency=${currency}`),
             current: currency === prepared.currency,
           })),
-          card: cardView(prepared, absolute(request, stepUrl(funnel.slug, step.slug, '/return'))),
+          card: cardView(prepared, absolute(stepUrl(funnel.slug, step.slug, '/return'))),
         }),
       );
     },
@@ -558,10 +560,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           declineAction: stepUrl(funnel.slug, step.slug, '/decline'),
           card:
             outcome.outcome === 'needs_card'
-              ? cardView(
-                  outcome.card,
-                  absolute(request, stepUrl(funnel.slug, step.slug, '/return')),
-                )
+              ? cardView(outcome.card, absolute(stepUrl(funnel.slug, step.slug, '/return')))
               : null,
           notice: outcome.notice,
         }),
