@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AdminCall, TestApp } from '../../test/app.js';
+import { type AdminCall, buildTestApp, type TestApp } from '../../test/app.js';
 import {
   type ContactForm,
   cardConfigOf,
@@ -55,6 +55,20 @@ describeEachDatabase('the pages a buyer sees', (database) => {
       expect(cardConfigOf(pay.body).returnUrl).toBe(`${publicUrl}/f/launch/order/return`);
       expect(pay.body).not.toContain('evil.example');
       expect((await api('GET', '/api/orders')).status).toBe(200);
+    });
+
+    it('claims "SSL secured" only when PUBLIC_URL is https', async () => {
+      const overHttps = await newVisitor().get('/f/launch/sales');
+      expect(overHttps.body).toContain('SSL secured');
+      const plain = await buildTestApp(store, { env: { PUBLIC_URL: 'http://127.0.0.1:43001' } });
+      try {
+        const overHttp = await visitorOf(plain.app).get('/f/launch/sales');
+        expect(overHttp.statusCode).toBe(200);
+        expect(overHttp.body).toContain('Payments by Stripe');
+        expect(overHttp.body).not.toContain('SSL secured');
+      } finally {
+        await plain.app.close();
+      }
     });
   });
 });

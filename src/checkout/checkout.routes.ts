@@ -80,6 +80,7 @@ export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOpt
           renderCheckoutNotice({
             funnelName: 'Checkout',
             mode: 'live',
+            secure: options.publicUrl.startsWith('https:'),
             title: heading,
             heading,
             message: appError.message,
@@ -98,6 +99,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   const limited = { preHandler: options.limiters ?? [] };
 
+  const secure = options.publicUrl.startsWith('https:');
   const cookieName = (funnel: string) => `sy_order_${funnel}`;
 
   function visitOrderId(request: FastifyRequest, funnel: string): string | null {
@@ -114,7 +116,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   function rememberOrder(reply: FastifyReply, funnel: string, orderId: string) {
     reply.setCookie(cookieName(funnel), `${orderId}.${vault.sign('checkout-visit', orderId)}`, {
       ...cookieOptions,
-      secure: options.publicUrl.startsWith('https:'),
+      secure,
       maxAge: 60 * 60 * 24 * 30,
     });
   }
@@ -124,7 +126,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   }
 
   function frameOf(funnel: FunnelView, title: string): PageFrame {
-    return { funnelName: funnel.name, mode: funnel.mode, title };
+    return { funnelName: funnel.name, mode: funnel.mode, title, secure };
   }
 
   /** The step after `step`; after an accepted offer (or a downsell), downsells are skipped. */

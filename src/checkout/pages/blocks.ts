@@ -23,6 +23,8 @@ export interface ContentOptions {
    * (`intro`), or after the pitch (image, video, body, bullets; the default).
    */
   action?: { html: string; after?: 'intro' | 'pitch' };
+  /** The page is served over https: only then may a badge say "SSL secured". */
+  secure?: boolean;
 }
 
 /** The blocks in three groups, for pages that lay them out around a form of their own. */
@@ -46,7 +48,7 @@ export function renderContent(content: StepContent, options: ContentOptions = {}
 
 export function contentSections(
   content: StepContent,
-  options: Pick<ContentOptions, 'headline'> = {},
+  options: Pick<ContentOptions, 'headline' | 'secure'> = {},
 ): ContentSections {
   const headline = content.headline || options.headline;
   return {
@@ -63,7 +65,9 @@ export function contentSections(
     proof: join([
       (content.testimonials ?? []).map(renderTestimonial).join('\n'),
       content.guarantee ? renderGuarantee(content.guarantee) : '',
-      content.trustBadges ? renderTrustBadges(content.guarantee !== undefined) : '',
+      content.trustBadges
+        ? renderTrustBadges(content.guarantee !== undefined, options.secure === true)
+        : '',
     ]),
   };
 }
@@ -101,9 +105,9 @@ function renderGuarantee(guarantee: NonNullable<StepContent['guarantee']>): stri
   return `<section class="guarantee">${guaranteeSealIcon}<div><h2>${heading}</h2><p>${escapeHtml(guarantee.text)}</p></div></section>`;
 }
 
-function renderTrustBadges(hasGuarantee: boolean): string {
+function renderTrustBadges(hasGuarantee: boolean, secure: boolean): string {
   const badges = [
-    `<li>${lockIcon}SSL secured</li>`,
+    secure ? `<li>${lockIcon}SSL secured</li>` : '',
     `<li>${cardIcon}Payments by Stripe</li>`,
     hasGuarantee ? `<li>${shieldCheckIcon}Money-back guarantee</li>` : '',
   ];

@@ -33,7 +33,12 @@ import type {
   UpsellStepView,
 } from './views.js';
 
-const sampleFrame: PageFrame = { funnelName: 'Launch', title: 'Launch · Order', mode: 'test' };
+const sampleFrame: PageFrame = {
+  funnelName: 'Launch',
+  title: 'Launch · Order',
+  mode: 'test',
+  secure: true,
+};
 
 const sampleOffer: OfferView = {
   product: 'course',
@@ -175,7 +180,7 @@ describe('visitor pages', () => {
       trustBadges: true,
       buttonText: evil,
     };
-    const frame = { funnelName: evil, title: evil, mode: 'live' as const };
+    const frame = { funnelName: evil, title: evil, mode: 'live' as const, secure: true };
     const offer = { ...sampleOffer, name: evil, description: evil, price: evil, image: evilUrl };
     const form = { values: { email: evil, name: evil, country: evil }, errors: { email: evil } };
     const pages = [
@@ -357,11 +362,11 @@ describe('visitor pages', () => {
   });
 
   it('shows trust badges only when the merchant keeps them on', () => {
-    const withGuarantee = renderContent({ ...fullContent, trustBadges: true });
+    const withGuarantee = renderContent({ ...fullContent, trustBadges: true }, { secure: true });
     expect(withGuarantee).toContain('SSL secured');
     expect(withGuarantee).toContain('Payments by Stripe');
     expect(withGuarantee).toContain('Money-back guarantee</li>');
-    const noGuarantee = renderContent({ headline: 'Hi', trustBadges: true });
+    const noGuarantee = renderContent({ headline: 'Hi', trustBadges: true }, { secure: true });
     expect(noGuarantee).toContain('SSL secured');
     expect(noGuarantee).not.toContain('Money-back guarantee');
     const off = renderPaymentStep({
@@ -372,6 +377,38 @@ describe('visitor pages', () => {
     expect(off).not.toContain('Payments by Stripe');
     // The lock line beside the pay button is part of the form, not a badge.
     expect(off).toContain('Payments are encrypted and processed by Stripe');
+  });
+
+  it('claims "SSL secured" only on a page served over https', () => {
+    const content: StepContent = { ...fullContent, trustBadges: true };
+    for (const secure of [true, false]) {
+      const pages = [
+        renderPaymentStep({ ...paymentStep(), content, secure }),
+        renderContactStep(contactStep({ content, secure })),
+        renderUpsellStep(upsellStep({ content, secure })),
+        renderContentStep({
+          ...sampleFrame,
+          secure,
+          kind: 'sales',
+          content,
+          action: '/next',
+          form: null,
+        }),
+        renderThankYouStep({
+          ...sampleFrame,
+          secure,
+          content,
+          lines: [],
+          totals: [],
+          receiptEmail: null,
+          orderId: null,
+        }),
+      ];
+      for (const page of pages) {
+        expect(page.includes('SSL secured'), `secure: ${secure}`).toBe(secure);
+        expect(page).toContain('Payments by Stripe');
+      }
+    }
   });
 
   it('keeps the card configuration inside its script element whatever it holds', () => {

@@ -34,12 +34,19 @@ ${renderTextField({ name: 'name', label: 'Name', type: 'text', autocomplete: 'na
       : `<p class="actions"><a class="button" href="${escapeHtml(view.action)}">${escapeHtml(buttonText)}</a></p>`;
   return renderLayout(
     view,
-    renderContent(view.content, { headline: view.title, action: { html: action } }),
+    renderContent(view.content, {
+      headline: view.title,
+      action: { html: action },
+      secure: view.secure,
+    }),
   );
 }
 
 export function renderContactStep(view: ContactStepView): string {
-  const { intro, pitch, proof } = contentSections(view.content, { headline: view.offer.name });
+  const { intro, pitch, proof } = contentSections(view.content, {
+    headline: view.offer.name,
+    secure: view.secure,
+  });
   const form = view.form;
   const checkout = `<section class="checkout panel" aria-label="Order form">
 ${renderProgress(1)}
@@ -59,7 +66,10 @@ ${renderCountryField(view.countries, form)}
 }
 
 export function renderPaymentStep(view: PaymentStepView): string {
-  const { intro, pitch, proof } = contentSections(view.content, { headline: view.offer.name });
+  const { intro, pitch, proof } = contentSections(view.content, {
+    headline: view.offer.name,
+    secure: view.secure,
+  });
   const checkout = `<section class="checkout panel" aria-label="Order form">
 ${renderProgress(2)}
 <h2>Your order</h2>
@@ -92,7 +102,11 @@ ${decline}</div>
 <script>${acceptOnceSource}</script>`;
   return renderLayout(
     view,
-    renderContent(view.content, { headline: view.offer.name, action: { html: actions } }),
+    renderContent(view.content, {
+      headline: view.offer.name,
+      action: { html: actions },
+      secure: view.secure,
+    }),
   );
 }
 
@@ -132,7 +146,11 @@ export function renderThankYouStep(view: ThankYouStepView): string {
   const headline = view.lines.length > 0 ? 'Thank you for your order' : 'Thank you';
   return renderLayout(
     view,
-    renderContent(view.content, { headline, action: { html: summary, after: 'intro' } }),
+    renderContent(view.content, {
+      headline,
+      action: { html: summary, after: 'intro' },
+      secure: view.secure,
+    }),
   );
 }
 

@@ -12,6 +12,8 @@ export interface PageFrame {
   mode: 'test' | 'live';
   /** The browser tab's title. */
   title: string;
+  /** Served over https (PUBLIC_URL's scheme; a TLS proxy may sit in front): the SSL badge shows. */
+  secure: boolean;
 }
 
 export interface OfferView {
