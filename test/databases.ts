@@ -6,6 +6,7 @@ import pg from 'pg';
 import { describe } from 'vitest';
 import { type DialectName, openStore, type Store } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { postgresUrl } from './postgres-setup.js';
 
 /**
  * Every suite that touches the store runs once per database: SQLite always, PostgreSQL when it
@@ -28,9 +29,6 @@ export interface TestStore extends Store {
   /** Closes the store and removes what it created. */
   dispose(): Promise<void>;
 }
-
-export const postgresUrl =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_test';
 
 const sqlite: TestDatabase = {
   name: 'sqlite',
@@ -100,20 +98,17 @@ export async function adminQuery(text: string): Promise<void> {
   }
 }
 
-async function probePostgres(): Promise<string | null> {
-  try {
-    await adminQuery('select 1');
-    return null;
-  } catch (error) {
-    const reason = `PostgreSQL at ${postgresUrl} does not answer (${(error as Error).message})`;
-    if (process.env.REQUIRE_POSTGRES === '1') {
-      throw new Error(`${reason}, and REQUIRE_POSTGRES=1 makes it required.`);
-    }
-    return reason;
-  }
+/** Why test/global-setup.ts found PostgreSQL unable to run its half, or null when it runs. */
+function postgresSkipReason(): string | null {
+  const reason = process.env.SWITCHYARD_TEST_POSTGRES_SKIPPED;
+  if (reason === undefined)
+    throw new Error(
+      'SWITCHYARD_TEST_POSTGRES_SKIPPED is set by test/global-setup.ts; run the tests with vitest.',
+    );
+  return reason === '' ? null : reason;
 }
 
-export const testDatabases: readonly TestDatabase[] = [sqlite, postgres(await probePostgres())];
+export const testDatabases: readonly TestDatabase[] = [sqlite, postgres(postgresSkipReason())];
 
 /** `describe` once per database; a PostgreSQL that is not there is skipped with the reason in the title. */
 export function describeEachDatabase(title: string, body: (database: TestDatabase) => void): void {
