@@ -40,7 +40,10 @@ export async function startServer({
     const app = await buildApp({ config, store, logger, services });
     if (extend) await extend(app);
     const url = await app.listen({ port: config.port, host: config.host });
-    logger.info({ url, database: store.dialect, location: store.location }, 'switchyard listening');
+    logger.info(
+      { url, pid: process.pid, database: store.dialect, location: store.location },
+      'switchyard listening',
+    );
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
     // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
