@@ -326,3 +326,37 @@ export async function updateSubscriptionStatus(
     .where('status', '!=', 'canceled')
     .execute();
 }
+
+/**
+ * Orders whose totals miss (or overcount) their succeeded payments: what a crash between a
+ * payment's success and its order's totals left before both shared a transaction.
+ */
+export async function listMiscountedOrders(
+  db: Kysely<Database>,
+  workspaceId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('orders')
+    .innerJoin('payments', 'payments.order_id', 'orders.order_id')
+    .select('orders.order_id')
+    .where('orders.workspace_id', '=', workspaceId)
+    .where('payments.status', '=', 'succeeded')
+    .where((eb) =>
+      eb.or([
+        eb('orders.currency', 'is', null),
+        eb('payments.currency', '=', eb.ref('orders.currency')),
+      ]),
+    )
+    .groupBy(['orders.order_id', 'orders.paid_amount', 'orders.refunded_amount'])
+    .having((eb) =>
+      eb.or([
+        eb(eb.fn.sum('payments.amount'), '<>', eb.ref('orders.paid_amount')),
+        eb(eb.fn.sum('payments.refunded_amount'), '<>', eb.ref('orders.refunded_amount')),
+      ]),
+    )
+    .orderBy('orders.order_id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.order_id);
+}

@@ -19,7 +19,6 @@ import {
   listPaymentsOfOrders,
   listRefundsOfPayments,
   type OrderFilters,
-  raiseRefundedAmount,
   updateRefund,
 } from './orders.repository.js';
 import type { PaymentRecords } from './payment-records.js';
@@ -337,18 +336,19 @@ export function createOrdersService(deps: OrdersDependencies) {
             switchyard_order: payment.order_id,
           },
         });
-        await updateRefund(db, refund.refund_id, {
-          status: made.status,
-          stripe_refund_id: made.id,
-          updated_at: clock().toISOString(),
+        // The refund, the payment's refunded total and the order's commit together.
+        await db.transaction().execute(async (trx) => {
+          await updateRefund(trx, refund.refund_id, {
+            status: made.status,
+            stripe_refund_id: made.id,
+            updated_at: clock().toISOString(),
+          });
+          await deps.records.recordRefunded(
+            payment,
+            Number(payment.refunded_amount) + made.amount,
+            trx,
+          );
         });
-        await raiseRefundedAmount(
-          db,
-          payment.payment_id,
-          Number(payment.refunded_amount) + made.amount,
-          clock().toISOString(),
-        );
-        await deps.records.refreshOrder(payment.order_id);
         await deps.audit.record(db, {
           workspaceId: input.workspaceId,
           actor: input.actor,

@@ -16,7 +16,6 @@ import {
   findSubscription,
   insertPaymentIfNew,
   listPendingPayments,
-  raiseRefundedAmount,
   updatePayment,
   updateSubscriptionStatus,
 } from './orders.repository.js';
@@ -120,23 +119,26 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     const attempt =
       attempts.find((row) => String(row.attempt_number) === intent.metadata.switchyard_attempt) ??
       attempts.find((row) => row.account_id === accountId && row.status !== 'succeeded');
-    if (attempt && attempt.status !== 'succeeded') {
-      await finishAttempt(db, attempt.attempt_id, {
-        status: 'succeeded',
+    // The attempt, the payment's placement and its state commit together.
+    await db.transaction().execute(async (trx) => {
+      if (attempt && attempt.status !== 'succeeded') {
+        await finishAttempt(trx, attempt.attempt_id, {
+          status: 'succeeded',
+          payment_intent_id: intent.id,
+          message: 'Recovered by reconciliation: Stripe had made the PaymentIntent.',
+          finished_at: clock().toISOString(),
+        });
+      }
+      await updatePayment(trx, payment.payment_id, {
+        account_id: attempt?.account_id ?? accountId,
+        account_handle: attempt?.account_handle ?? null,
+        decision: attempt?.decision ?? payment.decision,
         payment_intent_id: intent.id,
-        message: 'Recovered by reconciliation: Stripe had made the PaymentIntent.',
-        finished_at: clock().toISOString(),
+        updated_at: clock().toISOString(),
       });
-    }
-    await updatePayment(db, payment.payment_id, {
-      account_id: attempt?.account_id ?? accountId,
-      account_handle: attempt?.account_handle ?? null,
-      decision: attempt?.decision ?? payment.decision,
-      payment_intent_id: intent.id,
-      updated_at: clock().toISOString(),
+      const fresh = await findPayment(trx, payment.workspace_id, payment.payment_id);
+      if (fresh) await records.recordIntent(fresh, intent, trx);
     });
-    const fresh = await findPayment(db, payment.workspace_id, payment.payment_id);
-    if (fresh) await records.recordIntent(fresh, intent);
   }
 
   async function onPaymentIntent(event: VerifiedWebhookEvent, context: StoredEventContext) {
@@ -151,13 +153,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     if (!intentId) return;
     const payment = await findPaymentByIntent(db, intentId);
     if (!payment) return;
-    await raiseRefundedAmount(
-      db,
-      payment.payment_id,
-      Number(event.object.amount_refunded ?? 0),
-      clock().toISOString(),
-    );
-    await records.refreshOrder(payment.order_id);
+    await records.recordRefunded(payment, Number(event.object.amount_refunded ?? 0));
   }
 
   /** A paid or failed invoice of a subscription period after the first is a renewal payment. */
@@ -272,8 +268,18 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
      * a crashed instance's payments are healed by whichever instance runs next.
      */
     startReconciling(workspaceId: string, options = { intervalMs: 60_000, olderThanMs: 120_000 }) {
+      // Totals that disagree with their payments can only predate the shared transaction: once.
+      let totalsHealed = false;
+      const run = async () => {
+        if (!totalsHealed) {
+          const healed = await records.healOrderTotals(workspaceId);
+          totalsHealed = true;
+          if (healed.length > 0) logger.warn({ orders: healed }, 'order totals repaired');
+        }
+        return this.reconcile(workspaceId, options);
+      };
       const tick = () => {
-        running ??= this.reconcile(workspaceId, options)
+        running ??= run()
           .catch((error: unknown) =>
             logger.warn(
               { err: error instanceof Error ? error.message : String(error) },

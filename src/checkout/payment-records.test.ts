@@ -1,8 +1,16 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import type { PaymentTable } from '../db/schema.js';
 import type { PaymentIntentSummary } from '../stripe/gateway.js';
-import { findOrder, insertOrder, insertPaymentIfNew, saveCustomer } from './orders.repository.js';
+import {
+  findOrder,
+  findPayment,
+  insertOrder,
+  insertPaymentIfNew,
+  saveCustomer,
+  updatePayment,
+} from './orders.repository.js';
 import { createPaymentRecords, type PaymentRecords } from './payment-records.js';
 
 const workspaceId = 'default';
@@ -49,6 +57,28 @@ function succeeded(payment: PaymentTable): PaymentIntentSummary {
     metadata: {},
     lastPaymentError: null,
   };
+}
+
+/** Every update of an order fails from now on, as a crash between two writes would stop it. */
+async function breakOrderUpdates(store: TestStore): Promise<void> {
+  if (store.dialect === 'sqlite') {
+    await sql`create trigger orders_broken before update on orders begin select raise(abort, 'the order could not be written'); end`.execute(
+      store.db,
+    );
+    return;
+  }
+  await sql`create function orders_broken() returns trigger language plpgsql as $$ begin raise exception 'the order could not be written'; end $$`.execute(
+    store.db,
+  );
+  await sql`create trigger orders_broken before update on orders for each row execute function orders_broken()`.execute(
+    store.db,
+  );
+}
+
+async function repairOrderUpdates(store: TestStore): Promise<void> {
+  await sql`drop trigger orders_broken${sql.raw(store.dialect === 'postgres' ? ' on orders' : '')}`.execute(
+    store.db,
+  );
 }
 
 describeEachDatabase("an order's totals", (database) => {
@@ -121,5 +151,36 @@ describeEachDatabase("an order's totals", (database) => {
       paid_amount: 4900 + 19900,
       currency: 'usd',
     });
+  });
+
+  it('are written with the payment success they count, or the success is not written either', async () => {
+    await breakOrderUpdates(store);
+    await expect(records.recordIntent(course, succeeded(course))).rejects.toThrow(
+      /could not be written/,
+    );
+    await repairOrderUpdates(store);
+    // The success was not kept without its totals, so Stripe's next delivery of it still counts.
+    expect(await findPayment(store.db, workspaceId, course.payment_id)).toMatchObject({
+      status: 'requires_payment_method',
+    });
+    expect(await records.recordIntent(course, succeeded(course))).toBe(true);
+    expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({
+      status: 'paid',
+      paid_amount: 4900,
+    });
+  });
+
+  it('of an order left open beside a succeeded payment are repaired', async () => {
+    // What a crash between the two commits left before they shared one transaction.
+    await updatePayment(store.db, course.payment_id, { status: 'succeeded' });
+    expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({ status: 'open' });
+
+    expect(await records.healOrderTotals(workspaceId)).toEqual(['ord_1']);
+    expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({
+      status: 'paid',
+      paid_amount: 4900,
+      currency: 'usd',
+    });
+    expect(await records.healOrderTotals(workspaceId)).toEqual([]);
   });
 });

@@ -5,7 +5,9 @@ import type { PaymentIntentSummary } from '../stripe/gateway.js';
 import {
   advancePaymentStatus,
   findOrder,
+  listMiscountedOrders,
   listPaymentsOfOrders,
+  raiseRefundedAmount,
   updateOrder,
 } from './orders.repository.js';
 
@@ -28,7 +30,11 @@ function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): PaymentS
   return knownStatuses.has(intent.status) ? (intent.status as PaymentStatus) : 'processing';
 }
 
-/** `executor` is the transaction when called inside one (SQLite has a single connection). */
+/**
+ * `executor` is the transaction when called inside one (SQLite has a single connection). Without
+ * one, each call opens its own: a payment's new state and its order's totals commit together, so a
+ * crash between them cannot leave a succeeded payment on an order that does not count it.
+ */
 export interface PaymentRecords {
   /** Records a PaymentIntent's state on its payment; true when the payment changed. */
   recordIntent(
@@ -36,8 +42,16 @@ export interface PaymentRecords {
     intent: PaymentIntentSummary,
     executor?: Kysely<Database>,
   ): Promise<boolean>;
+  /** Raises a payment's refunded total (never lowers it) and its order's with it. */
+  recordRefunded(
+    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    refunded: number,
+    executor?: Kysely<Database>,
+  ): Promise<void>;
   /** Recomputes an order's totals and status from its payments. */
   refreshOrder(orderId: string, executor?: Kysely<Database>): Promise<void>;
+  /** Recomputes every order whose totals disagree with its payments; answers their ids. */
+  healOrderTotals(workspaceId: string): Promise<string[]>;
 }
 
 export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock }): PaymentRecords {
@@ -67,24 +81,56 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     });
   }
 
-  return {
-    async recordIntent(payment, intent, executor = db) {
-      const status = paymentStatusOf(intent);
-      const changed = await advancePaymentStatus(executor, payment.payment_id, status, {
-        payment_intent_id: intent.id,
-        ...(intent.paymentMethod ? { payment_method_id: intent.paymentMethod } : {}),
-        ...(intent.customer ? { stripe_customer_id: intent.customer } : {}),
-        // The amount Stripe holds is the truth (an order bump ticked after the form opened).
-        amount: intent.amount,
-        failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
-        updated_at: clock().toISOString(),
-      });
-      // An order's totals count succeeded payments only.
-      if (changed && status === 'succeeded') await refreshOrder(payment.order_id, executor);
-      return changed;
-    },
-    refreshOrder,
-  };
+  async function recordIntent(
+    payment: PaymentTable,
+    intent: PaymentIntentSummary,
+    executor = db,
+  ): Promise<boolean> {
+    if (!executor.isTransaction) {
+      return executor.transaction().execute((trx) => recordIntent(payment, intent, trx));
+    }
+    // The payment's row is written before the order's, in every caller, so two transactions
+    // never wait on each other's locks in opposite orders.
+    const status = paymentStatusOf(intent);
+    const changed = await advancePaymentStatus(executor, payment.payment_id, status, {
+      payment_intent_id: intent.id,
+      ...(intent.paymentMethod ? { payment_method_id: intent.paymentMethod } : {}),
+      ...(intent.customer ? { stripe_customer_id: intent.customer } : {}),
+      // The amount Stripe holds is the truth (an order bump ticked after the form opened).
+      amount: intent.amount,
+      failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
+      updated_at: clock().toISOString(),
+    });
+    // An order's totals count succeeded payments only.
+    if (changed && status === 'succeeded') await refreshOrder(payment.order_id, executor);
+    return changed;
+  }
+
+  async function recordRefunded(
+    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    refunded: number,
+    executor = db,
+  ): Promise<void> {
+    if (!executor.isTransaction) {
+      return executor.transaction().execute((trx) => recordRefunded(payment, refunded, trx));
+    }
+    await raiseRefundedAmount(executor, payment.payment_id, refunded, clock().toISOString());
+    await refreshOrder(payment.order_id, executor);
+  }
+
+  async function healOrderTotals(workspaceId: string): Promise<string[]> {
+    const healed: string[] = [];
+    for (;;) {
+      const batch = await listMiscountedOrders(db, workspaceId, 100);
+      // An order that still disagrees after a refresh (mixed currencies) must not loop forever.
+      const fresh = batch.filter((orderId) => !healed.includes(orderId));
+      for (const orderId of fresh) await refreshOrder(orderId);
+      healed.push(...fresh);
+      if (fresh.length < 100) return healed;
+    }
+  }
+
+  return { recordIntent, recordRefunded, refreshOrder, healOrderTotals };
 }
 
 function orderStatusOf(paid: number, refunded: number): OrderStatus {
