@@ -46,6 +46,38 @@ describeEachDatabase('the pages a buyer sees', (database) => {
     return visitorOf(testApp.app, headers, seen);
   }
 
+  describe('the contact form', () => {
+    /** The opening tag of the field with this id. */
+    function fieldOf(html: string, id: string): string {
+      return new RegExp(`<(?:input|select)\\b[^>]*\\bid="${id}"[^>]*>`).exec(html)?.[0] ?? '';
+    }
+
+    it('carries the limits the server holds it to: a value at the limit goes through, one more is refused', async () => {
+      const form = (await newVisitor().get('/f/launch/order')).body;
+      expect(fieldOf(form, 'email')).toMatch(
+        / type="email" autocomplete="email" required maxlength="\d+"/,
+      );
+      expect(fieldOf(form, 'name')).toMatch(/ type="text" autocomplete="name" maxlength="\d+"/);
+      expect(fieldOf(form, 'name')).not.toContain('required');
+      expect(fieldOf(form, 'country')).toContain('autocomplete="country" required');
+      const limit = (id: string) => Number(/maxlength="(\d+)"/.exec(fieldOf(form, id))?.[1]);
+      expect([limit('email'), limit('name')]).toEqual([320, 200]);
+
+      const atLimit = {
+        email: `${'a'.repeat(limit('email') - '@example.com'.length)}@example.com`,
+        name: 'n'.repeat(limit('name')),
+        country: 'US',
+      };
+      expect((await newVisitor().post('/f/launch/order/contact', atLimit)).statusCode).toBe(303);
+      for (const field of ['email', 'name'] as const) {
+        const over = { ...atLimit, [field]: `x${atLimit[field]}` };
+        const refused = await newVisitor().post('/f/launch/order/contact', over);
+        expect(refused.statusCode, field).toBe(400);
+        expect(refused.body).toContain(`at most ${limit(field)} characters`);
+      }
+    });
+  });
+
   describe('addresses', () => {
     it('sends the buyer back from Stripe to PUBLIC_URL whatever Host the request names', async () => {
       const visitor = newVisitor({ host: 'evil.example' });

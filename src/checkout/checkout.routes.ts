@@ -23,7 +23,7 @@ import type {
   PaymentLine,
   PreparedPayment,
 } from './checkout.service.js';
-import { parseContact } from './checkout.service.js';
+import { emailSchema, parseContact } from './contact-form.js';
 import { countryNames } from './pages/countries.js';
 import {
   renderCheckoutNotice,
@@ -348,7 +348,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       if (step.kind !== 'optin') return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const email = typeof body.email === 'string' ? body.email.trim() : '';
-      const parsed = z.email().safeParse(email);
+      const parsed = emailSchema.safeParse(email);
       if (!parsed.success) {
         return sendHtml(
           reply,
@@ -359,7 +359,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
             action: stepUrl(funnel.slug, step.slug),
             form: {
               values: { email, name: typeof body.name === 'string' ? body.name : '' },
-              errors: { email: 'enter an email address such as ana@example.com' },
+              errors: { email: parsed.error.issues[0]?.message ?? 'enter your email address' },
             },
           }),
           400,

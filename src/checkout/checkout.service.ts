@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type {
   CatalogForSale,
@@ -17,6 +16,7 @@ import type { PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
+import type { ContactInput } from './contact-form.js';
 import type { AttemptTarget, FailoverExecutor, PaymentCreated } from './failover.js';
 import {
   findOrder,
@@ -34,7 +34,7 @@ import {
   updateOrder,
   updatePayment,
 } from './orders.repository.js';
-import { currencyForCountry, isCountryCode } from './pages/countries.js';
+import { currencyForCountry } from './pages/countries.js';
 import type { PaymentRecords } from './payment-records.js';
 
 /**
@@ -97,42 +97,6 @@ export type OfferOutcome =
   | { outcome: 'paid'; payment: PaymentTable }
   | { outcome: 'needs_card'; card: CardForm; notice: string }
   | { outcome: 'busy'; notice: string };
-
-const contactSchema = z.object({
-  email: z
-    .string({ error: 'enter your email address' })
-    .trim()
-    .min(1, { error: 'enter your email address' })
-    .max(320, { error: 'at most 320 characters' })
-    .pipe(z.email({ error: 'enter an email address such as ana@example.com' }))
-    .transform((email) => email.toLowerCase()),
-  name: z
-    .string({ error: 'enter your name' })
-    .trim()
-    .max(200, { error: 'at most 200 characters' })
-    .default(''),
-  country: z
-    .string({ error: 'choose your country' })
-    .trim()
-    .transform((country) => country.toUpperCase())
-    .refine(isCountryCode, { error: 'choose your country from the list' }),
-});
-
-export type ContactInput = z.output<typeof contactSchema>;
-
-/** Validates the visitor's contact form: field -> message for each problem, or the values. */
-export function parseContact(
-  input: unknown,
-): { ok: true; contact: ContactInput } | { ok: false; errors: Record<string, string> } {
-  const parsed = contactSchema.safeParse(input ?? {});
-  if (parsed.success) return { ok: true, contact: parsed.data };
-  const errors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
-  }
-  return { ok: false, errors };
-}
 
 const intentStatusesThatTakeChanges = new Set(['requires_payment_method', 'requires_confirmation']);
 

@@ -316,7 +316,7 @@ describe('visitor pages', () => {
       }),
     );
     expect(html).toMatch(
-      /<input id="email" name="email" type="email" autocomplete="email" required value="ana@" aria-invalid="true" aria-describedby="email-error">\n<p class="field-error" id="email-error">enter an email address such as ana@example.com<\/p>/,
+      /<input id="email" name="email" type="email" autocomplete="email" required maxlength="320" value="ana@" aria-invalid="true" aria-describedby="email-error">\n<p class="field-error" id="email-error">enter an email address such as ana@example.com<\/p>/,
     );
     expect(html).toMatch(
       /<select id="country" name="country" autocomplete="country" required aria-invalid="true" aria-describedby="country-error">.*<\/select>\n<p class="field-error" id="country-error">choose your country from the list<\/p>/,

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../web/pages.js';
+import { contactLimits } from '../contact-form.js';
 import { contentSections, renderContent } from './blocks.js';
 import { cardScript } from './card-script.js';
 import { countryName } from './countries.js';
@@ -27,8 +28,8 @@ export function renderContentStep(view: ContentStepView): string {
     view.kind === 'optin'
       ? `<form class="panel actions" method="post" action="${escapeHtml(view.action)}">
 ${renderErrorSummary(view.form, optinLabels)}
-${renderTextField({ name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true }, view.form)}
-${renderTextField({ name: 'name', label: 'Name', type: 'text', autocomplete: 'name', required: false }, view.form)}
+${renderTextField(emailField, view.form)}
+${renderTextField(nameField, view.form)}
 <button class="button" type="submit">${escapeHtml(buttonText)}</button>
 </form>`
       : `<p class="actions"><a class="button" href="${escapeHtml(view.action)}">${escapeHtml(buttonText)}</a></p>`;
@@ -55,8 +56,8 @@ ${renderOfferLine(view.offer)}
 ${view.bump ? renderOfferLine(view.bump, 'Optional: you can add it on the next step') : ''}
 <form method="post" action="${escapeHtml(view.action)}">
 ${renderErrorSummary(form, contactLabels)}
-${renderTextField({ name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true }, form)}
-${renderTextField({ name: 'name', label: 'Name', type: 'text', autocomplete: 'name', required: false }, form)}
+${renderTextField(emailField, form)}
+${renderTextField(nameField, form)}
 ${renderCountryField(view.countries, form)}
 <button class="button" type="submit">Continue to payment</button>
 </form>
@@ -223,7 +224,23 @@ interface TextField {
   type: 'email' | 'text';
   autocomplete: string;
   required: boolean;
+  maxLength: number;
 }
+
+const emailField: TextField = {
+  name: 'email',
+  label: 'Email',
+  type: 'email',
+  autocomplete: 'email',
+  ...contactLimits.email,
+};
+const nameField: TextField = {
+  name: 'name',
+  label: 'Name',
+  type: 'text',
+  autocomplete: 'name',
+  ...contactLimits.name,
+};
 
 const optinLabels: Record<string, string> = { email: 'Email', name: 'Name' };
 const contactLabels: Record<string, string> = { ...optinLabels, country: 'Country' };
@@ -232,7 +249,7 @@ function renderTextField(field: TextField, form: FormState | null): string {
   const value = form?.values[field.name] ?? '';
   const required = field.required ? ' required' : '';
   return `<div class="field">${renderLabel(field.name, field.label, field.required)}
-<input id="${field.name}" name="${field.name}" type="${field.type}" autocomplete="${field.autocomplete}"${required} value="${escapeHtml(value)}"${renderInvalid(field.name, form)}>${renderFieldError(field.name, form)}</div>`;
+<input id="${field.name}" name="${field.name}" type="${field.type}" autocomplete="${field.autocomplete}"${required} maxlength="${field.maxLength}" value="${escapeHtml(value)}"${renderInvalid(field.name, form)}>${renderFieldError(field.name, form)}</div>`;
 }
 
 function renderCountryField(countries: Array<[string, string]>, form: FormState): string {
@@ -243,8 +260,8 @@ function renderCountryField(countries: Array<[string, string]>, form: FormState)
       `<option value="${escapeHtml(code)}"${code === chosen ? ' selected' : ''}>${escapeHtml(name)}</option>`,
   );
   const placeholder = known ? '' : '<option value="">Choose your country</option>';
-  return `<div class="field">${renderLabel('country', 'Country', true)}
-<select id="country" name="country" autocomplete="country" required${renderInvalid('country', form)}>${placeholder}${options.join('')}</select>${renderFieldError('country', form)}</div>`;
+  return `<div class="field">${renderLabel('country', 'Country', contactLimits.country.required)}
+<select id="country" name="country" autocomplete="country"${contactLimits.country.required ? ' required' : ''}${renderInvalid('country', form)}>${placeholder}${options.join('')}</select>${renderFieldError('country', form)}</div>`;
 }
 
 function renderLabel(name: string, label: string, required: boolean): string {
