@@ -9,9 +9,11 @@ import { registerOrdersCommand } from './orders.command.js';
 import { registerPaymentsCommand } from './payments.command.js';
 import { registerProductsCommand } from './products.command.js';
 import { registerRouteCommand } from './route.command.js';
+import { exitCodeFor, processOutput } from './run-command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerTokensCommand } from './tokens.command.js';
 import { registerVaultCommand } from './vault.command.js';
+import { actAs } from './with-services.js';
 
 const packageJson = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -37,11 +39,22 @@ export function createProgram(): Command {
   const program = new Command('switchyard')
     .description('Sales funnels and checkout that route each payment to the right Stripe account.')
     .version(packageJson.version, '-v, --version', 'print the version')
+    .option(
+      '--as <name>',
+      'who the audit log names for changes made by this command (default: your OS user)',
+    )
     .showHelpAfterError('(run "switchyard --help" for the commands)')
     // A mistyped command or option is invalid input: exit code 2, as the README's table says.
     .exitOverride(function exitOnUsageError(error) {
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
+  program.hook('preAction', function readActor(_program, action) {
+    try {
+      actAs(action.optsWithGlobals<{ as?: string }>().as);
+    } catch (error) {
+      process.exit(exitCodeFor(error, processOutput));
+    }
+  });
   for (const register of commands) register(program);
   return program;
 }

@@ -35,7 +35,6 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
       DATABASE_URL: store.url,
       DATA_DIR: dataDir,
       SWITCHYARD_MASTER_KEY: testApp.masterKey,
-      USER: 'ana-ops',
     };
   });
   afterEach(async () => {
@@ -177,7 +176,10 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
         (await testApp.services.orders.showOrder('default', id)).payments[0]?.paymentIntent ?? '';
 
       const part = await runCli(
-        ['payments', 'refund', paymentId, '--amount', '2000', '--reason', 'Returned the checklist'],
+        [
+          ...['--as', 'ana-ops', 'payments', 'refund', paymentId],
+          ...['--amount', '2000', '--reason', 'Returned the checklist'],
+        ],
         env,
       );
       expect([part.code, part.stderr]).toEqual([0, '']);
@@ -201,7 +203,10 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
         'switchyard: --amount: at most 4800 usd is left to refund on this payment.',
       );
 
-      const rest = await runCli(['payments', 'refund', paymentId, '--json'], env);
+      const rest = await runCli(
+        ['payments', 'refund', paymentId, '--json', '--as', 'ana-ops'],
+        env,
+      );
       expect(rest.code, rest.stderr).toBe(0);
       expect(JSON.parse(rest.stdout).refund).toMatchObject({
         account: 'us',

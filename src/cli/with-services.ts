@@ -1,8 +1,10 @@
+import { userInfo } from 'node:os';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { AppError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { createLogger } from '../web/logger.js';
 
@@ -11,6 +13,34 @@ export interface CommandContext {
   workspaceId: string;
   /** Who the audit log says made a change from the command line. */
   actor: string;
+}
+
+/** Who this command runs as: `--as NAME`, else the operating-system user. */
+let actingAs = operatingSystemUser();
+
+/** Called once per command line, before its action, with the global `--as` (or without it). */
+export function actAs(name: string | undefined): void {
+  if (name === undefined) {
+    actingAs = operatingSystemUser();
+    return;
+  }
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
+    throw new AppError(
+      'validation_failed',
+      `--as: got "${name.slice(0, 100)}", needs the name the audit log should show, 1 to 100 characters on one line.`,
+    );
+  }
+  actingAs = trimmed;
+}
+
+function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // A uid without a passwd entry (some containers): the environment's word, else the uid.
+    return process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
 }
 
 /**
@@ -25,8 +55,7 @@ export async function withServices<T>(work: (context: CommandContext) => Promise
   try {
     await migrateToLatest(store);
     const services = createServices({ config, store, logger });
-    const user = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
-    return await work({ services, workspaceId: DEFAULT_WORKSPACE_ID, actor: `cli:${user}` });
+    return await work({ services, workspaceId: DEFAULT_WORKSPACE_ID, actor: `cli:${actingAs}` });
   } finally {
     await store.close();
   }
