@@ -25,6 +25,7 @@ import type {
 } from './checkout.service.js';
 import { emailSchema, parseContact } from './contact-form.js';
 import { countryNames } from './pages/countries.js';
+import { faviconSvg } from './pages/favicon.js';
 import {
   renderCheckoutNotice,
   renderContactStep,
@@ -226,6 +227,14 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     if (request.headers['if-none-match'] === checkoutStylesheetEtag)
       return reply.status(304).send();
     return reply.type('text/css; charset=utf-8').send(checkoutStylesheet);
+  });
+
+  // Browsers ask for /favicon.ico on any page without a <link rel="icon">: ours have one, others not.
+  app.get('/favicon.ico', async function favicon(_request, reply) {
+    return reply
+      .header('cache-control', 'public, max-age=86400')
+      .type('image/svg+xml')
+      .send(faviconSvg);
   });
 
   app.get(

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../web/pages.js';
+import { faviconDataUrl } from './favicon.js';
 import { lockIcon } from './icons.js';
 import type { PageFrame } from './views.js';
 
@@ -21,6 +22,7 @@ export function renderLayout(frame: PageFrame, body: string, options: LayoutOpti
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(frame.title)}</title>
+<link rel="icon" type="image/svg+xml" href="${faviconDataUrl}">
 <link rel="stylesheet" href="/assets/checkout.css">
 ${options.head ?? ''}</head>
 <body${options.wide ? ' class="wide"' : ''}>

@@ -14,6 +14,7 @@ import { type RunningEmulator, startEmulator } from '../../emulator/index.js';
 import { renderContent } from './blocks.js';
 import { cardFormSource, cardScript } from './card-script.js';
 import { countryCurrencies, countryNames, currencyForCountry, isCountryCode } from './countries.js';
+import { faviconDataUrl } from './favicon.js';
 import * as icons from './icons.js';
 import {
   renderCheckoutNotice,
@@ -569,8 +570,11 @@ describe('visitor pages', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).toContain('<title>Launch · Order</title>');
     expect(html.match(/<link [^>]*>/g)).toEqual([
+      `<link rel="icon" type="image/svg+xml" href="${faviconDataUrl}">`,
       '<link rel="stylesheet" href="/assets/checkout.css">',
     ]);
+    // The tab icon is inline: a page view asks the server for no favicon.
+    expect(faviconDataUrl.startsWith('data:image/svg+xml,')).toBe(true);
     expect(html).not.toContain('<style');
     expect(html).toContain('<header class="site-header"><p>Launch</p></header>');
     expect(html).toMatch(

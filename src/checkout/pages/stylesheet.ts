@@ -83,6 +83,7 @@ input[type=email],input[type=text],select{display:block;width:100%;min-height:48
 table{width:100%;border-collapse:collapse}
 th,td{padding:.5rem .25rem;border-bottom:1px solid #e3e6ec;text-align:left;vertical-align:top}
 td:last-child,th:last-child{text-align:right}
+th,td:not(:first-child){overflow-wrap:normal;white-space:nowrap}
 .order-id{color:#5b6475;font-size:.875rem}
 @media (min-width:768px){
 h1{font-size:2.25rem}

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import type { Browser, Page, Response } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient } from '../../test/app.js';
+import { launchBrowser } from '../../test/browser.js';
+import {
+  cardConfigOf,
+  connectAccounts,
+  importLaunchFunnel,
+  payCardForm,
+  visitorOf,
+} from '../../test/checkout.js';
+import { type TestStore, testDatabases } from '../../test/databases.js';
+import { emulatorEnv, emulatorGateway, useEmulator } from '../../test/emulator.js';
+import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
+
+/*
+ * The buyer pages as Chromium lays them out, served by the real app: what only a browser shows
+ * (words broken across lines, requests the page makes by itself). Screenshots go to test-results/.
+ */
+
+const emulator = useEmulator();
+const phone = { width: 390, height: 844 };
+const desktop = { width: 1280, height: 800 };
+const screenshots = new URL('../../test-results/', import.meta.url).pathname;
+// Layout does not depend on the database; SQLite is enough here.
+const sqlite = testDatabases[0];
+
+describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
+  let store: TestStore;
+  let server: ListeningTestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!sqlite) return;
+    store = await sqlite.openMigrated();
+    server = await listenTestApp(store, {
+      env: emulatorEnv(emulator()),
+      gateway: emulatorGateway(emulator()),
+    });
+    await connectAccounts(await adminClient(server), emulator(), ['us', 'eu']);
+    await importLaunchFunnel(server.services);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await store?.dispose();
+  });
+
+  /** A phone-sized page whose every answer of 400 or more, and every failed request, is noted. */
+  async function openPhonePage(cookies: Array<{ name: string; value: string }> = []) {
+    const context = await browser.newContext({ viewport: phone, deviceScaleFactor: 1 });
+    await context.addCookies(cookies.map((cookie) => ({ ...cookie, url: server.url })));
+    const page = await context.newPage();
+    const failures: string[] = [];
+    page.on('response', (response: Response) => {
+      if (response.status() >= 400) failures.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('requestfailed', (request) => failures.push(`failed ${request.url()}`));
+    return { page, failures };
+  }
+
+  async function snap(page: Page, name: string): Promise<void> {
+    for (const size of [phone, desktop]) {
+      await page.setViewportSize(size);
+      await page.screenshot({
+        path: join(screenshots, `buyer-${name}-${size.width}x${size.height}.png`),
+        fullPage: true,
+      });
+    }
+    await page.setViewportSize(phone);
+  }
+
+  it('makes no request that fails on a page view, the tab icon included', async () => {
+    const { page, failures } = await openPhonePage();
+    await page.goto(`${server.url}/f/launch/sales`);
+    await page.locator('h1').waitFor();
+    await page.goto(`${server.url}/f/launch/order`);
+    await page.locator('#email').waitFor();
+    // A browser or tool that asks for /favicon.ico anyway gets the icon.
+    const icon = await page.request.get(`${server.url}/favicon.ico`);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toContain('image/svg+xml');
+    expect(failures).toEqual([]);
+    await page.context().close();
+  });
+
+  it('breaks no word or amount across lines on the thank-you page at 390 px', async () => {
+    const visitor = visitorOf(server.app);
+    const contacted = await visitor.post('/f/launch/order/contact', {
+      email: 'ana@example.com',
+      name: 'Ana',
+      country: 'US',
+    });
+    const visit = contacted.cookies.map(({ name, value }) => ({ name, value }));
+    const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    expect(
+      (await visitor.postJson('/f/launch/order/bump?currency=usd', { bump: true })).statusCode,
+    ).toBe(200);
+    await payCardForm(emulator(), visitor, '/f/launch/order/return', card);
+    expect((await visitor.post('/f/launch/coaching/accept')).headers.location).toBe(
+      '/f/launch/thanks',
+    );
+
+    const { page, failures } = await openPhonePage(visit);
+    await page.goto(`${server.url}/f/launch/thanks`);
+    await expect(page.locator('tfoot td').textContent()).resolves.toBe('$167.00');
+    // Each word of each cell as the browser drew it: a word broken across lines has two boxes.
+    const broken = await page.locator('table').evaluate((table) => {
+      const found: string[] = [];
+      for (const cell of table.querySelectorAll('th, td')) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const text = node.textContent ?? '';
+          for (const match of text.matchAll(/\S+/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+            if (lines.size > 1) found.push(match[0]);
+          }
+        }
+      }
+      return found;
+    });
+    expect(broken).toEqual([]);
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      viewport: document.documentElement.clientWidth,
+    }));
+    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
+    await snap(page, 'thanks');
+    expect(failures).toEqual([]);
+    await page.context().close();
+  });
+});
