@@ -9,6 +9,7 @@ import { createFailoverExecutor } from './checkout/failover.js';
 import { createOrdersService } from './checkout/orders.service.js';
 import { createPaymentEvents } from './checkout/payment-events.js';
 import { createPaymentRecords } from './checkout/payment-records.js';
+import { createReconciliation } from './checkout/reconciliation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
@@ -116,9 +117,17 @@ export function createServices(options: ServiceOptions) {
     routing: routingConfig,
     accounts,
     records,
-    logger,
   });
   paymentEvents.register(webhooks);
+  const reconciliation = createReconciliation({
+    db: store.db,
+    clock,
+    gateway,
+    accounts,
+    records,
+    events: paymentEvents,
+    logger,
+  });
   const orders = createOrdersService({
     db: store.db,
     clock,
@@ -155,6 +164,7 @@ export function createServices(options: ServiceOptions) {
     catalogForSale,
     checkout,
     paymentEvents,
+    reconciliation,
     orders,
   };
 }

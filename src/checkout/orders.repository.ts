@@ -206,23 +206,6 @@ export async function listPaymentsOfOrders(
     .execute();
 }
 
-/** Payments still `pending` (Stripe may have answered without us writing it down). */
-export async function listPendingPayments(
-  db: Kysely<Database>,
-  workspaceId: string,
-  startedBefore: string,
-): Promise<PaymentTable[]> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('status', '=', 'pending')
-    .where('created_at', '<', startedBefore)
-    .orderBy('created_at')
-    .limit(500)
-    .execute();
-}
-
 export async function updatePayment(
   db: Kysely<Database>,
   paymentId: string,

@@ -419,8 +419,8 @@ describeEachDatabase(
       ]);
       expect(lost.payments[0].attempts).toMatchObject([{ status: 'pending', account: 'us' }]);
 
-      const result = await restarted.services.paymentEvents.reconcile('default', {
-        olderThanMs: 0,
+      const result = await restarted.services.reconciliation.reconcile('default', {
+        graceMs: 0,
       });
       expect(result.healed).toEqual([paymentId]);
       const healed = await onlyOrder(restarted.api);

@@ -8,14 +8,12 @@ import type {
   StripeGateway,
   VerifiedWebhookEvent,
 } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import type { StoredEventContext } from '../webhooks/webhooks.service.js';
 import {
   findPayment,
   findPaymentByIntent,
   findSubscription,
   insertPaymentIfNew,
-  listPendingPayments,
   updatePayment,
   updateSubscriptionStatus,
 } from './orders.repository.js';
@@ -34,7 +32,6 @@ export interface PaymentEventsDependencies {
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf'>;
   records: PaymentRecords;
-  logger: Pick<Logger, 'info' | 'warn'>;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -93,9 +90,7 @@ function invoiceSubscription(invoice: JsonObject): string | null {
 }
 
 export function createPaymentEvents(deps: PaymentEventsDependencies) {
-  const { db, clock, gateway, records, logger } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
+  const { db, clock, gateway, records } = deps;
 
   /** The payment an event's PaymentIntent belongs to: by its id, or by our id in its metadata. */
   async function paymentFor(
@@ -263,102 +258,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
       }
     },
 
-    /**
-     * Reconciles every `intervalMs` (and once now) the payments pending for over `olderThanMs`:
-     * a crashed instance's payments are healed by whichever instance runs next.
-     */
-    startReconciling(workspaceId: string, options = { intervalMs: 60_000, olderThanMs: 120_000 }) {
-      // Totals that disagree with their payments can only predate the shared transaction: once.
-      let totalsHealed = false;
-      const run = async () => {
-        if (!totalsHealed) {
-          const healed = await records.healOrderTotals(workspaceId);
-          totalsHealed = true;
-          if (healed.length > 0) logger.warn({ orders: healed }, 'order totals repaired');
-        }
-        return this.reconcile(workspaceId, options);
-      };
-      const tick = () => {
-        running ??= run()
-          .catch((error: unknown) =>
-            logger.warn(
-              { err: error instanceof Error ? error.message : String(error) },
-              'reconciliation failed; will try again',
-            ),
-          )
-          .finally(() => {
-            running = null;
-          });
-      };
-      tick();
-      timer = setInterval(tick, options.intervalMs);
-      timer.unref();
-    },
-
-    async stopReconciling(): Promise<void> {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
-    },
-
-    /**
-     * Heals payments left `pending` by a crash between the Stripe call and our write: asks each
-     * attempted account for PaymentIntents carrying the order id in their metadata.
-     */
-    async reconcile(
-      workspaceId: string,
-      options: { olderThanMs: number },
-    ): Promise<{ checked: number; healed: string[] }> {
-      const cutoff = new Date(clock().getTime() - options.olderThanMs).toISOString();
-      const pending = await listPendingPayments(db, workspaceId, cutoff);
-      const healed: string[] = [];
-      for (const payment of pending) {
-        const attempts = await listAttempts(db, workspaceId, payment.payment_id);
-        // Only an attempt that may have reached Stripe unanswered can have made a PaymentIntent.
-        const unsure = attempts.filter(
-          (row) =>
-            row.status === 'pending' ||
-            row.status === 'succeeded' ||
-            row.failure_kind === 'connection' ||
-            row.failure_kind === 'stripe_error' ||
-            row.failure_kind === 'internal',
-        );
-        const accountsTried = [...new Set(unsure.map((row) => row.account_id))];
-        for (const accountId of accountsTried) {
-          const secretKey = await deps.accounts.secretKeyOf(accountId, payment.mode);
-          if (!secretKey) continue;
-          let found: PaymentIntentSummary[];
-          try {
-            found = await gateway.findPaymentIntentsByMetadata({
-              credentials: { secretKey },
-              key: 'switchyard_order',
-              value: payment.order_id,
-            });
-          } catch (error) {
-            logger.warn(
-              {
-                payment: payment.payment_id,
-                err: error instanceof Error ? error.message : String(error),
-              },
-              'reconciliation could not ask Stripe; will try again',
-            );
-            continue;
-          }
-          const intent = found.find(
-            (candidate) => candidate.metadata.switchyard_payment === payment.payment_id,
-          );
-          if (!intent) continue;
-          await adopt(payment, intent, accountId);
-          healed.push(payment.payment_id);
-          logger.info(
-            { payment: payment.payment_id, paymentIntent: intent.id },
-            'reconciliation recovered a payment',
-          );
-          break;
-        }
-      }
-      return { checked: pending.length, healed };
-    },
+    adopt,
   };
 }
 

@@ -26,6 +26,8 @@ export interface Database {
   refunds: RefundTable;
   subscriptions: SubscriptionTable;
   stripe_catalog_objects: StripeCatalogObjectTable;
+  payment_checks: PaymentCheckTable;
+  stripe_event_cursors: StripeEventCursorTable;
 }
 
 export interface OAuthStateTable {
@@ -377,4 +379,22 @@ export interface StripeCatalogObjectTable {
   local_id: string;
   stripe_id: string;
   created_at: string;
+}
+
+/** When reconciliation last asked Stripe about an unsettled payment, and when it asks next. */
+export interface PaymentCheckTable {
+  payment_id: string;
+  checks: number;
+  checked_at: string;
+  next_check_at: string;
+}
+
+/** The newest event of an account's events list (per mode) that Switchyard has stored. */
+export interface StripeEventCursorTable {
+  account_id: string;
+  mode: 'test' | 'live';
+  workspace_id: string;
+  last_event_id: string;
+  last_event_created: number;
+  updated_at: string;
 }

@@ -47,7 +47,7 @@ export async function startServer({
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
     // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
-    services.paymentEvents.startReconciling(DEFAULT_WORKSPACE_ID);
+    services.reconciliation.start(DEFAULT_WORKSPACE_ID);
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -58,7 +58,7 @@ export async function startServer({
         closing ??= (async () => {
           await app.close();
           await services.webhooks.stop();
-          await services.paymentEvents.stopReconciling();
+          await services.reconciliation.stop();
           await store.close();
         })();
         return closing;
