@@ -48,6 +48,13 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** How many of `items` share each key: { key: count }. */
+export function countBy(items, keyOf) {
+  const counts = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
+}
+
 /** `total` calls (each given its number) from `concurrency` callers at once; calls per second. */
 export async function timeCalls(call, total, concurrency) {
   let issued = 0;
