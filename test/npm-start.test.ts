@@ -4,24 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
+import { isProcessRunning } from '../src/demo/demo-emulator.js';
 import { freePort } from './server.js';
 
 const projectRoot = new URL('..', import.meta.url).pathname;
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 let serverPid: number | undefined;
 let dataDir: string | undefined;
 afterEach(() => {
   // Before the fix the server outlived npm: stop the process this test started.
-  if (serverPid !== undefined && isRunning(serverPid)) process.kill(serverPid, 'SIGKILL');
+  if (serverPid !== undefined && isProcessRunning(serverPid)) process.kill(serverPid, 'SIGKILL');
   serverPid = undefined;
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   dataDir = undefined;
@@ -63,6 +55,6 @@ it('stops the server when `npm start` gets SIGTERM: the port is free and the pro
 
   npm.kill('SIGTERM');
   expect(await exited).toEqual({ code: 0, signal: null });
-  expect(isRunning(listening.pid), 'the server process is gone').toBe(false);
+  expect(isProcessRunning(listening.pid), 'the server process is gone').toBe(false);
   await expect(fetch(`${listening.url}/healthz`)).rejects.toThrow();
 }, 60_000);

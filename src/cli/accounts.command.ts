@@ -166,6 +166,9 @@ function printResult(
   for (const warning of result.warnings) processOutput.err(`warning: ${warning}`);
 }
 
+/** Commands that ask Stripe (keys checked, account read) need it reachable, the demo's too. */
+const stripeCall = { callsStripe: true };
+
 export function registerAccountsCommand(program: Command): void {
   const accounts = program.command('accounts').description('connect and manage Stripe accounts');
 
@@ -222,7 +225,7 @@ export function registerAccountsCommand(program: Command): void {
       await withServices(async ({ services, workspaceId, actor }) => {
         const result = await services.accounts.connectWithKeys(workspaceId, input, actor);
         printResult(result, options.json, `Connected "${handle}".`);
-      });
+      }, stripeCall);
     }),
   );
 
@@ -355,7 +358,7 @@ export function registerAccountsCommand(program: Command): void {
           options.json,
           `Replaced the keys of "${handle}".`,
         );
-      });
+      }, stripeCall);
     }),
   );
 
@@ -372,7 +375,7 @@ export function registerAccountsCommand(program: Command): void {
             options.json,
             `Verified "${handle}".`,
           );
-        });
+        }, stripeCall);
       }),
     );
 

@@ -97,26 +97,29 @@ export function registerPaymentsCommand(program: Command): void {
     .action(
       runCommand(async function refundPayment(paymentId: string, options: RefundOptions) {
         const flags = parseRefundFlags(options);
-        await withServices(async ({ services, workspaceId, actor }) => {
-          let refund: RefundView;
-          try {
-            refund = await services.orders.refundPayment({
-              workspaceId,
-              paymentId,
-              amount: flags.amount,
-              reason: flags.reason,
-              actor,
-            });
-          } catch (error) {
-            throw inCliWords(error, paymentId);
-          }
-          if (options.json === true) {
-            processOutput.out(JSON.stringify({ refund }, null, 2));
-            return;
-          }
-          const left = await leftToRefund(services, workspaceId, paymentId);
-          processOutput.out(describeRefund(refund, paymentId, left));
-        });
+        await withServices(
+          async ({ services, workspaceId, actor }) => {
+            let refund: RefundView;
+            try {
+              refund = await services.orders.refundPayment({
+                workspaceId,
+                paymentId,
+                amount: flags.amount,
+                reason: flags.reason,
+                actor,
+              });
+            } catch (error) {
+              throw inCliWords(error, paymentId);
+            }
+            if (options.json === true) {
+              processOutput.out(JSON.stringify({ refund }, null, 2));
+              return;
+            }
+            const left = await leftToRefund(services, workspaceId, paymentId);
+            processOutput.out(describeRefund(refund, paymentId, left));
+          },
+          { callsStripe: true },
+        );
       }),
     );
 }

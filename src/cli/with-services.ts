@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { configForCommand } from '../demo/demo-emulator.js';
 import { AppError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { createLogger } from '../web/logger.js';
@@ -45,15 +46,24 @@ function operatingSystemUser(): string {
 
 /**
  * Opens the store named by DATABASE_URL (migrating it, so a fresh install works), builds the
- * services, runs `work`, and closes the store whatever happens.
+ * services, runs `work`, and closes the store whatever happens. A command that `callsStripe` on
+ * the demo's accounts needs the demo running: its emulator is inside the demo's process.
  */
-export async function withServices<T>(work: (context: CommandContext) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+export async function withServices<T>(
+  work: (context: CommandContext) => Promise<T>,
+  options: { callsStripe?: boolean } = {},
+): Promise<T> {
   // Commands print for people: warnings and worse reach stderr as sentences, not JSON.
   const logger = createLogger({ level: 'warn', destination: readableLogLines(process.stderr) });
-  const store = openStore(config.databaseUrl);
+  const environmentConfig = loadConfig();
+  const store = openStore(environmentConfig.databaseUrl);
   try {
     await migrateToLatest(store);
+    const config = await configForCommand({
+      config: environmentConfig,
+      db: store.db,
+      callsStripe: options.callsStripe === true,
+    });
     const services = createServices({ config, store, logger });
     return await work({ services, workspaceId: DEFAULT_WORKSPACE_ID, actor: `cli:${actingAs}` });
   } finally {

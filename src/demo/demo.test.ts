@@ -1,13 +1,13 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { cardConfigOf } from '../../test/checkout.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cardConfigOf, confirmAsBrowser } from '../../test/checkout.js';
+import { describeEachDatabase, type TestStore, testDatabases } from '../../test/databases.js';
 import { useEmulator } from '../../test/emulator.js';
 import { capturedLogger } from '../../test/log-capture.js';
-import { startCli } from '../../test/run-cli.js';
+import { runCli, startCli } from '../../test/run-cli.js';
 import { freePort } from '../../test/server.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
 import { loadConfig } from '../config.js';
@@ -30,6 +30,20 @@ async function startDemoServer(env: Record<string, string>) {
       const code = await server.exited;
       await closed;
       return code;
+    },
+  };
+}
+
+/** What `npm start` would get on a fresh machine: a port, an empty store, a data folder. */
+async function demoEnvironment(store: TestStore) {
+  const port = await freePort();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env: {
+      PORT: String(port),
+      DATABASE_URL: store.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'switchyard-demo-')),
+      LOG_LEVEL: 'info',
     },
   };
 }
@@ -63,14 +77,7 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
 
   it('serves the launch funnel on the built-in emulator, and again after a restart', async () => {
     scratch = await database.openEmpty();
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const env = {
-      PORT: String(port),
-      DATABASE_URL: scratch.url,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'switchyard-demo-')),
-      LOG_LEVEL: 'info',
-    };
+    const { url, env } = await demoEnvironment(scratch);
 
     const first = await startDemoServer(env);
     const printed = first.output.join('\n');
@@ -148,4 +155,59 @@ describeEachDatabase('when `serve` runs the demo', (database) => {
     });
     await testApp.app.close();
   });
+});
+
+describe('the command line beside a running demo', () => {
+  let scratch: TestStore | undefined;
+  afterEach(async () => {
+    await scratch?.dispose();
+    scratch = undefined;
+  });
+
+  // Each CLI run is a process of its own, seconds apiece on a busy machine; one database shows it.
+  it('verifies an account and refunds a payment on the demo emulator, and says when the demo is down', async () => {
+    const [sqlite] = testDatabases;
+    if (!sqlite) throw new Error('SQLite is always among the test databases');
+    scratch = await sqlite.openEmpty();
+    const { url, env } = await demoEnvironment(scratch);
+    const demo = await startDemoServer(env);
+    const card = await openCardForm(url, 'ana@example.com');
+    // Where the demo says its emulator listens, for commands in other processes.
+    const running = JSON.parse(readFileSync(join(env.DATA_DIR, 'demo-emulator.json'), 'utf8'));
+    const intent = await confirmAsBrowser(
+      {
+        url: `http://${running.host}:${running.port}`,
+        host: running.host,
+        port: running.port,
+        close: async () => {},
+      },
+      card,
+    );
+    const back = await fetch(`${url}/f/launch/order/return?payment_intent=${intent.id}`, {
+      redirect: 'manual',
+    });
+    expect(back.status).toBe(303);
+
+    const verified = await runCli(['accounts', 'verify', 'us'], env);
+    expect([verified.code, verified.stderr]).toEqual([0, '']);
+    expect(verified.stdout).toContain('Verified "us".');
+    const orders = JSON.parse((await runCli(['orders', 'list', '--json'], env)).stdout);
+    const orderId: string = orders.orders[0].id;
+    const refund = await runCli(
+      ['payments', 'refund', `${orderId}.order.usd`, '--amount', '500'],
+      env,
+    );
+    expect([refund.code, refund.stderr]).toEqual([0, '']);
+    expect(refund.stdout).toContain(
+      `Refunded $5.00 of payment ${orderId}.order.usd on account us.`,
+    );
+    expect(refund.stdout).toMatch(/Stripe refund: re_\w+, succeeded/);
+
+    expect(await demo.stop()).toBe(0);
+    const down = await runCli(['accounts', 'verify', 'us'], env);
+    expect(down.code).toBe(7);
+    expect(down.stderr).toContain('The demo is not running');
+    expect(down.stderr).toContain('Start it with "npm start"');
+    expect(down.stderr).not.toContain('connection to Stripe');
+  }, 90_000);
 });

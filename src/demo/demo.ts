@@ -16,15 +16,13 @@ import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { Logger } from '../web/logger.js';
 import { type RunningServer, startServer } from '../web/server.js';
+import { demoPurpose, isDemoAccount, recordDemoEmulator } from './demo-emulator.js';
 import { launchFunnel } from './launch-funnel.js';
 
 /**
  * The demo behind `npm start` without Stripe: the emulator in this process, two accounts on it
  * and the `launch` funnel, so a visitor can buy with test cards a minute after `npm ci`.
  */
-
-/** The `purpose` that marks the demo's own accounts: a restart re-keys them, nothing else. */
-export const demoPurpose = 'Demo account on the built-in Stripe emulator';
 
 const demoActor = 'demo';
 
@@ -102,10 +100,6 @@ async function findRealAccounts(config: Config, logger: Logger): Promise<string[
   }
 }
 
-function isDemoAccount(account: AccountTable): boolean {
-  return account.purpose === demoPurpose;
-}
-
 /**
  * Starts the emulator, then the server pointed at it (API and Stripe.js), with the demo accounts
  * connected and the funnel imported before it listens. Closing it closes both.
@@ -113,7 +107,10 @@ function isDemoAccount(account: AccountTable): boolean {
 export async function startDemo(options: { config: Config; logger: Logger }): Promise<RunningDemo> {
   const { config, logger } = options;
   const emulator = await startEmulator({ host: '127.0.0.1' });
+  let forgetEmulator = () => {};
   try {
+    // Commands in another terminal find the emulator here (src/demo/demo-emulator.ts).
+    forgetEmulator = recordDemoEmulator(config.dataDir, emulator);
     const demoConfig: Config = Object.freeze({
       ...config,
       stripeApi: Object.freeze({
@@ -134,11 +131,15 @@ export async function startDemo(options: { config: Config; logger: Logger }): Pr
       emulator,
       funnelUrl: `${config.publicUrl}/f/${launchFunnel.funnel.slug}`,
       close() {
-        closing ??= server.close().finally(() => emulator.close());
+        closing ??= server.close().finally(() => {
+          forgetEmulator();
+          return emulator.close();
+        });
         return closing;
       },
     };
   } catch (error) {
+    forgetEmulator();
     await emulator.close();
     throw error;
   }

@@ -1,0 +1,118 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { listLiveAccounts } from '../accounts/accounts.repository.js';
+import type { Config } from '../config.js';
+import type { AccountTable, Database } from '../db/schema.js';
+import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { AppError } from '../errors.js';
+
+/**
+ * The demo's emulator runs inside the `npm start` process; a `switchyard` command runs in another.
+ * The demo writes where its emulator listens under DATA_DIR, and commands on the demo's accounts
+ * send their Stripe calls there.
+ */
+
+/** The `purpose` that marks the demo's own accounts. */
+export const demoPurpose = 'Demo account on the built-in Stripe emulator';
+
+export function isDemoAccount(account: AccountTable): boolean {
+  return account.purpose === demoPurpose;
+}
+
+const addressFile = 'demo-emulator.json';
+
+interface DemoEmulatorAddress {
+  /** The demo's process: a file left by a crash names a process that is gone. */
+  pid: number;
+  host: string;
+  port: number;
+}
+
+/** Writes where the emulator listens; the returned function removes the file again. */
+export function recordDemoEmulator(
+  dataDir: string,
+  emulator: { host: string; port: number },
+): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, addressFile);
+  const address: DemoEmulatorAddress = {
+    pid: process.pid,
+    host: emulator.host,
+    port: emulator.port,
+  };
+  // A reader never sees half a file: write aside, then rename over.
+  writeFileSync(`${path}.${process.pid}.tmp`, `${JSON.stringify(address)}\n`);
+  renameSync(`${path}.${process.pid}.tmp`, path);
+  return function forgetDemoEmulator() {
+    if (readAddress(path)?.pid === process.pid) rmSync(path, { force: true });
+  };
+}
+
+/** The emulator of the demo running on this DATA_DIR, or null when no demo runs. */
+function findRunningDemoEmulator(dataDir: string): DemoEmulatorAddress | null {
+  const address = readAddress(join(dataDir, addressFile));
+  return address && isProcessRunning(address.pid) ? address : null;
+}
+
+function readAddress(path: string): DemoEmulatorAddress | null {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<DemoEmulatorAddress>;
+    if (
+      typeof parsed.pid === 'number' &&
+      typeof parsed.host === 'string' &&
+      typeof parsed.port === 'number'
+    ) {
+      return { pid: parsed.pid, host: parsed.host, port: parsed.port };
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The config a command runs with. In a workspace whose accounts are all the demo's (and the demo
+ * not turned off), Stripe is the demo's emulator: its address when the demo runs; when it does
+ * not, a command that calls Stripe is refused with what to do, instead of a connection error.
+ */
+export async function configForCommand(input: {
+  config: Config;
+  db: Kysely<Database>;
+  callsStripe: boolean;
+}): Promise<Config> {
+  const { config } = input;
+  if (config.demo === 'off' || (config.demo === 'auto' && config.stripeApi !== null)) {
+    return config;
+  }
+  const accounts = await listLiveAccounts(input.db, DEFAULT_WORKSPACE_ID);
+  if (accounts.length === 0 || !accounts.every(isDemoAccount)) return config;
+  const running = findRunningDemoEmulator(config.dataDir);
+  if (running) {
+    return Object.freeze({
+      ...config,
+      stripeApi: Object.freeze({
+        host: running.host,
+        port: running.port,
+        protocol: 'http' as const,
+      }),
+    });
+  }
+  if (input.callsStripe) {
+    throw new AppError(
+      'upstream_unavailable',
+      `The demo is not running, and its accounts (${accounts.map((account) => account.handle).join(', ')}) live on the Stripe emulator inside it. Start it with "npm start" in the project folder (the same DATA_DIR), leave it running, and run this command again in another terminal. To use real Stripe accounts instead, set SWITCHYARD_DEMO=off.`,
+    );
+  }
+  return config;
+}
