@@ -86,6 +86,23 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
     await page.context().close();
   });
 
+  it('follows the country the buyer picks with the prices the payment step will charge', async () => {
+    const { page, failures } = await openPhonePage();
+    await page.goto(`${server.url}/f/launch/order`);
+    const prices = page.locator('[data-price]');
+    await page.locator('#country').selectOption('US');
+    await expect(prices.allTextContents()).resolves.toEqual(['$49.00', '$19.00']);
+    await page.locator('#country').selectOption('DE');
+    await expect(prices.allTextContents()).resolves.toEqual(['€45.00', '€17.00']);
+    await page.locator('#email').fill('jonas@example.de');
+    await snap(page, 'contact-de');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await page.waitForURL(/\/f\/launch\/order\/pay/);
+    await expect(page.locator('#total').textContent()).resolves.toBe('€45.00');
+    expect(failures).toEqual([]);
+    await page.context().close();
+  });
+
   it('breaks no word or amount across lines on the thank-you page at 390 px', async () => {
     const visitor = visitorOf(server.app);
     const contacted = await visitor.post('/f/launch/order/contact', {

@@ -46,6 +46,46 @@ describeEachDatabase('the pages a buyer sees', (database) => {
     return visitorOf(testApp.app, headers, seen);
   }
 
+  describe('prices before the card form', () => {
+    /** The offer's and the bump's price as the contact step shows them. */
+    function contactPrices(html: string): string[] {
+      return [...html.matchAll(/<b data-price="(?:offer|bump)">([^<]*)<\/b>/g)].map(
+        (match) => match[1] ?? '',
+      );
+    }
+
+    it('shows on the contact step the currency the payment step charges for the country', async () => {
+      const american = newVisitor({ 'accept-language': 'en-US,en;q=0.9' });
+      const contact = await american.get('/f/launch/order');
+      expect(contact.body).toContain('<option value="US" selected>');
+      expect(contactPrices(contact.body)).toEqual(['$49.00', '$19.00']);
+      await american.post('/f/launch/order/contact', ana);
+      expect((await american.get('/f/launch/order/pay')).body).toContain(
+        '<strong id="total">$49.00</strong>',
+      );
+
+      const german = newVisitor({ 'accept-language': 'de-DE,de;q=0.9' });
+      expect(contactPrices((await german.get('/f/launch/order')).body)).toEqual([
+        '€45.00',
+        '€17.00',
+      ]);
+      await german.post('/f/launch/order/contact', { ...ana, country: 'DE' });
+      expect((await german.get('/f/launch/order/pay')).body).toContain(
+        '<strong id="total">€45.00</strong>',
+      );
+      // Back on the contact step, the order's country decides, whatever the browser's language.
+      expect(contactPrices((await german.get('/f/launch/order')).body)).toEqual([
+        '€45.00',
+        '€17.00',
+      ]);
+      // No country known: the currency the payment step would start in for anyone.
+      expect(contactPrices((await newVisitor().get('/f/launch/order')).body)).toEqual([
+        '$49.00',
+        '$19.00',
+      ]);
+    });
+  });
+
   describe('the contact form', () => {
     /** The opening tag of the field with this id. */
     function fieldOf(html: string, id: string): string {

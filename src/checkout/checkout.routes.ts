@@ -24,7 +24,7 @@ import type {
   PreparedPayment,
 } from './checkout.service.js';
 import { emailSchema, parseContact } from './contact-form.js';
-import { countryNames } from './pages/countries.js';
+import { countryNames, currenciesByCountry, currencyForCountry } from './pages/countries.js';
 import { faviconSvg } from './pages/favicon.js';
 import {
   renderCheckoutNotice,
@@ -256,15 +256,27 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   ) {
     if (!step.product) throw new Error('an order step without a product');
     const { main, bump } = await catalog.showOffers(workspaceId, step.product, step.bump);
-    const mainLine = firstPriceLine(main);
+    // The currency the payment step will charge for this country (checkout.service's rule).
+    const currencies = main.prices.map((price) => price.currency);
+    const currency = currencyForCountry(values.country ?? '', currencies);
+    const byCurrency = Object.fromEntries(
+      currencies.map((candidate) => [
+        candidate,
+        {
+          offer: firstPriceLine(main, candidate).price,
+          bump: bump ? firstPriceLine(bump, candidate).price : null,
+        },
+      ]),
+    );
     return renderContactStep({
       ...frameOf(funnel, step.content.headline ?? main.name),
       content: step.content,
-      offer: offerOf(main, mainLine),
-      bump: bump ? offerOf(bump, firstPriceLine(bump, mainLine.currency)) : null,
+      offer: offerOf(main, firstPriceLine(main, currency)),
+      bump: bump ? offerOf(bump, firstPriceLine(bump, currency)) : null,
       action: stepUrl(funnel.slug, step.slug, '/contact'),
       form: { values, errors },
       countries: countryNames(),
+      prices: { byCurrency, ...currenciesByCountry(currencies) },
     });
   }
 

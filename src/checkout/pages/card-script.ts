@@ -30,7 +30,7 @@ export function cardScript(card: CardFormView, options: { bumpAction?: string } 
 }
 
 /** JSON that stays inside its `<script>` element: no `<` can start `</script>` or `<!--`. */
-function jsonForScriptElement(value: unknown): string {
+export function jsonForScriptElement(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')

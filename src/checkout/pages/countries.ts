@@ -111,3 +111,20 @@ export function currencyForCountry(country: string, available: string[]): string
   }
   return first;
 }
+
+/**
+ * `currencyForCountry` for every country at once, for a page that follows the buyer's choice of
+ * country: the currency of a country without a buyer's country, and those countries that differ.
+ */
+export function currenciesByCountry(available: string[]): {
+  fallback: string;
+  byCountry: Record<string, string>;
+} {
+  const fallback = currencyForCountry('', available);
+  const byCountry: Record<string, string> = {};
+  for (const code of countryCodes) {
+    const currency = currencyForCountry(code, available);
+    if (currency !== fallback) byCountry[code] = currency;
+  }
+  return { fallback, byCountry };
+}

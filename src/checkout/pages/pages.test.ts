@@ -149,6 +149,14 @@ function contactStep(changes: Partial<ContactStepView> = {}): ContactStepView {
     action: '/f/launch/order',
     form: { values: {}, errors: {} },
     countries: countryNames(),
+    prices: {
+      byCurrency: {
+        usd: { offer: '$49.00', bump: '$19.00' },
+        eur: { offer: '€45.00', bump: '€17.00' },
+      },
+      byCountry: { DE: 'eur' },
+      fallback: 'usd',
+    },
     ...changes,
   };
 }
@@ -344,9 +352,9 @@ describe('visitor pages', () => {
     const html = renderContactStep(contactStep());
     expect(html).toContain('<form method="post" action="/f/launch/order">');
     expect(html).toContain('<li aria-current="step">1. Your details</li>');
-    expect(html).toMatch(/The Course<\/span><b>\$49\.00<\/b>/);
+    expect(html).toMatch(/The Course<\/span><b data-price="offer">\$49\.00<\/b>/);
     expect(html).toMatch(
-      /Quick-start checklist<small>Optional: .*<\/small><\/span><b>\$19\.00<\/b>/,
+      /Quick-start checklist<small>Optional: .*<\/small><\/span><b data-price="bump">\$19\.00<\/b>/,
     );
     expect(html).toContain('autocomplete="name"');
     expect(html).toContain('<button class="button" type="submit">Continue to payment</button>');

@@ -1,7 +1,7 @@
 import { escapeHtml } from '../../web/pages.js';
 import { contactLimits } from '../contact-form.js';
 import { contentSections, renderContent } from './blocks.js';
-import { cardScript } from './card-script.js';
+import { cardScript, jsonForScriptElement } from './card-script.js';
 import { countryName } from './countries.js';
 import { lockIcon } from './icons.js';
 import { renderLayout } from './layout.js';
@@ -52,8 +52,8 @@ export function renderContactStep(view: ContactStepView): string {
   const checkout = `<section class="checkout panel" aria-label="Order form">
 ${renderProgress(1)}
 <h2>Your order</h2>
-${renderOfferLine(view.offer)}
-${view.bump ? renderOfferLine(view.bump, 'Optional: you can add it on the next step') : ''}
+${renderOfferLine(view.offer, undefined, 'offer')}
+${view.bump ? renderOfferLine(view.bump, 'Optional: you can add it on the next step', 'bump') : ''}
 <form method="post" action="${escapeHtml(view.action)}">
 ${renderErrorSummary(form, contactLabels)}
 ${renderTextField(emailField, form)}
@@ -63,8 +63,27 @@ ${renderCountryField(view.countries, form)}
 </form>
 <p class="secure">${lockIcon}Payments are encrypted and processed by Stripe</p>
 </section>`;
-  return renderLayout(view, renderOrderForm(intro, checkout, pitch + proof), { wide: true });
+  const prices = `<script type="application/json" id="contact-prices">${jsonForScriptElement(view.prices)}</script>
+<script>${followCountrySource}</script>`;
+  return renderLayout(view, `${renderOrderForm(intro, checkout, pitch + proof)}\n${prices}`, {
+    wide: true,
+  });
 }
+
+/** Shows the prices in the currency the payment step will charge for the country picked. */
+const followCountrySource = `(function () {
+  var prices = JSON.parse(document.getElementById('contact-prices').textContent);
+  var country = document.getElementById('country');
+  var shown = document.querySelectorAll('[data-price]');
+  country.addEventListener('change', function () {
+    var inCurrency = prices.byCurrency[prices.byCountry[country.value] || prices.fallback];
+    if (!inCurrency) return;
+    for (var index = 0; index < shown.length; index += 1) {
+      var price = inCurrency[shown[index].getAttribute('data-price')];
+      if (price) shown[index].textContent = price;
+    }
+  });
+})();`;
 
 export function renderPaymentStep(view: PaymentStepView): string {
   const { intro, pitch, proof } = contentSections(view.content, {
@@ -184,12 +203,13 @@ function renderProgress(current: 1 | 2): string {
   return `<ol class="steps" aria-label="Checkout steps">${steps.join('')}</ol>`;
 }
 
-function renderOfferLine(offer: OfferView, note?: string): string {
+function renderOfferLine(offer: OfferView, note?: string, priceOf?: 'offer' | 'bump'): string {
   const image = offer.image
     ? `<img src="${escapeHtml(offer.image)}" alt="" width="48" height="48">`
     : '';
   const small = note ? `<small>${escapeHtml(note)}</small>` : '';
-  return `<p class="line">${image}<span>${escapeHtml(offer.name)}${small}</span><b>${escapeHtml(offer.price)}</b></p>`;
+  const price = priceOf ? ` data-price="${priceOf}"` : '';
+  return `<p class="line">${image}<span>${escapeHtml(offer.name)}${small}</span><b${price}>${escapeHtml(offer.price)}</b></p>`;
 }
 
 function renderBump(bump: OfferView, chosen: boolean): string {

@@ -54,6 +54,18 @@ export interface ContactStepView extends PageFrame {
   form: FormState;
   /** Countries for the select, in display order: [code, name]. */
   countries: Array<[string, string]>;
+  /** The prices in each currency, so the page can follow the country the buyer picks. */
+  prices: ContactPrices;
+}
+
+/** What the contact step shows in which currency; `offer` and `bump` are already shown in one. */
+export interface ContactPrices {
+  /** Currency -> the offer's and the bump's price in it, formatted. */
+  byCurrency: Record<string, { offer: string; bump: string | null }>;
+  /** Country -> the currency the payment step charges there, where it is not `fallback`. */
+  byCountry: Record<string, string>;
+  /** The currency for any other country, and before one is chosen. */
+  fallback: string;
 }
 
 /** Where a card form talks to: the account that owns the PaymentIntent. */
