@@ -10,8 +10,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `switchyard …` inside the test process, capturing what it prints and its exit code. */
-export async function runInProcess(args: string[]): Promise<CliResult> {
+/** What `process.exit` throws here instead of ending the test worker. */
+class ExitCalled extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/**
+ * Runs `switchyard …` inside the test process, capturing what it prints and its exit code: what
+ * the binary does without the cost of starting a process. With `env`, the command sees only PATH
+ * and those variables, as `runCli` gives the binary.
+ */
+export async function runInProcess(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -22,15 +36,25 @@ export async function runInProcess(args: string[]): Promise<CliResult> {
     stderr += String(chunk);
     return true;
   });
+  const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
+    throw new ExitCalled(Number(code ?? 0));
+  });
   const before = process.exitCode;
+  const environment = process.env;
+  if (env) process.env = { PATH: environment.PATH ?? '', ...env };
   process.exitCode = undefined;
   try {
     await createProgram().parseAsync(['node', 'switchyard', ...args]);
     return { code: Number(process.exitCode ?? 0), stdout, stderr };
+  } catch (error) {
+    if (error instanceof ExitCalled) return { code: error.code, stdout, stderr };
+    throw error;
   } finally {
+    process.env = environment;
     process.exitCode = before;
     out.mockRestore();
     err.mockRestore();
+    exit.mockRestore();
   }
 }
 

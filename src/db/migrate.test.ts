@@ -30,6 +30,22 @@ describeEachDatabase('migrations', (database) => {
     }
   });
 
+  it('lists only its own tables, however many stores share the database', async () => {
+    // Kysely's Migrator lists tables on every migration; listing every schema's made each
+    // `switchyard` command take seconds on a PostgreSQL database shared by many stores.
+    store = await database.openMigrated();
+    const beside = await database.openMigrated();
+    try {
+      const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+      const names = tables.map((table) => table.name);
+      expect(names).toContain('workspaces');
+      expect(new Set(names).size).toBe(names.length);
+      expect(new Set(tables.map((table) => table.schema)).size).toBe(1);
+    } finally {
+      await beside.dispose();
+    }
+  });
+
   it('creates the default workspace that every row belongs to', async () => {
     store = await database.openMigrated();
     const workspaces = await store.db.selectFrom('workspaces').selectAll().execute();
