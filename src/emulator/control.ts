@@ -293,6 +293,7 @@ export const controlRoutes: ControlRoute[] = [
       const body = readBody(z.strictObject({ seconds: z.number().int().positive() }), request.body);
       const now = environment.clock.advance(body.seconds);
       renewDueSubscriptions(environment, request.origin);
+      environment.hub.sendDueRetries();
       return { now };
     },
   },
@@ -314,6 +315,15 @@ export const controlRoutes: ControlRoute[] = [
           limit: limit === null ? undefined : Number(limit),
         }),
       };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/_emulator/accounts/:id/events',
+    handle: function listEventDeliveries(request, environment) {
+      const account = findAccount(environment, request.pathParams.id ?? '');
+      const livemode = request.query.get('mode') === 'live';
+      return { data: environment.hub.eventDeliveries(account.id, livemode) };
     },
   },
   {

@@ -59,8 +59,12 @@ export interface EventHub {
   listEvents(
     accountId: string,
     livemode: boolean,
-    filter: { type?: string },
+    filter: { type?: string; deliverySuccess?: boolean },
   ): Record<string, unknown>[];
+  /** Each event with its delivery state per endpoint (pending, succeeded, failed) and attempts. */
+  eventDeliveries(accountId: string, livemode: boolean): Record<string, unknown>[];
+  /** Sends the retries that fall due once the emulator's clock has been advanced. */
+  sendDueRetries(): void;
   setChaos(chaos: { duplicates?: number; shuffle?: boolean }): void;
   deliveries(): Record<string, unknown>[];
   idle(): Promise<void>;

@@ -127,7 +127,10 @@ export const webhookRoutes: ApiRoute[] = [
         }),
         call.params,
       );
-      let events = services.hub.listEvents(call.account.id, call.livemode, { type: params.type });
+      let events = services.hub.listEvents(call.account.id, call.livemode, {
+        type: params.type,
+        deliverySuccess: params.delivery_success,
+      });
       const types = params.types;
       if (types !== undefined)
         events = events.filter((event) => types.includes(String(event.type)));

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebhookHub, type WebhookHubOptions } from './webhooks.js';
 
 interface ReceivedDelivery {
@@ -302,7 +302,7 @@ describe('WebhookHub', () => {
   });
 
   it('retries a bounded number of times when nobody answers, then gives up', async () => {
-    const hub = trackedHub({ retryDelaysMs: [5, 5], timeoutMs: 200 });
+    const hub = trackedHub({ retryDelaysSeconds: [5, 5], realMsPerSecond: 1, timeoutMs: 200 });
     receiver.answer = () => 'hang';
     const closedPort = await startReceiver();
     const refusedUrl = closedPort.url;
@@ -327,6 +327,44 @@ describe('WebhookHub', () => {
     expect(hub.retrieveEvent('acct_shop', false, String(event.id))).toMatchObject({
       pending_webhooks: 2,
     });
+  });
+
+  it("retries a live event on Stripe's schedule for three days as the clock reaches each retry", async () => {
+    let now = 1_900_000_000;
+    // Real waits so long that only the clock sends the retries.
+    const hub = trackedHub({ now: () => now, realMsPerSecond: 1_000_000 });
+    receiver.answer = () => 500;
+    hub.createEndpoint('acct_shop', true, { url: receiver.url, enabled_events: ['*'] });
+    const event = hub.publish({
+      accountId: 'acct_shop',
+      livemode: true,
+      type: 'payment_intent.succeeded',
+      object: paymentIntent('pi_live', 'succeeded'),
+    });
+    const published = now;
+    const stateOf = () => hub.eventDeliveries('acct_shop', true)[0];
+    const waits: number[] = [];
+    for (let attempt = 1; ; attempt += 1) {
+      await receiver.receivedCount(attempt);
+      await vi.waitFor(() => expect(stateOf()?.endpoints).toMatchObject([{ attempts: attempt }]));
+      const endpoints = (stateOf()?.endpoints ?? []) as Array<{ next_attempt_at: number | null }>;
+      const next = endpoints[0]?.next_attempt_at;
+      if (next === null || next === undefined) break;
+      waits.push(next - now);
+      now = next;
+      hub.sendDueRetries();
+    }
+    // Exponential from a minute, and the last attempt three days after the event.
+    expect(waits.slice(0, 4)).toEqual([60, 120, 240, 480]);
+    expect(now - published).toBe(3 * 24 * 60 * 60);
+    expect(stateOf()).toMatchObject({
+      id: event.id,
+      delivery: 'failed',
+      pending_webhooks: 1,
+      endpoints: [{ state: 'failed', attempts: waits.length + 1, next_attempt_at: null }],
+    });
+    expect(hub.listEvents('acct_shop', true, { deliverySuccess: false })).toHaveLength(1);
+    expect(hub.listEvents('acct_shop', true, { deliverySuccess: true })).toHaveLength(0);
   });
 
   it('delivers every event extra times with chaos duplicates', async () => {
@@ -380,7 +418,7 @@ describe('WebhookHub', () => {
   });
 
   it('stops delivering, retries included, to a deleted or disabled endpoint', async () => {
-    const hub = trackedHub({ retryDelaysMs: [60_000] });
+    const hub = trackedHub({ retryDelaysSeconds: [60], realMsPerSecond: 1_000 });
     receiver.answer = () => 500;
     const failing = hub.createEndpoint('acct_shop', false, {
       url: receiver.url,

@@ -5,7 +5,9 @@ import { createHmac, randomBytes } from 'node:crypto';
  * every state change becomes an `event`, stored for `GET /v1/events`, and POSTed to each enabled
  * endpoint of the account (and to the Connect platform's `connect` endpoints) with a
  * `Stripe-Signature` header that `stripe.webhooks.constructEvent` accepts. Failed deliveries are
- * retried with a short backoff so tests see retries within seconds, not Stripe's three days.
+ * retried on Stripe's schedule (live: exponential backoff for up to three days; test: three times
+ * over a few hours), compressed: a Stripe minute passes in 0.1 s of real time by default, and
+ * advancing the emulator's clock sends every retry that falls due at once.
  */
 
 export interface PublishInput {
@@ -27,8 +29,10 @@ export interface WebhookHubOptions {
   /** Unix seconds on the emulator's clock. */
   now: () => number;
   newId: (prefix: string) => string;
-  /** Wait before each retry; its length bounds the attempts (default 0.1 s, 0.5 s, 2 s, 5 s, 10 s). */
-  retryDelaysMs?: readonly number[];
+  /** Stripe seconds before each retry, in both modes; its length bounds the attempts (default: Stripe's). */
+  retryDelaysSeconds?: readonly number[];
+  /** Real milliseconds per Stripe second of a retry's wait (default 100/60: a minute in 0.1 s). */
+  realMsPerSecond?: number;
   /** How long an endpoint may take to answer before the attempt counts as failed. */
   timeoutMs?: number;
   /** Attempts in flight to one endpoint at once; 1 keeps deliveries in publish order. */
@@ -83,7 +87,14 @@ export interface DeliveryAttempt {
 /** The API version of stripe-node 23.1, which the emulator speaks. */
 export const EMULATOR_API_VERSION = '2026-10-28.endive';
 
-const defaultRetryDelaysMs = [100, 500, 2_000, 5_000, 10_000];
+/** Stripe publishes the spans, not the steps: these are the emulator's reading of them. */
+const retryDelaysSeconds = {
+  live: stripeLiveRetryDelays(),
+  test: [5 * 60, 60 * 60, 3 * 60 * 60],
+};
+const defaultRealMsPerSecond = 100 / 60;
+/** Node fires longer timers at once; a retry that far off waits for the clock instead. */
+const longestTimerMs = 2 ** 31 - 1;
 const defaultTimeoutMs = 3_000;
 /** Enough recent attempts for any test or benchmark check, without growing forever. */
 const keptAttempts = 10_000;
@@ -111,6 +122,16 @@ interface StoredEvent {
   json: Record<string, unknown>;
   /** Endpoints that have not yet acknowledged the event: Stripe's `pending_webhooks`. */
   unacknowledged: Set<string>;
+  /** How the delivery to each endpoint stands (duplicates from chaos do not count). */
+  deliveryStates: Map<string, EndpointDeliveryState>;
+}
+
+export interface EndpointDeliveryState {
+  endpoint_id: string;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  /** Emulator clock, unix seconds; null once nothing more will be tried. */
+  next_attempt_at: number | null;
 }
 
 interface Delivery {
@@ -123,12 +144,15 @@ interface Delivery {
 interface PendingRetry {
   delivery: Delivery;
   timer: NodeJS.Timeout;
+  /** Emulator clock, unix seconds. */
+  dueAt: number;
 }
 
 export class WebhookHub {
   private readonly now: () => number;
   private readonly newId: (prefix: string) => string;
-  private readonly retryDelaysMs: readonly number[];
+  private readonly retryDelaysSeconds: readonly number[] | undefined;
+  private readonly realMsPerSecond: number;
   private readonly timeoutMs: number;
   private readonly concurrencyPerEndpoint: number;
   private readonly apiVersion: string;
@@ -153,7 +177,8 @@ export class WebhookHub {
   constructor(options: WebhookHubOptions) {
     this.now = options.now;
     this.newId = options.newId;
-    this.retryDelaysMs = options.retryDelaysMs ?? defaultRetryDelaysMs;
+    this.retryDelaysSeconds = options.retryDelaysSeconds;
+    this.realMsPerSecond = options.realMsPerSecond ?? defaultRealMsPerSecond;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.concurrencyPerEndpoint = Math.max(1, options.concurrencyPerEndpoint ?? 1);
     this.apiVersion = options.apiVersion ?? EMULATOR_API_VERSION;
@@ -258,6 +283,12 @@ export class WebhookHub {
       livemode: input.livemode,
       json,
       unacknowledged: new Set(targets.map((endpoint) => endpoint.id)),
+      deliveryStates: new Map(
+        targets.map((endpoint) => [
+          endpoint.id,
+          { endpoint_id: endpoint.id, state: 'pending', attempts: 0, next_attempt_at: this.now() },
+        ]),
+      ),
     };
     json.pending_webhooks = event.unacknowledged.size;
     this.storeEvent(event);
@@ -281,20 +312,42 @@ export class WebhookHub {
     return snapshot(event.json);
   }
 
-  /** Newest first; `type` may hold `*` wildcards as Stripe allows (`payment_intent.*`). */
+  /**
+   * Newest first; `type` may hold `*` wildcards as Stripe allows (`payment_intent.*`);
+   * `deliverySuccess` false keeps the events some endpoint has not acknowledged yet.
+   */
   listEvents(
     accountId: string,
     livemode: boolean,
-    filter: { type?: string },
+    filter: { type?: string; deliverySuccess?: boolean },
   ): Record<string, unknown>[] {
-    const stored = this.eventsByScope.get(scopeKey(accountId, livemode)) ?? [];
-    const matchesType = filter.type === undefined ? () => true : typeMatcher(filter.type);
-    const listed: Record<string, unknown>[] = [];
-    for (let index = stored.length - 1; index >= 0; index -= 1) {
-      const event = stored[index];
-      if (event && matchesType(String(event.json.type))) listed.push(snapshot(event.json));
+    return this.storedEvents(accountId, livemode, filter).map((event) => snapshot(event.json));
+  }
+
+  /** Each event with how its delivery to each endpoint stands, newest first (control API). */
+  eventDeliveries(accountId: string, livemode: boolean): Record<string, unknown>[] {
+    return this.storedEvents(accountId, livemode, {}).map((event) => {
+      const endpoints = [...event.deliveryStates.values()].map((state) => ({ ...state }));
+      return {
+        id: event.json.id,
+        type: event.json.type,
+        created: event.json.created,
+        pending_webhooks: event.unacknowledged.size,
+        delivery: overallDelivery(endpoints),
+        endpoints,
+      };
+    });
+  }
+
+  /** Sends now every retry the emulator's clock has reached (after `/_emulator/clock/advance`). */
+  sendDueRetries(): void {
+    const now = this.now();
+    for (const pending of this.retries) {
+      if (pending.dueAt > now) continue;
+      clearTimeout(pending.timer);
+      this.retries.delete(pending);
+      this.requeue(pending.delivery);
     }
-    return listed;
   }
 
   /** Replaces the whole chaos setting: `{}` delivers each event once, in order. */
@@ -352,6 +405,28 @@ export class WebhookHub {
       if (ownEvent || connectedEvent) targets.push(endpoint);
     }
     return targets;
+  }
+
+  private storedEvents(
+    accountId: string,
+    livemode: boolean,
+    filter: { type?: string; deliverySuccess?: boolean },
+  ): StoredEvent[] {
+    const stored = this.eventsByScope.get(scopeKey(accountId, livemode)) ?? [];
+    const matchesType = filter.type === undefined ? () => true : typeMatcher(filter.type);
+    const listed: StoredEvent[] = [];
+    for (let index = stored.length - 1; index >= 0; index -= 1) {
+      const event = stored[index];
+      if (!event || !matchesType(String(event.json.type))) continue;
+      if (
+        filter.deliverySuccess !== undefined &&
+        filter.deliverySuccess !== (event.unacknowledged.size === 0)
+      ) {
+        continue;
+      }
+      listed.push(event);
+    }
+    return listed;
   }
 
   private storeEvent(event: StoredEvent): void {
@@ -434,6 +509,7 @@ export class WebhookHub {
 
     if (answer.succeeded) {
       this.acknowledge(delivery.event, endpoint.id);
+      this.noteDelivery(delivery, 'succeeded', null);
       this.finish();
     } else {
       this.retryLater(delivery);
@@ -480,23 +556,46 @@ export class WebhookHub {
   }
 
   private retryLater(delivery: Delivery): void {
-    const delay = this.retryDelaysMs[delivery.attempt - 1];
+    const schedule =
+      this.retryDelaysSeconds ?? retryDelaysSeconds[delivery.event.livemode ? 'live' : 'test'];
+    const delay = schedule[delivery.attempt - 1];
     const endpoint = this.endpoints.get(delivery.endpointId);
     if (delay === undefined || !endpoint || endpoint.disabled) {
+      this.noteDelivery(delivery, 'failed', null);
       this.finish();
       return;
     }
+    const dueAt = this.now() + delay;
+    this.noteDelivery(delivery, 'pending', dueAt);
     const next: Delivery = { ...delivery, attempt: delivery.attempt + 1 };
     const pending: PendingRetry = {
       delivery: next,
-      timer: setTimeout(() => {
-        this.retries.delete(pending);
-        this.requeue(next);
-      }, delay),
+      dueAt,
+      timer: setTimeout(
+        () => {
+          this.retries.delete(pending);
+          this.requeue(next);
+        },
+        Math.min(delay * this.realMsPerSecond, longestTimerMs),
+      ),
     };
     // A retry must not keep a finished process alive; close() clears them anyway.
     pending.timer.unref();
     this.retries.add(pending);
+  }
+
+  private noteDelivery(
+    delivery: Delivery,
+    state: EndpointDeliveryState['state'],
+    nextAttemptAt: number | null,
+  ): void {
+    const current = delivery.event.deliveryStates.get(delivery.endpointId);
+    // A duplicate's success acknowledges the event too; its failures are not the event's.
+    if (!current || (delivery.duplicate && state !== 'succeeded')) return;
+    if (!delivery.duplicate) current.attempts = delivery.attempt;
+    // Once acknowledged, an event stays delivered to that endpoint.
+    current.state = current.state === 'succeeded' ? 'succeeded' : state;
+    current.next_attempt_at = current.state === 'pending' ? nextAttemptAt : null;
   }
 
   private acknowledge(event: StoredEvent, endpointId: string): void {
@@ -515,6 +614,7 @@ export class WebhookHub {
       if (pending.delivery.endpointId !== endpointId) continue;
       clearTimeout(pending.timer);
       this.retries.delete(pending);
+      this.noteDelivery(pending.delivery, 'failed', null);
       this.finish();
     }
   }
@@ -552,6 +652,26 @@ export class WebhookHub {
 export function signWebhookPayload(payload: string, secret: string, timestamp: number): string {
   const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`).digest('hex');
   return `t=${timestamp},v1=${signature}`;
+}
+
+/** Exponential backoff from a minute, each wait at most 12 hours, until three days have passed. */
+function stripeLiveRetryDelays(): number[] {
+  const span = 3 * 24 * 60 * 60;
+  const delays: number[] = [];
+  let total = 0;
+  for (let delay = 60; total < span; delay = Math.min(delay * 2, 12 * 60 * 60)) {
+    const wait = Math.min(delay, span - total);
+    delays.push(wait);
+    total += wait;
+  }
+  return delays;
+}
+
+function overallDelivery(states: EndpointDeliveryState[]): string {
+  if (states.length === 0) return 'none';
+  if (states.some((state) => state.state === 'failed')) return 'failed';
+  if (states.some((state) => state.state === 'pending')) return 'pending';
+  return 'succeeded';
 }
 
 function presentEndpoint(endpoint: Endpoint): Record<string, unknown> {
