@@ -1,4 +1,4 @@
-/** The routing decision of DESIGN.md §2: what the router chose, and why, in data and in words. */
+/** The routing decision of docs/design.md §2: what the router chose, and why, in data and in words. */
 
 export const outcomes = [
   'selected',

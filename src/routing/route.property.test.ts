@@ -13,7 +13,7 @@ import type {
 import { validateRoutingConfig } from './validate.js';
 
 /*
- * Invariants of DESIGN.md §2 over generated configs and payments. The checks below re-state the
+ * Invariants of docs/design.md §2 over generated configs and payments. The checks below re-state the
  * rules independently of route.ts, so a shortcut there (indexes, precomputed eligibility) that
  * changes a decision shows up here.
  */
@@ -188,7 +188,7 @@ function caseArbitrary(shape: Shape = {}): fc.Arbitrary<Case> {
   }));
 }
 
-// The rules of DESIGN.md §2, written out plainly.
+// The rules of docs/design.md §2, written out plainly.
 
 function healthOf(context: PaymentContext, handle: string): string {
   return Object.hasOwn(context.health, handle) ? (context.health[handle] ?? 'healthy') : 'healthy';

@@ -640,7 +640,7 @@ describe('modes and drain', () => {
 });
 
 describe('explanation', () => {
-  it('reads like the example in DESIGN.md', () => {
+  it('reads like the example in docs/design.md', () => {
     const decision = decideFor(
       {
         accounts: [

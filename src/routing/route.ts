@@ -29,7 +29,7 @@ import type {
 } from './schema.js';
 
 /**
- * DESIGN.md §2 as code. `compileRouting` does the work that depends only on the config (indexes,
+ * docs/design.md §2 as code. `compileRouting` does the work that depends only on the config (indexes,
  * per-account checks, rule sets) once per config version; `route` then decides one payment.
  * Pure: no I/O, no clock, no randomness, and it throws nothing for any schema-valid input.
  */

@@ -4,7 +4,7 @@ import { parseConfigFixture, parseContextFixture } from './routing.test-helper.j
 import { compileRuleMatcher } from './rule-index.js';
 import type { PaymentContext, RuleConditions } from './schema.js';
 
-// The rule of DESIGN.md §2 without any index: every listed condition must hold.
+// The rule of docs/design.md §2 without any index: every listed condition must hold.
 function matchesPlainly(when: RuleConditions, context: PaymentContext): boolean {
   const inList = (list: string[] | undefined, value: string | undefined) =>
     list === undefined || (value !== undefined && list.includes(value));

@@ -8,7 +8,7 @@ function problemsOf(parsed: ReturnType<typeof parseRoutingConfig | typeof parseP
 }
 
 describe('routing config schema', () => {
-  it('applies the defaults of DESIGN.md §2', () => {
+  it('applies the defaults of docs/design.md §2', () => {
     const parsed = parseRoutingConfig({
       accounts: [{ handle: 'us' }],
       rules: [{ name: 'r', when: {}, use: 'us' }],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The routing config document and the payment context of DESIGN.md §2, validated at the edge.
+ * The routing config document and the payment context of docs/design.md §2, validated at the edge.
  * The schemas apply the documented defaults, so the router only ever sees complete values.
  */
 
