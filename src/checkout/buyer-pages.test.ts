@@ -1,15 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AdminCall, buildTestApp, type TestApp } from '../../test/app.js';
 import {
+  buyOrder,
   type ContactForm,
   cardConfigOf,
+  confirmAsBrowser,
   expectNoSecrets,
   importLaunchFunnel,
+  stripeSideOf,
   type Visitor,
   visitorOf,
 } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import { useEmulator } from '../../test/emulator.js';
+import { control, useEmulator } from '../../test/emulator.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
 
 /*
@@ -83,6 +86,69 @@ describeEachDatabase('the pages a buyer sees', (database) => {
         '$49.00',
         '$19.00',
       ]);
+    });
+  });
+
+  describe('after paying', () => {
+    it('thanks nobody without a paid order: no visit, a forged cookie, an unpaid order', async () => {
+      const unpaid = newVisitor();
+      await unpaid.post('/f/launch/order/contact', ana);
+      const pages = [
+        await newVisitor().get('/f/launch/thanks'),
+        await newVisitor({ cookie: 'sy_order_launch=ord_v_forged.c2lnbmF0dXJl' }).get(
+          '/f/launch/thanks',
+        ),
+        await unpaid.get('/f/launch/thanks'),
+      ];
+      for (const page of pages) {
+        expect(page.statusCode).toBe(200);
+        expect(page.body).toContain('<h1>No purchase on this visit</h1>');
+        expect(page.body).toContain('nothing was bought on this visit');
+        expect(page.body).toContain('href="/f/launch/sales"');
+        expect(page.body).not.toMatch(/thank you|you are in|receipt is on its way/i);
+      }
+
+      const { card } = await buyOrder(emulator(), unpaid, ana);
+      expect(card.clientSecret).not.toBe('');
+      await unpaid.post('/f/launch/coaching/decline');
+      const thanks = await unpaid.get('/f/launch/thanks');
+      expect(thanks.body).toContain('<h1>Thank you! You are in.</h1>');
+      expect(thanks.body).toContain('<td>Launch Masterclass</td>');
+    });
+
+    it('tries the PaymentIntent again when Stripe falters, and else says the payment is being confirmed', async () => {
+      const us = await stripeSideOf(api, 'us');
+      const visitor = newVisitor();
+      await visitor.post('/f/launch/order/contact', ana);
+      const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+      const intent = await confirmAsBrowser(emulator(), card);
+      expect(intent.status).toBe('succeeded');
+      const returnPath = `/f/launch/order/return?payment_intent=${intent.id}`;
+      const failRetrieve = (times: number, fault: string) =>
+        control(emulator(), 'POST', 'faults', {
+          account: us.stripeAccountId,
+          fault,
+          path: `/v1/payment_intents/${intent.id}`,
+          times,
+        });
+
+      // Two quick faults: the third read answers and the buyer moves on.
+      await failRetrieve(2, 'server_error');
+      const recovered = await visitor.get(returnPath);
+      expect(recovered.statusCode, recovered.body).toBe(303);
+      expect(recovered.headers.location).toBe('/f/launch/coaching');
+
+      // Stripe keeps failing: a page that says so and checks again by itself, never an error.
+      await failRetrieve(50, 'rate_limit');
+      const waiting = await visitor.get(returnPath);
+      expect(waiting.statusCode).toBe(200);
+      expect(waiting.body).toContain('<h1>Your payment is being confirmed</h1>');
+      expect(waiting.body).toContain(
+        `<meta http-equiv="refresh" content="3;url=/f/launch/order/return?payment_intent=${intent.id}">`,
+      );
+      await control(emulator(), 'DELETE', 'faults');
+      const later = await visitor.get(returnPath);
+      expect(later.headers.location).toBe('/f/launch/coaching');
     });
   });
 

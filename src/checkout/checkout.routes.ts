@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +15,7 @@ import type {
 import { formatMoney } from '../catalog/money.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
+import { StripeGatewayError } from '../stripe/errors.js';
 import type { App } from '../web/app.js';
 import { handleError, logFailure, toAppError } from '../web/error-handler.js';
 import type { CheckoutLimiter } from '../web/rate-limits.js';
@@ -222,6 +224,19 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     );
   }
 
+  /** "Your payment is being confirmed", reloading `url` by itself every few seconds. */
+  function confirmingPage(funnel: FunnelView, url: string): string {
+    const heading = 'Your payment is being confirmed';
+    return renderCheckoutNotice({
+      ...frameOf(funnel, heading),
+      heading,
+      message:
+        'This takes a moment. This page checks again by itself; please do not pay a second time.',
+      link: { href: url, label: 'Check now' },
+      refresh: { url, seconds: confirmingRefreshSeconds },
+    });
+  }
+
   app.get('/assets/checkout.css', async function stylesheet(request, reply) {
     reply.header('etag', checkoutStylesheetEtag).header('cache-control', 'public, max-age=3600');
     if (request.headers['if-none-match'] === checkoutStylesheetEtag)
@@ -329,9 +344,25 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         }
         case 'thankyou': {
           const purchases = order ? await checkout.purchasesOf(workspaceId, order.order_id) : null;
-          const paid = (purchases?.payments ?? []).filter(
-            (payment) => payment.status === 'succeeded',
-          );
+          const payments = purchases?.payments ?? [];
+          const paid = payments.filter((payment) => payment.status === 'succeeded');
+          if (paid.length === 0) {
+            // Nobody is thanked without a paid order: no visit, a forged cookie, or nothing paid yet.
+            if (payments.some((payment) => payment.status === 'processing')) {
+              return sendHtml(reply, confirmingPage(funnel, stepUrl(funnel.slug, step.slug)));
+            }
+            return notice(
+              reply,
+              funnel,
+              'No purchase on this visit',
+              'We found no paid order from this browser, so nothing was bought on this visit. If you paid in another browser, your receipt is in your email.',
+              {
+                href: stepUrl(funnel.slug, funnel.steps[0]?.slug ?? step.slug),
+                label: `Go to ${funnel.name}`,
+              },
+              200,
+            );
+          }
           const totals = new Map<string, number>();
           for (const payment of paid) {
             totals.set(
@@ -522,11 +553,22 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       const orderId = visitOrderId(request, funnel.slug);
       const intentId = request.query.payment_intent;
       if (!orderId || !intentId) return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
-      const payment = await checkout.completeReturn({
-        workspaceId,
-        orderId,
-        paymentIntentId: intentId,
-      });
+      let payment: Awaited<ReturnType<CheckoutService['completeReturn']>>;
+      try {
+        payment = await readAfterStripe(() =>
+          checkout.completeReturn({ workspaceId, orderId, paymentIntentId: intentId }),
+        );
+      } catch (error) {
+        if (!isPassingStripeFault(error)) throw error;
+        // The buyer may well have paid: never an error page here, a page that asks again soon.
+        logFailure(toAppError(error, request), error, request);
+        const again = stepUrl(
+          funnel.slug,
+          step.slug,
+          `/return?payment_intent=${encodeURIComponent(intentId)}`,
+        );
+        return sendHtml(reply, confirmingPage(funnel, again));
+      }
       if (payment.status === 'succeeded' || payment.status === 'processing') {
         return reply.redirect(nextUrl(funnel, step, step.kind !== 'order'), 303);
       }
@@ -600,6 +642,31 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       return reply.redirect(nextUrl(funnel, step, step.kind === 'downsell'), 303);
     },
   );
+}
+
+const confirmingRefreshSeconds = 3;
+/** Tries of reading a PaymentIntent after the buyer paid, and the pause before each retry. */
+const readTries = 3;
+const readRetryPauseMs = 150;
+
+/** A fault Stripe recovers from by itself (5xx, 429, no answer): worth asking again. */
+function isPassingStripeFault(error: unknown): boolean {
+  return (
+    error instanceof StripeGatewayError &&
+    (error.kind === 'stripe_error' || error.kind === 'rate_limit' || error.kind === 'connection')
+  );
+}
+
+/** Reading what Stripe did, tried again a couple of times quickly when Stripe falters. */
+async function readAfterStripe<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= readTries || !isPassingStripeFault(error)) throw error;
+      await setTimeout(readRetryPauseMs * attempt);
+    }
+  }
 }
 
 /** A first guess at the visitor's country from the browser's language (`de-DE` -> DE). */

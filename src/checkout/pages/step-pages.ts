@@ -178,9 +178,13 @@ export function renderCheckoutNotice(view: CheckoutNoticeView): string {
   const link = view.link
     ? `<p><a class="button" href="${escapeHtml(view.link.href)}">${escapeHtml(view.link.label)}</a></p>`
     : '';
+  const head = view.refresh
+    ? `<meta http-equiv="refresh" content="${view.refresh.seconds};url=${escapeHtml(view.refresh.url)}">\n`
+    : '';
   return renderLayout(
     view,
     `<section class="panel"><h1>${escapeHtml(view.heading)}</h1><p>${escapeHtml(view.message)}</p>${link}</section>`,
+    { head },
   );
 }
 

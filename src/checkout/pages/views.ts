@@ -141,4 +141,6 @@ export interface CheckoutNoticeView extends PageFrame {
   message: string;
   /** A way on, e.g. back to the order form. */
   link: { href: string; label: string } | null;
+  /** Reloads itself (or goes on) after a few seconds, without script: a payment being confirmed. */
+  refresh?: { url: string; seconds: number };
 }
