@@ -260,6 +260,19 @@ export async function updateRefund(
   await db.updateTable('refunds').set(changes).where('refund_id', '=', refundId).execute();
 }
 
+/** A refund of the payment that never reached Stripe (no connection), waiting to be sent again. */
+export async function findUnsentRefund(
+  db: Kysely<Database>,
+  paymentId: string,
+): Promise<RefundTable | undefined> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('payment_id', '=', paymentId)
+    .where('status', '=', 'not_sent')
+    .executeTakeFirst();
+}
+
 export async function listRefundsOfPayments(
   db: Kysely<Database>,
   paymentIds: string[],

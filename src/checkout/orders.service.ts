@@ -14,6 +14,7 @@ import type { FailoverExecutor, PaymentAttempt } from './failover.js';
 import {
   findOrder,
   findPayment,
+  findUnsentRefund,
   insertRefund,
   listOrders,
   listPaymentsOfOrders,
@@ -306,24 +307,44 @@ export function createOrdersService(deps: OrdersDependencies) {
           `Account ${payment.account_handle} has no ${payment.mode} key; connect its keys again to refund.`,
         );
       }
+      const unsent = await findUnsentRefund(db, payment.payment_id);
+      if (unsent && Number(unsent.amount) !== amount) {
+        throw new AppError(
+          'conflict',
+          `Refund ${unsent.refund_id} of ${unsent.amount} ${unsent.currency} on payment ${payment.payment_id} could not reach Stripe and is not settled; send that refund again (amount ${unsent.amount}) before another.`,
+          { refund: unsent.refund_id, amount: Number(unsent.amount) },
+        );
+      }
       const now = clock().toISOString();
-      const refund: RefundTable = {
-        refund_id: newId('rfd'),
-        workspace_id: input.workspaceId,
-        payment_id: payment.payment_id,
-        account_id: payment.account_id,
-        account_handle: payment.account_handle,
-        amount,
-        currency: payment.currency,
-        status: 'pending',
-        stripe_refund_id: null,
-        reason: input.reason ?? null,
-        actor: input.actor,
-        decision: JSON.stringify(decision),
-        created_at: now,
-        updated_at: now,
-      };
-      await insertRefund(db, refund);
+      // Sent again with its own idempotency key: had it reached Stripe after all, Stripe answers
+      // with that refund instead of making a second.
+      const refund: RefundTable = unsent
+        ? { ...unsent, status: 'pending', actor: input.actor, updated_at: now }
+        : {
+            refund_id: newId('rfd'),
+            workspace_id: input.workspaceId,
+            payment_id: payment.payment_id,
+            account_id: payment.account_id,
+            account_handle: payment.account_handle,
+            amount,
+            currency: payment.currency,
+            status: 'pending',
+            stripe_refund_id: null,
+            reason: input.reason ?? null,
+            actor: input.actor,
+            decision: JSON.stringify(decision),
+            created_at: now,
+            updated_at: now,
+          };
+      if (unsent) {
+        await updateRefund(db, refund.refund_id, {
+          status: 'pending',
+          actor: input.actor,
+          updated_at: now,
+        });
+      } else {
+        await insertRefund(db, refund);
+      }
       try {
         const made = await gateway.createRefund({
           credentials: { secretKey },
@@ -364,6 +385,19 @@ export function createOrdersService(deps: OrdersDependencies) {
         return refundView({ ...refund, status: made.status, stripe_refund_id: made.id });
       } catch (error) {
         const failure = error instanceof StripeGatewayError ? error : null;
+        if (failure?.kind === 'connection') {
+          // No answer is not a refusal: kept as not sent, and the same request sends it again.
+          await updateRefund(db, refund.refund_id, {
+            status: 'not_sent',
+            updated_at: clock().toISOString(),
+          });
+          throw new AppError(
+            'upstream_unavailable',
+            `Stripe could not be reached, so payment ${payment.payment_id} was not refunded; refund ${refund.refund_id} is kept as not sent. Try again in a minute: sending the same refund again cannot refund it twice.`,
+            { account: payment.account_handle, refund: refund.refund_id, sent: false },
+            { cause: failure },
+          );
+        }
         await updateRefund(db, refund.refund_id, {
           status: 'failed',
           reason: failure?.message ?? refund.reason,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { AdminCall, TestApp } from '../../test/app.js';
 import { buyOrder, importLaunchFunnel, stripeOfAccount, visitorOf } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import { useEmulator } from '../../test/emulator.js';
+import { control, useEmulator } from '../../test/emulator.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
 
 const emulator = useEmulator();
@@ -129,5 +129,54 @@ describeEachDatabase('refunds through the API', (database) => {
     expect((await onlyOrder(api)).payments[0].refunds).toEqual([]);
     const eu = await stripeOfAccount(emulator(), api, 'eu');
     expect((await eu.refunds.list()).data).toEqual([]);
+  });
+
+  it('keeps a refund that never reached Stripe as not sent, and sends that one again', async () => {
+    const { intent } = await buyOrder(emulator(), visitorOf(testApp.app), jonas);
+    const payment = (await onlyOrder(api)).payments[0];
+    const { stripeAccountId } = (await api('GET', '/api/accounts/eu')).body.account;
+    await control(emulator(), 'POST', 'faults', {
+      account: stripeAccountId,
+      path: '/v1/refunds',
+      fault: 'connection_reset',
+    });
+
+    const lost = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
+    expect(lost.status).toBe(502);
+    expect(lost.body.error.code).toBe('upstream_unavailable');
+    expect(lost.body.error.message).toMatch(
+      new RegExp(
+        `^Stripe could not be reached, so payment ${payment.id} was not refunded; .*Try again`,
+      ),
+    );
+    const waiting = await onlyOrder(api);
+    expect(waiting).toMatchObject({ status: 'paid', refunded: 0 });
+    expect(waiting.payments[0].refunds).toMatchObject([
+      {
+        id: lost.body.error.details.refund,
+        amount: 1500,
+        status: 'not_sent',
+        stripeRefundId: null,
+      },
+    ]);
+
+    const other = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1000 });
+    expect(other.status).toBe(409);
+    expect(other.body.error.message).toContain('send that refund again (amount 1500)');
+
+    await control(emulator(), 'DELETE', 'faults');
+    const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.refund).toMatchObject({
+      id: lost.body.error.details.refund,
+      amount: 1500,
+      status: 'succeeded',
+    });
+    const settled = await onlyOrder(api);
+    expect(settled).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
+    expect(settled.payments[0].refunds).toHaveLength(1);
+    const eu = await stripeOfAccount(emulator(), api, 'eu');
+    const onEu = await eu.refunds.list({ payment_intent: intent.id });
+    expect(onEu.data.map((refund) => refund.amount)).toEqual([1500]);
   });
 });
