@@ -41,6 +41,11 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+// Whatever hangs, the run stops by itself.
+setTimeout(() => {
+  console.error(`the fault run took over ${options.maxMinutes} minutes (--max-minutes); stopped`);
+  process.exit(1);
+}, options.maxMinutes * 60_000).unref();
 
 function parseArguments(args) {
   const read = (name, fallback) => {
@@ -62,6 +67,7 @@ function parseArguments(args) {
     settleSeconds: read('settle-seconds', 150),
     seed: read('seed', 12),
     faultShare: read('fault-share', 0.1),
+    maxMinutes: read('max-minutes', 30),
     portBase: read('port-base', 46100),
     keep: args.includes('--keep'),
   };
@@ -585,11 +591,10 @@ function buildReport(input) {
       Object.fromEntries(secrets.map((found) => [found.kind, found.count])),
     )}`,
   );
-  say('time per step, ms (p50 / p95 / max):');
+  say('time per step, ms (p50 / p95 / p99 / max, answers):');
   for (const [step, took] of Object.entries(run.timings)) {
-    say(
-      `  ${step.padEnd(13)} ${percentile(took, 0.5)} / ${percentile(took, 0.95)} / ${Math.max(...took)} (${took.length})`,
-    );
+    const quantiles = [0.5, 0.95, 0.99].map((fraction) => percentile(took, fraction));
+    say(`  ${step.padEnd(13)} ${[...quantiles, Math.max(...took)].join(' / ')} (${took.length})`);
   }
   const slow = buyers.filter((buyer) => buyer.slowestWait >= 10_000).length;
   say(`buyers who waited 10 s or more for one page: ${slow}`);
