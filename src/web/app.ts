@@ -28,6 +28,7 @@ import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { registerAdminRoutes } from './admin.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { registerHealthRoutes } from './health.routes.js';
+import { parseJsonBodiesWithDepthLimit } from './json-body.js';
 import type { Logger } from './logger.js';
 import { checkoutLimiters } from './rate-limits.js';
 import { refuseNulCharacters } from './text-guard.js';
@@ -69,6 +70,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
+  parseJsonBodiesWithDepthLimit(app);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('preValidation', refuseNulCharacters);
   app.addHook('onSend', async function echoRequestId(request, reply) {

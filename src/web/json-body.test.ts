@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../test/app.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { maxJsonDepth } from './json-body.js';
+
+function nested(levels: number): string {
+  return `${'['.repeat(levels)}${']'.repeat(levels)}`;
+}
+
+describeEachDatabase('JSON bodies nested too deeply', (database) => {
+  let store: TestStore;
+  let testApp: TestApp;
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    testApp = await buildTestApp(store);
+  });
+  afterEach(async () => {
+    await testApp.app.close();
+    await store.dispose();
+  });
+
+  async function post(url: string, payload: string, headers: Record<string, string> = {}) {
+    return testApp.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload,
+    });
+  }
+
+  it('are refused with a 400 that says how deep a body may go, on every path', async () => {
+    // 9,000 levels ran the NUL check out of stack: a 500, and the server stalled meanwhile.
+    const body = nested(9_000);
+    const { token } = await testApp.services.tokens.createToken({
+      workspaceId: 'default',
+      name: 'depth',
+      actor: 'test',
+    });
+    for (const url of ['/api/accounts', '/healthz']) {
+      const response = await post(url, body, { authorization: `Bearer ${token}` });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().error.message, url).toBe(
+        `Invalid input. (body): nests arrays and objects more than ${maxJsonDepth} levels deep; send at most ${maxJsonDepth}`,
+      );
+    }
+    for (const url of ['/f/launch/order/bump', '/f/launch/order/contact', '/f/launch/sales']) {
+      expect((await post(url, body)).statusCode, url).toBe(400);
+    }
+    expect(testApp.logLines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+
+  it(`are taken up to ${maxJsonDepth} levels, and brackets inside strings do not count`, async () => {
+    expect((await post('/healthz', nested(maxJsonDepth))).statusCode).toBe(404);
+    expect((await post('/healthz', nested(maxJsonDepth + 1))).statusCode).toBe(400);
+    const text = JSON.stringify({ note: nested(100), quoted: '\\"[[[' });
+    expect((await post('/healthz', text)).statusCode).toBe(404);
+  });
+});
