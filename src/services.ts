@@ -18,6 +18,7 @@ import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway } from './stripe/stripe-gateway.js';
 import type { Logger } from './web/logger.js';
 import { createTokenService } from './web/tokens.service.js';
+import { createEventsBackfill } from './webhooks/events-backfill.js';
 import { createWebhooksService } from './webhooks/webhooks.service.js';
 
 export interface ServiceOptions {
@@ -138,6 +139,14 @@ export function createServices(options: ServiceOptions) {
     payments,
     records,
   });
+  const eventsBackfill = createEventsBackfill({
+    db: store.db,
+    clock,
+    gateway,
+    webhooks,
+    secretKeyOf: accounts.secretKeyOf,
+    logger,
+  });
   webhooks.on('account.updated', (_event, context) =>
     accounts.refreshAccount(context.accountId, 'stripe:account.updated'),
   );
@@ -165,6 +174,7 @@ export function createServices(options: ServiceOptions) {
     checkout,
     paymentEvents,
     reconciliation,
+    eventsBackfill,
     orders,
   };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
 import type { Database, PaymentTable } from '../db/schema.js';
+import { repeatEvery } from '../repeat.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { Logger } from '../web/logger.js';
 import { listAttempts } from './payment-attempts.repository.js';
@@ -62,8 +63,7 @@ export interface ReconciliationDependencies {
 
 export function createReconciliation(deps: ReconciliationDependencies): Reconciliation {
   const { db, clock, gateway, records, logger } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
+  let repeating: { stop(): Promise<void> } | null = null;
 
   /** A payment with a PaymentIntent: its state at Stripe, recorded as a webhook would record it. */
   async function settleIntent(payment: PaymentTable, intentId: string): Promise<boolean> {
@@ -168,27 +168,17 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
         }
         return reconcile(workspaceId, options);
       };
-      const tick = () => {
-        running ??= run()
-          .catch((error: unknown) =>
-            logger.warn(
-              { err: error instanceof Error ? error.message : String(error) },
-              'reconciliation failed; will try again',
-            ),
-          )
-          .finally(() => {
-            running = null;
-          });
-      };
-      tick();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
+      repeating = repeatEvery(intervalMs, run, (error) =>
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'reconciliation failed; will try again',
+        ),
+      );
     },
 
     async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
+      await repeating?.stop();
+      repeating = null;
     },
   };
 }

@@ -185,6 +185,18 @@ export interface StripeGateway {
     clientId: string;
     stripeUserId: string;
   }): Promise<void>;
+  /**
+   * A page of the account's events list (Stripe keeps 30 days), newest first: the events just
+   * newer than `endingBefore`, or the newest at or after `createdSince` (unix seconds).
+   */
+  listEvents(input: {
+    credentials: StripeCredentials;
+    types: readonly string[];
+    endingBefore?: string | undefined;
+    startingAfter?: string | undefined;
+    createdSince?: number | undefined;
+    limit: number;
+  }): Promise<{ events: VerifiedWebhookEvent[]; hasMore: boolean }>;
   verifyWebhookEvent(input: {
     payload: string | Buffer;
     signature: string;

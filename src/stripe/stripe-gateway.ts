@@ -5,6 +5,7 @@ import type {
   StripeAccountSummary,
   StripeCredentials,
   StripeGateway,
+  VerifiedWebhookEvent,
 } from './gateway.js';
 
 export interface StripeEndpoint {
@@ -346,15 +347,34 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         secret,
         toleranceSeconds,
       );
-      return {
-        id: event.id,
-        type: event.type,
-        created: event.created,
-        livemode: event.livemode,
-        account: event.account ?? null,
-        object: Object.fromEntries(Object.entries(event.data.object)),
-      };
+      return eventSummary(event);
     },
+
+    listEvents: ({ credentials, types, endingBefore, startingAfter, createdSince, limit }) =>
+      call(async () => {
+        const page = await clientFor(credentials.secretKey).events.list(
+          {
+            types: [...types],
+            limit,
+            ...(endingBefore ? { ending_before: endingBefore } : {}),
+            ...(startingAfter ? { starting_after: startingAfter } : {}),
+            ...(createdSince !== undefined ? { created: { gte: createdSince } } : {}),
+          },
+          requestOptions(credentials),
+        );
+        return { events: page.data.map(eventSummary), hasMore: page.has_more };
+      }),
+  };
+}
+
+function eventSummary(event: Stripe.Event): VerifiedWebhookEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode,
+    account: event.account ?? null,
+    object: Object.fromEntries(Object.entries(event.data.object)),
   };
 }
 

@@ -46,6 +46,9 @@ export async function startServer({
     );
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
+    // Fetches the events Stripe holds that no delivery brought (this server was down), now and
+    // every minute.
+    services.eventsBackfill.start();
     // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
     services.reconciliation.start(DEFAULT_WORKSPACE_ID);
     let closing: Promise<void> | undefined;
@@ -57,6 +60,7 @@ export async function startServer({
       close() {
         closing ??= (async () => {
           await app.close();
+          await services.eventsBackfill.stop();
           await services.webhooks.stop();
           await services.reconciliation.stop();
           await store.close();

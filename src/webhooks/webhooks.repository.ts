@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database, WebhookEndpointTable, WebhookEventTable } from '../db/schema.js';
+import type {
+  Database,
+  StripeEventCursorTable,
+  WebhookEndpointTable,
+  WebhookEventTable,
+} from '../db/schema.js';
 
 export async function insertEndpoint(
   db: Kysely<Database>,
@@ -117,5 +122,47 @@ export async function listSealedEndpointSecrets(db: Kysely<Database>) {
     .selectFrom('webhook_endpoints')
     .select(['endpoint_id', 'secret_encrypted'])
     .where('secret_encrypted', 'is not', null)
+    .execute();
+}
+
+/** Every registered endpoint that has its Stripe side: one per account and mode is read back. */
+export async function listRegisteredEndpoints(
+  db: Kysely<Database>,
+): Promise<WebhookEndpointTable[]> {
+  return db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('removed_at', 'is', null)
+    .where('stripe_endpoint_id', 'is not', null)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function findEventCursor(
+  db: Kysely<Database>,
+  key: { accountId: string; mode: 'test' | 'live' },
+): Promise<StripeEventCursorTable | undefined> {
+  return db
+    .selectFrom('stripe_event_cursors')
+    .selectAll()
+    .where('account_id', '=', key.accountId)
+    .where('mode', '=', key.mode)
+    .executeTakeFirst();
+}
+
+export async function saveEventCursor(
+  db: Kysely<Database>,
+  cursor: StripeEventCursorTable,
+): Promise<void> {
+  await db
+    .insertInto('stripe_event_cursors')
+    .values(cursor)
+    .onConflict((conflict) =>
+      conflict.columns(['account_id', 'mode']).doUpdateSet((eb) => ({
+        last_event_id: eb.ref('excluded.last_event_id'),
+        last_event_created: eb.ref('excluded.last_event_created'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
     .execute();
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Vault } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { Database } from '../db/schema.js';
+import type { Database, WebhookEndpointTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
 import type { Logger } from '../web/logger.js';
@@ -81,6 +81,30 @@ export function createWebhooksService(deps: WebhooksDependencies) {
   const handlers = new Map<string, EventHandler>();
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
+
+  /**
+   * Stores an event once per account and event id, however it came (a delivery or the events
+   * list); true when it is new. Stored events are processed by `processPending`.
+   */
+  async function ingest(
+    endpoint: WebhookEndpointTable,
+    event: VerifiedWebhookEvent,
+  ): Promise<boolean> {
+    return insertEventOnce(db, {
+      webhook_event_id: newId('wev'),
+      workspace_id: endpoint.workspace_id,
+      account_id: endpoint.account_id,
+      endpoint_id: endpoint.endpoint_id,
+      stripe_event_id: event.id,
+      type: event.type,
+      stripe_created: event.created,
+      payload: JSON.stringify(event),
+      received_at: clock().toISOString(),
+      processed_at: null,
+      attempts: 0,
+      last_error: null,
+    });
+  }
 
   async function processPending(): Promise<number> {
     let processed = 0;
@@ -211,22 +235,10 @@ export function createWebhooksService(deps: WebhooksDependencies) {
       } catch {
         throw refusal;
       }
-      const stored = await insertEventOnce(db, {
-        webhook_event_id: newId('wev'),
-        workspace_id: endpoint.workspace_id,
-        account_id: endpoint.account_id,
-        endpoint_id: endpoint.endpoint_id,
-        stripe_event_id: event.id,
-        type: event.type,
-        stripe_created: event.created,
-        payload: JSON.stringify(event),
-        received_at: clock().toISOString(),
-        processed_at: null,
-        attempts: 0,
-        last_error: null,
-      });
-      return { duplicate: !stored };
+      return { duplicate: !(await ingest(endpoint, event)) };
     },
+
+    ingest,
 
     /** Processes stored events; concurrent calls share one run. */
     processPending(): Promise<number> {
