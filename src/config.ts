@@ -58,6 +58,11 @@ const environmentSchema = z.object({
   STRIPE_API_PORT: port('a whole number from 1 to 65535').optional(),
   STRIPE_API_PROTOCOL: z.enum(['http', 'https'], { message: 'needs http or https' }).optional(),
   STRIPE_JS_URL: httpUrl('an http(s) URL of Stripe.js').default('https://js.stripe.com/v3/'),
+  STRIPE_CHECKOUT_TIMEOUT_MS: wholeNumber(
+    'a whole number of milliseconds from 100 to 60000',
+    100,
+    60_000,
+  ).default(4_000),
   STRIPE_CONNECT_CLIENT_ID: z
     .string()
     .regex(/^ca_[A-Za-z0-9]+$/, 'needs the Connect platform client id (ca_…) from Stripe settings')
@@ -115,6 +120,8 @@ export interface Config {
   /** Where the Stripe SDK sends requests; null means Stripe itself. */
   readonly stripeApi: Readonly<{ host: string; port: number; protocol: 'http' | 'https' }> | null;
   readonly stripeJsUrl: string;
+  /** How long a buyer waits on one Stripe call (a customer, a PaymentIntent) before failover. */
+  readonly stripeCheckoutTimeoutMs: number;
   /** When an account's circuit breaker opens, and how long it stays open before one trial. */
   readonly breaker: Readonly<{
     consecutiveFailures: number;
@@ -183,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: values.SWITCHYARD_MASTER_KEY ? masterKeyBytes(values.SWITCHYARD_MASTER_KEY) : null,
     stripeApi: stripeApi ? Object.freeze(stripeApi) : null,
     stripeJsUrl: values.STRIPE_JS_URL,
+    stripeCheckoutTimeoutMs: values.STRIPE_CHECKOUT_TIMEOUT_MS,
     breaker: Object.freeze({
       consecutiveFailures: values.BREAKER_CONSECUTIVE_FAILURES,
       windowSize: values.BREAKER_WINDOW_SIZE,

@@ -42,7 +42,12 @@ export function createServices(options: ServiceOptions) {
     );
   }
   const vault = createVault(masterKey.key, masterKey.previous);
-  const gateway = options.gateway ?? createStripeGateway({ endpoint: config.stripeApi });
+  const gateway =
+    options.gateway ??
+    createStripeGateway({
+      endpoint: config.stripeApi,
+      checkoutTimeoutMs: config.stripeCheckoutTimeoutMs,
+    });
   const audit = createAuditLog({ db: store.db, clock });
   const tokens = createTokenService({ db: store.db, clock, audit });
   const webhooks = createWebhooksService({

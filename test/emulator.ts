@@ -47,6 +47,7 @@ export function emulatorGateway(emulator: RunningEmulator, timeoutMs = 2_000): S
   return createStripeGateway({
     endpoint: { host: emulator.host, port: emulator.port, protocol: 'http' },
     timeoutMs,
+    checkoutTimeoutMs: timeoutMs,
     maxNetworkRetries: 0,
   });
 }

@@ -295,7 +295,8 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
         account: us.stripeAccountId,
         fault,
         path: '/v1/payment_intents',
-        times: 1,
+        // A 429 is tried three times on the same account before it counts as failing.
+        times: fault === 'rate_limit' ? 3 : 1,
       });
       const visitor = newVisitor();
       const { card, intent, back } = await buyOrder(emulator(), visitor, ana);
@@ -320,7 +321,7 @@ describeEachDatabase('the funnel pages a buyer walks through', (database) => {
         ]),
       ).toEqual([
         ['us', 'failed'],
-        ['eu', 'succeeded'],
+        ['eu', 'created'],
       ]);
     },
   );

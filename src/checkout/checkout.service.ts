@@ -443,6 +443,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       context: { ...input.context, amount: Number(payment.amount) },
       amount: Number(payment.amount),
       currency,
+      confirms: false,
       recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
       recordCreated: recordPlacement(payment),
       createOn: async (target) => {
@@ -842,6 +843,8 @@ export function createCheckoutService(deps: CheckoutDependencies) {
             context,
             amount: line.amount,
             currency,
+            // Charging the saved card is in the request: an unclear answer may have charged it.
+            confirms: true,
             recordCreated: recordPlacement(payment),
             createOn: async (target) => {
               const metadata = {

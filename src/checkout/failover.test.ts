@@ -49,7 +49,7 @@ function paymentOf(paymentId: string, overrides: Partial<PaymentRequest> = {}): 
     amount: 4900,
     currency: 'usd',
     paymentMethod: 'pm_card_visa',
-    confirm: true,
+    confirms: true,
     ...overrides,
   };
 }
@@ -97,14 +97,13 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     });
   }
 
+  const masterKey = randomBytes(32).toString('hex');
+
   beforeEach(async () => {
     now = start;
     store = await database.openMigrated();
     services = createServices({
-      config: loadConfig({
-        SWITCHYARD_MASTER_KEY: randomBytes(32).toString('hex'),
-        ...emulatorEnv(emulator()),
-      }),
+      config: loadConfig({ SWITCHYARD_MASTER_KEY: masterKey, ...emulatorEnv(emulator()) }),
       store,
       logger: capturedLogger().logger,
       clock: () => new Date(now),
@@ -132,7 +131,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       await fault(primary, kind);
 
       // As at checkout: the PaymentIntent is made before the card is entered, then confirmed.
-      const beforeCard = { confirm: false, paymentMethod: undefined };
+      const beforeCard = { confirms: false, paymentMethod: undefined };
       const created = await services.payments.createPaymentWithFailover(
         paymentOf('pay_1', beforeCard),
       );
@@ -163,7 +162,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
         {
           number: 2,
           account: 'eu',
-          status: 'succeeded',
+          status: 'created',
           paymentIntentId: created.paymentIntent.id,
           idempotencyKey: 'pay_1:attempt:2',
         },
@@ -187,6 +186,111 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       expect(await succeededOn(secondary)).toHaveLength(1);
     },
   );
+
+  it('keeps every try of an attempt: a reset and a 429 retried on the primary, then its 500', async () => {
+    await fault(primary, 'connection_reset', 1);
+    await fault(primary, 'rate_limit', 1);
+    await fault(primary, 'server_error', 1);
+
+    const created = await services.payments.createPaymentWithFailover(
+      paymentOf('pay_tries', { confirms: false, paymentMethod: undefined }),
+    );
+
+    expect(created.account).toBe('eu');
+    const stored = await services.payments.listAttempts(workspaceId, 'pay_tries');
+    expect(stored).toMatchObject([
+      {
+        account: 'us',
+        status: 'failed',
+        httpStatus: 500,
+        tries: [
+          { number: 1, outcome: 'failed', failureKind: 'connection', message: /reset/ },
+          { number: 2, outcome: 'failed', failureKind: 'rate_limit', httpStatus: 429 },
+          { number: 3, outcome: 'failed', failureKind: 'stripe_error', httpStatus: 500 },
+        ],
+      },
+      { account: 'eu', status: 'created', tries: [{ number: 1, outcome: 'created' }] },
+    ]);
+    expect(stored[0]?.tries.every((tried) => tried.latencyMs >= 0)).toBe(true);
+  });
+
+  it.each([
+    ['rate-limits once', 'rate_limit', 'rate_limit'],
+    ['resets the connection once', 'connection_reset', 'connection'],
+  ] as const)(
+    'retries on the primary when it %s, instead of counting it as failing',
+    async (_title, kind, failureKind) => {
+      await fault(primary, kind, 1);
+
+      const created = await services.payments.createPaymentWithFailover(
+        paymentOf(`pay_${kind}`, { confirms: false, paymentMethod: undefined }),
+      );
+
+      expect(created.account).toBe('us');
+      expect(created.attempts).toMatchObject([
+        {
+          number: 1,
+          account: 'us',
+          status: 'created',
+          tries: [
+            { number: 1, outcome: 'failed', failureKind },
+            { number: 2, outcome: 'created' },
+          ],
+        },
+      ]);
+      expect(await intentsOn(secondary)).toEqual([]);
+      const health = await services.health.showHealth(workspaceId, 'us');
+      expect(health.modes.test?.breaker).toBe('closed');
+    },
+  );
+
+  it('gives up on the primary after three tries of a lasting 429, and fails over', async () => {
+    await fault(primary, 'rate_limit');
+    const created = await services.payments.createPaymentWithFailover(
+      paymentOf('pay_429s', { confirms: false, paymentMethod: undefined }),
+    );
+    expect(created.account).toBe('eu');
+    expect(created.attempts[0]?.tries.map((tried) => tried.httpStatus)).toEqual([429, 429, 429]);
+  });
+
+  it('moves the sale to the secondary after STRIPE_CHECKOUT_TIMEOUT_MS of a hung primary', async () => {
+    // The gateway production builds from the configuration, not the tests' short-timeout one.
+    const configured = createServices({
+      config: loadConfig({
+        SWITCHYARD_MASTER_KEY: masterKey,
+        STRIPE_CHECKOUT_TIMEOUT_MS: '300',
+        ...emulatorEnv(emulator()),
+      }),
+      store,
+      logger: capturedLogger().logger,
+      clock: () => new Date(now),
+    });
+    await fault(primary, 'timeout');
+
+    const created = await configured.payments.createPaymentWithFailover(
+      paymentOf('pay_hung', { confirms: false, paymentMethod: undefined }),
+    );
+
+    expect(created.account).toBe('eu');
+    // One try on the hung account, cut at the configured timeout, and not sent to it again.
+    expect(created.attempts).toMatchObject([
+      {
+        account: 'us',
+        status: 'failed',
+        tries: [{ number: 1, failureKind: 'connection', message: /timeout .*\(300ms\)/ }],
+      },
+      { account: 'eu', status: 'created' },
+    ]);
+    const requests = await control<{ data: Array<{ account: string; fault: string | null }> }>(
+      emulator(),
+      'GET',
+      'requests',
+    );
+    const held = requests.data.filter(
+      (request) => request.account === primary.id && request.fault === 'timeout',
+    );
+    expect(held).toHaveLength(1);
+  });
 
   it.each([
     ['times out', 'timeout'],
@@ -214,41 +318,62 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     const retried = await services.payments.createPaymentWithFailover(paymentOf('pay_retry'));
     expect(retried.account).toBe('us');
     expect(retried.attempts).toMatchObject([
-      { number: 1, status: 'succeeded', idempotencyKey: 'pay_retry:attempt:1' },
+      { number: 1, status: 'created', idempotencyKey: 'pay_retry:attempt:1' },
     ]);
+    // The try that got no answer is kept beside the one that made it, not overwritten by it.
+    const [attempt] = retried.attempts;
+    expect(attempt?.tries).toMatchObject([
+      { number: 1, outcome: 'failed', failureKind: 'connection', message: /timeout/ },
+      { number: 2, outcome: 'created' },
+    ]);
+    expect(attempt?.latencyMs).toBe(
+      attempt?.tries.reduce((sum, tried) => sum + tried.latencyMs, 0),
+    );
+    expect(attempt?.latencyMs).toBeGreaterThanOrEqual(attempt?.tries[0]?.latencyMs ?? Infinity);
     expect((await succeededOn(primary)).map((intent) => intent.id)).toEqual([
       retried.paymentIntent.id,
     ]);
     expect(await intentsOn(secondary)).toEqual([]);
   });
 
-  it('gets the same PaymentIntent back when Stripe charged but the answer was lost', async () => {
-    const gateway = emulatorGateway(emulator(), 500);
-    let loseNextAnswer = true;
-    const lossy = createFailoverExecutor({
-      db: store.db,
-      clock: () => new Date(now),
-      gateway: {
-        ...gateway,
-        async createPaymentIntent(input) {
-          const created = await gateway.createPaymentIntent(input);
-          if (loseNextAnswer) {
-            loseNextAnswer = false;
-            throw new StripeGatewayError({ kind: 'connection', message: 'socket hang up' });
-          }
-          return created;
+  it.each([
+    ['the connection was reset', false],
+    ['our timeout ran out', true],
+  ] as const)(
+    'gets the same PaymentIntent back when Stripe charged but %s before the answer',
+    async (_title, timedOut) => {
+      const gateway = emulatorGateway(emulator(), 500);
+      let loseNextAnswer = true;
+      const lossy = createFailoverExecutor({
+        db: store.db,
+        clock: () => new Date(now),
+        gateway: {
+          ...gateway,
+          async createPaymentIntent(input) {
+            const created = await gateway.createPaymentIntent(input);
+            if (loseNextAnswer) {
+              loseNextAnswer = false;
+              throw new StripeGatewayError({ kind: 'connection', message: 'lost', timedOut });
+            }
+            return created;
+          },
         },
-      },
-      routing: services.routingConfig,
-      health: services.health,
-      secretKeyOf: services.accounts.secretKeyOf,
-    });
-    const lost = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_lost')));
-    expect(lost.code).toBe('upstream_unavailable');
-    const again = await lossy.createPaymentWithFailover(paymentOf('pay_lost'));
-    const charged = await succeededOn(primary);
-    expect(charged.map((intent) => intent.id)).toEqual([again.paymentIntent.id]);
-  });
+        routing: services.routingConfig,
+        health: services.health,
+        secretKeyOf: services.accounts.secretKeyOf,
+      });
+      if (timedOut) {
+        // A hung account is not retried at once: the buyer is told, and asking again resends it.
+        const lost = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_lost')));
+        expect(lost.code).toBe('upstream_unavailable');
+      }
+      const again = await lossy.createPaymentWithFailover(paymentOf('pay_lost'));
+      expect(again.attempts).toHaveLength(1);
+      expect(again.attempts[0]?.tries.map((tried) => tried.outcome)).toEqual(['failed', 'created']);
+      const charged = await succeededOn(primary);
+      expect(charged.map((intent) => intent.id)).toEqual([again.paymentIntent.id]);
+    },
+  );
 
   it("commits the caller's record with the attempt, or neither, and a retry records the same PaymentIntent", async () => {
     const recorded: string[] = [];
@@ -294,7 +419,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       again.paymentIntent.id,
     ]);
     const settled = await services.payments.listAttempts(workspaceId, 'pay_record');
-    expect(settled).toMatchObject([{ number: 1, status: 'succeeded' }]);
+    expect(settled).toMatchObject([{ number: 1, status: 'created' }]);
   });
 
   it('takes one payment once when two requests for it race', async () => {
@@ -495,7 +620,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     const failedTrial = await services.payments.createPaymentWithFailover(paymentOf('pay_trial_1'));
     expect(failedTrial.attempts.map((attempt) => [attempt.account, attempt.status])).toEqual([
       ['us', 'failed'],
-      ['eu', 'succeeded'],
+      ['eu', 'created'],
     ]);
     expect((await services.health.showHealth(workspaceId, 'us')).modes.test?.breaker).toBe('open');
 

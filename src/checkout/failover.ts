@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { HealthService } from '../accounts/health.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { Database, PaymentAttemptTable } from '../db/schema.js';
+import type { Database, PaymentAttemptTable, PaymentAttemptTryTable } from '../db/schema.js';
 import { AppError, fieldPath } from '../errors.js';
 import {
   type HealthState,
@@ -20,7 +20,13 @@ import type {
   StripeGateway,
 } from '../stripe/gateway.js';
 import type { Logger } from '../web/logger.js';
-import { finishAttempt, insertAttempt, listAttempts } from './payment-attempts.repository.js';
+import {
+  finishAttempt,
+  insertAttempt,
+  insertTry,
+  listAttempts,
+  listTries,
+} from './payment-attempts.repository.js';
 
 /**
  * Failover at run time (DESIGN.md §3): create the PaymentIntent on the routed account; when that
@@ -29,8 +35,14 @@ import { finishAttempt, insertAttempt, listAttempts } from './payment-attempts.r
  */
 
 export interface PaymentRequest
-  extends Omit<CreatePaymentIntentInput, 'credentials' | 'idempotencyKey'> {
+  extends Omit<CreatePaymentIntentInput, 'credentials' | 'idempotencyKey' | 'confirm'> {
   workspaceId: string;
+  /**
+   * True when the request itself charges the card (an off-session upsell): one that gets no clear
+   * answer may have charged it, so it is never tried on another account. Without `createOn` it is
+   * the PaymentIntent's `confirm`.
+   */
+  confirms: boolean;
   /** Our id of the payment; each attempt's idempotency key is derived from it. */
   paymentId: string;
   /** The routing context (DESIGN.md §2); its currency and amount must match the PaymentIntent's. */
@@ -66,22 +78,53 @@ export interface AttemptTarget {
   metadata: Record<string, string>;
 }
 
-export interface PaymentAttempt {
-  number: number;
-  account: string;
-  idempotencyKey: string;
-  status: PaymentAttemptTable['status'];
+/** How Stripe's answer went wrong, or all null when it did not. */
+export interface StripeFailureRecord {
   failureKind: string | null;
   stripeCode: string | null;
   declineCode: string | null;
   httpStatus: number | null;
   requestId: string | null;
   message: string | null;
+}
+
+/** One request an attempt sent to Stripe. */
+export interface PaymentAttemptTry extends StripeFailureRecord {
+  number: number;
+  outcome: PaymentAttemptTryTable['outcome'];
+  latencyMs: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface PaymentAttempt extends StripeFailureRecord {
+  number: number;
+  account: string;
+  idempotencyKey: string;
+  /** `created`: Stripe made the PaymentIntent; whether the card pays is told by the charges. */
+  status: PaymentAttemptTable['status'];
   paymentIntentId: string | null;
+  /** The time its tries took, together. */
   latencyMs: number | null;
   startedAt: string;
   finishedAt: string | null;
+  /** Every request it sent, in order: a 429, a reset and the one that made it are three. */
+  tries: PaymentAttemptTry[];
 }
+
+/** How an attempt is sent again on its own account after a 429 or a reset (Stripe's advice). */
+export interface RetryPolicy {
+  /** Requests per attempt, the first included. */
+  tries: number;
+  /** The wait before retry `n` (1 for the first retry). */
+  backoffMs(retry: number): number;
+}
+
+/** Exponential backoff with jitter: about 100, 200 ms; three tries stay well inside a checkout. */
+const defaultRetry: RetryPolicy = {
+  tries: 3,
+  backoffMs: (retry) => Math.round(100 * 2 ** (retry - 1) * (0.5 + Math.random() / 2)),
+};
 
 export interface PaymentCreated {
   paymentIntent: PaymentIntentSummary;
@@ -102,15 +145,27 @@ export interface FailoverDependencies {
   secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
   /** Milliseconds from a monotonic source, for attempt latency; the clock may stand still in tests. */
   stopwatch?: () => number;
+  retry?: RetryPolicy;
   logger?: Pick<Logger, 'warn'>;
 }
 
 export function createFailoverExecutor(deps: FailoverDependencies) {
   const { db, clock, gateway, routing, health } = deps;
   const stopwatch = deps.stopwatch ?? (() => performance.now());
+  const retry = deps.retry ?? defaultRetry;
 
-  async function attemptsOf(workspaceId: string, paymentId: string): Promise<PaymentAttempt[]> {
-    return (await listAttempts(db, workspaceId, paymentId)).map(attemptOf);
+  async function attemptsOf(
+    workspaceId: string,
+    paymentId: string,
+    executor: Kysely<Database> = db,
+  ): Promise<PaymentAttempt[]> {
+    const tries = await listTries(executor, workspaceId, paymentId);
+    return (await listAttempts(executor, workspaceId, paymentId)).map((row) =>
+      attemptOf(
+        row,
+        tries.filter((entry) => entry.attempt_id === row.attempt_id),
+      ),
+    );
   }
 
   /** A payment that already has its PaymentIntent gets it back instead of a second one. */
@@ -119,7 +174,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     mode: Mode,
     rows: PaymentAttemptTable[],
   ): Promise<PaymentCreated | null> {
-    const done = rows.find((row) => row.status === 'succeeded' && row.payment_intent_id !== null);
+    const done = rows.find((row) => row.status === 'created' && row.payment_intent_id !== null);
     if (!done || done.payment_intent_id === null) return null;
     const secretKey = await deps.secretKeyOf(done.account_id, mode);
     if (secretKey === null) return null;
@@ -132,7 +187,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       account: done.account_handle,
       accountId: done.account_id,
       decision: JSON.parse(done.decision) as RoutingDecision,
-      attempts: rows.map(attemptOf),
+      attempts: await attemptsOf(request.workspaceId, request.paymentId),
     };
     await request.recordCreated?.(db, created);
     return created;
@@ -144,114 +199,181 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     | { created?: undefined; failure: StripeGatewayError };
 
   /**
-   * Sends one attempt to Stripe with the attempt's own idempotency key. Only the call itself is
-   * inside the try: once Stripe has answered with a PaymentIntent, nothing of ours may turn that
-   * into a failure (a retry would then charge again).
+   * Sends one attempt to Stripe with the attempt's own idempotency key, again on the same account
+   * after a 429 or a reset (within the retry policy), and records each try. Only the call itself
+   * is inside the try: once Stripe has answered with a PaymentIntent, nothing of ours may turn
+   * that into a failure (a retry would then charge again).
    */
   async function sendAttempt(
     request: PaymentRequest,
     row: PaymentAttemptTable,
     decision: RoutingDecision,
+    sentBefore: boolean,
   ): Promise<AttemptOutcome> {
-    const { workspaceId, paymentId, context: _context, createOn, ...intent } = request;
+    const { workspaceId, paymentId } = request;
     const scope = { workspaceId, accountId: row.account_id, mode: row.mode };
-    const secretKey = await deps.secretKeyOf(row.account_id, row.mode);
-    const started = stopwatch();
-    let paymentIntent: PaymentIntentSummary;
-    try {
-      if (secretKey === null) {
-        throw new StripeGatewayError({
-          kind: 'authentication',
-          message: `${row.account_handle} has no ${row.mode} key`,
-        });
-      }
-      const metadata = {
-        ...intent.metadata,
-        switchyard_payment: paymentId,
-        switchyard_attempt: String(row.attempt_number),
-      };
-      paymentIntent = createOn
-        ? await createOn({
-            accountId: row.account_id,
-            handle: row.account_handle,
-            mode: row.mode,
-            credentials: { secretKey },
-            idempotencyKey: row.idempotency_key,
-            metadata,
-          })
-        : await gateway.createPaymentIntent({
-            ...intent,
-            credentials: { secretKey },
-            idempotencyKey: row.idempotency_key,
-            metadata,
-          });
-    } catch (error) {
-      if (error instanceof StripeGatewayError && error.statusCode === 409) {
-        // Stripe is still working on this very key for another request: that request owns it.
-        throw new AppError(
-          'conflict',
-          `Payment ${paymentId} is being taken by another request right now. Wait for it instead of starting another.`,
-          { paymentId },
+    // An attempt sent again (a crash, an unclear answer) continues its own count of tries.
+    const earlier = !sentBefore
+      ? []
+      : (await listTries(db, workspaceId, paymentId)).filter(
+          (entry) => entry.attempt_id === row.attempt_id,
         );
+    let tryNumber = earlier.reduce((max, entry) => Math.max(max, entry.try_number), 0);
+    let latencyMs = row.latency_ms ?? 0;
+    for (let retries = 0; ; retries++) {
+      tryNumber += 1;
+      const startedAt = clock().toISOString();
+      const started = stopwatch();
+      let paymentIntent: PaymentIntentSummary;
+      try {
+        paymentIntent = await callStripe(request, row);
+      } catch (error) {
+        if (error instanceof StripeGatewayError && error.statusCode === 409) {
+          // Stripe is still working on this very key for another request: that request owns it.
+          throw new AppError(
+            'conflict',
+            `Payment ${paymentId} is being taken by another request right now. Wait for it instead of starting another.`,
+            { paymentId },
+          );
+        }
+        const failure = error instanceof StripeGatewayError ? error : null;
+        const elapsed = Math.round(stopwatch() - started);
+        latencyMs += elapsed;
+        const outcome = {
+          failure_kind: failure?.kind ?? 'internal',
+          stripe_code: failure?.stripeCode ?? null,
+          decline_code: failure?.declineCode ?? null,
+          http_status: failure?.statusCode ?? null,
+          request_id: failure?.requestId ?? null,
+          message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+        };
+        const tried: PaymentAttemptTryTable = {
+          try_id: newId('try'),
+          attempt_id: row.attempt_id,
+          try_number: tryNumber,
+          workspace_id: workspaceId,
+          payment_id: paymentId,
+          outcome: 'failed',
+          ...outcome,
+          latency_ms: elapsed,
+          started_at: startedAt,
+          finished_at: clock().toISOString(),
+        };
+        if (failure && retries + 1 < retry.tries && isWorthRetrying(failure)) {
+          // Stripe's advice for a 429 or a dropped connection: the same request, a little later.
+          await insertTry(db, tried);
+          await pause(retry.backoffMs(retries + 1));
+          continue;
+        }
+        await db.transaction().execute(async (trx) => {
+          await insertTry(trx, tried);
+          await finishAttempt(trx, row.attempt_id, {
+            status: 'failed',
+            ...outcome,
+            payment_intent_id: failure?.paymentIntentId ?? null,
+            latency_ms: latencyMs,
+            finished_at: tried.finished_at,
+          });
+        });
+        if (!failure) throw error;
+        // A card or request problem means the account answered: as far as the breaker knows, it works.
+        await recordHealth(
+          scope,
+          failure.isAccountLevel
+            ? {
+                ok: false,
+                kind: failure.kind,
+                stripeCode: failure.stripeCode,
+                httpStatus: failure.statusCode,
+                requestId: failure.requestId,
+                message: failure.message,
+              }
+            : { ok: true },
+        );
+        return { failure };
       }
-      const failure = error instanceof StripeGatewayError ? error : null;
-      await finishAttempt(db, row.attempt_id, {
-        status: 'failed',
-        failure_kind: failure?.kind ?? 'internal',
-        stripe_code: failure?.stripeCode ?? null,
-        decline_code: failure?.declineCode ?? null,
-        http_status: failure?.statusCode ?? null,
-        request_id: failure?.requestId ?? null,
-        payment_intent_id: failure?.paymentIntentId ?? null,
-        message: error instanceof Error ? error.message.slice(0, 1000) : String(error),
-        latency_ms: Math.round(stopwatch() - started),
-        finished_at: clock().toISOString(),
+      // If these writes fail the attempt stays pending, and a retry resends the same key: Stripe
+      // then answers with this PaymentIntent instead of making another.
+      const elapsed = Math.round(stopwatch() - started);
+      const finishedAt = clock().toISOString();
+      const created = await db.transaction().execute(async (trx) => {
+        await insertTry(trx, {
+          try_id: newId('try'),
+          attempt_id: row.attempt_id,
+          try_number: tryNumber,
+          workspace_id: workspaceId,
+          payment_id: paymentId,
+          outcome: 'created',
+          ...noFailure,
+          latency_ms: elapsed,
+          started_at: startedAt,
+          finished_at: finishedAt,
+        });
+        await finishAttempt(trx, row.attempt_id, {
+          status: 'created',
+          payment_intent_id: paymentIntent.id,
+          ...noFailure,
+          latency_ms: latencyMs + elapsed,
+          finished_at: finishedAt,
+        });
+        const done: PaymentCreated = {
+          paymentIntent,
+          account: row.account_handle,
+          accountId: row.account_id,
+          decision,
+          attempts: await attemptsOf(workspaceId, paymentId, trx),
+        };
+        await request.recordCreated?.(trx, done);
+        return done;
       });
-      if (!failure) throw error;
-      // A card or request problem means the account answered: as far as the breaker knows, it works.
-      await recordHealth(
-        scope,
-        failure.isAccountLevel
-          ? {
-              ok: false,
-              kind: failure.kind,
-              stripeCode: failure.stripeCode,
-              httpStatus: failure.statusCode,
-              requestId: failure.requestId,
-              message: failure.message,
-            }
-          : { ok: true },
-      );
-      return { failure };
+      await recordHealth(scope, { ok: true });
+      return { created };
     }
-    // If these writes fail the attempt stays pending, and a retry resends the same key: Stripe
-    // then answers with this PaymentIntent instead of making another.
-    const latencyMs = Math.round(stopwatch() - started);
-    const created = await db.transaction().execute(async (trx) => {
-      await finishAttempt(trx, row.attempt_id, {
-        status: 'succeeded',
-        payment_intent_id: paymentIntent.id,
-        failure_kind: null,
-        stripe_code: null,
-        decline_code: null,
-        http_status: null,
-        request_id: null,
-        message: null,
-        latency_ms: latencyMs,
-        finished_at: clock().toISOString(),
+  }
+
+  /** One request of an attempt: the caller's `createOn`, or a bare PaymentIntent. */
+  async function callStripe(
+    request: PaymentRequest,
+    row: PaymentAttemptTable,
+  ): Promise<PaymentIntentSummary> {
+    const {
+      workspaceId: _workspaceId,
+      paymentId,
+      context: _context,
+      createOn,
+      recordAttempt: _recordAttempt,
+      recordCreated: _recordCreated,
+      confirms,
+      ...intent
+    } = request;
+    const secretKey = await deps.secretKeyOf(row.account_id, row.mode);
+    if (secretKey === null) {
+      throw new StripeGatewayError({
+        kind: 'authentication',
+        message: `${row.account_handle} has no ${row.mode} key`,
       });
-      const done: PaymentCreated = {
-        paymentIntent,
-        account: row.account_handle,
-        accountId: row.account_id,
-        decision,
-        attempts: (await listAttempts(trx, workspaceId, paymentId)).map(attemptOf),
-      };
-      await request.recordCreated?.(trx, done);
-      return done;
-    });
-    await recordHealth(scope, { ok: true });
-    return { created };
+    }
+    const metadata = {
+      ...intent.metadata,
+      switchyard_payment: paymentId,
+      switchyard_attempt: String(row.attempt_number),
+    };
+    return createOn
+      ? createOn({
+          accountId: row.account_id,
+          handle: row.account_handle,
+          mode: row.mode,
+          credentials: { secretKey },
+          idempotencyKey: row.idempotency_key,
+          metadata,
+        })
+      : gateway.createPaymentIntent({
+          ...intent,
+          confirm: confirms,
+          credentials: { secretKey },
+          idempotencyKey: row.idempotency_key,
+          metadata,
+        });
   }
 
   /** The breaker missing one outcome is better than a charged payment reported as failed. */
@@ -278,13 +400,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
      * returns its PaymentIntent, and an attempt that may have reached Stripe is sent again as it was.
      */
     async createPaymentWithFailover(request: PaymentRequest): Promise<PaymentCreated> {
-      const {
-        workspaceId,
-        paymentId,
-        context: contextInput,
-        createOn: _createOn,
-        ...intent
-      } = request;
+      const { workspaceId, paymentId, context: contextInput, ...intent } = request;
       requirePaymentId(paymentId);
       requireAmount(intent.amount);
       const context = requireContext(contextInput, intent.currency, intent.amount);
@@ -309,7 +425,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       ): Promise<void> {
         const handle = row.account_handle;
         const attempts = await attemptsOf(workspaceId, paymentId);
-        if (intent.confirm && isAmbiguous(failure)) {
+        if (request.confirms && isAmbiguous(failure)) {
           // A confirming request that got no clear answer may have charged the card; trying
           // another account could charge it twice. A retry of this payment resends this attempt.
           throw new AppError(
@@ -355,7 +471,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       const last = previous.at(-1);
       if (last && (last.status === 'pending' || isAmbiguousRow(last))) {
         const decision = JSON.parse(last.decision) as RoutingDecision;
-        const outcome = await sendAttempt(request, last, decision);
+        const outcome = await sendAttempt(request, last, decision, true);
         if (outcome.created) return outcome.created;
         await handleFailure(outcome.failure, last, decision);
       }
@@ -432,7 +548,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           throw error;
         }
 
-        const outcome = await sendAttempt(request, row, decision);
+        const outcome = await sendAttempt(request, row, decision, false);
         if (outcome.created) return outcome.created;
         await handleFailure(outcome.failure, row, decision);
       }
@@ -521,6 +637,24 @@ function isAmbiguousRow(row: PaymentAttemptTable): boolean {
   );
 }
 
+const noFailure = {
+  failure_kind: null,
+  stripe_code: null,
+  decline_code: null,
+  http_status: null,
+  request_id: null,
+  message: null,
+} as const;
+
+/** A 429, or a connection dropped before an answer (not our timeout: a hung account fails over). */
+function isWorthRetrying(failure: StripeGatewayError): boolean {
+  return failure.kind === 'rate_limit' || (failure.kind === 'connection' && !failure.timedOut);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** No answer, or a server error: Stripe may have done the work before failing to say so. */
 function isAmbiguous(failure: StripeGatewayError): boolean {
   return failure.kind === 'connection' || failure.kind === 'stripe_error';
@@ -552,7 +686,23 @@ function describeFailure(failure: StripeGatewayError): string {
   }
 }
 
-function attemptOf(row: PaymentAttemptTable): PaymentAttempt {
+function tryOf(row: PaymentAttemptTryTable): PaymentAttemptTry {
+  return {
+    number: row.try_number,
+    outcome: row.outcome,
+    failureKind: row.failure_kind,
+    stripeCode: row.stripe_code,
+    declineCode: row.decline_code,
+    httpStatus: row.http_status,
+    requestId: row.request_id,
+    message: row.message,
+    latencyMs: row.latency_ms,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function attemptOf(row: PaymentAttemptTable, tries: PaymentAttemptTryTable[]): PaymentAttempt {
   return {
     number: row.attempt_number,
     account: row.account_handle,
@@ -568,5 +718,6 @@ function attemptOf(row: PaymentAttemptTable): PaymentAttempt {
     latencyMs: row.latency_ms,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    tries: tries.map(tryOf),
   };
 }

@@ -251,7 +251,7 @@ describeEachDatabase('the orders API', (database) => {
       amount: 4500,
       currency: 'eur',
       decision: { outcome: 'selected', matched: { level: 'rule', ref: 'germany' } },
-      attempts: [{ account: 'eu', status: 'succeeded' }],
+      attempts: [{ account: 'eu', status: 'created' }],
     });
     const dan = (await api('GET', `/api/orders/${ids.dan}`)).body.order;
     expect(dan).toMatchObject({ status: 'refunded', paid: 4900, refunded: 4900 });

@@ -431,7 +431,7 @@ describeEachDatabase(
         decision: { account: 'us' },
       });
       expect(healed.payments[0].attempts).toMatchObject([
-        { status: 'succeeded', account: 'us', paymentIntentId: made.id },
+        { status: 'created', account: 'us', paymentIntentId: made.id },
       ]);
 
       const reload = await restarted.app.inject({
@@ -485,7 +485,7 @@ describeEachDatabase(
       );
       expect(upsell).toMatchObject({ kind: 'upsell', paymentIntent: charged.id, account: 'us' });
       expect(upsell.attempts).toMatchObject([
-        { status: 'succeeded', account: 'us', paymentIntentId: charged.id },
+        { status: 'created', account: 'us', paymentIntentId: charged.id },
       ]);
       expect(await onlyOrder(restarted.api)).toMatchObject({ status: 'paid', paid: 4900 + 9900 });
 

@@ -113,12 +113,12 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
     const attempt =
       attempts.find((row) => String(row.attempt_number) === intent.metadata.switchyard_attempt) ??
-      attempts.find((row) => row.account_id === accountId && row.status !== 'succeeded');
+      attempts.find((row) => row.account_id === accountId && row.status !== 'created');
     // The attempt, the payment's placement and its state commit together.
     await db.transaction().execute(async (trx) => {
-      if (attempt && attempt.status !== 'succeeded') {
+      if (attempt && attempt.status !== 'created') {
         await finishAttempt(trx, attempt.attempt_id, {
-          status: 'succeeded',
+          status: 'created',
           payment_intent_id: intent.id,
           message: 'Recovered by reconciliation: Stripe had made the PaymentIntent.',
           finished_at: clock().toISOString(),

@@ -87,7 +87,7 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
     const unsure = attempts.filter(
       (row) =>
         row.status === 'pending' ||
-        row.status === 'succeeded' ||
+        row.status === 'created' ||
         row.failure_kind === 'connection' ||
         row.failure_kind === 'stripe_error' ||
         row.failure_kind === 'internal',

@@ -147,7 +147,7 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
       expect(shown.stdout).toContain(`    ${line}`);
     }
     expect(shown.stdout).toMatch(
-      new RegExp(`^ {4}#1\\s+us\\s+succeeded\\s+${initial?.paymentIntent}\\s+\\d+ ms$`, 'm'),
+      new RegExp(`^ {4}#1\\s+us\\s+created\\s+${initial?.paymentIntent}\\s+\\d+ ms$`, 'm'),
     );
     expect(shown.stdout).toContain(`Payment ${id}.coaching: upsell on us, succeeded`);
     expect(shown.stdout).toContain(`coaching, continues ${id}.order.usd`);

@@ -14,6 +14,9 @@ async function migratorFor(store: Store): Promise<Migrator> {
   return new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
+    // Migrations are numbered per change and land in any order (0007 may be applied before 0006);
+    // each stands alone, so one missing in the middle is applied rather than refused.
+    allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }

@@ -15,6 +15,8 @@ export interface Database {
   routing_active: RoutingActiveTable;
   account_breakers: AccountBreakerTable;
   payment_attempts: PaymentAttemptTable;
+  payment_attempt_tries: PaymentAttemptTryTable;
+  charge_attempts: ChargeAttemptTable;
   products: ProductTable;
   product_prices: ProductPriceTable;
   funnels: FunnelTable;
@@ -183,7 +185,8 @@ export interface PaymentAttemptTable {
   idempotency_key: string;
   amount: number;
   currency: string;
-  status: 'pending' | 'succeeded' | 'failed';
+  /** `created`: Stripe made the PaymentIntent (or subscription); the card is another matter. */
+  status: 'pending' | 'created' | 'failed';
   failure_kind: string | null;
   stripe_code: string | null;
   decline_code: string | null;
@@ -196,6 +199,45 @@ export interface PaymentAttemptTable {
   decision: string;
   started_at: string;
   finished_at: string | null;
+}
+
+/** One request of an attempt to Stripe: an attempt is sent again after a 429 or a reset, or a crash. */
+export interface PaymentAttemptTryTable {
+  try_id: string;
+  attempt_id: string;
+  try_number: number;
+  workspace_id: string;
+  payment_id: string;
+  outcome: 'created' | 'failed';
+  failure_kind: string | null;
+  stripe_code: string | null;
+  decline_code: string | null;
+  http_status: number | null;
+  request_id: string | null;
+  message: string | null;
+  latency_ms: number;
+  started_at: string;
+  finished_at: string;
+}
+
+export type ChargeOutcome = 'declined' | 'authentication_failed' | 'failed' | 'paid';
+
+/** What Stripe reports of one try to charge a card on a PaymentIntent (webhook or read). */
+export interface ChargeAttemptTable {
+  charge_attempt_id: string;
+  workspace_id: string;
+  payment_id: string;
+  payment_intent_id: string;
+  /** The charge id, or the PaymentIntent, error code and card when no charge was made. */
+  charge_key: string;
+  charge_id: string | null;
+  outcome: ChargeOutcome;
+  stripe_code: string | null;
+  decline_code: string | null;
+  message: string | null;
+  /** Who told us: `payment_intent.payment_failed`, `charge.failed`, `return`, … */
+  source: string;
+  recorded_at: string;
 }
 
 export interface ProductTable {

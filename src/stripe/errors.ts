@@ -7,7 +7,7 @@ export type StripeFailureKind =
   | 'authentication' // 401: key mistyped, rolled, revoked, expired
   | 'permission' // 403: restricted key or Connect access without the permission
   | 'card' // 402: declined, or authentication required
-  | 'rate_limit' // 429, after the SDK's retries
+  | 'rate_limit' // 429
   | 'stripe_error' // 5xx
   | 'connection' // no answer: network failure, reset, timeout
   | 'invalid_request' // 400/404: our request was wrong, or the object does not exist
@@ -25,6 +25,8 @@ export class StripeGatewayError extends Error {
   readonly param: string | null;
   /** The PaymentIntent a card error left behind (e.g. an off-session charge that needs the buyer). */
   readonly paymentIntentId: string | null;
+  /** A connection failure that was our timeout running out (the account is hung), not a reset. */
+  readonly timedOut: boolean;
 
   constructor(input: {
     kind: StripeFailureKind;
@@ -35,6 +37,7 @@ export class StripeGatewayError extends Error {
     requestId?: string | null;
     param?: string | null;
     paymentIntentId?: string | null;
+    timedOut?: boolean;
   }) {
     super(input.message);
     this.kind = input.kind;
@@ -44,6 +47,7 @@ export class StripeGatewayError extends Error {
     this.requestId = input.requestId ?? null;
     this.param = input.param ?? null;
     this.paymentIntentId = input.paymentIntentId ?? null;
+    this.timedOut = input.timedOut ?? false;
   }
 
   /** True when the account, not the card or our request, is the problem. */

@@ -17,14 +17,50 @@ export interface StripeEndpoint {
 export interface StripeGatewayOptions {
   /** Where the API is; null for Stripe itself (the emulator in tests and the demo). */
   endpoint: StripeEndpoint | null;
-  /** Per-request timeout; a hung account must not hold a checkout for long. */
+  /** Timeout of calls no buyer waits on (reads, refunds, setup); 20 s by default. */
   timeoutMs?: number;
+  /** The SDK's own resends of those calls (connection errors, 409, 5xx); 1 by default. */
   maxNetworkRetries?: number;
+  /**
+   * Timeout of the calls a checkout makes while the buyer waits (customers, PaymentIntents,
+   * subscriptions, their products and prices); 4 s by default. These are sent once: the failover
+   * executor retries them itself (429, reset) and records each try.
+   */
+  checkoutTimeoutMs?: number;
+}
+
+/**
+ * The SDK resends a request whose connection was closed (ECONNRESET, EPIPE) once, even with
+ * retries off, and nobody sees that try. Relabelled, the closed connection reaches the caller as
+ * the connection error it was, so the failover executor decides, and records, every resend.
+ */
+class VisibleResetsHttpClient extends Stripe.HttpClient {
+  private readonly node = Stripe.createNodeHttpClient();
+
+  override getClientName(): string {
+    return this.node.getClientName();
+  }
+
+  override makeRequest(...request: Parameters<Stripe.HttpClient['makeRequest']>) {
+    return this.node.makeRequest(...request).catch((error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (
+        typeof code !== 'string' ||
+        !Stripe.HttpClient.CONNECTION_CLOSED_ERROR_CODES.includes(code)
+      ) {
+        throw error;
+      }
+      throw Object.assign(new Error(`the connection was closed (${code})`, { cause: error }), {
+        code: 'SWITCHYARD_CONNECTION_CLOSED',
+      });
+    });
+  }
 }
 
 /** The one place that talks to Stripe, through the official SDK. */
 export function createStripeGateway(options: StripeGatewayOptions): StripeGateway {
   const clients = new Map<string, Stripe>();
+  const checkoutTimeoutMs = options.checkoutTimeoutMs ?? 4_000;
 
   function clientFor(key: string): Stripe {
     let client = clients.get(key);
@@ -33,6 +69,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         ...(options.endpoint ?? {}),
         timeout: options.timeoutMs ?? 20_000,
         maxNetworkRetries: options.maxNetworkRetries ?? 1,
+        httpClient: new VisibleResetsHttpClient(),
         appInfo: { name: 'Switchyard' },
       });
       clients.set(key, client);
@@ -44,6 +81,15 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     return {
       ...(credentials.stripeAccount ? { stripeAccount: credentials.stripeAccount } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+  }
+
+  /** A call a waiting buyer makes: a checkout's timeout, one try (the executor owns retries). */
+  function checkoutOptions(credentials: StripeCredentials, idempotencyKey: string) {
+    return {
+      ...requestOptions(credentials, idempotencyKey),
+      timeout: checkoutTimeoutMs,
+      maxNetworkRetries: 0,
     };
   }
 
@@ -83,7 +129,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
             ...(input.receiptEmail ? { receipt_email: input.receiptEmail } : {}),
             ...(input.paymentMethod ? {} : { automatic_payment_methods: { enabled: true } }),
           },
-          requestOptions(input.credentials, input.idempotencyKey),
+          checkoutOptions(input.credentials, input.idempotencyKey),
         );
         return paymentIntentSummary(intent);
       }),
@@ -135,7 +181,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       call(async () => {
         const customer = await clientFor(credentials.secretKey).customers.create(
           { email, ...(name ? { name } : {}), metadata },
-          requestOptions(credentials, idempotencyKey),
+          checkoutOptions(credentials, idempotencyKey),
         );
         return { id: customer.id };
       }),
@@ -144,7 +190,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       call(async () => {
         const product = await clientFor(credentials.secretKey).products.create(
           { name, metadata },
-          requestOptions(credentials, idempotencyKey),
+          checkoutOptions(credentials, idempotencyKey),
         );
         return { id: product.id };
       }),
@@ -174,7 +220,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
                 }
               : {}),
           },
-          requestOptions(credentials, idempotencyKey),
+          checkoutOptions(credentials, idempotencyKey),
         );
         return { id: price.id };
       }),
@@ -202,7 +248,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
                   payment_settings: { save_default_payment_method: 'on_subscription' },
                 }),
           },
-          requestOptions(credentials, idempotencyKey),
+          checkoutOptions(credentials, idempotencyKey),
         );
         const invoice =
           typeof subscription.latest_invoice === 'object' ? subscription.latest_invoice : null;
@@ -214,7 +260,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
                 await client.paymentIntents.retrieve(
                   paymentIntentId,
                   {},
-                  requestOptions(credentials),
+                  { ...requestOptions(credentials), timeout: checkoutTimeoutMs },
                 ),
               );
         return { id: subscription.id, status: subscription.status, paymentIntent };
@@ -444,21 +490,30 @@ function toGatewayError(error: unknown): StripeGatewayError {
     const kind =
       kindsByErrorClass.find(([errorClass]) => error instanceof errorClass)?.[1] ??
       kindByStatus(error.statusCode);
+    const closed = connectionCodeOf(error) === 'SWITCHYARD_CONNECTION_CLOSED';
     return new StripeGatewayError({
       kind,
-      message: error.message,
+      message: closed ? `${error.message} The connection was reset.` : error.message,
       statusCode: error.statusCode ?? null,
       stripeCode: error.code ?? null,
       declineCode: error.decline_code ?? null,
       requestId: error.requestId ?? null,
       param: error.param ?? null,
       paymentIntentId: paymentIntentIdOf(error.raw),
+      timedOut: connectionCodeOf(error) === Stripe.HttpClient.TIMEOUT_ERROR_CODE,
     });
   }
   return new StripeGatewayError({
     kind: 'connection',
     message: `Could not talk to Stripe: ${error instanceof Error ? error.message : String(error)}`,
   });
+}
+
+/** The network error code behind a connection error (`ETIMEDOUT`, our closed connection). */
+function connectionCodeOf(error: InstanceType<typeof Stripe.errors.StripeError>): string | null {
+  if (!(error instanceof Stripe.errors.StripeConnectionError)) return null;
+  const code = (error.detail as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : null;
 }
 
 function paymentIntentIdOf(raw: unknown): string | null {

@@ -4,6 +4,7 @@ import { accounts } from './0002_accounts.js';
 import { routing } from './0003_routing.js';
 import { catalog } from './0004_catalog.js';
 import { checkout } from './0005_checkout.js';
+import { attemptHistory } from './0006_attempt_history.js';
 import { reconciliation } from './0007_reconciliation.js';
 
 /**
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_routing': routing,
   '0004_catalog': catalog,
   '0005_checkout': checkout,
+  '0006_attempt_history': attemptHistory,
   '0007_reconciliation': reconciliation,
 };
