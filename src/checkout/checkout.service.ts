@@ -17,7 +17,12 @@ import type { RoutingConfigService } from '../routing-config/routing-config.serv
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { ContactInput } from './contact-form.js';
-import type { AttemptTarget, FailoverExecutor, PaymentCreated } from './failover.js';
+import {
+  type AttemptTarget,
+  type FailoverExecutor,
+  outcomeUnknown,
+  type PaymentCreated,
+} from './failover.js';
 import {
   findOrder,
   findPayment,
@@ -48,7 +53,7 @@ export interface CheckoutDependencies {
   clock: Clock;
   gateway: StripeGateway;
   catalog: CatalogForSale;
-  payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
+  payments: Pick<FailoverExecutor, 'createPaymentWithFailover' | 'listAttempts'>;
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
   records: PaymentRecords;
@@ -96,7 +101,12 @@ export interface PreparedPayment extends CardForm {
 export type OfferOutcome =
   | { outcome: 'paid'; payment: PaymentTable }
   | { outcome: 'needs_card'; card: CardForm; notice: string }
-  | { outcome: 'busy'; notice: string };
+  | { outcome: 'busy'; notice: string }
+  /** Stripe has not said whether the saved card was charged: no card form until it does. */
+  | { outcome: 'pending'; notice: string };
+
+const unknownChargeNotice =
+  'We are still waiting for your bank to confirm this purchase. You will not be charged twice: it shows as pending on your order until it is confirmed.';
 
 const intentStatusesThatTakeChanges = new Set(['requires_payment_method', 'requires_confirmation']);
 
@@ -806,7 +816,15 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         const decision = parent
           ? live.routing.route({ ...context, health: { ...live.health } })
           : null;
-        if (!parent || !decision || decision.outcome === 'needs_new_payment_method') {
+        // A charge of the saved card that got no clear answer is only ever sent again as it was:
+        // a card form now (on any account) could charge the buyer a second time.
+        const charging =
+          existing?.parent_payment_id != null &&
+          outcomeUnknown(await deps.payments.listAttempts(order.workspace_id, paymentId));
+        if (
+          !parent ||
+          (!charging && (!decision || decision.outcome === 'needs_new_payment_method'))
+        ) {
           // The saved card cannot be used here: a card form on the account routed for a new sale.
           const opened = await openPayment({
             order,
@@ -922,6 +940,9 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               outcome: 'busy',
               notice: 'This purchase is already being processed. Reload the page in a moment.',
             };
+          }
+          if (outcomeUnknown(await deps.payments.listAttempts(order.workspace_id, paymentId))) {
+            return { outcome: 'pending', notice: unknownChargeNotice };
           }
           throw error;
         }

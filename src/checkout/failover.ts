@@ -265,15 +265,25 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           await pause(retry.backoffMs(retries + 1));
           continue;
         }
+        // A charge that got no clear answer stays unknown until Stripe answers this key: a later
+        // 429 or refused key says nothing of the first send, so the attempt keeps that failure.
+        const stillUnknown =
+          request.confirms && sentBefore && isUnsettled(row) && failure?.isAccountLevel === true;
         await db.transaction().execute(async (trx) => {
           await insertTry(trx, tried);
-          await finishAttempt(trx, row.attempt_id, {
-            status: 'failed',
-            ...outcome,
-            payment_intent_id: failure?.paymentIntentId ?? null,
-            latency_ms: latencyMs,
-            finished_at: tried.finished_at,
-          });
+          await finishAttempt(
+            trx,
+            row.attempt_id,
+            stillUnknown
+              ? { latency_ms: latencyMs, finished_at: tried.finished_at }
+              : {
+                  status: 'failed',
+                  ...outcome,
+                  payment_intent_id: failure?.paymentIntentId ?? null,
+                  latency_ms: latencyMs,
+                  finished_at: tried.finished_at,
+                },
+          );
         });
         if (!failure) throw error;
         // A card or request problem means the account answered: as far as the breaker knows, it works.
@@ -422,12 +432,14 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         failure: StripeGatewayError,
         row: PaymentAttemptTable,
         decision: RoutingDecision,
+        /** The attempt was resent because an earlier send of it may have charged the card. */
+        unsettled = false,
       ): Promise<void> {
         const handle = row.account_handle;
         const attempts = await attemptsOf(workspaceId, paymentId);
-        if (request.confirms && isAmbiguous(failure)) {
+        if (request.confirms && (isAmbiguous(failure) || (unsettled && failure.isAccountLevel))) {
           // A confirming request that got no clear answer may have charged the card; trying
-          // another account could charge it twice. A retry of this payment resends this attempt.
+          // another account, or a new attempt, could charge it twice. A retry resends this one.
           throw new AppError(
             'upstream_unavailable',
             `Stripe gave no clear answer for payment ${paymentId} on ${handle} (${describeFailure(failure)}), so it may or may not have been charged. It was not tried on another account; ask again for the same payment id and the same attempt is sent again, so it cannot be charged twice.`,
@@ -469,11 +481,11 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
       // An attempt that never finished (a crash, a concurrent request) or that got no clear
       // answer may have reached Stripe: send it again unchanged, same account and same key.
       const last = previous.at(-1);
-      if (last && (last.status === 'pending' || isAmbiguousRow(last))) {
+      if (last && isUnsettled(last)) {
         const decision = JSON.parse(last.decision) as RoutingDecision;
         const outcome = await sendAttempt(request, last, decision, true);
         if (outcome.created) return outcome.created;
-        await handleFailure(outcome.failure, last, decision);
+        await handleFailure(outcome.failure, last, decision, true);
       }
 
       for (;;) {
@@ -630,11 +642,22 @@ function requireSameParameters(
   }
 }
 
-function isAmbiguousRow(row: PaymentAttemptTable): boolean {
+/** Never finished (a crash, a concurrent request), or got no clear answer: it may have reached Stripe. */
+function isUnsettled(row: Pick<PaymentAttemptTable, 'status' | 'failure_kind'>): boolean {
   return (
-    row.status === 'failed' &&
-    (row.failure_kind === 'connection' || row.failure_kind === 'stripe_error')
+    row.status === 'pending' ||
+    (row.status === 'failed' &&
+      (row.failure_kind === 'connection' || row.failure_kind === 'stripe_error'))
   );
+}
+
+/**
+ * Whether a payment's charge may have happened without our knowing: its last attempt is
+ * unsettled. Such a payment is only ever sent again as that attempt, never offered a card form.
+ */
+export function outcomeUnknown(attempts: readonly PaymentAttempt[]): boolean {
+  const last = attempts.at(-1);
+  return last !== undefined && isUnsettled({ status: last.status, failure_kind: last.failureKind });
 }
 
 const noFailure = {

@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { AdminCall, TestApp } from '../../test/app.js';
+import {
+  buyOrder,
+  type ContactForm,
+  importLaunchFunnel,
+  stripeOfAccount,
+  stripeSideOf,
+  visitorOf,
+} from '../../test/checkout.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { control, useEmulator } from '../../test/emulator.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
+
+const emulator = useEmulator();
+
+const ana: ContactForm = { email: 'ana@example.com', name: 'Ana', country: 'US' };
+
+describeEachDatabase('a one-click upsell whose charge gets no clear answer', (database) => {
+  let store: TestStore;
+  let testApp: TestApp;
+  let api: AdminCall;
+
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
+    await importLaunchFunnel(testApp.services);
+  });
+  afterEach(async () => {
+    await control(emulator(), 'DELETE', 'faults');
+    await testApp.app.close();
+    await store.dispose();
+  });
+
+  async function upsellOf(orderId: string) {
+    const detail = await api('GET', `/api/orders/${orderId}`);
+    return detail.body.order.payments.find(
+      (payment: { kind: string }) => payment.kind === 'upsell',
+    );
+  }
+
+  /** PaymentIntents Stripe holds for the upsell on an account, whatever our records say. */
+  async function upsellIntentsOn(handle: string, paymentId: string) {
+    const stripe = await stripeOfAccount(emulator(), api, handle);
+    const intents = (await stripe.paymentIntents.list({ limit: 100 })).data;
+    return intents.filter((intent) => intent.metadata.switchyard_payment === paymentId);
+  }
+
+  it.each([
+    ['a 500', 'server_error'],
+    ['no answer', 'timeout'],
+  ] as const)(
+    'is charged once on its own account after %s, and the buyer never gets a second card form',
+    async (_title, fault) => {
+      const us = await stripeSideOf(api, 'us');
+      const visitor = visitorOf(testApp.app);
+      await buyOrder(emulator(), visitor, ana);
+      const orders = await api('GET', '/api/orders?limit=1');
+      const orderId: string = orders.body.orders[0].id;
+      const paymentId = `${orderId}.coaching`;
+      await control(emulator(), 'POST', 'faults', {
+        account: us.stripeAccountId,
+        fault,
+        path: '/v1/payment_intents',
+      });
+
+      const first = await visitor.post('/f/launch/coaching/accept');
+      expect(first.statusCode, first.body).toBe(200);
+      expect(first.body).toContain('You will not be charged twice');
+      expect(first.body).not.toContain('id="card-config"');
+      expect(await upsellOf(orderId)).toMatchObject({
+        status: 'pending',
+        account: null,
+        paymentIntent: null,
+        attempts: [{ number: 1, account: 'us', status: 'failed' }],
+      });
+
+      // The saved card's account is now off: a new sale would get a card form on eu. This one
+      // may already be charged, so it is only sent again as it was, on us.
+      const disabled = await api('PATCH', '/api/accounts/us', { enabled: false });
+      expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+      const again = await visitor.post('/f/launch/coaching/accept');
+      expect(again.statusCode, again.body).toBe(200);
+      expect(again.body).not.toContain('id="card-config"');
+      expect(again.body).toContain('You will not be charged twice');
+      expect(await upsellIntentsOn('eu', paymentId)).toEqual([]);
+      const pending = await upsellOf(orderId);
+      expect(pending).toMatchObject({
+        status: 'pending',
+        attempts: [{ number: 1, account: 'us' }],
+      });
+      expect(pending.attempts).toHaveLength(1);
+
+      // Stripe answers again: the same attempt, the same key, one charge.
+      await control(emulator(), 'DELETE', 'faults');
+      await api('PATCH', '/api/accounts/us', { enabled: true });
+      const settled = await visitor.post('/f/launch/coaching/accept');
+      expect([settled.statusCode, settled.headers.location]).toEqual([303, '/f/launch/thanks']);
+      const charged = await upsellIntentsOn('us', paymentId);
+      expect(charged.map((intent) => intent.status)).toEqual(['succeeded']);
+      expect(await upsellIntentsOn('eu', paymentId)).toEqual([]);
+      const paid = await upsellOf(orderId);
+      expect(paid).toMatchObject({ status: 'succeeded', account: 'us' });
+      expect(paid.attempts).toMatchObject([{ number: 1, account: 'us', status: 'created' }]);
+    },
+  );
+});
