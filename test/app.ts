@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import type { Store } from '../src/db/database.js';
@@ -6,6 +7,7 @@ import { createServices, type Services } from '../src/services.js';
 import type { StripeGateway } from '../src/stripe/gateway.js';
 import { type App, buildApp } from '../src/web/app.js';
 import type { Logger } from '../src/web/logger.js';
+import type { TestDatabase, TestStore } from './databases.js';
 import { capturedLogger } from './log-capture.js';
 
 export interface TestApp {
@@ -34,6 +36,21 @@ export async function buildTestApp(
   });
   const app = await buildApp({ config, store, logger: log.logger, services });
   return { app, services, logger: log.logger, logLines: log.lines, masterKey };
+}
+
+/** For each test of a suite: a fresh migrated store and the app over it, both closed after. */
+export function appForEachTest(database: TestDatabase): () => TestApp {
+  let store: TestStore;
+  let testApp: TestApp;
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    testApp = await buildTestApp(store);
+  });
+  afterEach(async () => {
+    await testApp.app.close();
+    await store.dispose();
+  });
+  return () => testApp;
 }
 
 export type AdminCall = (

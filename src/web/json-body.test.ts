@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/app.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { expect, it } from 'vitest';
+import { appForEachTest } from '../../test/app.js';
+import { describeEachDatabase } from '../../test/databases.js';
 import { maxJsonDepth } from './json-body.js';
 
 function nested(levels: number): string {
@@ -8,19 +8,9 @@ function nested(levels: number): string {
 }
 
 describeEachDatabase('JSON bodies nested too deeply', (database) => {
-  let store: TestStore;
-  let testApp: TestApp;
-  beforeEach(async () => {
-    store = await database.openMigrated();
-    testApp = await buildTestApp(store);
-  });
-  afterEach(async () => {
-    await testApp.app.close();
-    await store.dispose();
-  });
-
+  const app = appForEachTest(database);
   async function post(url: string, payload: string, headers: Record<string, string> = {}) {
-    return testApp.app.inject({
+    return app().app.inject({
       method: 'POST',
       url,
       headers: { 'content-type': 'application/json', ...headers },
@@ -31,7 +21,7 @@ describeEachDatabase('JSON bodies nested too deeply', (database) => {
   it('are refused with a 400 that says how deep a body may go, on every path', async () => {
     // 9,000 levels ran the NUL check out of stack: a 500, and the server stalled meanwhile.
     const body = nested(9_000);
-    const { token } = await testApp.services.tokens.createToken({
+    const { token } = await app().services.tokens.createToken({
       workspaceId: 'default',
       name: 'depth',
       actor: 'test',
@@ -46,7 +36,11 @@ describeEachDatabase('JSON bodies nested too deeply', (database) => {
     for (const url of ['/f/launch/order/bump', '/f/launch/order/contact', '/f/launch/sales']) {
       expect((await post(url, body)).statusCode, url).toBe(400);
     }
-    expect(testApp.logLines().filter((line) => Number(line.level) >= 50)).toEqual([]);
+    expect(
+      app()
+        .logLines()
+        .filter((line) => Number(line.level) >= 50),
+    ).toEqual([]);
   });
 
   it(`are taken up to ${maxJsonDepth} levels, and brackets inside strings do not count`, async () => {

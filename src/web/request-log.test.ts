@@ -1,21 +1,11 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../test/app.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { expect, it } from 'vitest';
+import { appForEachTest } from '../../test/app.js';
+import { describeEachDatabase } from '../../test/databases.js';
 
 describeEachDatabase('the request log', (database) => {
-  let store: TestStore;
-  let testApp: TestApp;
-  beforeEach(async () => {
-    store = await database.openMigrated();
-    testApp = await buildTestApp(store);
-  });
-  afterEach(async () => {
-    await testApp.app.close();
-    await store.dispose();
-  });
-
+  const app = appForEachTest(database);
   function loggedUrls(): string[] {
-    return testApp
+    return app()
       .logLines()
       .map((line) => (line.req as { url?: string } | undefined)?.url)
       .filter((url): url is string => url !== undefined);
@@ -23,14 +13,14 @@ describeEachDatabase('the request log', (database) => {
 
   it("keeps Stripe.js's client secret out of the return URL it logs", async () => {
     const secret = 'pi_3Abc_secret_Xyz123';
-    await testApp.app.inject({
+    await app().app.inject({
       method: 'GET',
       url: `/f/launch/order/return?payment_intent=pi_3Abc&payment_intent_client_secret=${secret}&redirect_status=succeeded`,
     });
     expect(loggedUrls()).toContain(
       '/f/launch/order/return?payment_intent=pi_3Abc&payment_intent_client_secret=[redacted]&redirect_status=succeeded',
     );
-    expect(JSON.stringify(testApp.logLines())).not.toContain(secret);
+    expect(JSON.stringify(app().logLines())).not.toContain(secret);
   });
 
   it('redacts every secret-bearing query parameter, and keeps the others', async () => {
@@ -47,10 +37,10 @@ describeEachDatabase('the request log', (database) => {
     const query = Object.entries(secrets)
       .map(([name, value]) => `${name}=${value}`)
       .join('&');
-    await testApp.app.inject({ method: 'GET', url: `/connect/stripe/callback?${query}&scope=x` });
+    await app().app.inject({ method: 'GET', url: `/connect/stripe/callback?${query}&scope=x` });
     const expected = Object.keys(secrets).map((name) => `${name}=[redacted]`);
     expect(loggedUrls()).toContain(`/connect/stripe/callback?${expected.join('&')}&scope=x`);
-    const everything = JSON.stringify(testApp.logLines());
+    const everything = JSON.stringify(app().logLines());
     for (const value of Object.values(secrets)) expect(everything).not.toContain(value);
   });
 });
