@@ -7,6 +7,7 @@ import type {
   StripeGateway,
   VerifiedWebhookEvent,
 } from './gateway.js';
+import { parseWebhookEvent } from './webhook-event.js';
 
 export interface StripeEndpoint {
   host: string;
@@ -393,7 +394,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         secret,
         toleranceSeconds,
       );
-      return eventSummary(event);
+      return parseWebhookEvent(event);
     },
 
     listEvents: ({ credentials, types, endingBefore, startingAfter, createdSince, limit }) =>

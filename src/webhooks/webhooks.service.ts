@@ -3,7 +3,7 @@ import type { Vault } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database, WebhookEndpointTable } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
 import type { Logger } from '../web/logger.js';
 import {
@@ -232,8 +232,9 @@ export function createWebhooksService(deps: WebhooksDependencies) {
           secret: vault.open(endpoint.secret_encrypted),
           toleranceSeconds: signatureToleranceSeconds,
         });
-      } catch {
-        throw refusal;
+      } catch (error) {
+        // A verified delivery whose event is malformed says why; anything else gives nothing away.
+        throw isAppError(error) ? error : refusal;
       }
       return { duplicate: !(await ingest(endpoint, event)) };
     },

@@ -176,6 +176,43 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
     expect((await (await post(good)).json()).duplicate).toBe(true);
   });
 
+  it('refuses a correctly signed event of the wrong shape with a 400 that says why, storing nothing', async () => {
+    await connect('us');
+    const { endpoint_id: endpointId, secret } = await endpointRow();
+    const event = {
+      id: 'evt_shape_1',
+      object: 'event',
+      type: 'account.updated',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      data: { object: {} },
+    };
+    const deliver = (payload: string) =>
+      fetch(`${server.url}/webhooks/stripe/${endpointId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret }),
+        },
+        body: payload,
+      });
+    const malformed: Array<[Record<string, unknown>, string]> = [
+      [{ created: 'yesterday' }, 'created: expected the Unix time in whole seconds'],
+      [{ id: `evt_${'x'.repeat(5_000)}` }, 'id: expected Stripe\'s event id ("evt_…", at most 64'],
+      [{ type: `account.${'x'.repeat(5_000)}` }, 'type: expected an event type of at most 100'],
+      [{ data: null }, 'data: expected the object the event is about'],
+    ];
+    for (const [change, reason] of malformed) {
+      const response = await deliver(JSON.stringify({ ...event, ...change }));
+      expect(response.status, reason).toBe(400);
+      const { error } = await response.json();
+      expect(error.message).toContain('The webhook event is not a well-formed Stripe event (');
+      expect(error.message).toContain(reason);
+    }
+    expect(await store.db.selectFrom('webhook_events').selectAll().execute()).toHaveLength(0);
+    expect((await deliver(JSON.stringify(event))).status).toBe(200);
+  });
+
   it('resumes events stored before a restart, and a deauthorization disconnects the account', async () => {
     await connect('us');
     const { endpoint_id: endpointId, secret } = await endpointRow();
