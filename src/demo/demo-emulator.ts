@@ -5,7 +5,9 @@ import { listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Config } from '../config.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { type RunningEmulator, startEmulator, UnreadableStateError } from '../emulator/index.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../web/logger.js';
 
 /**
  * The demo's emulator runs inside the `npm start` process; a `switchyard` command runs in another.
@@ -21,6 +23,49 @@ export function isDemoAccount(account: AccountTable): boolean {
 }
 
 const addressFile = 'demo-emulator.json';
+const stateFile = 'demo-emulator-state.json';
+
+export interface DemoEmulator {
+  emulator: RunningEmulator;
+  /** For the person who ran `npm start`: whether the emulator's accounts and objects came back. */
+  state: string;
+}
+
+/**
+ * The demo's emulator, with its state kept in DATA_DIR so a restart (or a crash) brings back the
+ * same accounts, keys, customers and PaymentIntents. A state file it cannot read is set aside
+ * and the demo starts over, saying so.
+ */
+export async function startDemoEmulator(dataDir: string, logger: Logger): Promise<DemoEmulator> {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, stateFile);
+  const options = {
+    host: '127.0.0.1',
+    stateFile: path,
+    onStateError(error: Error) {
+      logger.warn(
+        { path, err: error.message },
+        "could not save the demo emulator's state; a restart now would lose the latest changes",
+      );
+    },
+  };
+  try {
+    const emulator = await startEmulator(options);
+    return {
+      emulator,
+      state: emulator.restored ? `restored from ${path}` : `new; kept in ${path} from now on`,
+    };
+  } catch (error) {
+    if (!(error instanceof UnreadableStateError)) throw error;
+    const setAside = `${path}.unreadable-${Date.now()}`;
+    renameSync(path, setAside);
+    logger.warn({ path, setAside, err: error.message }, 'demo emulator state unreadable');
+    return {
+      emulator: await startEmulator(options),
+      state: `STARTED OVER: ${path} could not be read and is kept as ${setAside}; the demo accounts get new emulator accounts and what was made on the old ones cannot be reconciled`,
+    };
+  }
+}
 
 interface DemoEmulatorAddress {
   /** The demo's process: a file left by a crash names a process that is gone. */

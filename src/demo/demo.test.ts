@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,7 +65,58 @@ async function openCardForm(url: string, email: string) {
   });
   const html = await pay.text();
   expect(pay.status, html).toBe(200);
-  return cardConfigOf(html);
+  return { ...cardConfigOf(html), cookie };
+}
+
+/** Confirms the card form as Stripe.js would, on the emulator the demo says it runs. */
+function confirmOnDemoEmulator(
+  dataDir: string,
+  card: { publishableKey: string; clientSecret: string },
+) {
+  const running = JSON.parse(readFileSync(join(dataDir, 'demo-emulator.json'), 'utf8'));
+  return confirmAsBrowser(
+    {
+      url: `http://${running.host}:${running.port}`,
+      host: running.host,
+      port: running.port,
+      restored: false,
+      close: async () => {},
+    },
+    card,
+  );
+}
+
+/** Resolves once the demo's emulator has saved this PaymentIntent as succeeded. */
+function savedAsSucceeded(dataDir: string, paymentIntentId: string): Promise<void> {
+  const path = join(dataDir, 'demo-emulator-state.json');
+  function holdsIt(): boolean {
+    try {
+      return savedIntent(path, paymentIntentId)?.status === 'succeeded';
+    } catch {
+      return false; // Not written yet.
+    }
+  }
+  return new Promise((resolve) => {
+    // Saved by rename: the folder hears of each save. Watching first misses none.
+    const watcher = watch(dataDir, () => {
+      if (!holdsIt()) return;
+      watcher.close();
+      resolve();
+    });
+    if (holdsIt()) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
+
+function savedIntent(path: string, id: string): { status?: string } | undefined {
+  const state = JSON.parse(readFileSync(path, 'utf8'));
+  for (const account of state.accounts.accounts) {
+    const found = account.ledgers.test.paymentIntents.map.find(([key]: [string]) => key === id);
+    if (found) return found[1];
+  }
+  return undefined;
 }
 
 describeEachDatabase('the demo on `switchyard serve`', (database) => {
@@ -75,7 +126,7 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
     scratch = undefined;
   });
 
-  it('serves the launch funnel on the built-in emulator, and again after a restart', async () => {
+  it('serves the launch funnel on the built-in emulator, and after a kill -9 the same accounts and payments', async () => {
     scratch = await database.openEmpty();
     const { url, env } = await demoEnvironment(scratch);
 
@@ -87,6 +138,7 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
     expect(printed).toContain(lastCardLine);
     expect(printed).toContain('any future expiry, any CVC');
     expect(printed).toContain('switchyard tokens create');
+    expect(printed).toContain('Emulator state:   new; kept in');
     expect(printed).not.toMatch(/sk_(test|live)_/);
 
     const sales = await fetch(`${url}/f/launch/sales`);
@@ -99,22 +151,41 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
     expect((await ready.json()).status).toBe('ready');
     const before = await openCardForm(url, 'ana@example.com');
     expect(before.publishableKey).toMatch(/^pk_test_/);
-    expect(await first.stop()).toBe(0);
+    const intent = await confirmOnDemoEmulator(env.DATA_DIR, before);
+    expect(intent.status).toBe('succeeded');
+    await savedAsSucceeded(env.DATA_DIR, intent.id);
     expect(first.output.filter((line) => line.includes('demo account connected'))).toHaveLength(2);
+    first.child.kill('SIGKILL');
+    await first.exited;
 
-    // Same data, new emulator: the accounts get its keys, the funnel is already there.
+    // Same data, same emulator state: the accounts keep their keys, the payment is still there.
     const second = await startDemoServer(env);
-    expect((await fetch(`${url}/f/launch/sales`)).status).toBe(200);
-    // A returning buyer: their Stripe customer on the old emulator is gone, a new one is made.
-    const after = await openCardForm(url, 'ana@example.com');
-    expect(after.publishableKey).toMatch(/^pk_test_/);
-    expect(after.publishableKey).not.toBe(before.publishableKey);
+    expect(second.output.join('\n')).toContain('Emulator state:   restored from');
+    const back = await fetch(`${url}/f/launch/order/return?payment_intent=${intent.id}`, {
+      headers: { cookie: before.cookie },
+      redirect: 'manual',
+    });
+    expect(back.headers.get('location')).toBe('/f/launch/coaching');
+    const after = await openCardForm(url, 'bo@example.com');
+    expect(after.publishableKey).toBe(before.publishableKey);
     expect(await second.stop()).toBe(0);
     const logged = second.output.join('\n');
-    expect(logged.match(/demo account re-connected/g)).toHaveLength(2);
+    expect(logged.match(/demo account kept/g)).toHaveLength(2);
+    expect(logged).not.toContain('re-connected');
     expect(logged).toContain('"msg":"demo funnel kept as it is"');
     expect(logged).toContain('"msg":"stopped"');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+
+    // A state file it cannot read: the demo says it starts over, and re-keys its accounts.
+    writeFileSync(join(env.DATA_DIR, 'demo-emulator-state.json'), '{"version": 1');
+    const third = await startDemoServer(env);
+    expect(third.output.join('\n')).toMatch(
+      /Emulator state: {3}STARTED OVER: .* could not be read/,
+    );
+    const anew = await openCardForm(url, 'cy@example.com');
+    expect(anew.publishableKey).not.toBe(before.publishableKey);
+    expect(await third.stop()).toBe(0);
+    expect(third.output.join('\n').match(/demo account re-connected/g)).toHaveLength(2);
   }, 90_000);
 });
 
@@ -172,17 +243,7 @@ describe('the command line beside a running demo', () => {
     const { url, env } = await demoEnvironment(scratch);
     const demo = await startDemoServer(env);
     const card = await openCardForm(url, 'ana@example.com');
-    // Where the demo says its emulator listens, for commands in other processes.
-    const running = JSON.parse(readFileSync(join(env.DATA_DIR, 'demo-emulator.json'), 'utf8'));
-    const intent = await confirmAsBrowser(
-      {
-        url: `http://${running.host}:${running.port}`,
-        host: running.host,
-        port: running.port,
-        close: async () => {},
-      },
-      card,
-    );
+    const intent = await confirmOnDemoEmulator(env.DATA_DIR, card);
     const back = await fetch(`${url}/f/launch/order/return?payment_intent=${intent.id}`, {
       redirect: 'manual',
     });

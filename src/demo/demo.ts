@@ -11,12 +11,19 @@ import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
-import { type RunningEmulator, startEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../emulator/index.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
+import { StripeGatewayError } from '../stripe/errors.js';
 import type { Logger } from '../web/logger.js';
 import { type RunningServer, startServer } from '../web/server.js';
-import { demoPurpose, isDemoAccount, recordDemoEmulator } from './demo-emulator.js';
+import { listEndpointsOfAccount } from '../webhooks/webhooks.repository.js';
+import {
+  demoPurpose,
+  isDemoAccount,
+  recordDemoEmulator,
+  startDemoEmulator,
+} from './demo-emulator.js';
 import { launchFunnel } from './launch-funnel.js';
 
 /**
@@ -66,6 +73,8 @@ export const demoTestCards = [
 
 export interface RunningDemo extends RunningServer {
   readonly emulator: RunningEmulator;
+  /** Whether the emulator's state came back from DATA_DIR, in words. */
+  readonly emulatorState: string;
   /** Where a buyer starts: `<publicUrl>/f/launch`. */
   readonly funnelUrl: string;
 }
@@ -106,7 +115,7 @@ async function findRealAccounts(config: Config, logger: Logger): Promise<string[
  */
 export async function startDemo(options: { config: Config; logger: Logger }): Promise<RunningDemo> {
   const { config, logger } = options;
-  const emulator = await startEmulator({ host: '127.0.0.1' });
+  const { emulator, state: emulatorState } = await startDemoEmulator(config.dataDir, logger);
   let forgetEmulator = () => {};
   try {
     // Commands in another terminal find the emulator here (src/demo/demo-emulator.ts).
@@ -123,12 +132,14 @@ export async function startDemo(options: { config: Config; logger: Logger }): Pr
     const server = await startServer({
       config: demoConfig,
       logger,
-      prepare: (services, store) => setUpDemo({ services, db: store.db, emulator, logger }),
+      prepare: (services, store) =>
+        setUpDemo({ services, db: store.db, emulator, logger, publicUrl: config.publicUrl }),
     });
     let closing: Promise<void> | undefined;
     return {
       ...server,
       emulator,
+      emulatorState,
       funnelUrl: `${config.publicUrl}/f/${launchFunnel.funnel.slug}`,
       close() {
         closing ??= server.close().finally(() => {
@@ -145,12 +156,16 @@ export async function startDemo(options: { config: Config; logger: Logger }): Pr
   }
 }
 
-/** Connects the demo accounts (or re-keys them after a restart) and imports the funnel. */
+/**
+ * Connects the demo accounts, keeps them when the emulator came back with their Stripe accounts
+ * (or re-keys them onto new ones when it did not), and imports the funnel.
+ */
 async function setUpDemo(input: {
   services: Services;
   db: Kysely<Database>;
   emulator: RunningEmulator;
   logger: Logger;
+  publicUrl: string;
 }): Promise<void> {
   const { services, db, emulator, logger } = input;
   const workspaceId = DEFAULT_WORKSPACE_ID;
@@ -162,6 +177,20 @@ async function setUpDemo(input: {
         `The demo needs the handle "${account.handle}", but a real account has it. Set SWITCHYARD_DEMO=off to serve it.`,
         { handle: account.handle },
       );
+    }
+    if (known && (await isOnEmulator(services, known))) {
+      const warnings = await keepWebhookEndpoint({
+        services,
+        db,
+        account: known,
+        publicUrl: input.publicUrl,
+      });
+      for (const warning of warnings) logger.warn({ handle: account.handle }, warning);
+      logger.info(
+        { handle: account.handle, stripeAccount: known.stripe_account_id },
+        'demo account kept: the emulator came back with its Stripe account',
+      );
+      continue;
     }
     const made = await createEmulatorAccount(emulator, account);
     const credentials = {
@@ -201,6 +230,49 @@ async function setUpDemo(input: {
   logger.info({ funnel: slug }, 'demo funnel imported');
 }
 
+/** Whether the emulator still knows the account under the keys Switchyard keeps for it. */
+async function isOnEmulator(services: Services, account: AccountTable): Promise<boolean> {
+  const secretKey = await services.accounts.secretKeyOf(account.account_id, 'test');
+  if (!secretKey) return false;
+  try {
+    const found = await services.gateway.retrieveAccount({ credentials: { secretKey } });
+    return found.id === account.stripe_account_id;
+  } catch (error) {
+    if (error instanceof StripeGatewayError) return false;
+    throw error;
+  }
+}
+
+/** The saved endpoint still works unless PUBLIC_URL changed since; then it is registered anew. */
+async function keepWebhookEndpoint(input: {
+  services: Services;
+  db: Kysely<Database>;
+  account: AccountTable;
+  publicUrl: string;
+}): Promise<string[]> {
+  const { services, account } = input;
+  const endpoints = await listEndpointsOfAccount(input.db, account.account_id);
+  const current = endpoints.some(
+    (endpoint) =>
+      endpoint.mode === 'test' &&
+      endpoint.stripe_endpoint_id !== null &&
+      endpoint.url.startsWith(`${input.publicUrl}/webhooks/stripe/`),
+  );
+  const secretKey = await services.accounts.secretKeyOf(account.account_id, 'test');
+  if (current || !secretKey) return [];
+  await services.webhooks.removeEndpoints({
+    accountId: account.account_id,
+    secretKeyOf: async () => secretKey,
+  });
+  const registered = await services.webhooks.registerEndpoint({
+    workspaceId: account.workspace_id,
+    accountId: account.account_id,
+    mode: 'test',
+    secretKey,
+  });
+  return registered.warnings;
+}
+
 async function connectDemoAccount(input: {
   services: Services;
   account: DemoAccount;
@@ -224,10 +296,10 @@ async function connectDemoAccount(input: {
 }
 
 /**
- * The emulator keeps everything in memory, so after a restart the demo account's Stripe account,
- * customers and prices are gone: point the account at its new emulator account, forget the Stripe
- * objects made on the old one, and swap keys and webhook endpoint. Handle, settings and past
- * orders stay.
+ * The emulator came back without the account (its state file was lost or unreadable), so its
+ * Stripe account, customers and prices are gone: point the account at its new emulator account,
+ * forget the Stripe objects made on the old one, and swap keys and webhook endpoint. Handle,
+ * settings and past orders stay.
  */
 async function reconnectDemoAccount(input: {
   services: Services;
@@ -311,6 +383,7 @@ export async function announceDemo(
     {
       funnelUrl: demo.funnelUrl,
       emulator: demo.emulator.url,
+      emulatorState: demo.emulatorState,
       testCards: demoTestCards.map((card) => `${card.number} ${card.outcome}`),
       ...(tokenHint ? { adminToken: tokenHint } : {}),
     },
@@ -321,6 +394,8 @@ export async function announceDemo(
     'Switchyard demo: Stripe is emulated inside this process; no real money moves.',
     `  Open the funnel:  ${demo.funnelUrl}`,
     '  Accounts:         us (primary, USD and CAD) and eu (secondary, EUR and GBP)',
+    `  Emulator state:   ${demo.emulatorState}`,
+    '                    (saved a moment after each change and on stop; a kill -9 can lose that moment)',
     ...(tokenHint ? [`  ${tokenHint}`] : []),
     '  Test cards (any future expiry, any CVC):',
     ...demoTestCards.map((card) => `    ${card.number}  ${card.outcome}`),

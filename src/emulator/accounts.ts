@@ -1,5 +1,5 @@
 import type { IdFactory } from './ids.js';
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerState } from './ledger.js';
 import type { AccountObject } from './objects.js';
 
 export type Mode = 'test' | 'live';
@@ -63,6 +63,16 @@ export type OAuthGrant = {
   stripe_user_id: string;
   token_type: 'bearer';
 };
+
+/** The directory as plain data, for the state file (src/emulator/state-file.ts). */
+export interface AccountDirectoryState {
+  accounts: Array<Omit<AccountRecord, 'ledgers'> & { ledgers: Record<Mode, LedgerState> }>;
+  keys: Array<Omit<ApiKey, 'permissions'> & { permissions: Array<[string, Access]> | null }>;
+  platformsByClientId: Array<[string, string]>;
+  connections: Connection[];
+  codes: AuthorizationCode[];
+  refreshTokens: Array<[string, { platformId: string; accountId: string; livemode: boolean }]>;
+}
 
 /**
  * Accounts, their API keys, Connect platforms and the OAuth connections between them. Key lookup
@@ -271,6 +281,56 @@ export class AccountDirectory {
       }
     }
     return true;
+  }
+
+  exportState(): AccountDirectoryState {
+    return {
+      accounts: [...this.accounts.values()].map((account) => ({
+        ...account,
+        ledgers: {
+          test: account.ledgers.test.exportState(),
+          live: account.ledgers.live.exportState(),
+        },
+      })),
+      keys: [...this.keys.values()].map((key) => ({
+        ...key,
+        permissions: key.permissions === null ? null : [...key.permissions],
+      })),
+      platformsByClientId: [...this.platformsByClientId],
+      connections: [...this.connections.values()].flatMap((connected) => [...connected.values()]),
+      codes: [...this.codes.values()],
+      refreshTokens: [...this.refreshTokens],
+    };
+  }
+
+  /** Replaces everything with a saved directory. */
+  restoreState(state: AccountDirectoryState): void {
+    this.clear();
+    for (const account of state.accounts) {
+      this.accounts.set(account.id, {
+        ...account,
+        ledgers: {
+          test: Ledger.restore(account.ledgers.test),
+          live: Ledger.restore(account.ledgers.live),
+        },
+      });
+    }
+    for (const key of state.keys) {
+      this.keys.set(key.value, {
+        ...key,
+        permissions: key.permissions === null ? null : new Map(key.permissions),
+      });
+    }
+    for (const [clientId, accountId] of state.platformsByClientId) {
+      this.platformsByClientId.set(clientId, accountId);
+    }
+    for (const connection of state.connections) {
+      const connected = this.connections.get(connection.platformId) ?? new Map();
+      connected.set(connection.accountId, connection);
+      this.connections.set(connection.platformId, connected);
+    }
+    for (const code of state.codes) this.codes.set(code.code, code);
+    for (const [token, grant] of state.refreshTokens) this.refreshTokens.set(token, grant);
   }
 
   clear(): void {

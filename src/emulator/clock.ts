@@ -3,6 +3,8 @@ export interface EmulatorClock {
   /** Unix seconds. */
   now(): number;
   advance(seconds: number): number;
+  /** How far tests have moved it, in seconds (kept in the state file). */
+  offset(): number;
   reset(): void;
 }
 
@@ -15,6 +17,9 @@ export function createClock(readRealSeconds: () => number = readSystemSeconds): 
     advance: function advance(seconds: number) {
       offsetSeconds += seconds;
       return readRealSeconds() + offsetSeconds;
+    },
+    offset: function offset() {
+      return offsetSeconds;
     },
     reset: function reset() {
       offsetSeconds = 0;

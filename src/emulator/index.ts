@@ -6,6 +6,10 @@ import { FaultPlan } from './faults.js';
 import { createIdFactory } from './ids.js';
 import { RequestLog } from './request-log.js';
 import { createRequestHandler } from './server.js';
+import { createStateWriter, readStateFile } from './state-file.js';
+
+export { UnreadableStateError } from './state-file.js';
+
 import { stripeJsSource } from './stripe-js.js';
 import { WebhookHub } from './webhooks.js';
 
@@ -13,6 +17,13 @@ export interface EmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /**
+   * Keeps the state in this file: loaded on start when it exists, written shortly after each
+   * change and on close (src/emulator/state-file.ts). Without it, all state is in memory.
+   */
+  stateFile?: string;
+  /** A save to `stateFile` failed; the emulator goes on and tries again at the next change. */
+  onStateError?: (error: Error) => void;
 }
 
 export interface RunningEmulator {
@@ -20,15 +31,19 @@ export interface RunningEmulator {
   url: string;
   host: string;
   port: number;
+  /** True when it started from a saved `stateFile` rather than empty. */
+  restored: boolean;
   close(): Promise<void>;
 }
 
 /**
  * Starts the Stripe emulator: an HTTP server that the official `stripe` SDK drives as it would
- * drive Stripe (`new Stripe(key, {host, port, protocol: 'http'})`). All state is in memory.
+ * drive Stripe (`new Stripe(key, {host, port, protocol: 'http'})`). State is in memory, and in
+ * `stateFile` when one is given.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
+  const saved = options.stateFile === undefined ? null : readStateFile(options.stateFile);
   const clock = createClock();
   const ids = createIdFactory();
   const accounts = new AccountDirectory({ ids, now: clock.now });
@@ -73,10 +88,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       hub.reset();
     },
   };
+  if (saved) {
+    clock.advance(saved.clockOffsetSeconds);
+    accounts.restoreState(saved.accounts);
+    hub.restoreState(saved.webhooks);
+  }
+  const writer =
+    options.stateFile === undefined
+      ? null
+      : createStateWriter({
+          path: options.stateFile,
+          onError: options.onStateError,
+          snapshot: () => ({
+            version: 1,
+            clockOffsetSeconds: clock.offset(),
+            accounts: accounts.exportState(),
+            webhooks: hub.exportState(),
+          }),
+        });
   const heldResponses = new Set<ServerResponse>();
+  const handleRequest = createRequestHandler({ environment, stripeJsSource, heldResponses });
   const server = createServer(
     { keepAlive: true, keepAliveTimeout: 30_000 },
-    createRequestHandler({ environment, stripeJsSource, heldResponses }),
+    writer === null
+      ? handleRequest
+      : function handleAndSave(request, response) {
+          handleRequest(request, response);
+          // Reads change nothing; anything else may have (API calls, Stripe.js, control).
+          if (
+            request.method !== 'GET' &&
+            request.method !== 'OPTIONS' &&
+            request.method !== 'HEAD'
+          ) {
+            response.once('finish', writer.changed);
+          }
+        },
   );
   await new Promise<void>(function listen(resolve, reject) {
     server.once('error', reject);
@@ -92,14 +138,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: `http://${urlHost}:${port}`,
     host,
     port,
-    close: function close() {
+    restored: saved !== null,
+    close: async function close() {
       hub.close();
       for (const response of heldResponses) response.destroy();
       heldResponses.clear();
-      return new Promise<void>(function stopServer(resolve, reject) {
+      await new Promise<void>(function stopServer(resolve, reject) {
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         server.closeAllConnections();
       });
+      await writer?.flush();
     },
   };
 }

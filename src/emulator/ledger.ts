@@ -90,6 +90,37 @@ export class Ledger {
     }
   }
 
+  /** Every field as JSON-ready data: maps and sets as their entries (src/emulator/state-file.ts). */
+  exportState(): LedgerState {
+    const state: LedgerState = {};
+    for (const [name, value] of Object.entries(this)) {
+      if (name === 'idempotency') {
+        // A request still running when the state is saved has no answer to replay.
+        const answered = [...this.idempotency].filter(
+          ([, result]) => result.response !== undefined,
+        );
+        state[name] = { map: answered };
+      } else if (value instanceof Map) state[name] = { map: [...value] };
+      else if (value instanceof Set) state[name] = { set: [...value] };
+      else state[name] = value;
+    }
+    return state;
+  }
+
+  static restore(state: LedgerState): Ledger {
+    const ledger = new Ledger(String(state.accountId), state.livemode === true);
+    for (const [name, value] of Object.entries(ledger)) {
+      const saved = state[name];
+      if (value instanceof Map && isSavedMap(saved)) {
+        for (const [key, item] of saved.map) value.set(key, item);
+      } else if (value instanceof Set && isSavedSet(saved)) {
+        for (const item of saved.set) value.add(item);
+      }
+    }
+    ledger.invoiceSequence = Number(state.invoiceSequence ?? 0);
+    return ledger;
+  }
+
   rememberIdempotentResult(key: string, result: IdempotentResult): void {
     if (this.idempotency.size >= idempotencyCapacity) {
       const oldest = this.idempotency.keys().next();
@@ -97,4 +128,19 @@ export class Ledger {
     }
     this.idempotency.set(key, result);
   }
+}
+
+/** A ledger as plain data: each field by name, maps as `{map: entries}`, sets as `{set: values}`. */
+export type LedgerState = Record<string, unknown>;
+
+function isSavedMap(value: unknown): value is { map: Array<[string, never]> } {
+  return (
+    typeof value === 'object' && value !== null && Array.isArray((value as { map?: unknown }).map)
+  );
+}
+
+function isSavedSet(value: unknown): value is { set: never[] } {
+  return (
+    typeof value === 'object' && value !== null && Array.isArray((value as { set?: unknown }).set)
+  );
 }

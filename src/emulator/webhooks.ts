@@ -134,6 +134,17 @@ export interface EndpointDeliveryState {
   next_attempt_at: number | null;
 }
 
+export interface WebhookHubState {
+  endpoints: Endpoint[];
+  events: Array<{
+    accountId: string;
+    livemode: boolean;
+    json: Record<string, unknown>;
+    unacknowledged: string[];
+    deliveryStates: EndpointDeliveryState[];
+  }>;
+}
+
 interface Delivery {
   event: StoredEvent;
   endpointId: string;
@@ -369,6 +380,45 @@ export class WebhookHub {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
     });
+  }
+
+  /** Endpoints and events as plain data, for the state file (src/emulator/state-file.ts). */
+  exportState(): WebhookHubState {
+    return {
+      endpoints: [...this.endpoints.values()].map((endpoint) => ({ ...endpoint })),
+      events: [...this.eventsById.values()].map((event) => ({
+        accountId: event.accountId,
+        livemode: event.livemode,
+        json: event.json,
+        unacknowledged: [...event.unacknowledged],
+        deliveryStates: [...event.deliveryStates.values()],
+      })),
+    };
+  }
+
+  /** Replaces endpoints and events with saved ones; deliveries still pending are sent again. */
+  restoreState(state: WebhookHubState): void {
+    this.reset();
+    for (const endpoint of state.endpoints) this.endpoints.set(endpoint.id, { ...endpoint });
+    for (const saved of state.events) {
+      const event: StoredEvent = {
+        accountId: saved.accountId,
+        livemode: saved.livemode,
+        json: saved.json,
+        unacknowledged: new Set(saved.unacknowledged),
+        deliveryStates: new Map(saved.deliveryStates.map((state) => [state.endpoint_id, state])),
+      };
+      this.storeEvent(event);
+      for (const delivery of event.deliveryStates.values()) {
+        if (delivery.state !== 'pending' || !this.endpoints.has(delivery.endpoint_id)) continue;
+        this.enqueue({
+          event,
+          endpointId: delivery.endpoint_id,
+          attempt: delivery.attempts + 1,
+          duplicate: false,
+        });
+      }
+    }
   }
 
   reset(): void {
