@@ -86,6 +86,24 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
     await page.context().close();
   });
 
+  it('shows a wrong address and a visit without a purchase as pages in the checkout style', async () => {
+    const { page, failures } = await openPhonePage();
+    const missing = await page.goto(`${server.url}/f/launch/%ff`);
+    expect(missing?.status()).toBe(400);
+    await expect(page.locator('h1').textContent()).resolves.toBe(
+      'Something in that request was not right',
+    );
+    await snap(page, 'error-400');
+    await page.goto(`${server.url}/f/launch/thanks`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('No purchase on this visit');
+    await snap(page, 'no-purchase');
+    await page.getByRole('link', { name: 'Go to Launch Masterclass' }).click();
+    await page.waitForURL(/\/f\/launch\/sales$/);
+    // The only failure is the bad address itself; the stylesheet and icon load.
+    expect(failures).toEqual([`400 ${server.url}/f/launch/%ff`]);
+    await page.context().close();
+  });
+
   it('follows the country the buyer picks with the prices the payment step will charge', async () => {
     const { page, failures } = await openPhonePage();
     await page.goto(`${server.url}/f/launch/order`);

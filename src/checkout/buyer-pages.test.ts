@@ -1,3 +1,4 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AdminCall, buildTestApp, type TestApp } from '../../test/app.js';
 import {
@@ -35,7 +36,7 @@ describeEachDatabase('the pages a buyer sees', (database) => {
     store = await database.openMigrated();
     ({ testApp, api } = await workspaceWithAccounts(store, emulator(), {
       seen,
-      env: { PUBLIC_URL: publicUrl },
+      env: { PUBLIC_URL: publicUrl, CHECKOUT_LIMIT_PER_EMAIL: '3' },
     }));
     await importLaunchFunnel(testApp.services);
   });
@@ -86,6 +87,200 @@ describeEachDatabase('the pages a buyer sees', (database) => {
         '$49.00',
         '$19.00',
       ]);
+    });
+  });
+
+  describe('when something is wrong', () => {
+    /** Words of the merchant's and developer's world that a buyer must never read. */
+    const internal =
+      /GET \/api|switchyard |\(root\)|FST_|funnels list|\bat \S+ \(|node_modules|\.ts:\d|statusCode|"error"|\bnull\b|Stripe-Account|acct_/;
+
+    function expectBuyerPage(answer: LightMyRequestResponse, status: number, label: string) {
+      expect(answer.statusCode, `${label}: ${answer.body.slice(0, 300)}`).toBe(status);
+      expect(answer.headers['content-type'], label).toBe('text/html; charset=utf-8');
+      expect(answer.body.startsWith('<!doctype html>'), label).toBe(true);
+      expect(answer.body, label).toContain('<link rel="stylesheet" href="/assets/checkout.css">');
+      expect(answer.body, label).toMatch(/<h1>[^<]+<\/h1><p>[^<]+<\/p>/);
+      expect(answer.body, label).not.toMatch(internal);
+    }
+
+    it('answers every odd or hostile visitor request with a page for buyers, at the right status', async () => {
+      const long = 'a'.repeat(101);
+      const inject = (options: InjectOptions) => testApp.app.inject(options);
+      const form = 'application/x-www-form-urlencoded';
+      const table: Array<[string, number, InjectOptions]> = [
+        ['unknown funnel', 404, { url: '/f/nope' }],
+        ['unknown funnel page', 404, { url: '/f/nope/order' }],
+        ['unknown page', 404, { url: '/f/launch/nope' }],
+        ['unknown action', 404, { url: '/f/launch/order/nope' }],
+        ['unknown deeper path', 404, { url: '/f/launch/order/pay/more' }],
+        ['bare /f', 404, { url: '/f' }],
+        ['bad escape in a page', 400, { url: '/f/launch/%ff' }],
+        ['bad escape in a funnel', 400, { url: '/f/%ff%fe' }],
+        ['funnel slug over 100', 414, { url: `/f/${long}` }],
+        ['page slug over 100', 414, { url: `/f/launch/${long}/pay` }],
+        ['bare bump post', 400, { method: 'POST', url: '/f/launch/order/bump' }],
+        [
+          'bump without currency',
+          400,
+          {
+            method: 'POST',
+            url: '/f/launch/order/bump',
+            headers: { 'content-type': form },
+            payload: 'bump=1',
+          },
+        ],
+        ['bad currency', 400, { url: '/f/launch/order/pay?currency=dollars' }],
+        [
+          'octet-stream contact',
+          415,
+          {
+            method: 'POST',
+            url: '/f/launch/order/contact',
+            headers: { 'content-type': 'application/octet-stream' },
+            payload: 'email=a@b.co',
+          },
+        ],
+        [
+          'xml opt-in',
+          415,
+          {
+            method: 'POST',
+            url: '/f/launch/sales',
+            headers: { 'content-type': 'application/xml' },
+            payload: '<a/>',
+          },
+        ],
+        [
+          'huge contact form',
+          413,
+          {
+            method: 'POST',
+            url: '/f/launch/order/contact',
+            headers: { 'content-type': form },
+            payload: `email=${'x'.repeat(20_000)}`,
+          },
+        ],
+        ['PUT on a page', 405, { method: 'PUT', url: '/f/launch/order' }],
+        ['DELETE on a funnel', 405, { method: 'DELETE', url: '/f/launch' }],
+        ['GET on an action', 405, { url: '/f/launch/coaching/accept' }],
+        ['unknown asset', 404, { url: '/assets/app.js' }],
+        ['NUL in a page', 400, { url: '/f/launch/%00' }],
+      ];
+      for (const [label, status, request] of table) {
+        expectBuyerPage(await inject(request), status, label);
+      }
+      // The way on leads back into the funnel where there is one.
+      expect((await inject({ url: '/f/launch/nope' })).body).toContain('href="/f/launch"');
+      expect((await inject({ url: '/f/nope' })).body).not.toContain('href="/f/nope"');
+      expect((await inject({ method: 'PUT', url: '/f/launch/order' })).headers.allow).toBe(
+        'GET, POST',
+      );
+
+      // A return from Stripe naming another PaymentIntent than the visit's.
+      const visitor = newVisitor();
+      await visitor.post('/f/launch/order/contact', ana);
+      const wrong = await visitor.get('/f/launch/order/return?payment_intent=pi_someone_else');
+      expectBuyerPage(wrong, 404, 'foreign PaymentIntent');
+
+      // Too many contact posts with one email.
+      for (let count = 0; count < 3; count += 1) {
+        await newVisitor().post('/f/launch/order/contact', ana);
+      }
+      const limited = await newVisitor().post('/f/launch/order/contact', ana);
+      expectBuyerPage(limited, 429, 'rate limit');
+      expect(limited.body).toMatch(
+        /Too many checkout attempts with this email .* Wait \d+ seconds/,
+      );
+    });
+
+    it('answers the page script in JSON with buyer words, and API callers in the project’s shape', async () => {
+      const bump = await newVisitor().postJson('/f/launch/order/bump?currency=usd', null);
+      expect(bump.statusCode).toBe(400);
+      expect(bump.json()).toEqual({
+        error: { code: 'validation_failed', message: expect.any(String), details: null },
+      });
+      expect(bump.body).not.toMatch(/\(root\)|expected/);
+
+      const { token } = await testApp.services.tokens.createToken({
+        workspaceId: 'default',
+        name: 'errors',
+        actor: 'test',
+      });
+      const authorization = `Bearer ${token}`;
+      const api: Array<[string, number, string, InjectOptions]> = [
+        ['bad escape', 400, 'bad_request', { url: '/api/%ff%fe' }],
+        ['segment over 100', 414, 'uri_too_long', { url: `/api/accounts/${'a'.repeat(101)}` }],
+        ['unknown route', 404, 'not_found', { url: '/api/nothing' }],
+        [
+          'xml body',
+          415,
+          'unsupported_media_type',
+          {
+            method: 'POST',
+            url: '/api/accounts',
+            headers: { authorization, 'content-type': 'application/xml' },
+            payload: 'x',
+          },
+        ],
+        [
+          'body over 1 MB',
+          413,
+          'payload_too_large',
+          {
+            method: 'POST',
+            url: '/api/accounts',
+            headers: { authorization, 'content-type': 'application/json' },
+            payload: JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+          },
+        ],
+        ['bad webhook escape', 400, 'bad_request', { method: 'POST', url: '/webhooks/stripe/%ff' }],
+      ];
+      for (const [label, status, code, request] of api) {
+        const answer = await testApp.app.inject(request);
+        expect(answer.statusCode, label).toBe(status);
+        expect(answer.json(), label).toEqual({
+          error: { code, message: expect.any(String), details: null },
+        });
+        expect(answer.body, label).not.toContain('FST_');
+      }
+    });
+
+    it('shows a page, not an error body, when Stripe or our side fails', async () => {
+      const us = await stripeSideOf(api, 'us');
+      const visitor = newVisitor();
+      await visitor.post('/f/launch/order/contact', ana);
+      const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+      const intentId = card.clientSecret.split('_secret_')[0];
+      await control(emulator(), 'POST', 'faults', {
+        account: us.stripeAccountId,
+        fault: 'server_error',
+        path: `/v1/payment_intents/${intentId}`,
+      });
+      try {
+        expectBuyerPage(await visitor.get('/f/launch/order/pay'), 502, 'Stripe fails');
+      } finally {
+        await control(emulator(), 'DELETE', 'faults');
+      }
+
+      for (const handle of ['us', 'eu']) {
+        expect((await api('PATCH', `/api/accounts/${handle}`, { enabled: false })).status).toBe(
+          200,
+        );
+      }
+      const other = newVisitor();
+      await other.post('/f/launch/order/contact', { ...ana, email: 'ben@example.com' });
+      const none = await other.get('/f/launch/order/pay');
+      expectBuyerPage(none, 503, 'no account');
+      expect(none.body).toContain('Nothing was charged');
+
+      // The database gone: our own failure, with a reference and nothing of its cause.
+      const gone = store;
+      store = await database.openMigrated();
+      await gone.dispose();
+      const broken = await newVisitor().get('/f/launch/sales');
+      expectBuyerPage(broken, 500, 'database gone');
+      expect(broken.body).toContain(`reference: ${broken.headers['x-request-id']}`);
     });
   });
 

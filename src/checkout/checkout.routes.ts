@@ -17,7 +17,7 @@ import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { App } from '../web/app.js';
-import { handleError, logFailure, toAppError } from '../web/error-handler.js';
+import { logFailure, toAppError } from '../web/error-handler.js';
 import type { CheckoutLimiter } from '../web/rate-limits.js';
 import type {
   CardForm,
@@ -63,34 +63,7 @@ const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
 
 export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   await app.register(async function checkoutPages(scope) {
-    // A visitor's browser gets a page that says what happened, not a JSON error body.
-    scope.setErrorHandler(function showCheckoutError(error, request, reply) {
-      // The bump toggle speaks JSON; everything else is a page or a form post.
-      const json = /json/.test(String(request.headers['content-type'] ?? ''));
-      if (json) return handleError(error, request, reply);
-      const appError = toAppError(error, request);
-      logFailure(appError, error, request);
-      const heading =
-        appError.status === 404
-          ? 'Page not found'
-          : appError.status === 429
-            ? 'Too many attempts'
-            : 'Something went wrong';
-      return reply
-        .status(appError.status)
-        .header('content-type', 'text/html; charset=utf-8')
-        .send(
-          renderCheckoutNotice({
-            funnelName: 'Checkout',
-            mode: 'live',
-            secure: options.publicUrl.startsWith('https:'),
-            title: heading,
-            heading,
-            message: appError.message,
-            link: null,
-          }),
-        );
-    });
+    // Errors become a buyer's page in web/error-handler.ts: these are visitor URLs.
     await defineCheckoutRoutes(scope.withTypeProvider<ZodTypeProvider>(), options);
   });
 }
@@ -150,7 +123,12 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   async function findStep(funnelSlug: string, stepSlug: string) {
     const funnel = await catalog.showFunnel(workspaceId, funnelSlug);
     const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
-    if (!step) throw new AppError('not_found', `This funnel has no page "${stepSlug}".`);
+    if (!step) {
+      // The error page links back to this funnel's start: it exists.
+      throw new AppError('not_found', `This funnel has no page "${stepSlug}".`, {
+        knownFunnel: funnel.slug,
+      });
+    }
     return { funnel, step };
   }
 

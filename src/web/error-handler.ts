@@ -1,20 +1,69 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type FieldProblem, fieldPath } from '../errors.js';
+import { renderVisitorErrorPage, visitorProblem } from '../checkout/pages/error-page.js';
+import { AppError, type ErrorCode, type FieldProblem, fieldPath } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: unknown };
 }
 
-/** The one place where an error becomes an HTTP answer. */
+/** The one place where an error becomes an HTTP answer (also Fastify's own: bad URL, 414). */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error, request);
   logFailure(appError, error, request);
+  sendError(appError, request, reply);
+}
+
+/** A page for a visitor's browser, the JSON error shape for everyone else. */
+function sendError(appError: AppError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isVisitorUrl(request.url)) {
+    sendVisitorError(appError, request, reply);
+    return;
+  }
   const body: ErrorBody = {
     error: { code: appError.code, message: appError.message, details: appError.details },
   };
   reply.status(appError.status).send(body);
+}
+
+/** The funnel pages and what they load: a buyer is there, never a developer. */
+function isVisitorUrl(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return (
+    path === '/f' ||
+    path.startsWith('/f/') ||
+    path.startsWith('/assets/') ||
+    path === '/favicon.ico'
+  );
+}
+
+/**
+ * A visitor gets words for a buyer (never the merchant's message, which names routes, commands
+ * or field paths): as a page, or as JSON to the page's own script (the order bump).
+ */
+function sendVisitorError(appError: AppError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = visitorProblem(appError, request.id);
+  reply.status(appError.status).header('cache-control', 'no-store');
+  if (/json/.test(String(request.headers['content-type'] ?? ''))) {
+    const body: ErrorBody = {
+      error: { code: appError.code, message: problem.message, details: null },
+    };
+    reply.send(body);
+    return;
+  }
+  reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .send(renderVisitorErrorPage(problem, funnelStartOf(request.url, appError)));
+}
+
+/** Back to the funnel's start, unless the funnel itself is what was not found. */
+function funnelStartOf(url: string, appError: AppError): { href: string; label: string } | null {
+  const slug = /^\/f\/([a-z0-9-]{1,100})(?:[/?]|$)/.exec(url)?.[1];
+  if (!slug) return null;
+  const funnelKnown = (appError.details as { knownFunnel?: unknown } | null)?.knownFunnel === slug;
+  if (appError.code === 'not_found' && !funnelKnown) return null;
+  return { href: `/f/${slug}`, label: 'Start again' };
 }
 
 /** Logs a failed request at the level it deserves: our bugs as errors, refusals as info. */
@@ -83,7 +132,7 @@ function clientError(error: Partial<FastifyError>, status: number): AppError {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError(
-        'bad_request',
+        'unsupported_media_type',
         'Unsupported Content-Type. Send the body as JSON with "Content-Type: application/json".',
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -93,6 +142,16 @@ function clientError(error: Partial<FastifyError>, status: number): AppError {
       );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large', 'The request body is too large.');
+    case 'FST_ERR_BAD_URL':
+      return new AppError(
+        'bad_request',
+        'The URL holds a malformed %-escape (a % not followed by two hex digits of valid UTF-8). Check the URL.',
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError(
+        'uri_too_long',
+        'A part of the URL between slashes is longer than 100 characters. Check the URL.',
+      );
   }
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new AppError(
@@ -100,9 +159,19 @@ function clientError(error: Partial<FastifyError>, status: number): AppError {
       `The body is not valid JSON (${error.message ?? 'parse error'}). Check quotes, commas and brackets.`,
     );
   }
-  const code = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : 'bad_request';
-  return new AppError(code, error.message ?? 'The request is invalid.');
+  return new AppError(
+    clientCodes[status] ?? 'bad_request',
+    error.message ?? 'The request is invalid.',
+  );
 }
+
+const clientCodes: Record<number, ErrorCode> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+};
 
 function pathOf(instancePath: string | undefined): string[] | number[] | (string | number)[] {
   if (!instancePath) return [];
@@ -113,12 +182,26 @@ function pathOf(instancePath: string | undefined): string[] | number[] | (string
 }
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
-  const body: ErrorBody = {
-    error: {
-      code: 'not_found',
-      message: `No route for ${request.method} ${request.url.split('?')[0]}. Check the method and path.`,
-      details: null,
-    },
-  };
-  reply.status(404).send(body);
+  const path = request.url.split('?')[0] ?? '';
+  // A visitor URL that exists for another method: 405 with the methods it takes.
+  const allowed = isVisitorUrl(path)
+    ? ['GET', 'POST'].filter((method) => request.server.findRoute({ method, url: path }) !== null)
+    : [];
+  if (allowed.length > 0) {
+    reply.header('allow', allowed.join(', '));
+    sendError(
+      new AppError(
+        'method_not_allowed',
+        `${request.method} is not allowed on ${path}; it takes ${allowed.join(', ')}.`,
+      ),
+      request,
+      reply,
+    );
+    return;
+  }
+  sendError(
+    new AppError('not_found', `No route for ${request.method} ${path}. Check the method and path.`),
+    request,
+    reply,
+  );
 }
