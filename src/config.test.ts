@@ -106,4 +106,14 @@ describe('configuration from the environment', () => {
     expect(error.message).toContain('BREAKER_FAILURE_RATE: got "50%", needs a fraction');
     expect(error.message).toContain('BREAKER_COOLDOWN_SECONDS: got "0", needs a whole number');
   });
+
+  it('reads how often reconciliation runs and its grace, 60 s and 120 s by default', () => {
+    expect(loadConfig({}).reconciliation).toEqual({ intervalSeconds: 60, graceSeconds: 120 });
+    expect(
+      loadConfig({ RECONCILE_INTERVAL_SECONDS: '5', RECONCILE_GRACE_SECONDS: '0' }).reconciliation,
+    ).toEqual({ intervalSeconds: 5, graceSeconds: 0 });
+    expect(configError({ RECONCILE_INTERVAL_SECONDS: '0' }).message).toContain(
+      'RECONCILE_INTERVAL_SECONDS: got "0", needs a whole number of seconds from 1 to 3600',
+    );
+  });
 });

@@ -103,6 +103,16 @@ const environmentSchema = z.object({
     1,
     1_000_000,
   ).default(10),
+  RECONCILE_INTERVAL_SECONDS: wholeNumber(
+    'a whole number of seconds from 1 to 3600',
+    1,
+    3_600,
+  ).default(60),
+  RECONCILE_GRACE_SECONDS: wholeNumber(
+    'a whole number of seconds from 0 to 86400',
+    0,
+    86_400,
+  ).default(120),
   SWITCHYARD_DEMO: z
     .enum(['auto', 'on', 'off'], { message: 'needs auto, on or off' })
     .default('auto'),
@@ -132,6 +142,11 @@ export interface Config {
   }>;
   /** Card-testing brakes: checkout form posts per minute per visitor IP, and per email. */
   readonly checkoutLimits: Readonly<{ perIp: number; perEmail: number }>;
+  /**
+   * How often reconciliation and the read of Stripe's events lists run, and how long a payment
+   * stays unchanged before reconciliation asks Stripe about it.
+   */
+  readonly reconciliation: Readonly<{ intervalSeconds: number; graceSeconds: number }>;
   /** `auto`: the demo (emulator, two accounts, a funnel) runs when no Stripe is configured. */
   readonly demo: 'auto' | 'on' | 'off';
   /** "Connect with Stripe" (OAuth), when a Connect platform is configured. */
@@ -201,6 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkoutLimits: Object.freeze({
       perIp: values.CHECKOUT_LIMIT_PER_IP,
       perEmail: values.CHECKOUT_LIMIT_PER_EMAIL,
+    }),
+    reconciliation: Object.freeze({
+      intervalSeconds: values.RECONCILE_INTERVAL_SECONDS,
+      graceSeconds: values.RECONCILE_GRACE_SECONDS,
     }),
     demo: values.SWITCHYARD_DEMO,
   });

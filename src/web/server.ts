@@ -47,10 +47,14 @@ export async function startServer({
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
     // Fetches the events Stripe holds that no delivery brought (this server was down), now and
-    // every minute.
-    services.eventsBackfill.start();
+    // at every reconciliation interval.
+    const { intervalSeconds, graceSeconds } = config.reconciliation;
+    services.eventsBackfill.start(intervalSeconds * 1000);
     // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
-    services.reconciliation.start(DEFAULT_WORKSPACE_ID);
+    services.reconciliation.start(DEFAULT_WORKSPACE_ID, {
+      intervalMs: intervalSeconds * 1000,
+      graceMs: graceSeconds * 1000,
+    });
     let closing: Promise<void> | undefined;
     return {
       app,
