@@ -63,11 +63,18 @@ export function createTokenService(deps: { db: Kysely<Database>; clock: Clock; a
     },
 
     async authenticate(header: string | undefined): Promise<TokenOwner> {
-      const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-      if (!token) {
+      if (header === undefined || header === '') {
         throw new AppError(
           'unauthorized',
           'This API needs "Authorization: Bearer <token>". Create a token with "switchyard tokens create --name <who>".',
+        );
+      }
+      // One form: the scheme in any case (RFC 7235), one space, the token, nothing else.
+      const token = /^bearer (\S+)$/i.exec(header)?.[1];
+      if (!token) {
+        throw new AppError(
+          'unauthorized',
+          'The Authorization header must be "Bearer <token>": the word Bearer (in any case), one space, then the token and nothing after it.',
         );
       }
       const row = token.startsWith(tokenPrefix)
