@@ -29,7 +29,7 @@ const redactedPaths = [
 const secretParameter = /secret|token|key|password|signature|session|^code$|^state$/i;
 
 /** The request URL with the value of every secret-bearing query parameter replaced. */
-export function urlForLog(url: string): string {
+function urlForLog(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart === -1) return url;
   const query = url
