@@ -1,11 +1,17 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Config } from '../config.js';
 import type { AccountTable, Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
-import { type RunningEmulator, startEmulator, UnreadableStateError } from '../emulator/index.js';
+import {
+  type EmulatorOptions,
+  type RunningEmulator,
+  startEmulator,
+  UnreadableStateError,
+} from '../emulator/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../web/logger.js';
 
@@ -38,6 +44,15 @@ export interface DemoEmulator {
  */
 export async function startDemoEmulator(dataDir: string, logger: Logger): Promise<DemoEmulator> {
   mkdirSync(dataDir, { recursive: true });
+  const other = await findRunningDemoEmulator(dataDir);
+  if (other && other.pid !== process.pid) {
+    // Two emulators saving one state file would each overwrite what the other made.
+    throw new AppError(
+      'conflict',
+      `Another demo (process ${other.pid}) is running on DATA_DIR ${dataDir}. Stop it first, or give this one its own DATA_DIR and DATABASE_URL.`,
+      { pid: other.pid },
+    );
+  }
   const path = join(dataDir, stateFile);
   const options = {
     host: '127.0.0.1',
@@ -49,8 +64,10 @@ export async function startDemoEmulator(dataDir: string, logger: Logger): Promis
       );
     },
   };
+  // The last run's port when it is free: a card form open in a browser still reaches Stripe.js.
+  const previousPort = readAddress(join(dataDir, addressFile))?.port;
   try {
-    const emulator = await startEmulator(options);
+    const emulator = await startOnPort(options, previousPort);
     return {
       emulator,
       state: emulator.restored ? `restored from ${path}` : `new; kept in ${path} from now on`,
@@ -61,9 +78,22 @@ export async function startDemoEmulator(dataDir: string, logger: Logger): Promis
     renameSync(path, setAside);
     logger.warn({ path, setAside, err: error.message }, 'demo emulator state unreadable');
     return {
-      emulator: await startEmulator(options),
+      emulator: await startOnPort(options, previousPort),
       state: `STARTED OVER: ${path} could not be read and is kept as ${setAside}; the demo accounts get new emulator accounts and what was made on the old ones cannot be reconciled`,
     };
+  }
+}
+
+async function startOnPort(
+  options: EmulatorOptions,
+  port: number | undefined,
+): Promise<RunningEmulator> {
+  if (port === undefined) return startEmulator(options);
+  try {
+    return await startEmulator({ ...options, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startEmulator(options);
   }
 }
 
@@ -94,10 +124,25 @@ export function recordDemoEmulator(
   };
 }
 
-/** The emulator of the demo running on this DATA_DIR, or null when no demo runs. */
-function findRunningDemoEmulator(dataDir: string): DemoEmulatorAddress | null {
+/**
+ * The emulator of the demo running on this DATA_DIR, or null when no demo runs: the recorded
+ * process must live and the port answer (a crash can leave the file, and its pid can be reused).
+ */
+async function findRunningDemoEmulator(dataDir: string): Promise<DemoEmulatorAddress | null> {
   const address = readAddress(join(dataDir, addressFile));
-  return address && isProcessRunning(address.pid) ? address : null;
+  if (!address || !isProcessRunning(address.pid)) return null;
+  return (await answers(address)) ? address : null;
+}
+
+function answers(address: DemoEmulatorAddress): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address.host, port: address.port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function readAddress(path: string): DemoEmulatorAddress | null {
@@ -142,7 +187,7 @@ export async function configForCommand(input: {
   }
   const accounts = await listLiveAccounts(input.db, DEFAULT_WORKSPACE_ID);
   if (accounts.length === 0 || !accounts.every(isDemoAccount)) return config;
-  const running = findRunningDemoEmulator(config.dataDir);
+  const running = await findRunningDemoEmulator(config.dataDir);
   if (running) {
     return Object.freeze({
       ...config,
