@@ -9,6 +9,7 @@ import type { RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { StripeGateway } from '../stripe/gateway.js';
+import { type ChargeAttempt, listChargeAttempts } from './charge-attempts.repository.js';
 import type { PaymentLine } from './checkout.service.js';
 import type { FailoverExecutor, PaymentAttempt } from './failover.js';
 import {
@@ -70,7 +71,10 @@ export interface PaymentView {
   failureMessage: string | null;
   /** The routing decision that put it on its account, with the explanation in words. */
   decision: RoutingDecision | null;
+  /** Each try to make its PaymentIntent on an account, with every request it sent. */
   attempts: PaymentAttempt[];
+  /** Each charge of a card Stripe reported on it: declines, failed 3-D Secure, the one that paid. */
+  charges: Omit<ChargeAttempt, 'paymentId'>[];
   refunds: RefundView[];
   createdAt: string;
 }
@@ -158,7 +162,11 @@ export function createOrdersService(deps: OrdersDependencies) {
     };
   }
 
-  async function paymentView(payment: PaymentTable, refunds: RefundTable[]): Promise<PaymentView> {
+  async function paymentView(
+    payment: PaymentTable,
+    refunds: RefundTable[],
+    charges: ChargeAttempt[],
+  ): Promise<PaymentView> {
     return {
       id: payment.payment_id,
       kind: payment.kind,
@@ -175,6 +183,9 @@ export function createOrdersService(deps: OrdersDependencies) {
       failureMessage: payment.failure_message,
       decision: payment.decision ? (JSON.parse(payment.decision) as RoutingDecision) : null,
       attempts: await deps.payments.listAttempts(payment.workspace_id, payment.payment_id),
+      charges: charges
+        .filter((charge) => charge.paymentId === payment.payment_id)
+        .map(({ paymentId: _paymentId, ...charge }) => charge),
       refunds: refunds.filter((refund) => refund.payment_id === payment.payment_id).map(refundView),
       createdAt: payment.created_at,
     };
@@ -189,13 +200,14 @@ export function createOrdersService(deps: OrdersDependencies) {
       );
     }
     const payments = await listPaymentsOfOrders(db, [order.order_id]);
-    const refunds = await listRefundsOfPayments(
-      db,
-      payments.map((payment) => payment.payment_id),
-    );
+    const paymentIds = payments.map((payment) => payment.payment_id);
+    const refunds = await listRefundsOfPayments(db, paymentIds);
+    const charges = await listChargeAttempts(db, paymentIds);
     return {
       ...summaryOf(order, payments),
-      payments: await Promise.all(payments.map((payment) => paymentView(payment, refunds))),
+      payments: await Promise.all(
+        payments.map((payment) => paymentView(payment, refunds, charges)),
+      ),
     };
   }
 

@@ -9,6 +9,7 @@ import type {
   VerifiedWebhookEvent,
 } from '../stripe/gateway.js';
 import type { StoredEventContext } from '../webhooks/webhooks.service.js';
+import { recordFailedCharge } from './charge-attempts.js';
 import {
   findPayment,
   findPaymentByIntent,
@@ -68,6 +69,8 @@ function intentOf(object: JsonObject): PaymentIntentSummary {
           code: text(error, 'code'),
           declineCode: text(error, 'decline_code'),
           message: text(error, 'message'),
+          charge: idOf(error.charge),
+          paymentMethod: idOf(error.payment_method),
         }
       : null,
   };
@@ -149,6 +152,29 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     const payment = await findPaymentByIntent(db, intentId);
     if (!payment) return;
     await records.recordRefunded(payment, Number(event.object.amount_refunded ?? 0));
+  }
+
+  /** A declined charge, kept in the payment's history (its PaymentIntent event says the same). */
+  async function onChargeFailed(event: VerifiedWebhookEvent) {
+    const charge = event.object;
+    const intentId = idOf(charge.payment_intent);
+    const chargeId = text(charge, 'id');
+    if (!intentId || !chargeId) return;
+    const payment = await findPaymentByIntent(db, intentId);
+    if (!payment) return;
+    const outcome = charge.outcome as JsonObject | null | undefined;
+    await recordFailedCharge(
+      db,
+      payment,
+      {
+        id: chargeId,
+        paymentIntentId: intentId,
+        failureCode: text(charge, 'failure_code'),
+        declineCode: outcome ? text(outcome, 'reason') : null,
+        failureMessage: text(charge, 'failure_message'),
+      },
+      clock().toISOString(),
+    );
   }
 
   /** A paid or failed invoice of a subscription period after the first is a renewal payment. */
@@ -246,6 +272,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
         webhooks.on(type, onPaymentIntent);
       }
       webhooks.on('charge.refunded', onChargeRefunded);
+      webhooks.on('charge.failed', onChargeFailed);
       for (const type of ['invoice.paid', 'invoice.payment_succeeded', 'invoice.payment_failed']) {
         webhooks.on(type, onInvoice);
       }

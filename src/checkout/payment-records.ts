@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, OrderStatus, PaymentStatus, PaymentTable } from '../db/schema.js';
 import type { PaymentIntentSummary } from '../stripe/gateway.js';
+import { recordChargeOfIntent } from './charge-attempts.js';
 import {
   advancePaymentStatus,
   findOrder,
@@ -101,6 +102,8 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
       failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
       updated_at: clock().toISOString(),
     });
+    // A decline stays in the history when the next card pays: the payment's state alone forgets it.
+    await recordChargeOfIntent(executor, payment, intent, clock().toISOString());
     // An order's totals count succeeded payments only.
     if (changed && status === 'succeeded') await refreshOrder(payment.order_id, executor);
     return changed;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatMoney } from '../catalog/money.js';
+import type { StripeFailureRecord } from '../checkout/failover.js';
 import type { OrderDetail, OrderSummary, PaymentView } from '../checkout/orders.service.js';
 import type { OrderStatus } from '../db/schema.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
@@ -102,6 +103,19 @@ function nextPageCommand(options: ListOptions, cursor: string): string {
   return ['switchyard orders list', ...flags, `--cursor ${cursor}`].join(' ');
 }
 
+/** Why a request to Stripe failed: kind, HTTP status, Stripe's codes and words. */
+function failureText(failure: StripeFailureRecord): string {
+  return [
+    failure.failureKind,
+    failure.httpStatus === null ? null : `HTTP ${failure.httpStatus}`,
+    failure.stripeCode,
+    failure.declineCode,
+    failure.message,
+  ]
+    .filter((part) => part !== null && part !== '')
+    .join(', ');
+}
+
 function paymentLines(payment: PaymentView): string[] {
   const refunded =
     payment.refunded > 0 ? `, ${formatMoney(payment.refunded, payment.currency)} refunded` : '';
@@ -118,27 +132,42 @@ function paymentLines(payment: PaymentView): string[] {
   const explanation = payment.decision?.explanation ?? [];
   if (explanation.length === 0) lines.push('    (no decision recorded yet)');
   for (const line of explanation) lines.push(`    ${line}`);
-  lines.push('  Attempts:');
+  lines.push('  Attempts (making the PaymentIntent on an account):');
   if (payment.attempts.length === 0) lines.push('    (none)');
-  const attemptRows = payment.attempts.map((attempt) => [
-    `    #${attempt.number}`,
-    attempt.account,
-    attempt.status,
-    attempt.paymentIntentId ?? '-',
-    attempt.latencyMs === null ? '-' : `${attempt.latencyMs} ms`,
-    attempt.status === 'failed'
-      ? [
-          attempt.failureKind,
-          attempt.httpStatus === null ? null : `HTTP ${attempt.httpStatus}`,
-          attempt.stripeCode,
-          attempt.declineCode,
-          attempt.message,
-        ]
-          .filter((part) => part !== null && part !== '')
-          .join(', ')
-      : '',
-  ]);
+  const attemptRows = payment.attempts.flatMap((attempt) => {
+    const row = [
+      `    #${attempt.number}`,
+      attempt.account,
+      attempt.status,
+      attempt.paymentIntentId ?? '-',
+      attempt.latencyMs === null ? '-' : `${attempt.latencyMs} ms`,
+      attempt.status === 'failed' ? failureText(attempt) : '',
+    ];
+    // One request is the attempt itself; retries and resends are listed under it.
+    if (attempt.tries.length <= 1) return [row];
+    return [
+      row,
+      ...attempt.tries.map((tried) => [
+        `      try ${tried.number}`,
+        '',
+        tried.outcome,
+        '',
+        `${tried.latencyMs} ms`,
+        tried.outcome === 'failed' ? failureText(tried) : '',
+      ]),
+    ];
+  });
   lines.push(...formatRows(attemptRows));
+  lines.push('  Charges (what the card did):');
+  if (payment.charges.length === 0) lines.push('    (none yet)');
+  const chargeRows = payment.charges.map((charge) => [
+    `    ${charge.outcome}`,
+    charge.chargeId ?? '-',
+    [charge.stripeCode, charge.declineCode, charge.message]
+      .filter((part) => part !== null && part !== '')
+      .join(', '),
+  ]);
+  lines.push(...formatRows(chargeRows));
   if (payment.refunds.length > 0) {
     lines.push('  Refunds:');
     const refundRows = payment.refunds.map((refund) => [

@@ -35,6 +35,9 @@ export interface PaymentIntentSummary {
     code: string | null;
     declineCode: string | null;
     message: string | null;
+    /** The failed charge, when the card was charged (a decline; not a failed 3-D Secure). */
+    charge: string | null;
+    paymentMethod: string | null;
   } | null;
 }
 

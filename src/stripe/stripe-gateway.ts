@@ -467,6 +467,8 @@ function paymentIntentSummary(intent: Stripe.PaymentIntent): PaymentIntentSummar
           code: intent.last_payment_error.code ?? null,
           declineCode: intent.last_payment_error.decline_code ?? null,
           message: intent.last_payment_error.message ?? null,
+          charge: intent.last_payment_error.charge ?? null,
+          paymentMethod: idOf(intent.last_payment_error.payment_method),
         }
       : null,
   };

@@ -26,6 +26,7 @@ export const subscribedEvents = [
   'payment_intent.canceled',
   'payment_intent.requires_action',
   'payment_intent.processing',
+  'charge.failed',
   'charge.refunded',
   'refund.created',
   'customer.subscription.created',
