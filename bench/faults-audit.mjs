@@ -192,6 +192,7 @@ function compare(intents, orders, accounts) {
   }
 
   return {
+    raw: { intents, orders },
     orders: orders.length,
     ordersByStatus: countBy(orders, (order) => order.status),
     intents: intents.length,

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { auditPayments, secretsInLog } from './faults-audit.mjs';
 import { visitFunnel } from './faults-buyer.mjs';
+import { caughtMistakes, plantMistakes } from './faults-self-check.mjs';
 import { countBy, machineLine, postControl } from './harness.mjs';
 
 const binary = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
@@ -70,6 +71,7 @@ function parseArguments(args) {
     maxMinutes: read('max-minutes', 30),
     portBase: read('port-base', 46100),
     keep: args.includes('--keep'),
+    selfCheck: args.includes('--self-check'),
   };
 }
 
@@ -188,6 +190,20 @@ async function runOn(database) {
     }
     const settledSeconds = (Date.now() - settleStarted) / 1000;
     const deliveries = await webhookDeliveries(emulatorUrl);
+    const settled = isSettled(audit);
+    let selfCheck = null;
+    if (options.selfCheck) {
+      const planted = await plantMistakes({
+        audit,
+        emulatorPort,
+        accounts: setup.accounts,
+        databaseUrl,
+      });
+      // The planted charge's webhook reaches the server meanwhile; whatever it does, Stripe has two.
+      await sleep(2_000);
+      audit = await auditPayments(auditInput);
+      selfCheck = { planted, caught: caughtMistakes(audit, planted) };
+    }
 
     await stopProcess(server.process, 'SIGTERM');
     await stopProcess(emulator, 'SIGTERM');
@@ -203,7 +219,8 @@ async function runOn(database) {
       phaseLines,
       ordersSeconds,
       settledSeconds,
-      settled: isSettled(audit),
+      settled,
+      selfCheck,
       deliveries,
       secrets,
       serverLog,
@@ -622,6 +639,13 @@ function buildReport(input) {
         .filter(([, count]) => count > 0)
         .map(([name, count]) => `${name} ${count}`)
         .join(', ')}`;
+  if (input.selfCheck) {
+    const { planted, caught } = input.selfCheck;
+    const selfPassed = caught.doubled && caught.stuck;
+    const selfVerdict = `self-check ${selfPassed ? 'PASS' : 'FAIL'}: planted a second charge for ${planted.doubledPayment} (caught as doubled: ${caught.doubled ? 'yes' : 'no'}) and reopened ${planted.stuckOrder} (caught as stuck: ${caught.stuck ? 'yes' : 'no'})`;
+    say(selfVerdict);
+    return { database, passed: selfPassed, verdict: selfVerdict, text: lines.join('\n') };
+  }
   say(verdict);
   return { database, passed, verdict, text: lines.join('\n') };
 }
