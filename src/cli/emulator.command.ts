@@ -1,11 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulator, UnreadableStateError } from '../emulator/index.js';
 import { AppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
 
 export interface EmulatorCommandOptions {
   port: number;
   host: string;
+  /** Keep the state in this file across restarts; without it, all state is in memory. */
+  stateFile?: string;
 }
 
 function parsePort(text: string): number {
@@ -40,8 +42,18 @@ export async function runEmulator(
 ): Promise<void> {
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
-    emulator = await startEmulator({ port: options.port, host: options.host });
+    emulator = await startEmulator({
+      port: options.port,
+      host: options.host,
+      ...(options.stateFile === undefined ? {} : { stateFile: options.stateFile }),
+      onStateError: (error) => output.err(`switchyard: warning: ${error.message}`),
+    });
   } catch (error) {
+    if (error instanceof UnreadableStateError) {
+      throw new AppError('config_invalid', `--state-file: ${error.message}`, null, {
+        cause: error,
+      });
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new AppError(
       'not_ready',
@@ -49,6 +61,11 @@ export async function runEmulator(
     );
   }
   output.out(`Stripe emulator listening on ${emulator.url}`);
+  if (options.stateFile !== undefined) {
+    output.out(
+      `State ${emulator.restored ? 'restored from' : 'kept in'} ${options.stateFile} (saved a moment after each change and on stop).`,
+    );
+  }
   await stopped;
   await emulator.close();
   output.out('Stripe emulator stopped.');
@@ -60,6 +77,7 @@ export function registerEmulatorCommand(program: Command): void {
     .description('run the Stripe emulator: an offline Stripe for tests, benchmarks and the demo')
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 12111)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--state-file <path>', 'keep accounts, keys and objects in this file across restarts')
     .action(
       runCommand(async function emulator(options: EmulatorCommandOptions) {
         await runEmulator(options, processOutput, waitForStopSignal());
