@@ -6,8 +6,9 @@ import type { WebhookHubState } from './webhooks.js';
 /**
  * The emulator's state on disk, for an emulator that must outlive its process (the demo's): the
  * accounts with their keys and every object, the clock's offset, webhook endpoints and events.
- * Written a moment after each change and on close, atomically (a temp file renamed over the
- * old), so a crash leaves the last complete save: a kill -9 loses at most the last moment.
+ * Written a moment after each change (0.2 s, or twice the last save's time when the state is
+ * large) and on close, atomically (a temp file renamed over the old), so a crash leaves the
+ * last complete save: a kill -9 loses at most that last moment.
  * Faults, chaos settings and the request log are for tests and start empty.
  */
 export interface EmulatorState {
@@ -71,14 +72,22 @@ export function createStateWriter(options: {
 }): StateWriter {
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
+  /** How long the last save took: a large state waits longer, so saving stays a small share. */
+  let lastSaveMs = 0;
 
   function save(): Promise<void> {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
+    const started = performance.now();
     // Taken now, in one go: the request handlers cannot change it halfway through.
     const text = JSON.stringify(options.snapshot());
     writing = writing.then(() =>
-      writeAtomically(options.path, text).catch((error: Error) => options.onError?.(error)),
+      writeAtomically(options.path, text).then(
+        () => {
+          lastSaveMs = performance.now() - started;
+        },
+        (error: Error) => options.onError?.(error),
+      ),
     );
     return writing;
   }
@@ -86,7 +95,7 @@ export function createStateWriter(options: {
   return {
     changed: function changed() {
       if (timer !== undefined) return;
-      timer = setTimeout(save, saveDelayMs);
+      timer = setTimeout(save, Math.max(saveDelayMs, 2 * lastSaveMs));
       // A save must not keep a finished process alive; close() flushes.
       timer.unref();
     },
