@@ -22,6 +22,8 @@ import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 const emulator = useEmulator();
 const phone = { width: 390, height: 844 };
 const desktop = { width: 1280, height: 800 };
+/** Two digits of a year safely in the future, for expiry dates. */
+const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
 const screenshots = new URL('../../test-results/', import.meta.url).pathname;
 // Layout does not depend on the database; SQLite is enough here.
 const sqlite = testDatabases[0];
@@ -118,6 +120,28 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
     await page.waitForURL(/\/f\/launch\/order\/pay/);
     await expect(page.locator('#total').textContent()).resolves.toBe('€45.00');
     expect(failures).toEqual([]);
+    await page.context().close();
+  });
+
+  it('says in plain words that a failed 3-D Secure charged nothing', async () => {
+    const { page } = await openPhonePage();
+    await page.goto(`${server.url}/f/launch/order`);
+    await page.locator('#email').fill('cleo@example.com');
+    await page.locator('#country').selectOption('US');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await page.getByLabel('Card number').fill('4000 0025 0000 3155');
+    await page.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
+    await page.getByLabel('Security code').fill('123');
+    const postal = page.getByLabel('Postal code');
+    if ((await postal.count()) > 0) await postal.fill('10001');
+    await page.locator('#pay').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Fail authentication' }).click();
+    const message = page.locator('#payment-message', { hasText: 'nothing was charged' });
+    await message.waitFor();
+    await expect(message.textContent()).resolves.toBe(
+      'Your bank could not confirm it was you, so nothing was charged. Try again and complete your bank’s check, or use another card.',
+    );
+    await snap(page, 'three-d-secure-failed');
     await page.context().close();
   });
 

@@ -284,6 +284,33 @@ describeEachDatabase('the pages a buyer sees', (database) => {
     });
   });
 
+  describe('a card Stripe does not take', () => {
+    it('tells the buyer in plain words why, and keeps Stripe’s own text for the merchant', async () => {
+      const visitor = newVisitor();
+      await visitor.post('/f/launch/order/contact', ana);
+      const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+      const challenged = await confirmAsBrowser(emulator(), card, 'pm_card_threeDSecure2Required');
+      expect(challenged.status).toBe('requires_action');
+      await control(emulator(), 'POST', `payment_intents/${challenged.id}/authenticate`, {
+        client_secret: card.clientSecret,
+        outcome: 'fail',
+      });
+      const back = await visitor.get(`/f/launch/order/return?payment_intent=${challenged.id}`);
+      const again = await visitor.get(back.headers.location as string);
+      expect(again.statusCode).toBe(200);
+      expect(again.body).toContain(
+        'role="alert">Your bank could not confirm it was you, so nothing was charged.',
+      );
+      expect(again.body).not.toMatch(/failed authentication|payment_method_data|PaymentMethod/);
+
+      const list = await api('GET', '/api/orders?limit=1');
+      const order = (await api('GET', `/api/orders/${list.body.orders[0].id}`)).body.order;
+      expect(order.payments[0].failureMessage).toContain(
+        'The provided PaymentMethod has failed authentication.',
+      );
+    });
+  });
+
   describe('after paying', () => {
     it('thanks nobody without a paid order: no visit, a forged cookie, an unpaid order', async () => {
       const unpaid = newVisitor();

@@ -16,6 +16,7 @@ import type { PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
+import { cardDeclinedMessage, cardProblemMessage } from './card-problems.js';
 import type { ContactInput } from './contact-form.js';
 import {
   type AttemptTarget,
@@ -388,9 +389,10 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       amount: intent.amount,
       currency: intent.currency,
       status: intent.status,
+      // The buyer's words for Stripe's outcome; Stripe's own text stays on the failure record.
       error:
-        intent.status === 'requires_payment_method'
-          ? (intent.lastPaymentError?.message ?? null)
+        intent.status === 'requires_payment_method' && intent.lastPaymentError
+          ? cardProblemMessage(intent.lastPaymentError)
           : null,
     };
   }
@@ -900,10 +902,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           if (recorded.status === 'succeeded' || recorded.status === 'processing') {
             return { outcome: 'paid', payment: recorded };
           }
+          const card = await cardFormOf(recorded);
           return {
             outcome: 'needs_card',
-            card: await cardFormOf(recorded),
-            notice: recorded.failure_message ?? 'Your bank asks you to confirm this purchase.',
+            card,
+            notice: card.error ?? 'Your bank asks you to confirm this purchase.',
           };
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
@@ -932,7 +935,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
               notice:
                 details.stripeCode === 'authentication_required'
                   ? 'Your bank asks you to confirm this purchase. Enter your card to complete it.'
-                  : `${stored.failure_message ?? 'Your card was declined.'} Try another card.`,
+                  : (card.error ?? cardDeclinedMessage),
             };
           }
           if (error.code === 'conflict') {

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../web/pages.js';
+import { cardDeclinedMessage, cardProblemWords } from '../card-problems.js';
 import type { CardFormView } from './views.js';
 
 /** What the card form script reads from the page; never the secret key, only what Stripe.js needs. */
@@ -8,6 +9,9 @@ interface CardConfig {
   clientSecret: string;
   returnUrl: string;
   bumpAction: string | null;
+  /** Stripe's decline or error code -> the buyer's words (card-problems.ts), and the fallback. */
+  cardProblems: Readonly<Record<string, string>>;
+  cardDeclined: string;
 }
 
 /**
@@ -23,6 +27,8 @@ export function cardScript(card: CardFormView, options: { bumpAction?: string } 
     clientSecret: card.clientSecret,
     returnUrl: card.returnUrl,
     bumpAction: options.bumpAction ?? null,
+    cardProblems: cardProblemWords,
+    cardDeclined: cardDeclinedMessage,
   };
   return `<script src="${escapeHtml(card.stripeJsUrl)}"></script>
 <script type="application/json" id="card-config">${jsonForScriptElement(config)}</script>
@@ -37,7 +43,10 @@ export function jsonForScriptElement(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** Plain ES2019 for older phones: no optional chaining, no modules, no framework. */
+/**
+ * Plain ES2019 for older phones: no optional chaining, no modules, no framework. `wordsFor` keeps
+ * the Payment Element's own checks (they speak to the buyer) and maps every other Stripe outcome.
+ */
 export const cardFormSource = `(function () {
   var config = JSON.parse(document.getElementById('card-config').textContent);
   var form = document.getElementById('payment-form');
@@ -61,6 +70,11 @@ export const cardFormSource = `(function () {
     if (bump) bump.disabled = value;
   }
 
+  function wordsFor(problem) {
+    if (problem.type === 'validation_error' && problem.message) return problem.message;
+    return config.cardProblems[problem.decline_code] || config.cardProblems[problem.code] || config.cardDeclined;
+  }
+
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     if (busy) return;
@@ -69,7 +83,7 @@ export const cardFormSource = `(function () {
     stripe.confirmPayment({ elements: elements, confirmParams: { return_url: config.returnUrl } }).then(function (result) {
       // Success leaves for return_url; an error keeps the same PaymentIntent for another card.
       if (result.error) {
-        message.textContent = result.error.message;
+        message.textContent = wordsFor(result.error);
         setBusy(false);
       }
     }, function () {

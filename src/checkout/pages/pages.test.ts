@@ -11,6 +11,7 @@ import {
 import type { StepContent } from '../../catalog/catalog.schema.js';
 import { isKnownCurrency } from '../../catalog/money.js';
 import { type RunningEmulator, startEmulator } from '../../emulator/index.js';
+import { cardDeclinedMessage, cardProblemMessage, cardProblemWords } from '../card-problems.js';
 import { renderContent } from './blocks.js';
 import { cardFormSource, cardScript } from './card-script.js';
 import { countryCurrencies, countryNames, currencyForCountry, isCountryCode } from './countries.js';
@@ -437,6 +438,8 @@ describe('visitor pages', () => {
       clientSecret,
       returnUrl: sampleCard.returnUrl,
       bumpAction: '/f/launch/order/bump',
+      cardProblems: cardProblemWords,
+      cardDeclined: cardDeclinedMessage,
     });
     expect(element?.[1]).not.toContain('<');
     expect(scriptTags(html)).toHaveLength(3);
@@ -602,6 +605,37 @@ describe('visitor pages', () => {
   it('fingerprints the stylesheet for caching', () => {
     expect(checkoutStylesheetEtag).toMatch(/^"[A-Za-z0-9_-]{16}"$/);
     expect(checkoutStylesheet).toContain('@media (min-width:768px)');
+  });
+});
+
+describe('what a buyer reads when the card is not taken', () => {
+  it('has plain words for every Stripe outcome, and a plain decline for anything unknown', () => {
+    const outcomes: Array<[{ code?: string; declineCode?: string }, RegExp]> = [
+      [{ code: 'card_declined', declineCode: 'generic_decline' }, /^Your card was declined\./],
+      [{ code: 'card_declined', declineCode: 'insufficient_funds' }, /insufficient funds/],
+      [{ code: 'card_declined', declineCode: 'lost_card' }, /^Your card was declined\./],
+      [{ code: 'card_declined', declineCode: 'stolen_card' }, /^Your card was declined\./],
+      [{ code: 'card_declined', declineCode: 'fraudulent' }, /^Your card was declined\./],
+      [{ code: 'expired_card' }, /has expired/],
+      [{ code: 'incorrect_cvc' }, /security code/],
+      [{ code: 'processing_error' }, /could not be processed just now/],
+      [{ code: 'payment_intent_authentication_failure' }, /could not confirm it was you/],
+      [
+        { code: 'authentication_required', declineCode: 'authentication_required' },
+        /confirm this payment/,
+      ],
+      [{ code: 'card_declined', declineCode: 'card_velocity_exceeded' }, /limit set by your bank/],
+      [{ code: 'card_declined', declineCode: 'something_new' }, /^Your card was declined\./],
+      [{}, /^Your card was declined\./],
+    ];
+    for (const [failure, words] of outcomes) {
+      expect(cardProblemMessage(failure), JSON.stringify(failure)).toMatch(words);
+    }
+    for (const message of Object.values(cardProblemWords)) {
+      // Sentences for people: no Stripe object names, parameters or codes.
+      expect(message).toMatch(/^[A-Z][^_]*\.$/);
+      expect(message).not.toMatch(/PaymentMethod|PaymentIntent|payment_method|\bAPI\b|Stripe/);
+    }
   });
 });
 
