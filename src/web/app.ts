@@ -22,7 +22,6 @@ import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
 import { registerOrderRoutes } from '../checkout/orders.routes.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
-import { AppError } from '../errors.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import type { Services } from '../services.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
@@ -65,9 +64,9 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 1024 * 1024,
-    // Fastify's own answers (bad URL, 414, 503 while closing) would skip our error shape.
+    // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape.
     frameworkErrors: handleError,
-    return503OnClosing: false,
+    return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -76,15 +75,6 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
   parseJsonBodiesWithDepthLimit(app);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('preValidation', refuseNulCharacters);
-  let closing = false;
-  app.addHook('preClose', async function stopTakingRequests() {
-    closing = true;
-  });
-  app.addHook('onRequest', async function refuseWhileClosing() {
-    if (closing) {
-      throw new AppError('not_ready', 'Switchyard is shutting down. Try again in a moment.');
-    }
-  });
   app.addHook('onSend', async function echoRequestId(request, reply) {
     reply.header('x-request-id', request.id);
     // While shutting down, a kept-alive connection would hold the process open until it times out.
