@@ -28,11 +28,13 @@ describe.skipIf(Boolean(skipReason))(
   () => {
     // A database of this test's own: the run's switchyard_test is in use by every other suite.
     const missing = `switchyard_test_probe_${randomBytes(4).toString('hex')}`;
+    // DROP DATABASE waits for a checkpoint, which writes every dirty page of the server: seconds
+    // alone, tens of seconds while other suites write; hence a hook timeout of its own.
     afterAll(async () => {
       const client = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
       await client.connect();
       await client.query(`drop database if exists ${missing}`).finally(() => client.end());
-    });
+    }, 120_000);
 
     it('creates the test database when the server answers and it is missing', async () => {
       expect(await databaseExists(missing)).toBe(false);
