@@ -19,6 +19,7 @@ import type {
   PaymentIntentSummary,
   StripeGateway,
 } from '../stripe/gateway.js';
+import { isWorthRetrying, pause, type RetryPolicy, stripeRetry } from '../stripe/retry.js';
 import type { Logger } from '../web/logger.js';
 import {
   finishAttempt,
@@ -112,20 +113,6 @@ export interface PaymentAttempt extends StripeFailureRecord {
   tries: PaymentAttemptTry[];
 }
 
-/** How an attempt is sent again on its own account after a 429 or a reset (Stripe's advice). */
-export interface RetryPolicy {
-  /** Requests per attempt, the first included. */
-  tries: number;
-  /** The wait before retry `n` (1 for the first retry). */
-  backoffMs(retry: number): number;
-}
-
-/** Exponential backoff with jitter: about 100, 200 ms; three tries stay well inside a checkout. */
-const defaultRetry: RetryPolicy = {
-  tries: 3,
-  backoffMs: (retry) => Math.round(100 * 2 ** (retry - 1) * (0.5 + Math.random() / 2)),
-};
-
 export interface PaymentCreated {
   paymentIntent: PaymentIntentSummary;
   /** The handle of the account that took it, and its id. */
@@ -152,7 +139,7 @@ export interface FailoverDependencies {
 export function createFailoverExecutor(deps: FailoverDependencies) {
   const { db, clock, gateway, routing, health } = deps;
   const stopwatch = deps.stopwatch ?? (() => performance.now());
-  const retry = deps.retry ?? defaultRetry;
+  const retry = deps.retry ?? stripeRetry;
 
   async function attemptsOf(
     workspaceId: string,
@@ -668,15 +655,6 @@ const noFailure = {
   request_id: null,
   message: null,
 } as const;
-
-/** A 429, or a connection dropped before an answer (not our timeout: a hung account fails over). */
-function isWorthRetrying(failure: StripeGatewayError): boolean {
-  return failure.kind === 'rate_limit' || (failure.kind === 'connection' && !failure.timedOut);
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** No answer, or a server error: Stripe may have done the work before failing to say so. */
 function isAmbiguous(failure: StripeGatewayError): boolean {

@@ -7,6 +7,7 @@ import type {
   StripeGateway,
   VerifiedWebhookEvent,
 } from './gateway.js';
+import { isWorthRetrying, pause, stripeRetry } from './retry.js';
 import { parseWebhookEvent } from './webhook-event.js';
 
 export interface StripeEndpoint {
@@ -85,8 +86,8 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     };
   }
 
-  /** A call a waiting buyer makes: a checkout's timeout, one try (the executor owns retries). */
-  function checkoutOptions(credentials: StripeCredentials, idempotencyKey: string) {
+  /** A call a waiting buyer makes: a checkout's timeout, one try (the caller owns retries). */
+  function checkoutOptions(credentials: StripeCredentials, idempotencyKey?: string) {
     return {
       ...requestOptions(credentials, idempotencyKey),
       timeout: checkoutTimeoutMs,
@@ -135,35 +136,48 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         return paymentIntentSummary(intent);
       }),
 
+    // Read by the return page, the card form and the bump while the buyer waits.
     retrievePaymentIntent: ({ credentials, id }) =>
-      call(async () =>
-        paymentIntentSummary(
-          await clientFor(credentials.secretKey).paymentIntents.retrieve(
-            id,
-            {},
-            requestOptions(credentials),
+      withRetries(() =>
+        call(async () =>
+          paymentIntentSummary(
+            await clientFor(credentials.secretKey).paymentIntents.retrieve(
+              id,
+              {},
+              checkoutOptions(credentials),
+            ),
           ),
         ),
       ),
 
     retrievePaymentIntentAsClient: ({ publishableKey, stripeAccount, clientSecret }) =>
-      call(async () => {
-        const id = clientSecret.split('_secret_')[0] ?? '';
-        const intent = await clientFor(publishableKey).paymentIntents.retrieve(
-          id,
-          { client_secret: clientSecret },
-          stripeAccount ? { stripeAccount } : {},
-        );
-        return paymentIntentSummary(intent);
-      }),
-
-    updatePaymentIntent: ({ credentials, id, amount, metadata }) =>
-      call(async () =>
-        paymentIntentSummary(
-          await clientFor(credentials.secretKey).paymentIntents.update(
+      withRetries(() =>
+        call(async () => {
+          const id = clientSecret.split('_secret_')[0] ?? '';
+          const intent = await clientFor(publishableKey).paymentIntents.retrieve(
             id,
-            { amount, ...(metadata ? { metadata } : {}) },
-            requestOptions(credentials),
+            { client_secret: clientSecret },
+            {
+              ...(stripeAccount ? { stripeAccount } : {}),
+              timeout: checkoutTimeoutMs,
+              maxNetworkRetries: 0,
+            },
+          );
+          return paymentIntentSummary(intent);
+        }),
+      ),
+
+    // The order bump, while the buyer waits: the same update again is harmless, so a 429 or a
+    // reset is retried here (there is no attempt to record it on).
+    updatePaymentIntent: ({ credentials, id, amount, metadata }) =>
+      withRetries(() =>
+        call(async () =>
+          paymentIntentSummary(
+            await clientFor(credentials.secretKey).paymentIntents.update(
+              id,
+              { amount, ...(metadata ? { metadata } : {}) },
+              checkoutOptions(credentials),
+            ),
           ),
         ),
       ),
@@ -423,6 +437,20 @@ function eventSummary(event: Stripe.Event): VerifiedWebhookEvent {
     account: event.account ?? null,
     object: Object.fromEntries(Object.entries(event.data.object)),
   };
+}
+
+/** Runs a call that is safe to repeat as it is again after a 429 or a reset, within the policy. */
+async function withRetries<T>(work: () => Promise<T>, policy = stripeRetry): Promise<T> {
+  for (let retry = 1; ; retry++) {
+    try {
+      return await work();
+    } catch (error) {
+      const again =
+        error instanceof StripeGatewayError && retry < policy.tries && isWorthRetrying(error);
+      if (!again) throw error;
+      await pause(policy.backoffMs(retry));
+    }
+  }
 }
 
 /** The PaymentIntent that pays an invoice: from its payments, or from its confirmation secret. */
