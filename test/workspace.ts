@@ -1,8 +1,11 @@
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Clock } from '../src/clock.js';
 import type { Store } from '../src/db/database.js';
 import { type AdminCall, adminClient, buildTestApp, type TestApp } from './app.js';
+import { importLaunchFunnel } from './checkout.js';
+import type { TestDatabase, TestStore } from './databases.js';
 import {
+  control,
   createEmulatorAccount,
   emulatorEnv,
   emulatorGateway,
@@ -41,4 +44,37 @@ export async function workspaceWithAccounts(
     expect(created.status).toBe(201);
   }
   return { testApp, api };
+}
+
+/** What a suite's test gets from `launchShopForEachTest`. */
+export interface LaunchShop {
+  store: TestStore;
+  testApp: TestApp;
+  api: AdminCall;
+}
+
+/**
+ * A fresh store per test with `us` and `eu` connected and the demo's `launch` funnel, closed (and
+ * the emulator's faults cleared) after it. Call at the top of a `describeEachDatabase` body.
+ */
+export function launchShopForEachTest(
+  database: TestDatabase,
+  emulator: () => RunningEmulator,
+): () => LaunchShop {
+  let shop: LaunchShop | undefined;
+  beforeEach(async () => {
+    const store = await database.openMigrated();
+    const { testApp, api } = await workspaceWithAccounts(store, emulator());
+    await importLaunchFunnel(testApp.services);
+    shop = { store, testApp, api };
+  });
+  afterEach(async () => {
+    await control(emulator(), 'DELETE', 'faults');
+    await shop?.testApp.app.close();
+    await shop?.store.dispose();
+  });
+  return () => {
+    if (!shop) throw new Error('the shop opens in beforeEach; use it inside tests');
+    return shop;
+  };
 }

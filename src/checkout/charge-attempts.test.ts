@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { AdminCall, TestApp } from '../../test/app.js';
+import type { AdminCall } from '../../test/app.js';
 import {
   type ContactForm,
   cardConfigOf,
@@ -10,15 +10,14 @@ import {
   deliverEvent,
   eventsAbout,
   holdBackWebhooks,
-  importLaunchFunnel,
   payCardForm,
   settleWebhooks,
   stripeOfAccount,
   visitorOf,
 } from '../../test/checkout.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { describeEachDatabase } from '../../test/databases.js';
 import { control, emulatorEnv, useEmulator } from '../../test/emulator.js';
-import { workspaceWithAccounts } from '../../test/workspace.js';
+import { launchShopForEachTest } from '../../test/workspace.js';
 import { runInProcess } from '../cli/cli-in-process.test-helper.js';
 
 const emulator = useEmulator();
@@ -26,20 +25,14 @@ const emulator = useEmulator();
 const ana: ContactForm = { email: 'ana@example.com', name: 'Ana', country: 'US' };
 
 describeEachDatabase("the merchant's view of a payment's charges", (database) => {
-  let store: TestStore;
-  let testApp: TestApp;
-  let api: AdminCall;
+  const shop = launchShopForEachTest(database, emulator);
+  const api: AdminCall = (method, url, payload) => shop().api(method, url, payload);
   let dataDir: string;
 
-  beforeEach(async () => {
-    store = await database.openMigrated();
-    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
-    await importLaunchFunnel(testApp.services);
+  beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'switchyard-charges-'));
   });
-  afterEach(async () => {
-    await testApp.app.close();
-    await store.dispose();
+  afterEach(() => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -52,7 +45,7 @@ describeEachDatabase("the merchant's view of a payment's charges", (database) =>
   it('keeps a decline told by webhooks (once, however often told) beside the charge that paid', async () => {
     const us = await stripeOfAccount(emulator(), api, 'us');
     await holdBackWebhooks(us);
-    const visitor = visitorOf(testApp.app);
+    const visitor = visitorOf(shop().testApp.app);
     await visitor.post('/f/launch/order/contact', ana);
     const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
     // The buyer's card is declined and the tab closed: only Stripe's events tell us.
@@ -61,10 +54,10 @@ describeEachDatabase("the merchant's view of a payment's charges", (database) =>
     const [failed] = await eventsAbout(us, 'payment_intent.payment_failed', declined.id);
     const [charge] = await eventsAbout(us, 'charge.failed', declined.id, 'payment_intent');
     if (!failed || !charge) throw new Error('Stripe recorded no payment_failed or charge.failed');
-    await deliverEvent(testApp, store, 'us', failed);
-    await deliverEvent(testApp, store, 'us', failed);
-    await deliverEvent(testApp, store, 'us', charge);
-    await settleWebhooks(testApp, store);
+    await deliverEvent(shop().testApp, shop().store, 'us', failed);
+    await deliverEvent(shop().testApp, shop().store, 'us', failed);
+    await deliverEvent(shop().testApp, shop().store, 'us', charge);
+    await settleWebhooks(shop().testApp, shop().store);
 
     const open = await onlyOrder();
     expect(open.status).toBe('open');
@@ -93,8 +86,8 @@ describeEachDatabase("the merchant's view of a payment's charges", (database) =>
     expect(paid.intent.status).toBe('succeeded');
     const [succeeded] = await eventsAbout(us, 'payment_intent.succeeded', declined.id);
     if (!succeeded) throw new Error('Stripe recorded no payment_intent.succeeded');
-    await deliverEvent(testApp, store, 'us', succeeded);
-    await settleWebhooks(testApp, store);
+    await deliverEvent(shop().testApp, shop().store, 'us', succeeded);
+    await settleWebhooks(shop().testApp, shop().store);
 
     const order = await onlyOrder();
     expect(order.status).toBe('paid');
@@ -112,9 +105,9 @@ describeEachDatabase("the merchant's view of a payment's charges", (database) =>
 
     const shown = await runInProcess(['orders', 'show', order.id], {
       ...emulatorEnv(emulator()),
-      DATABASE_URL: store.url,
+      DATABASE_URL: shop().store.url,
       DATA_DIR: dataDir,
-      SWITCHYARD_MASTER_KEY: testApp.masterKey,
+      SWITCHYARD_MASTER_KEY: shop().testApp.masterKey,
     });
     expect([shown.code, shown.stderr]).toEqual([0, '']);
     expect(shown.stdout).toMatch(/^ {4}#1\s+us\s+created\s+pi_\w+\s+\d+ ms$/m);
@@ -128,7 +121,7 @@ describeEachDatabase("the merchant's view of a payment's charges", (database) =>
   });
 
   it('records a failed 3-D Secure from the return page, with Stripe’s code, and the paid retry', async () => {
-    const visitor = visitorOf(testApp.app);
+    const visitor = visitorOf(shop().testApp.app);
     await visitor.post('/f/launch/order/contact', ana);
     const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
     const challenged = await confirmAsBrowser(emulator(), card, 'pm_card_authenticationRequired');

@@ -1,40 +1,22 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { AdminCall, TestApp } from '../../test/app.js';
-import {
-  cardConfigOf,
-  confirmAsBrowser,
-  importLaunchFunnel,
-  stripeSideOf,
-  visitorOf,
-} from '../../test/checkout.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { expect, it } from 'vitest';
+import type { AdminCall } from '../../test/app.js';
+import { cardConfigOf, confirmAsBrowser, stripeSideOf, visitorOf } from '../../test/checkout.js';
+import { describeEachDatabase } from '../../test/databases.js';
 import { control, useEmulator } from '../../test/emulator.js';
-import { workspaceWithAccounts } from '../../test/workspace.js';
+import { launchShopForEachTest } from '../../test/workspace.js';
 
 const emulator = useEmulator();
 
 describeEachDatabase('the order bump while Stripe stumbles', (database) => {
-  let store: TestStore;
-  let testApp: TestApp;
-  let api: AdminCall;
-
-  beforeEach(async () => {
-    store = await database.openMigrated();
-    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
-    await importLaunchFunnel(testApp.services);
-  });
-  afterEach(async () => {
-    await control(emulator(), 'DELETE', 'faults');
-    await testApp.app.close();
-    await store.dispose();
-  });
+  const shop = launchShopForEachTest(database, emulator);
+  const api: AdminCall = (method, url, payload) => shop().api(method, url, payload);
 
   it.each([
     ['a 429', 'rate_limit'],
     ['a connection reset', 'connection_reset'],
   ] as const)('is added after %s from the primary, which is asked again', async (_title, fault) => {
     const us = await stripeSideOf(api, 'us');
-    const visitor = visitorOf(testApp.app);
+    const visitor = visitorOf(shop().testApp.app);
     await visitor.post('/f/launch/order/contact', {
       email: 'ana@example.com',
       name: 'Ana',

@@ -1,36 +1,23 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { AdminCall, TestApp } from '../../test/app.js';
+import { expect, it } from 'vitest';
+import type { AdminCall } from '../../test/app.js';
 import {
   buyOrder,
   type ContactForm,
-  importLaunchFunnel,
   stripeOfAccount,
   stripeSideOf,
   visitorOf,
 } from '../../test/checkout.js';
-import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { describeEachDatabase } from '../../test/databases.js';
 import { control, useEmulator } from '../../test/emulator.js';
-import { workspaceWithAccounts } from '../../test/workspace.js';
+import { launchShopForEachTest } from '../../test/workspace.js';
 
 const emulator = useEmulator();
 
 const ana: ContactForm = { email: 'ana@example.com', name: 'Ana', country: 'US' };
 
 describeEachDatabase('a one-click upsell whose charge gets no clear answer', (database) => {
-  let store: TestStore;
-  let testApp: TestApp;
-  let api: AdminCall;
-
-  beforeEach(async () => {
-    store = await database.openMigrated();
-    ({ testApp, api } = await workspaceWithAccounts(store, emulator()));
-    await importLaunchFunnel(testApp.services);
-  });
-  afterEach(async () => {
-    await control(emulator(), 'DELETE', 'faults');
-    await testApp.app.close();
-    await store.dispose();
-  });
+  const shop = launchShopForEachTest(database, emulator);
+  const api: AdminCall = (method, url, payload) => shop().api(method, url, payload);
 
   async function upsellOf(orderId: string) {
     const detail = await api('GET', `/api/orders/${orderId}`);
@@ -53,7 +40,7 @@ describeEachDatabase('a one-click upsell whose charge gets no clear answer', (da
     'is charged once on its own account after %s, and the buyer never gets a second card form',
     async (_title, fault) => {
       const us = await stripeSideOf(api, 'us');
-      const visitor = visitorOf(testApp.app);
+      const visitor = visitorOf(shop().testApp.app);
       await buyOrder(emulator(), visitor, ana);
       const orders = await api('GET', '/api/orders?limit=1');
       const orderId: string = orders.body.orders[0].id;
