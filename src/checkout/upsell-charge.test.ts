@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { AdminCall } from '../../test/app.js';
 import {
@@ -8,8 +11,9 @@ import {
   visitorOf,
 } from '../../test/checkout.js';
 import { describeEachDatabase } from '../../test/databases.js';
-import { control, useEmulator } from '../../test/emulator.js';
+import { control, emulatorEnv, useEmulator } from '../../test/emulator.js';
 import { launchShopForEachTest } from '../../test/workspace.js';
+import { runInProcess } from '../cli/cli-in-process.test-helper.js';
 
 const emulator = useEmulator();
 
@@ -89,6 +93,23 @@ describeEachDatabase('a one-click upsell whose charge gets no clear answer', (da
       const paid = await upsellOf(orderId);
       expect(paid).toMatchObject({ status: 'succeeded', account: 'us' });
       expect(paid.attempts).toMatchObject([{ number: 1, account: 'us', status: 'created' }]);
+      // Each click sent the attempt once more; every request is kept, in the CLI too.
+      const kinds = paid.attempts[0].tries.map((tried: { outcome: string }) => tried.outcome);
+      expect(kinds).toEqual(['failed', 'failed', 'created']);
+      const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-upsell-'));
+      try {
+        const shown = await runInProcess(['orders', 'show', orderId], {
+          ...emulatorEnv(emulator()),
+          DATABASE_URL: shop().store.url,
+          DATA_DIR: dataDir,
+          SWITCHYARD_MASTER_KEY: shop().testApp.masterKey,
+        });
+        expect([shown.code, shown.stderr]).toEqual([0, '']);
+        expect(shown.stdout).toMatch(/^ {6}try 1\s+failed\s+\d+ ms\s+(stripe_error|connection)/m);
+        expect(shown.stdout).toMatch(/^ {6}try 3\s+created\s+\d+ ms$/m);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   );
 });
