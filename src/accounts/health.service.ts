@@ -12,7 +12,7 @@ import { findBreaker, insertBreaker, listBreakers, updateBreakerAt } from './hea
 import type { Mode } from './key-verification.js';
 
 /**
- * Health per account and mode (DESIGN.md §3): a circuit breaker fed by the outcome of every call
+ * Health per account and mode (docs/design.md §3): a circuit breaker fed by the outcome of every call
  * to Stripe, kept in the database so every instance sees the same state, combined with what
  * Stripe told us about the account (charges disabled, key rejected, access revoked).
  */
@@ -132,7 +132,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     };
   }
 
-  /** The breaker after one more outcome: the state machine of DESIGN.md §3. */
+  /** The breaker after one more outcome: the state machine of docs/design.md §3. */
   function applyOutcome(
     breaker: AccountBreakerTable,
     outcome: CallOutcome,

@@ -30,7 +30,7 @@ import {
 } from './payment-attempts.repository.js';
 
 /**
- * Failover at run time (DESIGN.md §3): create the PaymentIntent on the routed account; when that
+ * Failover at run time (docs/design.md §3): create the PaymentIntent on the routed account; when that
  * account fails (not the card), set it aside for this payment and route again within the same
  * policy. A declined card never moves: retrying it elsewhere is what card testers do.
  */
@@ -46,7 +46,7 @@ export interface PaymentRequest
   confirms: boolean;
   /** Our id of the payment; each attempt's idempotency key is derived from it. */
   paymentId: string;
-  /** The routing context (DESIGN.md §2); its currency and amount must match the PaymentIntent's. */
+  /** The routing context (docs/design.md §2); its currency and amount must match the PaymentIntent's. */
   context: unknown;
   /**
    * Makes the payment on the chosen account instead of a bare PaymentIntent (a customer first, or a

@@ -50,7 +50,7 @@ export async function startServer({
     // at every reconciliation interval.
     const { intervalSeconds, graceSeconds } = config.reconciliation;
     services.eventsBackfill.start(intervalSeconds * 1000);
-    // Heals payments a crash left between the Stripe call and our write (DESIGN.md §5).
+    // Heals payments a crash left between the Stripe call and our write (docs/design.md §4).
     services.reconciliation.start(DEFAULT_WORKSPACE_ID, {
       intervalMs: intervalSeconds * 1000,
       graceMs: graceSeconds * 1000,
