@@ -26,13 +26,15 @@ export async function workspaceWithAccounts(
     /** More environment for the app's config (limits, demo switch). */
     env?: Record<string, string>;
     clock?: Clock;
+    /** `configured`: the app's own gateway, built from its config, instead of the tests' quick one. */
+    gateway?: 'configured';
     /** Receives every admin API response body (for secret-leak checks). */
     seen?: string[];
   } = {},
 ): Promise<{ testApp: TestApp; api: AdminCall }> {
   const testApp = await buildTestApp(store, {
     env: { ...emulatorEnv(emulator), ...options.env },
-    gateway: emulatorGateway(emulator),
+    ...(options.gateway === 'configured' ? {} : { gateway: emulatorGateway(emulator) }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const api = await adminClient(testApp, options.seen);
@@ -60,11 +62,12 @@ export interface LaunchShop {
 export function launchShopForEachTest(
   database: TestDatabase,
   emulator: () => RunningEmulator,
+  options: Parameters<typeof workspaceWithAccounts>[2] = {},
 ): () => LaunchShop {
   let shop: LaunchShop | undefined;
   beforeEach(async () => {
     const store = await database.openMigrated();
-    const { testApp, api } = await workspaceWithAccounts(store, emulator());
+    const { testApp, api } = await workspaceWithAccounts(store, emulator(), options);
     await importLaunchFunnel(testApp.services);
     shop = { store, testApp, api };
   });

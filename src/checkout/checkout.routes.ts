@@ -517,6 +517,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         payLabel: `Pay ${total}`,
         amount: prepared.amount,
         bump: prepared.bumpChosen,
+        // The account could not change the amount now: the order stands as it was, and says so.
+        ...(prepared.notice ? { notice: prepared.notice, reload: prepared.reload } : {}),
       };
     },
   );

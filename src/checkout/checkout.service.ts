@@ -569,8 +569,16 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           },
         }));
       }
-      let card = await cardFormOf(payment, created);
       const amount = lines.reduce((sum, line) => sum + line.amount, 0);
+      // A bump ticked on an open form is one request to Stripe, the change itself: its answer is
+      // the PaymentIntent (Stripe refuses it once the card is confirmed).
+      const changing =
+        created === undefined &&
+        amount !== Number(payment.amount) &&
+        intentStatusesThatTakeChanges.has(payment.status);
+      let card = changing
+        ? await changeAmount(payment, lines, amount)
+        : await cardFormOf(payment, created);
       if (amount !== card.amount && intentStatusesThatTakeChanges.has(card.status)) {
         card = await changeAmount(payment, lines, amount);
       }
@@ -952,7 +960,11 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       });
     },
 
-    /** Sets the order bump on the open PaymentIntent; answers the new amount. */
+    /**
+     * Sets the order bump on the open PaymentIntent; answers the new amount. When the account
+     * cannot change it now (the card is not entered yet), the payment stays as it was and the
+     * answer says so in `notice`: the buyer can still pay, or tick again.
+     */
     async chooseBump(input: {
       workspaceId: string;
       orderId: string;
@@ -960,7 +972,7 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       stepSlug: string;
       currency: string;
       bump: boolean;
-    }): Promise<PreparedPayment> {
+    }): Promise<BumpChoice> {
       const order = await requireOrder(input.workspaceId, input.orderId);
       const paymentId = await openPaymentIdOf(order, input.stepSlug, input.currency.toLowerCase());
       const payment = await findPayment(db, order.workspace_id, paymentId);
@@ -973,7 +985,24 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           'This payment is already being confirmed; the order can no longer change.',
         );
       }
-      const prepared = await preparePayment({ ...input, currency: payment.currency });
+      let prepared: PreparedPayment;
+      try {
+        prepared = await preparePayment({ ...input, currency: payment.currency });
+      } catch (error) {
+        const unknown =
+          error instanceof AppError &&
+          (error.details as { amountChanged?: string } | null)?.amountChanged === 'unknown';
+        const failing = error instanceof StripeGatewayError && error.isAccountLevel;
+        if (!unknown && !failing) throw error;
+        const kept = await paymentAgain(payment);
+        return {
+          amount: Number(kept.amount),
+          currency: kept.currency,
+          bumpChosen: (JSON.parse(kept.lines) as PaymentLine[]).some((line) => line.bump),
+          notice: bumpNotice(input.bump, unknown),
+          reload: unknown,
+        };
+      }
       if (prepared.bump !== null && prepared.bumpChosen !== input.bump) {
         // Paid in another tab, or Pay was pressed meanwhile: Stripe holds the amount it took.
         throw new AppError(
@@ -981,7 +1010,8 @@ export function createCheckoutService(deps: CheckoutDependencies) {
           'This payment is already being confirmed; the order can no longer change.',
         );
       }
-      return prepared;
+      const { amount, currency, bumpChosen } = prepared;
+      return { amount, currency, bumpChosen, notice: null, reload: false };
     },
 
     /** Payments of an order that went through, for the thank-you page. */
@@ -992,6 +1022,12 @@ export function createCheckoutService(deps: CheckoutDependencies) {
     },
   };
 
+  /**
+   * Sets the PaymentIntent's amount, asking the account again after a 429, a reset or a 5xx (the
+   * gateway does; the same change under one key is harmless to repeat). Throws the account's
+   * failure when the amount stayed as it was, and `upstream_unavailable` with `amountChanged:
+   * 'unknown'` when Stripe gave no clear answer and the PaymentIntent could not be read after it.
+   */
   async function changeAmount(
     payment: PaymentTable,
     lines: PaymentLine[],
@@ -1005,25 +1041,95 @@ export function createCheckoutService(deps: CheckoutDependencies) {
       payment.mode,
       payment.account_handle,
     );
+    const id = payment.payment_intent_id;
+    let intent: PaymentIntentSummary;
     try {
-      await gateway.updatePaymentIntent({ credentials, id: payment.payment_intent_id, amount });
+      intent = await gateway.updatePaymentIntent({
+        credentials,
+        id,
+        amount,
+        // One key per change: ticked, unticked and ticked again are three (the row moves on).
+        idempotencyKey: `${payment.payment_id}:amount:${amount}:${Date.parse(payment.updated_at)}`,
+      });
     } catch (error) {
+      if (!(error instanceof StripeGatewayError)) throw error;
       // The buyer pressed Pay meanwhile: Stripe no longer lets the amount change.
-      if (!(error instanceof StripeGatewayError) || error.kind !== 'invalid_request') throw error;
-      throw new AppError(
-        'conflict',
-        'This payment is already being confirmed; the order can no longer change.',
-        { stripeCode: error.stripeCode },
-      );
+      if (error.kind === 'invalid_request') {
+        await recordWhatStripeHolds(payment, credentials, id);
+        throw new AppError(
+          'conflict',
+          'This payment is already being confirmed; the order can no longer change.',
+          { stripeCode: error.stripeCode },
+        );
+      }
+      intent = await amountAfterNoAnswer(error, credentials, id, amount);
     }
     await updatePayment(db, payment.payment_id, {
       amount,
       lines: JSON.stringify(lines),
       updated_at: clock().toISOString(),
     });
-    const updated = await findPayment(db, payment.workspace_id, payment.payment_id);
-    return cardFormOf(updated ?? payment);
+    return cardFormOf(await paymentAgain(payment), intent);
   }
+
+  /** A payment made in another tab is recorded now, not only when its webhook arrives. */
+  async function recordWhatStripeHolds(
+    payment: PaymentTable,
+    credentials: { secretKey: string },
+    id: string,
+  ): Promise<void> {
+    try {
+      await records.recordIntent(payment, await gateway.retrievePaymentIntent({ credentials, id }));
+    } catch (error) {
+      if (!(error instanceof StripeGatewayError)) throw error;
+    }
+  }
+
+  /**
+   * A change that got no clear answer (a timeout, a reset, a 5xx) may have been made: the
+   * PaymentIntent says. Made, it is the answer; not made, the failure stands.
+   */
+  async function amountAfterNoAnswer(
+    failure: StripeGatewayError,
+    credentials: { secretKey: string },
+    id: string,
+    amount: number,
+  ): Promise<PaymentIntentSummary> {
+    if (failure.kind !== 'connection' && failure.kind !== 'stripe_error') throw failure;
+    let intent: PaymentIntentSummary;
+    try {
+      intent = await gateway.retrievePaymentIntent({ credentials, id });
+    } catch (error) {
+      if (!(error instanceof StripeGatewayError)) throw error;
+      throw new AppError(
+        'upstream_unavailable',
+        `Stripe gave no clear answer to changing the amount of ${id} to ${amount}, nor to reading it after (${error.message}); the payment page reads it again and sets the amount its order shows.`,
+        { amountChanged: 'unknown' },
+        { cause: failure },
+      );
+    }
+    if (intent.amount !== amount) throw failure;
+    return intent;
+  }
+}
+
+/** What a bump ticked or unticked came to. */
+export interface BumpChoice {
+  amount: number;
+  currency: string;
+  bumpChosen: boolean;
+  /** Why the order stayed as it was, in the buyer's words; null when the change was made. */
+  notice: string | null;
+  /** Whether the amount at Stripe is unknown until the page is read again (Pay should wait). */
+  reload: boolean;
+}
+
+/** The buyer's words when the account could not change the amount; nothing was charged. */
+function bumpNotice(wanted: boolean, unknown: boolean): string {
+  const what = wanted ? 'added' : 'removed';
+  return unknown
+    ? `The add-on could not be ${what} just now. Please reload the page to see your total before you pay.`
+    : `The add-on could not be ${what} just now. Your order is unchanged: try ${wanted ? 'ticking' : 'unticking'} it again, or pay for your order as it is.`;
 }
 
 export type CheckoutService = ReturnType<typeof createCheckoutService>;

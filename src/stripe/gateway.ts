@@ -113,6 +113,8 @@ export interface StripeGateway {
   /** Changes the amount of a PaymentIntent not yet confirmed (an order bump ticked or unticked). */
   updatePaymentIntent(input: {
     credentials: StripeCredentials;
+    /** One key per change: the same change sent again is answered, not made twice. */
+    idempotencyKey: string;
     id: string;
     amount: number;
     metadata?: Record<string, string>;

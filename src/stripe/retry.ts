@@ -19,6 +19,14 @@ export function isWorthRetrying(failure: StripeGatewayError): boolean {
   return failure.kind === 'rate_limit' || (failure.kind === 'connection' && !failure.timedOut);
 }
 
+/**
+ * Also a 5xx, for a request that sets a value under its own idempotency key (a PaymentIntent's
+ * amount): sent again it changes nothing more, where a new PaymentIntent would fail over instead.
+ */
+export function isWorthRetryingWithKey(failure: StripeGatewayError): boolean {
+  return isWorthRetrying(failure) || failure.kind === 'stripe_error';
+}
+
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

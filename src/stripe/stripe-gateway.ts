@@ -7,7 +7,7 @@ import type {
   StripeGateway,
   VerifiedWebhookEvent,
 } from './gateway.js';
-import { isWorthRetrying, pause, stripeRetry } from './retry.js';
+import { isWorthRetrying, isWorthRetryingWithKey, pause, stripeRetry } from './retry.js';
 import { parseWebhookEvent } from './webhook-event.js';
 
 export interface StripeEndpoint {
@@ -167,19 +167,22 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         }),
       ),
 
-    // The order bump, while the buyer waits: the same update again is harmless, so a 429 or a
-    // reset is retried here (there is no attempt to record it on).
-    updatePaymentIntent: ({ credentials, id, amount, metadata }) =>
-      withRetries(() =>
-        call(async () =>
-          paymentIntentSummary(
-            await clientFor(credentials.secretKey).paymentIntents.update(
-              id,
-              { amount, ...(metadata ? { metadata } : {}) },
-              checkoutOptions(credentials),
+    // The order bump, while the buyer waits: the same change under its key is harmless to send
+    // again, so a 429, a reset or a 5xx is retried here (there is no attempt to record it on).
+    updatePaymentIntent: ({ credentials, idempotencyKey, id, amount, metadata }) =>
+      withRetries(
+        () =>
+          call(async () =>
+            paymentIntentSummary(
+              await clientFor(credentials.secretKey).paymentIntents.update(
+                id,
+                { amount, ...(metadata ? { metadata } : {}) },
+                checkoutOptions(credentials, idempotencyKey),
+              ),
             ),
           ),
-        ),
+        stripeRetry,
+        isWorthRetryingWithKey,
       ),
 
     findPaymentIntentsByMetadata: ({ credentials, key, value }) =>
@@ -439,14 +442,18 @@ function eventSummary(event: Stripe.Event): VerifiedWebhookEvent {
   };
 }
 
-/** Runs a call that is safe to repeat as it is again after a 429 or a reset, within the policy. */
-async function withRetries<T>(work: () => Promise<T>, policy = stripeRetry): Promise<T> {
+/** Runs a call that is safe to repeat again after a 429 or a reset (or what `worthRetrying` takes). */
+async function withRetries<T>(
+  work: () => Promise<T>,
+  policy = stripeRetry,
+  worthRetrying = isWorthRetrying,
+): Promise<T> {
   for (let retry = 1; ; retry++) {
     try {
       return await work();
     } catch (error) {
       const again =
-        error instanceof StripeGatewayError && retry < policy.tries && isWorthRetrying(error);
+        error instanceof StripeGatewayError && retry < policy.tries && worthRetrying(error);
       if (!again) throw error;
       await pause(policy.backoffMs(retry));
     }

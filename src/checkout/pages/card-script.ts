@@ -18,7 +18,8 @@ interface CardConfig {
  * Stripe.js and the script that runs the card form (`#payment-form`): it mounts the Payment
  * Element for the account that owns the PaymentIntent, confirms on submit, shows a decline and
  * lets the visitor try another card on the same PaymentIntent. With `bumpAction`, ticking `#bump`
- * asks the server for the new total before the visitor pays.
+ * asks the server for the new total before the visitor pays; an answer with a `notice` says the
+ * order stayed as it was (the box follows `bump`), and `reload` keeps Pay off until a reload.
  */
 export function cardScript(card: CardFormView, options: { bumpAction?: string } = {}): string {
   const config: CardConfig = {
@@ -63,10 +64,12 @@ export const cardFormSource = `(function () {
   var elements = stripe.elements({ clientSecret: config.clientSecret });
   elements.create('payment').mount('#payment-element');
   var busy = false;
+  // The server could not tell the total at Stripe: Pay waits for a reload that reads it again.
+  var stale = false;
 
   function setBusy(value) {
     busy = value;
-    pay.disabled = value;
+    pay.disabled = value || stale;
     if (bump) bump.disabled = value;
   }
 
@@ -109,10 +112,15 @@ export const cardFormSource = `(function () {
       }).then(function (answer) {
         total.textContent = answer.total;
         pay.textContent = answer.payLabel;
+        // A 200 with a notice: the order stayed as it was, and the box shows what it holds.
+        if (typeof answer.bump === 'boolean') bump.checked = answer.bump;
+        if (typeof answer.notice === 'string') message.textContent = answer.notice;
+        if (answer.reload === true) stale = true;
         if (elements.fetchUpdates) return elements.fetchUpdates().catch(function () {});
       }).catch(function (problem) {
         bump.checked = !chosen;
-        var said = problem && (problem.message || (problem.error && problem.error.message));
+        // The server's message is written for the buyer; a browser's own ("Failed to fetch") is not.
+        var said = problem && problem.error && problem.error.message;
         message.textContent = typeof said === 'string' ? said : 'Your order could not be updated. Please try again.';
       }).then(function () {
         setBusy(false);

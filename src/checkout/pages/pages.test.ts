@@ -825,6 +825,40 @@ describe('the order form in a phone browser, with Stripe.js from the emulator', 
     }
   });
 
+  it.each([
+    [false, true],
+    [true, false],
+  ])(
+    'keeps the bump unticked and says why when the add-on cannot be added now (reload %s)',
+    async (reload, payable) => {
+      const notice = 'The add-on could not be added just now.';
+      await page.route(`${site.url}/f/launch/order/bump`, (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            total: '$49.00',
+            payLabel: 'Pay $49.00',
+            amount: 4900,
+            bump: false,
+            notice,
+            reload,
+          }),
+        }),
+      );
+      try {
+        await openOrderForm();
+        await page.getByLabel(/Yes, add Quick-start checklist/).click();
+        await page.getByText(notice).waitFor();
+        await expect(page.locator('#bump').isChecked()).resolves.toBe(false);
+        await expect(page.locator('#total').textContent()).resolves.toBe('$49.00');
+        await expect(page.locator('#pay').isEnabled()).resolves.toBe(payable);
+      } finally {
+        await page.unroute(`${site.url}/f/launch/order/bump`);
+      }
+    },
+  );
+
   it("shows Stripe's decline, then pays with another card on the same PaymentIntent", async () => {
     await openOrderForm();
     await payWith('4000 0000 0000 0002');
