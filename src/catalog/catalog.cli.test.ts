@@ -210,7 +210,7 @@ describeEachDatabase('switchyard funnels import, export and list', (database) =>
     const notFound = await runInProcess(['funnels', 'export', 'launch']);
     expect([notFound.code, notFound.stderr]).toEqual([
       4,
-      'switchyard: There is no funnel "launch". GET /api/funnels or "switchyard funnels list" lists them.\n',
+      'switchyard: There is no funnel "launch". Run "switchyard funnels list" to see them.\n',
     ]);
   });
 });

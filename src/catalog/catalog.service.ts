@@ -261,11 +261,7 @@ export function createCatalogService(deps: CatalogDependencies) {
   async function requireProduct(workspaceId: string, slug: string): Promise<ProductTable> {
     const row = await findProductRow(db, workspaceId, slug);
     if (!row) {
-      throw new AppError(
-        'not_found',
-        `There is no product "${slug}". GET /api/products or "switchyard products list" lists them.`,
-        { product: slug },
-      );
+      throw new AppError('not_found', `There is no product "${slug}".`, { product: slug });
     }
     return row;
   }
@@ -273,11 +269,7 @@ export function createCatalogService(deps: CatalogDependencies) {
   async function requireFunnel(workspaceId: string, slug: string): Promise<FunnelTable> {
     const row = await findFunnelRow(db, workspaceId, slug);
     if (!row) {
-      throw new AppError(
-        'not_found',
-        `There is no funnel "${slug}". GET /api/funnels or "switchyard funnels list" lists them.`,
-        { funnel: slug },
-      );
+      throw new AppError('not_found', `There is no funnel "${slug}".`, { funnel: slug });
     }
     return row;
   }

@@ -237,7 +237,19 @@ describeEachDatabase('the orders API', (database) => {
 
     const unknown = await api('GET', '/api/orders/ord_nope');
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toContain('ord_nope');
+    expect(unknown.body.error.message).toBe(
+      'Order ord_nope does not exist. GET /api/orders lists them.',
+    );
+    const unknownFunnel = await api('GET', '/api/funnels/nope');
+    expect(unknownFunnel.body.error.message).toBe(
+      'There is no funnel "nope". GET /api/funnels lists them.',
+    );
+    const unknownPayment = await api('POST', '/api/payments/ord_nope.order.usd/refunds', {});
+    expect(unknownPayment.status).toBe(404);
+    // An API caller is pointed at routes, never at a command of the CLI.
+    for (const answer of [unknown, unknownFunnel, unknownPayment]) {
+      expect(answer.body.error.message).not.toContain('switchyard');
+    }
   });
 
   it('shows an order with its payments, the account of each, the decision and the refund', async () => {

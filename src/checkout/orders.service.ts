@@ -194,10 +194,7 @@ export function createOrdersService(deps: OrdersDependencies) {
   async function showOrder(workspaceId: string, orderId: string): Promise<OrderDetail> {
     const order = await findOrder(db, workspaceId, orderId);
     if (!order) {
-      throw new AppError(
-        'not_found',
-        `Order ${orderId} does not exist. List orders with GET /api/orders.`,
-      );
+      throw new AppError('not_found', `Order ${orderId} does not exist.`, { order: orderId });
     }
     const payments = await listPaymentsOfOrders(db, [order.order_id]);
     const paymentIds = payments.map((payment) => payment.payment_id);
@@ -257,10 +254,9 @@ export function createOrdersService(deps: OrdersDependencies) {
     }): Promise<RefundView> {
       const payment = await findPayment(db, input.workspaceId, input.paymentId);
       if (!payment) {
-        throw new AppError(
-          'not_found',
-          `Payment ${input.paymentId} does not exist. GET /api/orders/{id} lists an order's payments.`,
-        );
+        throw new AppError('not_found', `Payment ${input.paymentId} does not exist.`, {
+          payment: input.paymentId,
+        });
       }
       if (
         payment.status !== 'succeeded' ||

@@ -1,4 +1,5 @@
 import { isAppError } from '../errors.js';
+import { messageFor } from '../http/hints.js';
 
 export interface CommandOutput {
   out(text: string): void;
@@ -16,7 +17,7 @@ export const processOutput: CommandOutput = {
  */
 export function exitCodeFor(error: unknown, output: CommandOutput): number {
   if (isAppError(error)) {
-    for (const line of error.message.split('\n')) output.err(`switchyard: ${line}`);
+    for (const line of messageFor(error, 'cli').split('\n')) output.err(`switchyard: ${line}`);
     return error.exitCode;
   }
   output.err(

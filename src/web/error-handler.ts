@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { renderVisitorErrorPage, visitorProblem } from '../checkout/pages/error-page.js';
 import { AppError, type ErrorCode, type FieldProblem, fieldPath } from '../errors.js';
+import { messageFor } from '../http/hints.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 
 export interface ErrorBody {
@@ -22,7 +23,7 @@ function sendError(appError: AppError, request: FastifyRequest, reply: FastifyRe
     return;
   }
   const body: ErrorBody = {
-    error: { code: appError.code, message: appError.message, details: appError.details },
+    error: { code: appError.code, message: messageFor(appError, 'api'), details: appError.details },
   };
   reply.status(appError.status).send(body);
 }
