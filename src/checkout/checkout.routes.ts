@@ -637,13 +637,17 @@ function isPassingStripeFault(error: unknown): boolean {
   );
 }
 
-/** Reading what Stripe did, tried again a couple of times quickly when Stripe falters. */
+/**
+ * Reading what Stripe did, tried again a couple of times quickly when Stripe falters. A read that
+ * ran out of the checkout's time is not: a hung account stays hung, and the page asks again soon.
+ */
 async function readAfterStripe<T>(read: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await read();
     } catch (error) {
-      if (attempt >= readTries || !isPassingStripeFault(error)) throw error;
+      const hung = error instanceof StripeGatewayError && error.timedOut;
+      if (attempt >= readTries || !isPassingStripeFault(error) || hung) throw error;
       await setTimeout(readRetryPauseMs * attempt);
     }
   }

@@ -22,11 +22,12 @@ interface LoggedRequest {
 }
 
 /**
- * The order bump is ticked before the card is entered: when the primary stumbles on the amount
- * change, the buyer gets the bump (the primary asked again) or a plain "not now" with the sale
- * still possible, never a 5xx. Through the real route, with the emulator's faults on the primary.
+ * The buyer waits on the payment step while the primary stumbles. The order bump is ticked before
+ * the card is entered: the buyer gets the bump (the primary asked again) or a plain "not now" with
+ * the sale still possible, never a 5xx. The return page, after paying, is bounded by the checkout
+ * timeout. Through the real routes, with the emulator's faults on the primary.
  */
-describeEachDatabase('the order bump while Stripe stumbles', (database) => {
+describeEachDatabase('the payment step while the primary stumbles', (database) => {
   // The app's own gateway, from its config: the checkout timeout is what bounds a hung call.
   const shop = launchShopForEachTest(database, emulator, {
     gateway: 'configured',
@@ -184,4 +185,27 @@ describeEachDatabase('the order bump while Stripe stumbles', (database) => {
       expect(order).toMatchObject({ status: 'paid', paid: 4900 });
     },
   );
+
+  it('answers the return page of a hung primary within one checkout timeout, and moves on once it answers', async () => {
+    const { visitor, card, primary, intentId } = await atThePaymentStep();
+    const paid = await confirmAsBrowser(emulator(), card);
+    expect(paid.status).toBe('succeeded');
+    const before = (await requestsOf(primary)).length;
+    await fail(primary, 'timeout', 50);
+
+    // Without the checkout timeout each read waits the SDK's 20 s, past the test's limit.
+    const waiting = await visitor.get(`/f/launch/order/return?payment_intent=${intentId}`);
+
+    expect(waiting.statusCode).toBe(200);
+    expect(waiting.body).toContain('<h1>Your payment is being confirmed</h1>');
+    // One read, left unanswered: a hung account is not asked again while the buyer waits (the
+    // page asks again by itself in a few seconds).
+    const tries = await requestsAbout(primary, intentId, before);
+    expect(tries.map((entry) => [entry.method, entry.fault])).toEqual([['GET', 'timeout']]);
+
+    await control(emulator(), 'DELETE', 'faults');
+    const later = await visitor.get(`/f/launch/order/return?payment_intent=${intentId}`);
+    expect(later.statusCode).toBe(303);
+    expect(later.headers.location).toBe('/f/launch/coaching');
+  });
 });
