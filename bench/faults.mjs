@@ -32,8 +32,6 @@ import { countBy, machineLine, postControl } from './harness.mjs';
 const binary = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const funnelSlug = 'faults';
-/** The database of this run; never the test suite's `switchyard_test`. */
-const postgresDatabase = 'switchyard_faults';
 
 const options = parseArguments(process.argv.slice(2));
 const children = new Set();
@@ -741,8 +739,13 @@ function runCli(args, env) {
   });
 }
 
-/** A fresh `switchyard_faults` database, dropped again by `drop()`. */
+/**
+ * A fresh database of this run, dropped again by `drop()`: `switchyard_faults`, never the test
+ * suite's `switchyard_test`; with another --port-base its own name, so two runs never share one.
+ */
 async function makePostgresDatabase() {
+  const postgresDatabase =
+    options.portBase === 46100 ? 'switchyard_faults' : `switchyard_faults_${options.portBase}`;
   const adminUrl = process.env.FAULTS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const administer = async (statement) => {
     const client = new pg.Client({ connectionString: adminUrl });
