@@ -84,12 +84,19 @@ const statusBody = z.strictObject({
   disabled_reason: z.string().nullable().optional(),
 });
 
-const faultBody = z.strictObject({
-  account: z.string().min(1),
-  fault: z.enum(['server_error', 'rate_limit', 'timeout', 'connection_reset']),
-  times: z.number().int().positive().optional(),
-  path: z.string().startsWith('/').optional(),
-});
+const faultBody = z
+  .strictObject({
+    account: z.string().min(1),
+    fault: z.enum(['server_error', 'rate_limit', 'timeout', 'connection_reset']),
+    after: z.boolean().default(false),
+    times: z.number().int().positive().optional(),
+    path: z.string().startsWith('/').optional(),
+  })
+  // Stripe refuses a request for its rate before doing anything, never after.
+  .refine((body) => !(body.after && body.fault === 'rate_limit'), {
+    path: ['after'],
+    message: 'rate_limit is refused before the request runs; it cannot come after',
+  });
 
 function readPermissions(permissions: string[]): Map<string, Access> {
   const granted = new Map<string, Access>();
@@ -250,6 +257,7 @@ export const controlRoutes: ControlRoute[] = [
           id: environment.ids.newId('fault', 12),
           account: body.account,
           fault: body.fault,
+          after: body.after,
           remaining: body.times ?? null,
           // `/v1/payment_intents/` and `/v1/payment_intents` name the same requests.
           path: body.path === undefined ? null : body.path.replace(/\/+$/, '') || '/',

@@ -113,11 +113,92 @@ describe('injected faults', () => {
     ).rejects.toBeInstanceOf(Stripe.errors.StripeRateLimitError);
   });
 
+  it('rejects rate_limit after the request ran: Stripe refuses for its rate before running', async () => {
+    const response = await fetch(`${harness.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ account: '*', fault: 'rate_limit', after: true }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { param: 'after' } });
+  });
+
   it('rejects a fault it does not know', async () => {
     const response = await fetch(`${harness.url}/_emulator/faults`, {
       method: 'POST',
       body: JSON.stringify({ account: '*', fault: 'meteor_strike' }),
     });
     expect(response.status).toBe(400);
+  });
+});
+
+describe('faults after the request ran', () => {
+  async function paymentIntentsFor(orderId: string) {
+    const found = await stripe.paymentIntents.search({
+      query: `metadata['order_id']:'${orderId}'`,
+    });
+    return found.data;
+  }
+
+  function chargeOnce(orderId: string, client: Stripe = stripe) {
+    return client.paymentIntents.create(
+      {
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        off_session: true,
+        metadata: { order_id: orderId },
+      },
+      { idempotencyKey: `charge-${orderId}` },
+    );
+  }
+
+  it('connection_reset after: charged, no answer; the retry with the key gets the success', async () => {
+    // Two, since the SDK silently resends a reset request once (same key, so a replay, reset too).
+    await addFault({ account: account.id, fault: 'connection_reset', after: true, times: 2 });
+    const failure = await chargeOnce('reset-after').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    const charged = await paymentIntentsFor('reset-after');
+    expect(charged.map((intent) => intent.status)).toEqual(['succeeded']);
+    const retried = await chargeOnce('reset-after');
+    expect(retried.id).toBe(charged[0]?.id);
+    expect(retried.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect(await paymentIntentsFor('reset-after')).toHaveLength(1);
+  });
+
+  it('timeout after: charged, the answer held; the retry with the key gets the success', async () => {
+    await addFault({ account: account.id, fault: 'timeout', after: true, times: 1 });
+    const impatient = harness.stripe(account.keys.test.secret, { timeout: 300 });
+    const failure = await chargeOnce('timeout-after', impatient).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    const charged = await paymentIntentsFor('timeout-after');
+    expect(charged.map((intent) => intent.status)).toEqual(['succeeded']);
+    const retried = await chargeOnce('timeout-after');
+    expect(retried.id).toBe(charged[0]?.id);
+    expect(await paymentIntentsFor('timeout-after')).toHaveLength(1);
+  });
+
+  it('server_error after: charged, 500; the retry with the key gets the same 500', async () => {
+    await addFault({ account: account.id, fault: 'server_error', after: true, times: 1 });
+    const first = await chargeOnce('error-after').catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(Stripe.errors.StripeAPIError);
+    expect(first).toMatchObject({ statusCode: 500 });
+    const charged = await paymentIntentsFor('error-after');
+    expect(charged.map((intent) => intent.status)).toEqual(['succeeded']);
+    const replayed = await chargeOnce('error-after').catch((error: unknown) => error);
+    expect(replayed).toBeInstanceOf(Stripe.errors.StripeAPIError);
+    expect(replayed).toMatchObject({
+      statusCode: 500,
+      headers: expect.objectContaining({ 'idempotent-replayed': 'true' }),
+    });
+    expect(await paymentIntentsFor('error-after')).toHaveLength(1);
+    const log = await harness.control<{ data: Array<{ status: number; fault: string | null }> }>(
+      'GET',
+      `/_emulator/requests?account=${account.id}&limit=4`,
+    );
+    expect(log.data.map((entry) => [entry.status, entry.fault])).toContainEqual([
+      500,
+      'server_error_after',
+    ]);
   });
 });

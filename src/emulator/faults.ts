@@ -5,6 +5,11 @@ export interface Fault {
   id: string;
   account: string;
   fault: FaultKind;
+  /**
+   * Fail after the request was carried out (objects made, card charged, the idempotent result
+   * stored), as when Stripe did the work and its answer was lost.
+   */
+  after: boolean;
   /** How many more requests fail; null until cleared. */
   remaining: number | null;
   path: string | null;

@@ -61,6 +61,26 @@ const preflightHeaders = {
   'Access-Control-Max-Age': '600',
 };
 
+const serverErrorBody = {
+  error: {
+    type: 'api_error',
+    message: 'An unknown error occurred while processing your request (emulated fault).',
+  },
+};
+
+/**
+ * What a retry with the same key gets once a fault struck after the request ran: the result
+ * itself when only the answer was lost, the 500 when one was answered (Stripe stores a 500 once
+ * execution began: https://docs.stripe.com/idempotency).
+ */
+function storedAfter(
+  fault: Fault,
+  status: number,
+  body: Record<string, unknown>,
+): { status: number; body: Record<string, unknown> } {
+  return fault.fault === 'server_error' ? { status: 500, body: serverErrorBody } : { status, body };
+}
+
 /** Largest request body accepted; Stripe's own limit is far below this for form posts. */
 const bodyLimitBytes = 1024 * 1024;
 
@@ -225,22 +245,13 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     response: ServerResponse,
     requestId: string,
     entry: LoggedRequest,
+    headers: Record<string, string> = {},
   ): void {
-    entry.fault = fault.fault;
+    entry.fault = fault.after ? `${fault.fault}_after` : fault.fault;
     switch (fault.fault) {
       case 'server_error':
         entry.status = 500;
-        send(
-          response,
-          500,
-          requestId,
-          JSON.stringify({
-            error: {
-              type: 'api_error',
-              message: 'An unknown error occurred while processing your request (emulated fault).',
-            },
-          }),
-        );
+        send(response, 500, requestId, JSON.stringify(serverErrorBody), headers);
         return;
       case 'rate_limit':
         entry.status = 429;
@@ -260,12 +271,14 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         );
         return;
       case 'timeout':
+        entry.status = null;
         // Never answered: the client's timeout ends it, or closing the emulator does.
         options.heldResponses.add(response);
         response.on('close', () => options.heldResponses.delete(response));
         request.resume();
         return;
       case 'connection_reset':
+        entry.status = null;
         request.socket.resetAndDestroy();
         return;
     }
@@ -324,6 +337,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     const origin = `http://${readHeader(request, 'host') ?? 'localhost'}`;
     let ledger: Ledger | undefined;
     let pending: IdempotentResult | undefined;
+    // A fault that strikes once the request has been carried out: its answer is lost or a 500.
+    let afterFault: Fault | undefined;
     const echoHeaders: Record<string, string> = {};
     const stripeVersion = readHeader(request, 'stripe-version');
     if (stripeVersion !== undefined) echoHeaders['Stripe-Version'] = stripeVersion;
@@ -334,10 +349,11 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       entry.account = account.id;
       entry.livemode = key.livemode;
       const fault = environment.faults.take([account.id, key.accountId], path);
-      if (fault !== undefined) {
+      if (fault !== undefined && !fault.after) {
         applyFault(fault, request, response, requestId, entry);
         return;
       }
+      afterFault = fault;
       const match = apiRouter.match(method, path);
       if (match === undefined) throw unrecognizedUrl(method, path);
       checkKeyMayCall(key, account, match.route, method, path);
@@ -383,6 +399,10 @@ export function createRequestHandler(options: RequestHandlerOptions) {
           );
         }
         entry.status = previous.response.status;
+        if (afterFault !== undefined) {
+          applyFault(afterFault, request, response, requestId, entry, echoHeaders);
+          return;
+        }
         send(
           response,
           previous.response.status,
@@ -427,12 +447,33 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         );
       }
       const text = JSON.stringify(result);
-      storeResult(actingLedger, idempotencyKey, pending, 200, result, requestId, true);
       entry.status = 200;
+      if (afterFault !== undefined) {
+        const stored = storedAfter(afterFault, 200, result);
+        storeResult(
+          actingLedger,
+          idempotencyKey,
+          pending,
+          stored.status,
+          stored.body,
+          requestId,
+          true,
+        );
+        applyFault(afterFault, request, response, requestId, entry, echoHeaders);
+        return;
+      }
+      storeResult(actingLedger, idempotencyKey, pending, 200, result, requestId, true);
       send(response, 200, requestId, text, echoHeaders);
     } catch (error) {
       if (error instanceof ApiError) {
         const text = JSON.stringify(error.body);
+        if (afterFault !== undefined && ledger !== undefined && error.replayable) {
+          entry.status = error.status;
+          const stored = storedAfter(afterFault, error.status, error.body);
+          storeResult(ledger, idempotencyKey, pending, stored.status, stored.body, requestId, true);
+          applyFault(afterFault, request, response, requestId, entry, echoHeaders);
+          return;
+        }
         if (ledger !== undefined) {
           storeResult(
             ledger,
