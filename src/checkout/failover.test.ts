@@ -15,7 +15,7 @@ import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import { createFailoverExecutor, type PaymentRequest } from './failover.js';
+import { createFailoverExecutor, outcomeUnknown, type PaymentRequest } from './failover.js';
 
 const emulator = useEmulator();
 
@@ -374,6 +374,57 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       expect(charged.map((intent) => intent.id)).toEqual([again.paymentIntent.id]);
     },
   );
+
+  it('keeps a charge whose answer was lost unknown when the retries after it are rate-limited, so the card is charged once', async () => {
+    const gateway = emulatorGateway(emulator(), 500);
+    let loseNextAnswer = true;
+    const lossy = createFailoverExecutor({
+      db: store.db,
+      clock: () => new Date(now),
+      gateway: {
+        ...gateway,
+        async createPaymentIntent(input) {
+          const created = await gateway.createPaymentIntent(input);
+          if (loseNextAnswer) {
+            loseNextAnswer = false;
+            // Stripe charged the card; the answer is lost, and the two resends meet 429s.
+            await fault(primary, 'rate_limit', 2);
+            throw new StripeGatewayError({ kind: 'connection', message: 'socket hang up' });
+          }
+          return created;
+        },
+      },
+      routing: services.routingConfig,
+      health: services.health,
+      secretKeyOf: services.accounts.secretKeyOf,
+    });
+
+    const unclear = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_unclear')));
+    expect(unclear.code).toBe('upstream_unavailable');
+    const attempts = await services.payments.listAttempts(workspaceId, 'pay_unclear');
+    expect(attempts).toMatchObject([
+      {
+        account: 'us',
+        status: 'failed',
+        failureKind: 'connection',
+        tries: [
+          { number: 1, failureKind: 'connection' },
+          { number: 2, failureKind: 'rate_limit' },
+          { number: 3, failureKind: 'rate_limit' },
+        ],
+      },
+    ]);
+    expect(outcomeUnknown(attempts)).toBe(true);
+    expect(await intentsOn(secondary)).toEqual([]);
+
+    // Asked again, the same attempt goes out under the same key and Stripe answers the first charge.
+    const again = await lossy.createPaymentWithFailover(paymentOf('pay_unclear'));
+    expect([again.account, again.attempts.length]).toEqual(['us', 1]);
+    expect((await succeededOn(primary)).map((intent) => intent.id)).toEqual([
+      again.paymentIntent.id,
+    ]);
+    expect(await intentsOn(secondary)).toEqual([]);
+  });
 
   it("commits the caller's record with the attempt, or neither, and a retry records the same PaymentIntent", async () => {
     const recorded: string[] = [];

@@ -180,10 +180,21 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     return created;
   }
 
+  /** What a failed try says, as the attempt records it. */
+  type AttemptFailureFields = Pick<
+    PaymentAttemptTable,
+    'failure_kind' | 'stripe_code' | 'decline_code' | 'http_status' | 'request_id' | 'message'
+  >;
+
   /** What one attempt came to: the PaymentIntent, or the failure to act on. */
   type AttemptOutcome =
     | { created: PaymentCreated; failure?: undefined }
-    | { created?: undefined; failure: StripeGatewayError };
+    | {
+        created?: undefined;
+        failure: StripeGatewayError;
+        /** A confirming attempt some send of which got no clear answer: it may have charged. */
+        unclear: boolean;
+      };
 
   /**
    * Sends one attempt to Stripe with the attempt's own idempotency key, again on the same account
@@ -207,6 +218,11 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         );
     let tryNumber = earlier.reduce((max, entry) => Math.max(max, entry.try_number), 0);
     let latencyMs = row.latency_ms ?? 0;
+    // A charge that got no clear answer stays unknown until Stripe answers this key with a
+    // PaymentIntent or a card error: a later 429, refused key or idempotency error says nothing
+    // of whether the earlier send charged the card (Stripe's limiter runs before its key store).
+    const unsettledBefore = sentBefore && isUnsettled(row);
+    let firstUnclear: AttemptFailureFields | null = null;
     for (let retries = 0; ; retries++) {
       tryNumber += 1;
       const startedAt = clock().toISOString();
@@ -226,7 +242,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         const failure = error instanceof StripeGatewayError ? error : null;
         const elapsed = Math.round(stopwatch() - started);
         latencyMs += elapsed;
-        const outcome = {
+        const outcome: AttemptFailureFields = {
           failure_kind: failure?.kind ?? 'internal',
           stripe_code: failure?.stripeCode ?? null,
           decline_code: failure?.declineCode ?? null,
@@ -246,26 +262,31 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           started_at: startedAt,
           finished_at: clock().toISOString(),
         };
+        if (request.confirms && firstUnclear === null && (!failure || isAmbiguous(failure))) {
+          firstUnclear = outcome;
+        }
         if (failure && retries + 1 < retry.tries && isWorthRetrying(failure)) {
           // Stripe's advice for a 429 or a dropped connection: the same request, a little later.
           await insertTry(db, tried);
           await pause(retry.backoffMs(retries + 1));
           continue;
         }
-        // A charge that got no clear answer stays unknown until Stripe answers this key: a later
-        // 429 or refused key says nothing of the first send, so the attempt keeps that failure.
-        const stillUnknown =
-          request.confirms && sentBefore && isUnsettled(row) && failure?.isAccountLevel === true;
+        const unclear =
+          request.confirms &&
+          (unsettledBefore || firstUnclear !== null) &&
+          failure?.kind !== 'card';
         await db.transaction().execute(async (trx) => {
           await insertTry(trx, tried);
           await finishAttempt(
             trx,
             row.attempt_id,
-            stillUnknown
-              ? { latency_ms: latencyMs, finished_at: tried.finished_at }
+            unclear && unsettledBefore
+              ? // Resent: the attempt keeps the unclear failure it had.
+                { latency_ms: latencyMs, finished_at: tried.finished_at }
               : {
                   status: 'failed',
-                  ...outcome,
+                  // An unclear try outweighs the clearer ones after it.
+                  ...(unclear && firstUnclear ? firstUnclear : outcome),
                   payment_intent_id: failure?.paymentIntentId ?? null,
                   latency_ms: latencyMs,
                   finished_at: tried.finished_at,
@@ -287,7 +308,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
               }
             : { ok: true },
         );
-        return { failure };
+        return { failure, unclear };
       }
       // If these writes fail the attempt stays pending, and a retry resends the same key: Stripe
       // then answers with this PaymentIntent instead of making another.
@@ -419,12 +440,12 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         failure: StripeGatewayError,
         row: PaymentAttemptTable,
         decision: RoutingDecision,
-        /** The attempt was resent because an earlier send of it may have charged the card. */
-        unsettled = false,
+        /** Some send of the attempt got no clear answer: it may have charged the card. */
+        unclear: boolean,
       ): Promise<void> {
         const handle = row.account_handle;
         const attempts = await attemptsOf(workspaceId, paymentId);
-        if (request.confirms && (isAmbiguous(failure) || (unsettled && failure.isAccountLevel))) {
+        if (request.confirms && (isAmbiguous(failure) || unclear)) {
           // A confirming request that got no clear answer may have charged the card; trying
           // another account, or a new attempt, could charge it twice. A retry resends this one.
           throw new AppError(
@@ -472,7 +493,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         const decision = JSON.parse(last.decision) as RoutingDecision;
         const outcome = await sendAttempt(request, last, decision, true);
         if (outcome.created) return outcome.created;
-        await handleFailure(outcome.failure, last, decision, true);
+        await handleFailure(outcome.failure, last, decision, outcome.unclear);
       }
 
       for (;;) {
@@ -549,7 +570,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
 
         const outcome = await sendAttempt(request, row, decision, false);
         if (outcome.created) return outcome.created;
-        await handleFailure(outcome.failure, row, decision);
+        await handleFailure(outcome.failure, row, decision, outcome.unclear);
       }
     },
 
