@@ -152,6 +152,35 @@ describeEachDatabase('payments as Stripe reports them', (database) => {
     expect((await deliverEvent(server, store, 'us', event)).duplicate).toBe(true);
   });
 
+  it("ignores a stray PaymentIntent's events: one left on the payment's account cannot cancel the payment", async () => {
+    const us = await stripeOfAccount(emulator(), server.api, 'us');
+    const visitor = visitorOf(server.app);
+    await visitor.post('/f/launch/order/contact', ana);
+    const card = cardConfigOf((await visitor.get('/f/launch/order/pay')).body);
+    const before = await onlyOrder(server.api);
+    const recorded = before.payments[0];
+    // A PaymentIntent of an earlier try (a lost answer, a corrected email) carries the same
+    // payment id; the merchant cancels it in Stripe's dashboard.
+    const stray = await us.paymentIntents.create({
+      amount: 4900,
+      currency: 'usd',
+      metadata: { switchyard_payment: recorded.id, switchyard_order: before.id },
+    });
+    await us.paymentIntents.cancel(stray.id);
+    const [canceled] = await eventsAbout(us, 'payment_intent.canceled', stray.id);
+    if (!canceled) throw new Error('Stripe recorded no payment_intent.canceled');
+    await deliverEvent(server, store, 'us', canceled);
+    await settleWebhooks(server, store);
+
+    const paid = await confirmAsBrowser(emulator(), card);
+    expect(paid.status).toBe('succeeded');
+    const back = await visitor.get(`/f/launch/order/return?payment_intent=${paid.id}`);
+    expect(back.headers.location).toBe('/f/launch/coaching');
+    const order = await onlyOrder(server.api);
+    expect(order).toMatchObject({ status: 'paid', paid: 4900 });
+    expect(order.payments[0]).toMatchObject({ status: 'succeeded', paymentIntent: paid.id });
+  });
+
   it('keeps a payment succeeded when the older payment_failed arrives after payment_intent.succeeded', async () => {
     const us = await stripeOfAccount(emulator(), server.api, 'us');
     await holdBackWebhooks(us);

@@ -105,7 +105,10 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     const paymentId = intent.metadata.switchyard_payment;
     if (!paymentId) return undefined;
     const payment = await findPayment(db, context.workspaceId, paymentId);
-    if (!payment || payment.payment_intent_id) return payment;
+    if (!payment) return undefined;
+    // Another PaymentIntent of the same payment (an earlier try's, or one made for a corrected
+    // email) is not the one the buyer pays: its events must not move the payment.
+    if (payment.payment_intent_id) return undefined;
     // Stripe made it but we never wrote it down (a crash after the call): heal it now.
     await adopt(payment, intent, context.accountId);
     return findPayment(db, context.workspaceId, paymentId);
