@@ -99,6 +99,29 @@ describeEachDatabase('failing a payment over to another account', (database) => 
 
   const masterKey = randomBytes(32).toString('hex');
 
+  /** An executor whose first PaymentIntent is made at Stripe, and whose answer is then lost. */
+  function losingFirstAnswer(lost: StripeGatewayError, meanwhile?: () => Promise<unknown>) {
+    const gateway = emulatorGateway(emulator(), 500);
+    let loseNextAnswer = true;
+    return createFailoverExecutor({
+      db: store.db,
+      clock: () => new Date(now),
+      gateway: {
+        ...gateway,
+        async createPaymentIntent(input) {
+          const created = await gateway.createPaymentIntent(input);
+          if (!loseNextAnswer) return created;
+          loseNextAnswer = false;
+          await meanwhile?.();
+          throw lost;
+        },
+      },
+      routing: services.routingConfig,
+      health: services.health,
+      secretKeyOf: services.accounts.secretKeyOf,
+    });
+  }
+
   beforeEach(async () => {
     now = start;
     store = await database.openMigrated();
@@ -342,26 +365,9 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   ] as const)(
     'gets the same PaymentIntent back when Stripe charged but %s before the answer',
     async (_title, timedOut) => {
-      const gateway = emulatorGateway(emulator(), 500);
-      let loseNextAnswer = true;
-      const lossy = createFailoverExecutor({
-        db: store.db,
-        clock: () => new Date(now),
-        gateway: {
-          ...gateway,
-          async createPaymentIntent(input) {
-            const created = await gateway.createPaymentIntent(input);
-            if (loseNextAnswer) {
-              loseNextAnswer = false;
-              throw new StripeGatewayError({ kind: 'connection', message: 'lost', timedOut });
-            }
-            return created;
-          },
-        },
-        routing: services.routingConfig,
-        health: services.health,
-        secretKeyOf: services.accounts.secretKeyOf,
-      });
+      const lossy = losingFirstAnswer(
+        new StripeGatewayError({ kind: 'connection', message: 'lost', timedOut }),
+      );
       if (timedOut) {
         // A hung account is not retried at once: the buyer is told, and asking again resends it.
         const lost = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_lost')));
@@ -376,28 +382,11 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   );
 
   it('keeps a charge whose answer was lost unknown when the retries after it are rate-limited, so the card is charged once', async () => {
-    const gateway = emulatorGateway(emulator(), 500);
-    let loseNextAnswer = true;
-    const lossy = createFailoverExecutor({
-      db: store.db,
-      clock: () => new Date(now),
-      gateway: {
-        ...gateway,
-        async createPaymentIntent(input) {
-          const created = await gateway.createPaymentIntent(input);
-          if (loseNextAnswer) {
-            loseNextAnswer = false;
-            // Stripe charged the card; the answer is lost, and the two resends meet 429s.
-            await fault(primary, 'rate_limit', 2);
-            throw new StripeGatewayError({ kind: 'connection', message: 'socket hang up' });
-          }
-          return created;
-        },
-      },
-      routing: services.routingConfig,
-      health: services.health,
-      secretKeyOf: services.accounts.secretKeyOf,
-    });
+    // Stripe charged the card; the answer is lost, and the two resends meet 429s.
+    const lossy = losingFirstAnswer(
+      new StripeGatewayError({ kind: 'connection', message: 'socket hang up' }),
+      () => fault(primary, 'rate_limit', 2),
+    );
 
     const unclear = await refusalOf(lossy.createPaymentWithFailover(paymentOf('pay_unclear')));
     expect(unclear.code).toBe('upstream_unavailable');
