@@ -96,6 +96,18 @@ describeEachDatabase('connecting accounts from the command line', (database) => 
     expect(primary.stdout).toContain('"eu" is now the primary account.');
     const shown = await runInProcess(['accounts', 'show', 'us', '--json'], env);
     expect(JSON.parse(shown.stdout).role).toBe('secondary');
+
+    // Refusals point a CLI user at commands, never at the HTTP API.
+    const removePrimary = await runInProcess(['accounts', 'remove', 'eu'], env);
+    expect([removePrimary.code, removePrimary.stderr.trim()]).toEqual([
+      5,
+      'switchyard: "eu" is the primary account. Make another account primary first ("switchyard accounts primary <handle>"), then remove it.',
+    ]);
+    const unknown = await runInProcess(['accounts', 'show', 'uk'], env);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
+      4,
+      'switchyard: No account has the handle "uk". Run "switchyard accounts list" to see the handles.',
+    ]);
   });
 
   it('says what is wrong, with the exit code for it, and keeps keys out of its output', async () => {

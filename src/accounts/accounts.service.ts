@@ -160,11 +160,7 @@ export function createAccountsService(deps: AccountsDependencies) {
   ): Promise<AccountTable> {
     const row = await findLiveAccountByHandle(executor, workspaceId, handle);
     if (!row) {
-      throw new AppError(
-        'not_found',
-        `No account has the handle "${handle}". "switchyard accounts list" shows the handles.`,
-        { handle },
-      );
+      throw new AppError('not_found', `No account has the handle "${handle}".`, { handle });
     }
     return row;
   }
@@ -230,7 +226,8 @@ export function createAccountsService(deps: AccountsDependencies) {
   function primaryRace(): AppError {
     return new AppError(
       'conflict',
-      'Another change to the primary account happened at the same moment. Check "switchyard accounts list" and try again.',
+      'Another change to the primary account happened at the same moment.',
+      { next: 'accounts.list' },
     );
   }
 
@@ -607,7 +604,7 @@ export function createAccountsService(deps: AccountsDependencies) {
             patch = {
               ...patch,
               status: 'disconnected',
-              status_reason: `Stripe rejected the ${credential.mode} key (${kind === 'authentication' ? 'rolled, deleted or revoked' : 'missing permission'}). Replace it with "switchyard accounts keys ${handle}".`,
+              status_reason: `Stripe rejected the ${credential.mode} key (${kind === 'authentication' ? 'rolled, deleted or revoked' : 'missing permission'}). Replace it with a working key from Stripe's dashboard.`,
             };
             warnings.push(patch.status_reason ?? '');
           } else {
@@ -649,11 +646,10 @@ export function createAccountsService(deps: AccountsDependencies) {
         (other) => other.account_id !== row.account_id,
       );
       if (row.role === 'primary' && others.length > 0) {
-        throw new AppError(
-          'conflict',
-          `"${handle}" is the primary account. Make another account primary first ("switchyard accounts primary <handle>"), then remove it.`,
-          { handle },
-        );
+        throw new AppError('conflict', `"${handle}" is the primary account.`, {
+          handle,
+          next: 'accounts.primary',
+        });
       }
       const now = clock().toISOString();
       await db.transaction().execute(async (trx) => {

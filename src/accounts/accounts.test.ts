@@ -179,7 +179,8 @@ describeEachDatabase('connecting and managing Stripe accounts', (database) => {
 
     const verify = await api('POST', '/api/accounts/us/verify');
     expect(verify.body.account.health).toBe('disconnected');
-    expect(verify.body.warnings.join(' ')).toContain('switchyard accounts keys us');
+    expect(verify.body.warnings.join(' ')).toContain('Replace it with a working key');
+    expect(verify.body.warnings.join(' ')).not.toContain('switchyard');
 
     const stale = await api('POST', '/api/accounts/us/keys', {
       credentials: keysOf(stripeAccount),
@@ -381,7 +382,9 @@ describeEachDatabase('connecting and managing Stripe accounts', (database) => {
 
     const refused = await api('DELETE', '/api/accounts/a');
     expect([refused.status, refused.body.error.code]).toEqual([409, 'conflict']);
-    expect(refused.body.error.message).toContain('Make another account primary first');
+    expect(refused.body.error.message).toBe(
+      '"a" is the primary account. Make another account primary first (POST /api/accounts/{handle}/primary), then remove it.',
+    );
 
     expect((await api('DELETE', '/api/accounts/b')).status).toBe(204);
     expect(

@@ -280,7 +280,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     if (lastFailure?.kind != null && rejectedKeyKinds.has(lastFailure.kind)) {
       return verdict(
         'disconnected',
-        `Stripe rejected the ${mode} key at ${lastFailure.at} (${describeFailure(lastFailure)}). Replace it with "switchyard accounts keys ${account.handle}".`,
+        `Stripe rejected the ${mode} key at ${lastFailure.at} (${describeFailure(lastFailure)}). Replace it with a working key from Stripe's dashboard.`,
       );
     }
     if (account.status === 'restricted') {
@@ -289,7 +289,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     if (lastFailure?.stripeCode === 'account_invalid') {
       return verdict(
         'restricted',
-        `Stripe refused a charge at ${lastFailure.at}: ${lastFailure.message ?? 'the account cannot take charges'}. Resolve it in the Stripe dashboard, then run "switchyard accounts verify ${account.handle}".`,
+        `Stripe refused a charge at ${lastFailure.at}: ${lastFailure.message ?? 'the account cannot take charges'}. Resolve it in the Stripe dashboard, then verify the account again.`,
       );
     }
     if (state === 'open' && breaker) {
@@ -358,11 +358,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     async showHealth(workspaceId: string, handle: string): Promise<AccountHealth> {
       const row = await findLiveAccountByHandle(db, workspaceId, handle);
       if (!row) {
-        throw new AppError(
-          'not_found',
-          `No account has the handle "${handle}". "switchyard accounts list" shows the handles.`,
-          { handle },
-        );
+        throw new AppError('not_found', `No account has the handle "${handle}".`, { handle });
       }
       const [health] = await describeAccounts([row]);
       if (!health) throw new Error('describeAccounts lost a row');

@@ -102,7 +102,7 @@ function stripeProblem(error: StripeGatewayError, mode: Mode): AppError {
     if (error.stripeCode === 'api_key_expired') {
       return new AppError(
         'api_key_expired',
-        `Stripe says the ${mode} secret key has expired. Create a new key in Stripe's dashboard and connect it with "switchyard accounts keys".`,
+        `Stripe says the ${mode} secret key has expired. Create a new key in Stripe's dashboard and connect it in its place.`,
         { field: slot(mode, 'secretKey') },
       );
     }

@@ -375,7 +375,7 @@ export function createCatalogService(deps: CatalogDependencies) {
         if (slug !== undefined && !found.has(slug) && !alsoKnown.has(slug)) {
           problems.push({
             field: `${root}[${index}].${field}`,
-            message: `there is no product "${slug}"; create it first (POST /api/products)`,
+            message: `there is no product "${slug}"; create it first`,
           });
         }
       }
@@ -481,11 +481,10 @@ export function createCatalogService(deps: CatalogDependencies) {
   ): Promise<{ view: FunnelView; created: boolean }> {
     const existing = await findFunnelRow(db, workspaceId, funnel.slug);
     if (existing && expect === 'new') {
-      throw new AppError(
-        'conflict',
-        `Funnel "${funnel.slug}" already exists. Change it with PUT or PATCH /api/funnels/${funnel.slug}.`,
-        { funnel: funnel.slug },
-      );
+      throw new AppError('conflict', `Funnel "${funnel.slug}" already exists.`, {
+        funnel: funnel.slug,
+        next: 'funnels.change',
+      });
     }
     const document = await activeDocument(workspaceId);
     checkFunnelPins(document, funnel, 'funnel');
@@ -570,11 +569,10 @@ export function createCatalogService(deps: CatalogDependencies) {
       actor: string,
     ): Promise<ProductView> {
       if (await findProductRow(db, workspaceId, input.slug)) {
-        throw new AppError(
-          'conflict',
-          `Product "${input.slug}" already exists. Change it with PATCH /api/products/${input.slug}.`,
-          { product: input.slug },
-        );
+        throw new AppError('conflict', `Product "${input.slug}" already exists.`, {
+          product: input.slug,
+          next: 'products.change',
+        });
       }
       checkPinAccounts(await activeDocument(workspaceId), [{ pin: input.pin, field: 'pin' }]);
       await db.transaction().execute(async (trx) => {

@@ -3,10 +3,12 @@ import type { AppError } from '../errors.js';
 /**
  * Services say what happened in the domain's words; the surface the user is in adds where to look
  * next (an API caller is pointed at a route, a CLI user at a command, never the other way round).
+ * A service names the next step as `details.next`, or a missing thing by its `details` key.
  */
 export type Surface = 'api' | 'cli';
 
 type Hint = Record<Surface, string>;
+type Details = Record<string, unknown>;
 
 /** What to look at when something named in `details` does not exist. */
 const notFoundHints: Record<string, Hint> = {
@@ -23,6 +25,42 @@ const notFoundHints: Record<string, Hint> = {
     api: "GET /api/orders/{id} lists an order's payments.",
     cli: 'Run "switchyard orders show <order id>" to see an order\'s payments.',
   },
+  handle: {
+    api: 'GET /api/accounts lists the handles.',
+    cli: 'Run "switchyard accounts list" to see the handles.',
+  },
+  version: {
+    api: 'GET /api/routing/versions lists them.',
+    cli: 'Run "switchyard config history" to see them.',
+  },
+};
+
+/** The steps a service can name as `details.next`. */
+const nextSteps: Record<string, (details: Details) => Hint> = {
+  'accounts.list': () => ({
+    api: 'Check GET /api/accounts and try again.',
+    cli: 'Check "switchyard accounts list" and try again.',
+  }),
+  'accounts.primary': () => ({
+    api: 'Make another account primary first (POST /api/accounts/{handle}/primary), then remove it.',
+    cli: 'Make another account primary first ("switchyard accounts primary <handle>"), then remove it.',
+  }),
+  'accounts.keys': (details) => ({
+    api: `Connect the new key with POST /api/accounts/${String(details.handle ?? '{handle}')}/keys.`,
+    cli: `Connect the new key with "switchyard accounts keys ${String(details.handle ?? '<handle>')}".`,
+  }),
+  'routing.history': () => ({
+    api: 'Look at it (GET /api/routing/versions) and apply again.',
+    cli: 'Look at it ("switchyard config history") and apply again.',
+  }),
+  'funnels.change': (details) => ({
+    api: `Change it with PUT or PATCH /api/funnels/${String(details.funnel)}.`,
+    cli: 'Importing its file again with "switchyard funnels import" changes it.',
+  }),
+  'products.change': (details) => ({
+    api: `Change it with PATCH /api/products/${String(details.product)}.`,
+    cli: 'Importing a funnel file that holds it with "switchyard funnels import" changes it.',
+  }),
 };
 
 /** The error's message with the hint for this surface, when there is one. */
@@ -32,9 +70,11 @@ export function messageFor(error: AppError, surface: Surface): string {
 }
 
 function hintFor(error: AppError, surface: Surface): string | null {
-  if (error.code !== 'not_found' || typeof error.details !== 'object' || error.details === null) {
-    return null;
-  }
-  const named = Object.keys(error.details).find((key) => key in notFoundHints);
+  if (typeof error.details !== 'object' || error.details === null) return null;
+  const details = error.details as Details;
+  const next = typeof details.next === 'string' ? nextSteps[details.next] : undefined;
+  if (next) return next(details)[surface];
+  if (error.code !== 'not_found') return null;
+  const named = Object.keys(details).find((key) => key in notFoundHints);
   return named ? (notFoundHints[named]?.[surface] ?? null) : null;
 }

@@ -157,7 +157,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       if (!live.has(account.handle)) {
         unknown.push({
           field: fieldPath(['accounts', index, 'handle'], root),
-          message: `unknown account "${account.handle}": accounts are connected with their keys ("switchyard accounts connect" or POST /api/accounts), not created by applying a config`,
+          message: `unknown account "${account.handle}": accounts are connected with their keys first, not created by applying a config`,
         });
       }
     });
@@ -270,8 +270,8 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       if (await findVersion(db, workspaceId, version)) {
         throw new AppError(
           'conflict',
-          `Routing version ${version} was just applied by someone else. Look at it ("switchyard config history") and apply again.`,
-          { version },
+          `Routing version ${version} was just applied by someone else.`,
+          { version, next: 'routing.history' },
         );
       }
       throw error;
@@ -348,11 +348,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
     async rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting> {
       const row = await findVersion(db, workspaceId, version);
       if (!row) {
-        throw new AppError(
-          'not_found',
-          `There is no routing version ${version}. "switchyard config history" lists the versions.`,
-          { version },
-        );
+        throw new AppError('not_found', `There is no routing version ${version}.`, { version });
       }
       const old = JSON.parse(row.document) as RoutingConfig;
       const live = new Set((await accounts.listAccounts(workspaceId)).map((view) => view.handle));
