@@ -7,7 +7,8 @@
 // one-click upsell, a downsell, thank-you). Then `switchyard serve` in another process, and
 // concurrent buyers making whole orders over HTTP in three phases:
 //   1. faults on the primary: one-shot server_error, rate_limit, connection_reset and timeout
-//      faults, one waiting at a time, so a share of the primary's requests fail;
+//      faults (a quarter of them after the request ran: server_error, connection_reset and
+//      timeout with `after`), one waiting at a time, so a share of the primary's requests fail;
 //   2. webhook chaos (every event delivered three times, shuffled) and a share of declined cards;
 //   3. a burst during which the server is killed with SIGKILL and restarted while the emulator
 //      keeps its state: buyers reload what did not answer, some confirm their card at the
@@ -413,11 +414,15 @@ function injectFaults(emulatorUrl, accountId, random) {
   let lastTimeout = 0;
   let owed = 0;
   const counted = new Set();
+  // A `_after` fault strikes once Stripe has done the work: the answer is lost, or a 500 stored.
   const kinds = [
-    ['server_error', 0.35],
-    ['rate_limit', 0.35],
-    ['connection_reset', 0.2],
-    ['timeout', 0.1],
+    ['server_error', 0.25],
+    ['rate_limit', 0.3],
+    ['connection_reset', 0.15],
+    ['timeout', 0.05],
+    ['server_error_after', 0.1],
+    ['connection_reset_after', 0.1],
+    ['timeout_after', 0.05],
   ];
   const loop = (async () => {
     while (!stopped) {
@@ -430,12 +435,15 @@ function injectFaults(emulatorUrl, accountId, random) {
         owed += options.faultShare;
       }
       for (; owed >= 1; owed -= 1) {
-        let fault = pickWeighted(kinds, random());
+        const picked = pickWeighted(kinds, random());
+        const after = picked.endsWith('_after');
+        let fault = after ? picked.slice(0, -'_after'.length) : picked;
         if (fault === 'timeout' && Date.now() - lastTimeout < 5_000) fault = 'server_error';
         if (fault === 'timeout') lastTimeout = Date.now();
         await postControl(emulatorUrl, '/_emulator/faults', {
           account: accountId,
           fault,
+          after,
           times: 1,
         });
       }
@@ -519,13 +527,11 @@ function describePhase(phase, buyers, seconds, faulted, crash) {
     `${phase.name}: ${buyers.length} buyers, ${finished} reached thank-you, in ${seconds.toFixed(1)} s`,
   ];
   if (phase.faults) {
-    const kinds = ['server_error', 'rate_limit', 'connection_reset', 'timeout']
-      .map((kind) => `${kind} ${faulted[kind] ?? 0}`)
-      .join(', ');
-    const total = ['server_error', 'rate_limit', 'connection_reset', 'timeout'].reduce(
-      (sum, kind) => sum + (faulted[kind] ?? 0),
-      0,
+    const names = ['server_error', 'rate_limit', 'connection_reset', 'timeout'].flatMap((kind) =>
+      kind === 'rate_limit' ? [kind] : [kind, `${kind}_after`],
     );
+    const kinds = names.map((kind) => `${kind} ${faulted[kind] ?? 0}`).join(', ');
+    const total = names.reduce((sum, kind) => sum + (faulted[kind] ?? 0), 0);
     parts.push(`primary's requests ${faulted.requests}, faulted ${total} (${kinds})`);
   }
   const declined = buyers.filter((buyer) =>
