@@ -260,8 +260,12 @@ export async function updateRefund(
   await db.updateTable('refunds').set(changes).where('refund_id', '=', refundId).execute();
 }
 
-/** A refund of the payment that never reached Stripe (no connection), waiting to be sent again. */
-export async function findUnsentRefund(
+/**
+ * The payment's refund Stripe has not answered clearly, if any: `unsure` (a 5xx, a timeout, a
+ * reset), `not_sent` (written before unsure existed) or `pending` with no Stripe id (being sent,
+ * or left so by a crash).
+ */
+export async function findUnsettledRefund(
   db: Kysely<Database>,
   paymentId: string,
 ): Promise<RefundTable | undefined> {
@@ -269,8 +273,29 @@ export async function findUnsentRefund(
     .selectFrom('refunds')
     .selectAll()
     .where('payment_id', '=', paymentId)
-    .where('status', '=', 'not_sent')
+    .where('stripe_refund_id', 'is', null)
+    .where('status', 'in', ['unsure', 'not_sent', 'pending'])
+    .orderBy('created_at')
     .executeTakeFirst();
+}
+
+export async function findRefund(
+  db: Kysely<Database>,
+  refundId: string,
+): Promise<RefundTable | undefined> {
+  return db.selectFrom('refunds').selectAll().where('refund_id', '=', refundId).executeTakeFirst();
+}
+
+/** What Stripe made of the payment's refunds that we sent: their amounts, failed ones left out. */
+export async function sumMadeRefunds(db: Kysely<Database>, paymentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('refunds')
+    .select((eb) => eb.fn.sum<string | number | null>('amount').as('made'))
+    .where('payment_id', '=', paymentId)
+    .where('stripe_refund_id', 'is not', null)
+    .where('status', 'not in', ['failed', 'canceled'])
+    .executeTakeFirst();
+  return Number(row?.made ?? 0);
 }
 
 export async function listRefundsOfPayments(

@@ -8,14 +8,14 @@ import { AppError } from '../errors.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type { StripeGateway } from '../stripe/gateway.js';
+import type { RefundSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { type ChargeAttempt, listChargeAttempts } from './charge-attempts.repository.js';
 import type { PaymentLine } from './checkout.service.js';
 import type { FailoverExecutor, PaymentAttempt } from './failover.js';
 import {
   findOrder,
   findPayment,
-  findUnsentRefund,
+  findUnsettledRefund,
   insertRefund,
   listOrders,
   listPaymentsOfOrders,
@@ -122,8 +122,47 @@ function decodeCursor(cursor: string): { createdAt: string; orderId: string } {
   ]);
 }
 
+/** A `pending` refund unchanged this long was left by a process that died while sending it. */
+const pendingRefundStaleMs = 2 * 60_000;
+
+function isStale(refund: RefundTable, now: string): boolean {
+  return Date.parse(now) - Date.parse(refund.updated_at) >= pendingRefundStaleMs;
+}
+
+/** Stripe's clear no (a card, request, key or rate-limit error): the refund was not made. */
+function isRefusal(failure: StripeGatewayError): boolean {
+  return (
+    failure.kind === 'card' ||
+    failure.kind === 'invalid_request' ||
+    failure.kind === 'authentication' ||
+    failure.kind === 'permission' ||
+    failure.kind === 'rate_limit'
+  );
+}
+
+/** What a surface needs to tell the merchant how to settle an unsure refund. */
+function unsureDetails(refund: RefundTable) {
+  return {
+    refund: refund.refund_id,
+    payment: refund.payment_id,
+    amount: Number(refund.amount),
+    unsure: true,
+    next: 'refunds.resend',
+  };
+}
+
 export function createOrdersService(deps: OrdersDependencies) {
   const { db, clock, gateway } = deps;
+
+  /** The refund Stripe made for ours, found by the id we put in its metadata. */
+  async function findMadeAtStripe(
+    credentials: StripeCredentials,
+    paymentIntent: string,
+    refund: RefundTable,
+  ): Promise<RefundSummary | null> {
+    const refunds = await gateway.listRefunds({ credentials, paymentIntent });
+    return refunds.find((made) => made.metadata.switchyard_refund === refund.refund_id) ?? null;
+  }
 
   function summaryOf(order: OrderTable, payments: PaymentTable[]): OrderSummary {
     const accounts: string[] = [];
@@ -315,19 +354,24 @@ export function createOrdersService(deps: OrdersDependencies) {
           `Account ${payment.account_handle} has no ${payment.mode} key; connect its keys again to refund.`,
         );
       }
-      const unsent = await findUnsentRefund(db, payment.payment_id);
-      if (unsent && Number(unsent.amount) !== amount) {
+      const now = clock().toISOString();
+      const unsettled = await findUnsettledRefund(db, payment.payment_id);
+      if (unsettled?.status === 'pending' && !isStale(unsettled, now)) {
         throw new AppError(
           'conflict',
-          `Refund ${unsent.refund_id} of ${unsent.amount} ${unsent.currency} on payment ${payment.payment_id} could not reach Stripe and is not settled; send that refund again (amount ${unsent.amount}) before another.`,
-          { refund: unsent.refund_id, amount: Number(unsent.amount) },
+          `Refund ${unsettled.refund_id} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.payment_id} is being sent to Stripe right now; look at the order in a minute before refunding again.`,
+          { refund: unsettled.refund_id },
         );
       }
-      const now = clock().toISOString();
-      // Sent again with its own idempotency key: had it reached Stripe after all, Stripe answers
-      // with that refund instead of making a second.
-      const refund: RefundTable = unsent
-        ? { ...unsent, status: 'pending', actor: input.actor, updated_at: now }
+      if (unsettled && Number(unsettled.amount) !== amount) {
+        throw new AppError(
+          'conflict',
+          `Refund ${unsettled.refund_id} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.payment_id} is unsure: Stripe's answer was unclear, so it may or may not have been made. No other amount can be refunded on this payment until it is settled.`,
+          unsureDetails(unsettled),
+        );
+      }
+      const refund: RefundTable = unsettled
+        ? { ...unsettled, status: 'pending', actor: input.actor, updated_at: now }
         : {
             refund_id: newId('rfd'),
             workspace_id: input.workspaceId,
@@ -344,7 +388,7 @@ export function createOrdersService(deps: OrdersDependencies) {
             created_at: now,
             updated_at: now,
           };
-      if (unsent) {
+      if (unsettled) {
         await updateRefund(db, refund.refund_id, {
           status: 'pending',
           actor: input.actor,
@@ -353,65 +397,46 @@ export function createOrdersService(deps: OrdersDependencies) {
       } else {
         await insertRefund(db, refund);
       }
+      const credentials = { secretKey };
+      let made: RefundSummary;
       try {
-        const made = await gateway.createRefund({
-          credentials: { secretKey },
-          idempotencyKey: `${refund.refund_id}:refund`,
-          paymentIntent: payment.payment_intent_id,
-          amount,
-          metadata: {
-            switchyard_refund: refund.refund_id,
-            switchyard_payment: payment.payment_id,
-            switchyard_order: payment.order_id,
-          },
-        });
-        // The refund, the payment's refunded total and the order's commit together.
-        await db.transaction().execute(async (trx) => {
-          await updateRefund(trx, refund.refund_id, {
-            status: made.status,
-            stripe_refund_id: made.id,
-            updated_at: clock().toISOString(),
-          });
-          await deps.records.recordRefunded(
-            payment,
-            Number(payment.refunded_amount) + made.amount,
-            trx,
-          );
-        });
-        await deps.audit.record(db, {
-          workspaceId: input.workspaceId,
-          actor: input.actor,
-          action: 'payment.refunded',
-          subject: payment.payment_id,
-          after: {
+        // A refund sent before may have been made though its answer was lost, and Stripe forgets
+        // idempotency keys after 24 hours: look for it by our id before sending it again.
+        made =
+          (unsettled
+            ? await findMadeAtStripe(credentials, payment.payment_intent_id, refund)
+            : null) ??
+          (await gateway.createRefund({
+            credentials,
+            idempotencyKey: `${refund.refund_id}:refund`,
+            paymentIntent: payment.payment_intent_id,
             amount,
-            currency: payment.currency,
-            account: payment.account_handle,
-            refund: made.id,
-          },
-        });
-        return refundView({ ...refund, status: made.status, stripe_refund_id: made.id });
+            metadata: {
+              switchyard_refund: refund.refund_id,
+              switchyard_payment: payment.payment_id,
+              switchyard_order: payment.order_id,
+            },
+          }));
       } catch (error) {
         const failure = error instanceof StripeGatewayError ? error : null;
-        if (failure?.kind === 'connection') {
-          // No answer is not a refusal: kept as not sent, and the same request sends it again.
+        if (!failure || !isRefusal(failure)) {
+          // A 5xx, a timeout or a reset may come after Stripe made the refund: unsure, not failed.
           await updateRefund(db, refund.refund_id, {
-            status: 'not_sent',
+            status: 'unsure',
             updated_at: clock().toISOString(),
           });
           throw new AppError(
             'upstream_unavailable',
-            `Stripe could not be reached, so payment ${payment.payment_id} was not refunded; refund ${refund.refund_id} is kept as not sent. Try again in a minute: sending the same refund again cannot refund it twice.`,
-            { account: payment.account_handle, refund: refund.refund_id, sent: false },
-            { cause: failure },
+            `Stripe's answer to refund ${refund.refund_id} of ${amount} ${payment.currency} on payment ${payment.payment_id} was unclear (${failure?.message ?? 'no answer'}), so it may or may not have been made. It is kept as unsure and not counted as refunded until Stripe confirms it; nothing will be refunded twice.`,
+            { ...unsureDetails(refund), account: payment.account_handle, sent: false },
+            { cause: error },
           );
         }
         await updateRefund(db, refund.refund_id, {
           status: 'failed',
-          reason: failure?.message ?? refund.reason,
+          reason: failure.message,
           updated_at: clock().toISOString(),
         });
-        if (!failure) throw error;
         throw new AppError(
           failure.isAccountLevel ? 'upstream_unavailable' : 'unprocessable',
           `Stripe did not refund payment ${payment.payment_id} on ${payment.account_handle}: ${failure.message}`,
@@ -419,6 +444,21 @@ export function createOrdersService(deps: OrdersDependencies) {
           { cause: failure },
         );
       }
+      // Made at Stripe: a crash from here on leaves it pending, and the next send finds it there.
+      await deps.records.recordRefund(payment, refund, made);
+      await deps.audit.record(db, {
+        workspaceId: input.workspaceId,
+        actor: input.actor,
+        action: 'payment.refunded',
+        subject: payment.payment_id,
+        after: {
+          amount,
+          currency: payment.currency,
+          account: payment.account_handle,
+          refund: made.id,
+        },
+      });
+      return refundView({ ...refund, status: made.status, stripe_refund_id: made.id });
     },
 
     /** Every order matching the filters as CSV rows, one per payment, for a spreadsheet. */

@@ -13,6 +13,7 @@ import { recordFailedCharge } from './charge-attempts.js';
 import {
   findPayment,
   findPaymentByIntent,
+  findRefund,
   findSubscription,
   insertPaymentIfNew,
   updatePayment,
@@ -157,6 +158,19 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     await records.recordRefunded(payment, Number(event.object.amount_refunded ?? 0));
   }
 
+  /** Settles our refund Stripe made, found by our id in its metadata (its answer may have been lost). */
+  async function onRefund(event: VerifiedWebhookEvent) {
+    const made = event.object;
+    const id = text(made, 'id');
+    const ours = (made.metadata as Record<string, unknown> | undefined)?.switchyard_refund;
+    if (!id || typeof ours !== 'string') return;
+    const refund = await findRefund(db, ours);
+    if (!refund || (refund.stripe_refund_id !== null && refund.stripe_refund_id !== id)) return;
+    const payment = await findPayment(db, refund.workspace_id, refund.payment_id);
+    if (!payment || payment.payment_intent_id !== idOf(made.payment_intent)) return;
+    await records.recordRefund(payment, refund, { id, status: text(made, 'status') ?? 'pending' });
+  }
+
   /** A declined charge, kept in the payment's history (its PaymentIntent event says the same). */
   async function onChargeFailed(event: VerifiedWebhookEvent) {
     const charge = event.object;
@@ -275,6 +289,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
         webhooks.on(type, onPaymentIntent);
       }
       webhooks.on('charge.refunded', onChargeRefunded);
+      for (const type of ['refund.created', 'refund.updated']) webhooks.on(type, onRefund);
       webhooks.on('charge.failed', onChargeFailed);
       for (const type of ['invoice.paid', 'invoice.payment_succeeded', 'invoice.payment_failed']) {
         webhooks.on(type, onInvoice);

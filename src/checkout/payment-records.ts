@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database, OrderStatus, PaymentStatus, PaymentTable } from '../db/schema.js';
-import type { PaymentIntentSummary } from '../stripe/gateway.js';
+import type {
+  Database,
+  OrderStatus,
+  PaymentStatus,
+  PaymentTable,
+  RefundTable,
+} from '../db/schema.js';
+import type { PaymentIntentSummary, RefundSummary } from '../stripe/gateway.js';
 import { recordChargeOfIntent } from './charge-attempts.js';
 import {
   advancePaymentStatus,
@@ -9,7 +15,9 @@ import {
   listMiscountedOrders,
   listPaymentsOfOrders,
   raiseRefundedAmount,
+  sumMadeRefunds,
   updateOrder,
+  updateRefund,
 } from './orders.repository.js';
 
 /**
@@ -47,6 +55,16 @@ export interface PaymentRecords {
   recordRefunded(
     payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
     refunded: number,
+    executor?: Kysely<Database>,
+  ): Promise<void>;
+  /**
+   * Records the refund Stripe made for one of ours (its answer, the refunds list or a webhook),
+   * and counts it in the payment's and the order's refunded totals.
+   */
+  recordRefund(
+    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    refund: Pick<RefundTable, 'refund_id'>,
+    made: Pick<RefundSummary, 'id' | 'status'>,
     executor?: Kysely<Database>,
   ): Promise<void>;
   /** Recomputes an order's totals and status from its payments. */
@@ -121,6 +139,24 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     await refreshOrder(payment.order_id, executor);
   }
 
+  async function recordRefund(
+    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    refund: Pick<RefundTable, 'refund_id'>,
+    made: Pick<RefundSummary, 'id' | 'status'>,
+    executor = db,
+  ): Promise<void> {
+    if (!executor.isTransaction) {
+      return executor.transaction().execute((trx) => recordRefund(payment, refund, made, trx));
+    }
+    await updateRefund(executor, refund.refund_id, {
+      status: made.status,
+      stripe_refund_id: made.id,
+      updated_at: clock().toISOString(),
+    });
+    // Summed from the refunds Stripe made, not added to: a refund recorded twice counts once.
+    await recordRefunded(payment, await sumMadeRefunds(executor, payment.payment_id), executor);
+  }
+
   async function healOrderTotals(workspaceId: string): Promise<string[]> {
     const healed: string[] = [];
     for (;;) {
@@ -133,7 +169,7 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     }
   }
 
-  return { recordIntent, recordRefunded, refreshOrder, healOrderTotals };
+  return { recordIntent, recordRefunded, recordRefund, refreshOrder, healOrderTotals };
 }
 
 function orderStatusOf(paid: number, refunded: number): OrderStatus {

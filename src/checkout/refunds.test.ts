@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { AdminCall, TestApp } from '../../test/app.js';
-import { buyOrder, importLaunchFunnel, stripeOfAccount, visitorOf } from '../../test/checkout.js';
+import {
+  buyOrder,
+  deliverEvent,
+  eventsAbout,
+  importLaunchFunnel,
+  settleWebhooks,
+  stripeOfAccount,
+  visitorOf,
+} from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import { control, useEmulator } from '../../test/emulator.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
@@ -131,52 +139,137 @@ describeEachDatabase('refunds through the API', (database) => {
     expect((await eu.refunds.list()).data).toEqual([]);
   });
 
-  it('keeps a refund that never reached Stripe as not sent, and sends that one again', async () => {
+  /** The Stripe account id of a connected handle, for the emulator's faults. */
+  async function stripeAccountOf(handle: string): Promise<string> {
+    return (await api('GET', `/api/accounts/${handle}`)).body.account.stripeAccountId;
+  }
+
+  /** What the emulator holds as refunds of the PaymentIntent on eu: [amount, our refund id]. */
+  async function refundsAtStripe(intent: string): Promise<[number, string | undefined][]> {
+    const eu = await stripeOfAccount(emulator(), api, 'eu');
+    const { data } = await eu.refunds.list({ payment_intent: intent });
+    return data.map((refund) => [refund.amount, refund.metadata?.switchyard_refund]);
+  }
+
+  /** A paid order whose refund of `amount` met `fault` at Stripe (cleared after). */
+  async function refundAnsweredUnclearly(
+    fault: 'server_error' | 'connection_reset',
+    amount: number,
+  ) {
     const { intent } = await buyOrder(emulator(), visitorOf(testApp.app), jonas);
     const payment = (await onlyOrder(api)).payments[0];
-    const { stripeAccountId } = (await api('GET', '/api/accounts/eu')).body.account;
     await control(emulator(), 'POST', 'faults', {
-      account: stripeAccountId,
+      account: await stripeAccountOf('eu'),
       path: '/v1/refunds',
-      fault: 'connection_reset',
+      fault,
     });
+    const unclear = await api('POST', `/api/payments/${payment.id}/refunds`, { amount });
+    await control(emulator(), 'DELETE', 'faults');
+    expect([unclear.status, unclear.body.error.code]).toEqual([502, 'upstream_unavailable']);
+    return { intent, payment, unclear, refundId: unclear.body.error.details.refund as string };
+  }
 
-    const lost = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
-    expect(lost.status).toBe(502);
-    expect(lost.body.error.code).toBe('upstream_unavailable');
-    expect(lost.body.error.message).toMatch(
+  /** What a refund Stripe made but never answered leaves there, its idempotency key long expired. */
+  async function madeAtStripe(intent: string, amount: number, refundId: string) {
+    const eu = await stripeOfAccount(emulator(), api, 'eu');
+    return eu.refunds.create({
+      payment_intent: intent,
+      amount,
+      metadata: { switchyard_refund: refundId },
+    });
+  }
+
+  it('keeps a refund that got a 500 as unsure, not failed, and sending it again refunds it once', async () => {
+    const { intent, payment, unclear, refundId } = await refundAnsweredUnclearly(
+      'server_error',
+      1500,
+    );
+    expect(unclear.body.error.message).toMatch(
       new RegExp(
-        `^Stripe could not be reached, so payment ${payment.id} was not refunded; .*Try again`,
+        `^Stripe's answer to refund ${refundId} of 1500 eur on payment ${payment.id} was unclear .*may or may not have been made.*nothing will be refunded twice\\. To settle it, POST /api/payments/${payment.id}/refunds again with \\{"amount": 1500\\}: .*never a second time\\.$`,
       ),
     );
+    expect(unclear.body.error.message).not.toContain('switchyard ');
     const waiting = await onlyOrder(api);
-    expect(waiting).toMatchObject({ status: 'paid', refunded: 0 });
-    expect(waiting.payments[0].refunds).toMatchObject([
-      {
-        id: lost.body.error.details.refund,
-        amount: 1500,
-        status: 'not_sent',
-        stripeRefundId: null,
-      },
-    ]);
+    expect(waiting).toMatchObject({ status: 'paid', paid: 4500, refunded: 0 });
+    expect(waiting.payments[0]).toMatchObject({
+      refunded: 0,
+      refunds: [{ id: refundId, amount: 1500, status: 'unsure', stripeRefundId: null }],
+    });
 
     const other = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1000 });
     expect(other.status).toBe(409);
-    expect(other.body.error.message).toContain('send that refund again (amount 1500)');
+    expect(other.body.error.message).toContain(`Refund ${refundId} of 1500 eur`);
+    expect(other.body.error.message).toContain(
+      `POST /api/payments/${payment.id}/refunds again with {"amount": 1500}`,
+    );
 
-    await control(emulator(), 'DELETE', 'faults');
     const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
-    expect(again.body.refund).toMatchObject({
-      id: lost.body.error.details.refund,
-      amount: 1500,
-      status: 'succeeded',
-    });
+    expect(again.body.refund).toMatchObject({ id: refundId, amount: 1500, status: 'succeeded' });
     const settled = await onlyOrder(api);
     expect(settled).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
     expect(settled.payments[0].refunds).toHaveLength(1);
+    expect(await refundsAtStripe(intent.id)).toEqual([[1500, refundId]]);
+  });
+
+  it('finds a refund Stripe made though its answer was lost, by our id, and records it instead of making it again', async () => {
+    const { intent, payment, refundId } = await refundAnsweredUnclearly('connection_reset', 1500);
+    expect((await onlyOrder(api)).payments[0].refunds[0].status).toBe('unsure');
+    const made = await madeAtStripe(intent.id, 1500, refundId);
+
+    const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.refund).toMatchObject({
+      id: refundId,
+      status: 'succeeded',
+      stripeRefundId: made.id,
+    });
+    expect(await refundsAtStripe(intent.id)).toEqual([[1500, refundId]]);
+    expect(await onlyOrder(api)).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
+  });
+
+  it('looks for a refund a crash left pending at Stripe before sending it again', async () => {
+    const { intent, payment, refundId } = await refundAnsweredUnclearly('server_error', 2000);
+    const made = await madeAtStripe(intent.id, 2000, refundId);
+    // What a server killed while sending the refund leaves behind: pending, no Stripe id.
+    const leftPending = (updatedAt: string) =>
+      store.db
+        .updateTable('refunds')
+        .set({ status: 'pending', updated_at: updatedAt })
+        .where('refund_id', '=', refundId)
+        .execute();
+
+    await leftPending(new Date().toISOString());
+    const inFlight = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 2000 });
+    expect(inFlight.status).toBe(409);
+    expect(inFlight.body.error.message).toContain(
+      `Refund ${refundId} of 2000 eur on payment ${payment.id} is being sent to Stripe right now`,
+    );
+
+    await leftPending(new Date(Date.now() - 10 * 60_000).toISOString());
+    const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 2000 });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.refund).toMatchObject({ id: refundId, stripeRefundId: made.id });
+    expect(await refundsAtStripe(intent.id)).toEqual([[2000, refundId]]);
+    expect(await onlyOrder(api)).toMatchObject({ refunded: 2000 });
+  });
+
+  it('settles an unsure refund from its refund.created webhook', async () => {
+    const { intent, refundId } = await refundAnsweredUnclearly('server_error', 1500);
+    expect(await onlyOrder(api)).toMatchObject({ refunded: 0 });
+    const made = await madeAtStripe(intent.id, 1500, refundId);
+
     const eu = await stripeOfAccount(emulator(), api, 'eu');
-    const onEu = await eu.refunds.list({ payment_intent: intent.id });
-    expect(onEu.data.map((refund) => refund.amount)).toEqual([1500]);
+    const [created] = await eventsAbout(eu, 'refund.created', made.id);
+    expect(created).toBeDefined();
+    if (!created) return;
+    expect((await deliverEvent(testApp, store, 'eu', created)).status).toBe(200);
+    await settleWebhooks(testApp, store);
+    const settled = await onlyOrder(api);
+    expect(settled).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
+    expect(settled.payments[0].refunds).toMatchObject([
+      { id: refundId, status: 'succeeded', stripeRefundId: made.id },
+    ]);
   });
 });

@@ -46,15 +46,6 @@ function inCliWords(error: unknown, paymentId: string): unknown {
       { cause: error },
     );
   }
-  const unsent = error.details as { refund?: string; amount?: number } | null;
-  if (error.code === 'conflict' && unsent?.refund && unsent.amount !== undefined) {
-    return new AppError(
-      'conflict',
-      `Refund ${unsent.refund} of this payment could not reach Stripe and is not settled. Send it again first: switchyard payments refund ${paymentId} --amount ${unsent.amount}`,
-      error.details,
-      { cause: error },
-    );
-  }
   const fields = (error.details as { fields?: FieldProblem[] } | null)?.fields;
   if (error.code === 'validation_failed' && fields) {
     return new AppError(

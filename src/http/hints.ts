@@ -57,6 +57,11 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
     api: `Change it with PUT or PATCH /api/funnels/${String(details.funnel)}.`,
     cli: 'Importing its file again with "switchyard funnels import" changes it.',
   }),
+  // Sent again, an unsure refund is looked for at Stripe by its id before it is sent.
+  'refunds.resend': (details) => ({
+    api: `To settle it, POST /api/payments/${String(details.payment)}/refunds again with {"amount": ${String(details.amount)}}: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
+    cli: `To settle it, run "switchyard payments refund ${String(details.payment)} --amount ${String(details.amount)}" again: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
+  }),
   'products.change': (details) => ({
     api: `Change it with PATCH /api/products/${String(details.product)}.`,
     cli: 'Importing a funnel file that holds it with "switchyard funnels import" changes it.',

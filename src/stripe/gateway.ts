@@ -95,6 +95,7 @@ export interface RefundSummary {
   amount: number;
   currency: string;
   paymentIntent: string | null;
+  metadata: Record<string, string>;
 }
 
 export interface StripeGateway {
@@ -166,6 +167,11 @@ export interface StripeGateway {
     amount?: number;
     metadata: Record<string, string>;
   }): Promise<RefundSummary>;
+  /** Every refund Stripe holds of a PaymentIntent, newest first (to find one whose answer was lost). */
+  listRefunds(input: {
+    credentials: StripeCredentials;
+    paymentIntent: string;
+  }): Promise<RefundSummary[]>;
   cancelPaymentIntent(input: {
     credentials: StripeCredentials;
     id: string;

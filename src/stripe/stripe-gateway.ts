@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { type StripeFailureKind, StripeGatewayError } from './errors.js';
 import type {
   PaymentIntentSummary,
+  RefundSummary,
   StripeAccountSummary,
   StripeCredentials,
   StripeGateway,
@@ -285,23 +286,29 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       }),
 
     createRefund: ({ credentials, idempotencyKey, paymentIntent, amount, metadata }) =>
+      call(async () =>
+        refundSummary(
+          await clientFor(credentials.secretKey).refunds.create(
+            {
+              payment_intent: paymentIntent,
+              ...(amount === undefined ? {} : { amount }),
+              metadata,
+            },
+            requestOptions(credentials, idempotencyKey),
+          ),
+        ),
+      ),
+
+    listRefunds: ({ credentials, paymentIntent }) =>
       call(async () => {
-        const refund = await clientFor(credentials.secretKey).refunds.create(
-          { payment_intent: paymentIntent, ...(amount === undefined ? {} : { amount }), metadata },
-          requestOptions(credentials, idempotencyKey),
-        );
-        return {
-          id: refund.id,
-          status: refund.status ?? 'pending',
-          amount: refund.amount,
-          currency: refund.currency,
-          paymentIntent:
-            refund.payment_intent === null
-              ? null
-              : typeof refund.payment_intent === 'string'
-                ? refund.payment_intent
-                : refund.payment_intent.id,
-        };
+        const refunds: RefundSummary[] = [];
+        for await (const refund of clientFor(credentials.secretKey).refunds.list(
+          { payment_intent: paymentIntent, limit: 100 },
+          requestOptions(credentials),
+        )) {
+          refunds.push(refundSummary(refund));
+        }
+        return refunds;
       }),
 
     cancelPaymentIntent: ({ credentials, id, idempotencyKey }) =>
@@ -522,6 +529,22 @@ const kindsByErrorClass: Array<[new (...args: never[]) => Error, StripeFailureKi
 ];
 
 /** Maps the SDK's error classes to our kinds; messages never include the key (Stripe masks it). */
+function refundSummary(refund: Stripe.Refund): RefundSummary {
+  return {
+    id: refund.id,
+    status: refund.status ?? 'pending',
+    amount: refund.amount,
+    currency: refund.currency,
+    paymentIntent:
+      refund.payment_intent === null
+        ? null
+        : typeof refund.payment_intent === 'string'
+          ? refund.payment_intent
+          : refund.payment_intent.id,
+    metadata: { ...(refund.metadata ?? {}) },
+  };
+}
+
 function toGatewayError(error: unknown): StripeGatewayError {
   if (error instanceof StripeGatewayError) return error;
   if (error instanceof Stripe.errors.StripeError) {
