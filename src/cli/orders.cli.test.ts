@@ -213,6 +213,56 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
     expect(await stripeRefundsOf(paymentIntent)).toHaveLength(2);
   });
 
+  it('keeps a refund that got a 500 as unsure, says so in CLI words, and the same command again refunds it once', async () => {
+    const id = await paidOrder();
+    const paymentId = `${id}.order.usd`;
+    const paymentIntent =
+      (await testApp.services.orders.showOrder('default', id)).payments[0]?.paymentIntent ?? '';
+    const accounts = await testApp.services.accounts.listAccounts('default');
+    await control(emulator(), 'POST', 'faults', {
+      account: accounts.find((account) => account.handle === 'us')?.stripeAccountId,
+      path: '/v1/refunds',
+      fault: 'server_error',
+    });
+
+    const refund = ['payments', 'refund', paymentId, '--amount', '2000'];
+    const unclear = await runInProcess(refund, env);
+    expect([unclear.code, unclear.stdout]).toEqual([7, '']);
+    expect(unclear.stderr).toMatch(
+      new RegExp(
+        `^switchyard: Stripe's answer to refund rfd_\\S+ of 2000 usd on payment ${paymentId} was unclear .*may or may not have been made\\. .*nothing will be refunded twice\\. To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again: .*never a second time\\.\\n$`,
+      ),
+    );
+    expect(unclear.stderr).not.toContain('/api/');
+
+    const shown = await runInProcess(['orders', 'show', id], env);
+    expect(shown.stdout).toContain(`Order ${id}: paid, $167.00 paid`);
+    expect(shown.stdout).toMatch(/rfd_\S+\s+\$20\.00\s+on us\s+unsure\s+-/);
+    expect(shown.stdout).toContain(
+      "Stripe's answer to this refund was unclear, so it may or may not have been made.",
+    );
+    expect(shown.stdout).toContain(
+      `To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again.`,
+    );
+
+    const other = await runInProcess(['payments', 'refund', paymentId, '--amount', '1000'], env);
+    expect(other.code).toBe(5);
+    expect(other.stderr).toContain(
+      `To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again`,
+    );
+
+    await control(emulator(), 'DELETE', 'faults');
+    const again = await runInProcess(refund, env);
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(again.stdout).toContain(`Refunded $20.00 of payment ${paymentId} on account us.`);
+    expect(await stripeRefundsOf(paymentIntent)).toEqual([2000]);
+    const settled = await runInProcess(['orders', 'show', id], env);
+    expect(settled.stdout).toContain(
+      `Order ${id}: partially_refunded, $167.00 paid, $20.00 refunded`,
+    );
+    expect(settled.stdout).not.toContain('unclear');
+  });
+
   it('refuses an unknown order or payment, and says which flag is wrong and what it needs', async () => {
     const unknown = await runInProcess(['orders', 'show', 'ord_nope'], env);
     expect([unknown.code, unknown.stdout]).toEqual([4, '']);

@@ -116,6 +116,13 @@ function failureText(failure: StripeFailureRecord): string {
     .join(', ');
 }
 
+/** A refund Stripe has not clearly answered (a 5xx, a timeout, a reset, or a crash while sending). */
+function isUnsettled(refund: PaymentView['refunds'][number]): boolean {
+  return (
+    refund.stripeRefundId === null && ['unsure', 'not_sent', 'pending'].includes(refund.status)
+  );
+}
+
 function paymentLines(payment: PaymentView): string[] {
   const refunded =
     payment.refunded > 0 ? `, ${formatMoney(payment.refunded, payment.currency)} refunded` : '';
@@ -181,6 +188,13 @@ function paymentLines(payment: PaymentView): string[] {
       refund.reason ?? '',
     ]);
     lines.push(...formatRows(refundRows));
+    for (const refund of payment.refunds.filter(isUnsettled)) {
+      lines.push(
+        `    ${refund.id}: Stripe's answer to this refund was unclear, so it may or may not have been made.`,
+        '      It is not counted as refunded until Stripe confirms it, and nothing will be refunded twice.',
+        `      To settle it, run "switchyard payments refund ${payment.id} --amount ${refund.amount}" again.`,
+      );
+    }
   }
   return lines;
 }
