@@ -151,10 +151,11 @@ describeEachDatabase('refunds through the API', (database) => {
     return data.map((refund) => [refund.amount, refund.metadata?.switchyard_refund]);
   }
 
-  /** A paid order whose refund of `amount` met `fault` at Stripe (cleared after). */
+  /** A paid order whose refund of `amount` met `fault` at Stripe, before it ran or `after` (then cleared). */
   async function refundAnsweredUnclearly(
     fault: 'server_error' | 'connection_reset',
     amount: number,
+    after = false,
   ) {
     const { intent } = await buyOrder(emulator(), visitorOf(testApp.app), jonas);
     const payment = (await onlyOrder(api)).payments[0];
@@ -162,6 +163,7 @@ describeEachDatabase('refunds through the API', (database) => {
       account: await stripeAccountOf('eu'),
       path: '/v1/refunds',
       fault,
+      after,
     });
     const unclear = await api('POST', `/api/payments/${payment.id}/refunds`, { amount });
     await control(emulator(), 'DELETE', 'faults');
@@ -228,6 +230,22 @@ describeEachDatabase('refunds through the API', (database) => {
     expect(await refundsAtStripe(intent.id)).toEqual([[1500, refundId]]);
     expect(await onlyOrder(api)).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
   });
+
+  for (const fault of ['server_error', 'connection_reset'] as const) {
+    it(`records a refund the emulator made before its ${fault}, found by our id, instead of making it again`, async () => {
+      const { intent, payment, refundId } = await refundAnsweredUnclearly(fault, 1500, true);
+      const [made] = await refundsAtStripe(intent.id);
+      expect(made).toEqual([1500, refundId]);
+      expect(await onlyOrder(api)).toMatchObject({ status: 'paid', refunded: 0 });
+      expect((await onlyOrder(api)).payments[0].refunds[0].status).toBe('unsure');
+
+      const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
+      expect(again.status, JSON.stringify(again.body)).toBe(201);
+      expect(again.body.refund).toMatchObject({ id: refundId, amount: 1500, status: 'succeeded' });
+      expect(await refundsAtStripe(intent.id)).toEqual([[1500, refundId]]);
+      expect(await onlyOrder(api)).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
+    });
+  }
 
   it('looks for a refund a crash left pending at Stripe before sending it again', async () => {
     const { intent, payment, refundId } = await refundAnsweredUnclearly('server_error', 2000);
