@@ -38,6 +38,10 @@ const refundBody = z
       .min(1, { error: 'at least 1' })
       .optional(),
     reason: z.string().trim().max(500, { error: 'at most 500 characters' }).optional(),
+    refund: z
+      .string({ error: 'a refund id of this payment, e.g. rfd_…' })
+      .max(40, { error: 'a refund id of this payment, e.g. rfd_…' })
+      .optional(),
   })
   .default({});
 
@@ -74,6 +78,7 @@ export function registerOrderRoutes(app: AdminApp, orders: OrdersService): void 
         paymentId: request.params.id,
         amount: body.amount,
         reason: body.reason,
+        refundId: body.refund,
         actor: actorName(request),
       });
       return reply.status(201).send({ refund });

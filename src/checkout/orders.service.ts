@@ -15,6 +15,7 @@ import type { FailoverExecutor, PaymentAttempt } from './failover.js';
 import {
   findOrder,
   findPayment,
+  findRefund,
   findUnsettledRefund,
   insertRefund,
   listOrders,
@@ -289,6 +290,8 @@ export function createOrdersService(deps: OrdersDependencies) {
       paymentId: string;
       amount?: number | undefined;
       reason?: string | undefined;
+      /** A refund of this payment to send again; answered as it stands once Stripe made it. */
+      refundId?: string | undefined;
       actor: string;
     }): Promise<RefundView> {
       const payment = await findPayment(db, input.workspaceId, input.paymentId);
@@ -308,6 +311,27 @@ export function createOrdersService(deps: OrdersDependencies) {
           `Payment ${payment.payment_id} is ${payment.status}; only a succeeded payment can be refunded.`,
         );
       }
+      const named = input.refundId === undefined ? undefined : await findRefund(db, input.refundId);
+      if (input.refundId !== undefined) {
+        if (!named || named.payment_id !== payment.payment_id) {
+          throw AppError.validation([
+            { field: 'refund', message: `${input.refundId} is not a refund of this payment` },
+          ]);
+        }
+        // Settled since (its webhook, or an earlier send): answered, never made a second time.
+        if (named.stripe_refund_id !== null) return refundView(named);
+        if (named.status === 'failed') {
+          throw new AppError(
+            'conflict',
+            `Stripe refused refund ${named.refund_id} (${named.reason ?? 'no reason given'}); it was not made. Ask for a new refund instead of sending this one again.`,
+          );
+        }
+        if (input.amount !== undefined && input.amount !== Number(named.amount)) {
+          throw AppError.validation([
+            { field: 'amount', message: `refund ${named.refund_id} is of ${named.amount}` },
+          ]);
+        }
+      }
       const refundable = Number(payment.amount) - Number(payment.refunded_amount);
       if (refundable <= 0) {
         throw new AppError(
@@ -315,7 +339,7 @@ export function createOrdersService(deps: OrdersDependencies) {
           `Payment ${payment.payment_id} is already refunded in full; nothing is left to refund.`,
         );
       }
-      const amount = input.amount ?? refundable;
+      const amount = input.amount ?? (named ? Number(named.amount) : refundable);
       if (!Number.isInteger(amount) || amount < 1) {
         throw AppError.validation([
           { field: 'amount', message: 'must be a whole number of minor units, at least 1' },

@@ -188,7 +188,7 @@ describeEachDatabase('refunds through the API', (database) => {
     );
     expect(unclear.body.error.message).toMatch(
       new RegExp(
-        `^Stripe's answer to refund ${refundId} of 1500 eur on payment ${payment.id} was unclear .*may or may not have been made.*nothing will be refunded twice\\. To settle it, POST /api/payments/${payment.id}/refunds again with \\{"amount": 1500\\}: .*never a second time\\.$`,
+        `^Stripe's answer to refund ${refundId} of 1500 eur on payment ${payment.id} was unclear .*may or may not have been made.*nothing will be refunded twice\\. To settle it, POST /api/payments/${payment.id}/refunds again with \\{"refund": "${refundId}"\\}: .*never a second time\\.$`,
       ),
     );
     expect(unclear.body.error.message).not.toContain('switchyard ');
@@ -203,7 +203,7 @@ describeEachDatabase('refunds through the API', (database) => {
     expect(other.status).toBe(409);
     expect(other.body.error.message).toContain(`Refund ${refundId} of 1500 eur`);
     expect(other.body.error.message).toContain(
-      `POST /api/payments/${payment.id}/refunds again with {"amount": 1500}`,
+      `POST /api/payments/${payment.id}/refunds again with {"refund": "${refundId}"}`,
     );
 
     const again = await api('POST', `/api/payments/${payment.id}/refunds`, { amount: 1500 });
@@ -274,7 +274,7 @@ describeEachDatabase('refunds through the API', (database) => {
   });
 
   it('settles an unsure refund from its refund.created webhook', async () => {
-    const { intent, refundId } = await refundAnsweredUnclearly('server_error', 1500);
+    const { intent, payment, refundId } = await refundAnsweredUnclearly('server_error', 1500);
     expect(await onlyOrder(api)).toMatchObject({ refunded: 0 });
     const made = await madeAtStripe(intent.id, 1500, refundId);
 
@@ -288,6 +288,18 @@ describeEachDatabase('refunds through the API', (database) => {
     expect(settled).toMatchObject({ status: 'partially_refunded', refunded: 1500 });
     expect(settled.payments[0].refunds).toMatchObject([
       { id: refundId, status: 'succeeded', stripeRefundId: made.id },
+    ]);
+
+    // The merchant follows the advice after the webhook settled it: answered, not made again.
+    const again = await api('POST', `/api/payments/${payment.id}/refunds`, { refund: refundId });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.refund).toMatchObject({ id: refundId, stripeRefundId: made.id });
+    expect(await refundsAtStripe(intent.id)).toEqual([[1500, refundId]]);
+    expect(await onlyOrder(api)).toMatchObject({ refunded: 1500 });
+    const notOurs = await api('POST', `/api/payments/${payment.id}/refunds`, { refund: 'rfd_x' });
+    expect([notOurs.status, notOurs.body.error.details.fields]).toEqual([
+      400,
+      [{ field: 'refund', message: 'rfd_x is not a refund of this payment' }],
     ]);
   });
 });

@@ -230,10 +230,11 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
     expect([unclear.code, unclear.stdout]).toEqual([7, '']);
     expect(unclear.stderr).toMatch(
       new RegExp(
-        `^switchyard: Stripe's answer to refund rfd_\\S+ of 2000 usd on payment ${paymentId} was unclear .*may or may not have been made\\. .*nothing will be refunded twice\\. To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again: .*never a second time\\.\\n$`,
+        `^switchyard: Stripe's answer to refund rfd_\\S+ of 2000 usd on payment ${paymentId} was unclear .*may or may not have been made\\. .*nothing will be refunded twice\\. To settle it, run "switchyard payments refund ${paymentId} --refund (rfd_\\S+)" again: .*never a second time\\.\\n$`,
       ),
     );
     expect(unclear.stderr).not.toContain('/api/');
+    const refundId = /--refund (rfd_\S+)"/.exec(unclear.stderr)?.[1];
 
     const shown = await runInProcess(['orders', 'show', id], env);
     expect(shown.stdout).toContain(`Order ${id}: paid, $167.00 paid`);
@@ -242,17 +243,20 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
       "Stripe's answer to this refund was unclear, so it may or may not have been made.",
     );
     expect(shown.stdout).toContain(
-      `To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again.`,
+      `To settle it, run "switchyard payments refund ${paymentId} --refund ${refundId}".`,
     );
 
     const other = await runInProcess(['payments', 'refund', paymentId, '--amount', '1000'], env);
     expect(other.code).toBe(5);
     expect(other.stderr).toContain(
-      `To settle it, run "switchyard payments refund ${paymentId} --amount 2000" again`,
+      `To settle it, run "switchyard payments refund ${paymentId} --refund ${refundId}" again`,
     );
 
     await control(emulator(), 'DELETE', 'faults');
-    const again = await runInProcess(refund, env);
+    const again = await runInProcess(
+      ['payments', 'refund', paymentId, '--refund', `${refundId}`],
+      env,
+    );
     expect([again.code, again.stderr]).toEqual([0, '']);
     expect(again.stdout).toContain(`Refunded $20.00 of payment ${paymentId} on account us.`);
     expect(await stripeRefundsOf(paymentIntent)).toEqual([2000]);

@@ -192,7 +192,7 @@ function paymentLines(payment: PaymentView): string[] {
       lines.push(
         `    ${refund.id}: Stripe's answer to this refund was unclear, so it may or may not have been made.`,
         '      It is not counted as refunded until Stripe confirms it, and nothing will be refunded twice.',
-        `      To settle it, run "switchyard payments refund ${payment.id} --amount ${refund.amount}" again.`,
+        `      To settle it, run "switchyard payments refund ${payment.id} --refund ${refund.id}".`,
       );
     }
   }

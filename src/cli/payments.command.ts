@@ -9,6 +9,7 @@ import { withServices } from './with-services.js';
 interface RefundOptions {
   amount?: string;
   reason?: string;
+  refund?: string;
   json?: boolean;
 }
 
@@ -93,6 +94,10 @@ export function registerPaymentsCommand(program: Command): void {
       'how much, in minor units (1000 is $10.00); without it, all that is left to refund',
     )
     .option('--reason <text>', 'why, kept with the refund (at most 500 characters)')
+    .option(
+      '--refund <id>',
+      'send this unsure refund again (rfd_…, as "switchyard orders show" prints it): matched at Stripe, never made twice',
+    )
     .option('--json', 'print {refund} as JSON, for scripts')
     .action(
       runCommand(async function refundPayment(paymentId: string, options: RefundOptions) {
@@ -106,6 +111,7 @@ export function registerPaymentsCommand(program: Command): void {
                 paymentId,
                 amount: flags.amount,
                 reason: flags.reason,
+                refundId: options.refund,
                 actor,
               });
             } catch (error) {

@@ -59,8 +59,8 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
   }),
   // Sent again, an unsure refund is looked for at Stripe by its id before it is sent.
   'refunds.resend': (details) => ({
-    api: `To settle it, POST /api/payments/${String(details.payment)}/refunds again with {"amount": ${String(details.amount)}}: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
-    cli: `To settle it, run "switchyard payments refund ${String(details.payment)} --amount ${String(details.amount)}" again: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
+    api: `To settle it, POST /api/payments/${String(details.payment)}/refunds again with {"refund": "${String(details.refund)}"}: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
+    cli: `To settle it, run "switchyard payments refund ${String(details.payment)} --refund ${String(details.refund)}" again: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
   }),
   'products.change': (details) => ({
     api: `Change it with PATCH /api/products/${String(details.product)}.`,
