@@ -59,7 +59,10 @@ async function payOrderStep({ browser, run, emulatorUrl, buyer, choices, path })
   }
   if (choices.bump && card.bumpAction && !buyer.bumpChosen) {
     const bump = await browser.request('bump', 'POST', card.bumpAction, { json: { bump: true } });
-    if (bump.status === 200) buyer.bumpChosen = true;
+    const answer = bump.status === 200 ? JSON.parse(bump.text) : null;
+    buyer.bumpChosen = answer?.bump === true;
+    // The card script keeps Pay off until the page is loaded again (the total at Stripe is unknown).
+    if (answer?.reload === true) return path;
   }
   const cards = choices.declineFirst ? [choices.declinedCard, goodCard] : [goodCard];
   // Typing the card: in the kill phase some buyers are at the form when the server goes.
@@ -135,9 +138,17 @@ async function confirmAndReturn({ browser, run, emulatorUrl, buyer, card, cards,
     'redirect_status',
     intent.status === 'succeeded' ? 'succeeded' : 'failed',
   );
-  const back = await browser.request(step, 'GET', `${target.pathname}${target.search}`, {
+  let back = await browser.request(step, 'GET', `${target.pathname}${target.search}`, {
     abandonWhenUnanswered: buyer.abandonsWhenUnanswered,
   });
+  // "Your payment is being confirmed" reloads itself (<meta http-equiv="refresh">), as a browser does.
+  for (let refreshes = 0; back.status === 200 && refreshes < 10; refreshes += 1) {
+    const refresh = /<meta http-equiv="refresh" content="(\d+);url=([^"]+)">/.exec(back.text);
+    if (!refresh) break;
+    buyer.confirmingPages += 1;
+    await sleep(Number(refresh[1]) * 1000);
+    back = await browser.request(step, 'GET', refresh[2].replaceAll('&amp;', '&'));
+  }
   if (back.status === 303) return back.location;
   buyer.giveUp(
     back.status === 0

@@ -388,6 +388,7 @@ function newBuyer(phase, random) {
     unanswered: 0,
     slowestWait: 0,
     confirmedWhileDown: 0,
+    confirmingPages: 0,
     abandonsWhenUnanswered: phase.kill === true && random() < 0.5,
     choices: {
       bump: random() < 0.5,
@@ -601,6 +602,8 @@ function buildReport(input) {
   );
   const unanswered = buyers.reduce((sum, buyer) => sum + buyer.unanswered, 0);
   say(`buyer requests without an answer (reloaded): ${unanswered}`);
+  const confirming = buyers.reduce((sum, buyer) => sum + buyer.confirmingPages, 0);
+  say(`"payment is being confirmed" pages followed (they reload themselves): ${confirming}`);
   const gaveUp = buyers.filter((buyer) => !buyer.finished);
   say(
     `buyers who did not reach thank-you: ${gaveUp.length}${formatCounts(
