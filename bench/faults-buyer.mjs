@@ -120,6 +120,10 @@ async function confirmAndReturn({ browser, run, emulatorUrl, buyer, card, cards,
     buyer.confirms.push({ card: number.slice(-4), outcome: result.outcome, tries: result.tries });
     if (result.outcome === 'declined') continue;
     if (result.outcome !== 'confirmed') {
+      // Stripe.js shows the error; on the order form the person reloads the payment step.
+      buyer.confirmErrors.push(`${result.outcome.slice(0, 90)} (try ${result.tries})`);
+      if (step === 'return' && buyer.confirmErrors.length < 3)
+        return new URL(card.returnUrl).pathname.replace(/\/return$/, '/pay');
       buyer.giveUp(`Stripe.js confirm failed: ${result.outcome}`);
       return null;
     }

@@ -389,6 +389,7 @@ function newBuyer(phase, random) {
     slowestWait: 0,
     confirmedWhileDown: 0,
     confirmingPages: 0,
+    confirmErrors: [],
     abandonsWhenUnanswered: phase.kill === true && random() < 0.5,
     choices: {
       bump: random() < 0.5,
@@ -602,6 +603,10 @@ function buildReport(input) {
   );
   const unanswered = buyers.reduce((sum, buyer) => sum + buyer.unanswered, 0);
   say(`buyer requests without an answer (reloaded): ${unanswered}`);
+  const confirmErrors = buyers.flatMap((buyer) => buyer.confirmErrors);
+  say(
+    `Stripe.js confirms answered an error (the buyer reloaded the payment step): ${confirmErrors.length}${formatCounts(countBy(confirmErrors, (error) => error))}`,
+  );
   const confirming = buyers.reduce((sum, buyer) => sum + buyer.confirmingPages, 0);
   say(`"payment is being confirmed" pages followed (they reload themselves): ${confirming}`);
   const gaveUp = buyers.filter((buyer) => !buyer.finished);
