@@ -86,6 +86,12 @@ export const cardFormSource = `(function () {
     stripe.confirmPayment({ elements: elements, confirmParams: { return_url: config.returnUrl } }).then(function (result) {
       // Success leaves for return_url; an error keeps the same PaymentIntent for another card.
       if (result.error) {
+        // An earlier Pay whose answer was lost may have paid it: the return page says what happened.
+        var paid = result.error.code === 'payment_intent_unexpected_state' && result.error.payment_intent;
+        if (paid && ['succeeded', 'processing', 'requires_capture'].indexOf(paid.status) >= 0) {
+          window.location.assign(config.returnUrl + (config.returnUrl.indexOf('?') < 0 ? '?' : '&') + 'payment_intent=' + encodeURIComponent(paid.id));
+          return;
+        }
         message.textContent = wordsFor(result.error);
         setBusy(false);
       }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Script } from 'node:vm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchBrowser, openPhoneContext, type Site, startSite } from '../../../test/browser.js';
 import {
@@ -870,6 +871,19 @@ describe('the order form in a phone browser, with Stripe.js from the emulator', 
     const landed = new URL(page.url());
     expect(landed.searchParams.get('payment_intent')).toBe(intent.id);
     expect(landed.searchParams.get('redirect_status')).toBe('succeeded');
+  });
+
+  it('moves on to the return page when Stripe says the PaymentIntent is already paid', async () => {
+    await openOrderForm();
+    // The first Pay's answer was lost after Stripe charged the card; the buyer presses Pay again.
+    await new Stripe(account.keys.test.secret, {
+      host: emulator.host,
+      port: emulator.port,
+      protocol: 'http',
+    }).paymentIntents.confirm(intent.id, { payment_method: 'pm_card_visa' });
+    await payWith('4242 4242 4242 4242');
+    await page.waitForURL(/\/f\/launch\/order\/return\?/);
+    expect(new URL(page.url()).searchParams.get('payment_intent')).toBe(intent.id);
   });
 
   it('sends "Yes" to an upsell once, however often it is tapped', async () => {
