@@ -1108,8 +1108,17 @@ export function createCheckoutService(deps: CheckoutDependencies) {
         { cause: failure },
       );
     }
-    if (intent.amount !== amount) throw failure;
-    return intent;
+    if (intent.amount === amount) return intent;
+    // A change that timed out may still be on its way at Stripe: the old amount proves nothing.
+    if (failure.kind === 'connection' && failure.timedOut) {
+      throw new AppError(
+        'upstream_unavailable',
+        `Changing the amount of ${id} to ${amount} timed out, and Stripe may still make the change; the payment page reads it again and sets the amount its order shows.`,
+        { amountChanged: 'unknown' },
+        { cause: failure },
+      );
+    }
+    throw failure;
   }
 }
 
