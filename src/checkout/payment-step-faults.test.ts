@@ -166,12 +166,13 @@ describeEachDatabase('the payment step while the primary stumbles', (database) =
       expect(bump.body).not.toMatch(/Stripe|upstream|rate|api_error|timeout|\b[45]\d\d\b/i);
       const tries = await requestsAbout(primary, intentId, before);
       expect(tries.every((entry) => entry.fault === fault)).toBe(true);
-      // Three tries of the change after a 429 or a 500, one after a hang; one read after no clear answer.
+      // Three tries of the change after a 429 or a 500, one after a hang; then the read after no
+      // clear answer, itself read again after a 500 (a read is safe to repeat), not after a hang.
       expect(tries.map((entry) => entry.method)).toEqual(
         fault === 'timeout'
           ? ['POST', 'GET']
           : fault === 'server_error'
-            ? ['POST', 'POST', 'POST', 'GET']
+            ? ['POST', 'POST', 'POST', 'GET', 'GET', 'GET']
             : ['POST', 'POST', 'POST'],
       );
 
@@ -185,6 +186,27 @@ describeEachDatabase('the payment step while the primary stumbles', (database) =
       expect(back.statusCode).toBe(303);
       const order = (await api('GET', '/api/orders?limit=1')).body.orders[0];
       expect(order).toMatchObject({ status: 'paid', paid: 4900 });
+    },
+  );
+
+  it.each([
+    ['500', 'server_error'],
+    ['429', 'rate_limit'],
+  ] as const)(
+    'shows the card form again after a %s on reading its PaymentIntent, read once more',
+    async (_title, fault) => {
+      const { visitor, card, primary, intentId, before } = await atThePaymentStep();
+      await fail(primary, fault, 1);
+
+      const again = await visitor.get('/f/launch/order/pay?currency=usd');
+
+      expect(again.statusCode, again.body).toBe(200);
+      expect(cardConfigOf(again.body)).toEqual(card);
+      const tries = await requestsAbout(primary, intentId, before);
+      expect(tries.map((entry) => [entry.method, entry.fault])).toEqual([
+        ['GET', fault],
+        ['GET', null],
+      ]);
     },
   );
 

@@ -20,10 +20,11 @@ export function isWorthRetrying(failure: StripeGatewayError): boolean {
 }
 
 /**
- * Also a 5xx, for a request that sets a value under its own idempotency key (a PaymentIntent's
- * amount): sent again it changes nothing more, where a new PaymentIntent would fail over instead.
+ * Also a 5xx, for a request that changes nothing more when sent again as it is: a read, or a value
+ * set under its own idempotency key (a PaymentIntent's amount), where a new PaymentIntent would
+ * fail over instead.
  */
-export function isWorthRetryingWithKey(failure: StripeGatewayError): boolean {
+export function isSafeToSendAgain(failure: StripeGatewayError): boolean {
   return isWorthRetrying(failure) || failure.kind === 'stripe_error';
 }
 

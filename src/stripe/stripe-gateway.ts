@@ -8,7 +8,7 @@ import type {
   StripeGateway,
   VerifiedWebhookEvent,
 } from './gateway.js';
-import { isWorthRetrying, isWorthRetryingWithKey, pause, stripeRetry } from './retry.js';
+import { isSafeToSendAgain, isWorthRetrying, pause, stripeRetry } from './retry.js';
 import { parseWebhookEvent } from './webhook-event.js';
 
 export interface StripeEndpoint {
@@ -139,16 +139,19 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
 
     // Read by the return page, the card form and the bump while the buyer waits.
     retrievePaymentIntent: ({ credentials, id }) =>
-      withRetries(() =>
-        call(async () =>
-          paymentIntentSummary(
-            await clientFor(credentials.secretKey).paymentIntents.retrieve(
-              id,
-              {},
-              checkoutOptions(credentials),
+      withRetries(
+        () =>
+          call(async () =>
+            paymentIntentSummary(
+              await clientFor(credentials.secretKey).paymentIntents.retrieve(
+                id,
+                {},
+                checkoutOptions(credentials),
+              ),
             ),
           ),
-        ),
+        stripeRetry,
+        isSafeToSendAgain,
       ),
 
     retrievePaymentIntentAsClient: ({ publishableKey, stripeAccount, clientSecret }) =>
@@ -183,7 +186,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
             ),
           ),
         stripeRetry,
-        isWorthRetryingWithKey,
+        isSafeToSendAgain,
       ),
 
     findPaymentIntentsByMetadata: ({ credentials, key, value }) =>
