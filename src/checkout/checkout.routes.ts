@@ -202,17 +202,43 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     );
   }
 
-  /** "Your payment is being confirmed", reloading `url` by itself every few seconds. */
-  function confirmingPage(funnel: FunnelView, url: string): string {
-    const heading = 'Your payment is being confirmed';
+  /** A notice that loads `url` again by itself every few seconds, without script. */
+  function selfRefreshingPage(
+    funnel: FunnelView,
+    url: string,
+    heading: string,
+    message: string,
+    label: string,
+  ): string {
     return renderCheckoutNotice({
       ...frameOf(funnel, heading),
       heading,
-      message:
-        'This takes a moment. This page checks again by itself; please do not pay a second time.',
-      link: { href: url, label: 'Check now' },
+      message,
+      link: { href: url, label },
       refresh: { url, seconds: confirmingRefreshSeconds },
     });
+  }
+
+  /** "Your payment is being confirmed", reloading `url` by itself every few seconds. */
+  function confirmingPage(funnel: FunnelView, url: string): string {
+    return selfRefreshingPage(
+      funnel,
+      url,
+      'Your payment is being confirmed',
+      'This takes a moment. This page checks again by itself; please do not pay a second time.',
+      'Check now',
+    );
+  }
+
+  /** "Getting your payment form ready", reloading the payment step by itself. */
+  function preparingPage(funnel: FunnelView, url: string): string {
+    return selfRefreshingPage(
+      funnel,
+      url,
+      'Getting your payment form ready',
+      'This takes a moment. Nothing has been charged; this page tries again by itself.',
+      'Try now',
+    );
   }
 
   app.get('/assets/checkout.css', async function stylesheet(request, reply) {
@@ -458,6 +484,15 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
             { href: stepUrl(funnel.slug, step.slug), label: 'Back to the order form' },
             503,
           );
+        }
+        if (error instanceof StripeGatewayError && error.isAccountLevel) {
+          // The card form's PaymentIntent could not be read just now (nothing is charged before
+          // the card is entered): the page asks again by itself instead of showing an error.
+          request.log.warn(
+            { kind: error.kind, stripeRequest: error.requestId },
+            'card form not ready',
+          );
+          return sendHtml(reply, preparingPage(funnel, request.url));
         }
         throw error;
       }

@@ -210,6 +210,21 @@ describeEachDatabase('the payment step while the primary stumbles', (database) =
     },
   );
 
+  it('shows a self-refreshing page, never an error, while the card form cannot be read, then the form', async () => {
+    const { visitor, card, primary } = await atThePaymentStep();
+    await fail(primary, 'timeout', 1);
+
+    const waiting = await visitor.get('/f/launch/order/pay?currency=usd');
+
+    expect(waiting.statusCode).toBe(200);
+    expect(waiting.body).toContain('Getting your payment form ready');
+    expect(waiting.body).toContain(
+      '<meta http-equiv="refresh" content="3;url=/f/launch/order/pay?currency=usd">',
+    );
+    const ready = await visitor.get('/f/launch/order/pay?currency=usd');
+    expect(cardConfigOf(ready.body)).toEqual(card);
+  });
+
   it('answers the return page of a hung primary within one checkout timeout, and moves on once it answers', async () => {
     const { visitor, card, primary, intentId } = await atThePaymentStep();
     const paid = await confirmAsBrowser(emulator(), card);
