@@ -180,12 +180,6 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     return created;
   }
 
-  /** What a failed try says, as the attempt records it. */
-  type AttemptFailureFields = Pick<
-    PaymentAttemptTable,
-    'failure_kind' | 'stripe_code' | 'decline_code' | 'http_status' | 'request_id' | 'message'
-  >;
-
   /** What one attempt came to: the PaymentIntent, or the failure to act on. */
   type AttemptOutcome =
     | { created: PaymentCreated; failure?: undefined }
@@ -222,7 +216,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     // PaymentIntent or a card error: a later 429, refused key or idempotency error says nothing
     // of whether the earlier send charged the card (Stripe's limiter runs before its key store).
     const unsettledBefore = sentBefore && isUnsettled(row);
-    let firstUnclear: AttemptFailureFields | null = null;
+    let firstUnclear: AttemptFailureRow | null = null;
     for (let retries = 0; ; retries++) {
       tryNumber += 1;
       const startedAt = clock().toISOString();
@@ -242,7 +236,7 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         const failure = error instanceof StripeGatewayError ? error : null;
         const elapsed = Math.round(stopwatch() - started);
         latencyMs += elapsed;
-        const outcome: AttemptFailureFields = {
+        const outcome: AttemptFailureRow = {
           failure_kind: failure?.kind ?? 'internal',
           stripe_code: failure?.stripeCode ?? null,
           decline_code: failure?.declineCode ?? null,
@@ -703,16 +697,29 @@ function describeFailure(failure: StripeGatewayError): string {
   }
 }
 
-function tryOf(row: PaymentAttemptTryTable): PaymentAttemptTry {
+/** What a try or an attempt recorded of its failure, in the transaction log's words. */
+function failureOf(row: AttemptFailureRow) {
   return {
-    number: row.try_number,
-    outcome: row.outcome,
     failureKind: row.failure_kind,
     stripeCode: row.stripe_code,
     declineCode: row.decline_code,
     httpStatus: row.http_status,
     requestId: row.request_id,
     message: row.message,
+  };
+}
+
+/** What a failed try says, as the attempt and the try record it. */
+type AttemptFailureRow = Pick<
+  PaymentAttemptTable,
+  'failure_kind' | 'stripe_code' | 'decline_code' | 'http_status' | 'request_id' | 'message'
+>;
+
+function tryOf(row: PaymentAttemptTryTable): PaymentAttemptTry {
+  return {
+    number: row.try_number,
+    outcome: row.outcome,
+    ...failureOf(row),
     latencyMs: row.latency_ms,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -725,12 +732,7 @@ function attemptOf(row: PaymentAttemptTable, tries: PaymentAttemptTryTable[]): P
     account: row.account_handle,
     idempotencyKey: row.idempotency_key,
     status: row.status,
-    failureKind: row.failure_kind,
-    stripeCode: row.stripe_code,
-    declineCode: row.decline_code,
-    httpStatus: row.http_status,
-    requestId: row.request_id,
-    message: row.message,
+    ...failureOf(row),
     paymentIntentId: row.payment_intent_id,
     latencyMs: row.latency_ms,
     startedAt: row.started_at,
