@@ -84,7 +84,7 @@ async function serveSwitchyard() {
   const { migrateToLatest } = await import('../dist/db/migrate.js');
   const { createServices } = await import('../dist/services.js');
   const { buildApp } = await import('../dist/web/app.js');
-  const { createLogger } = await import('../dist/web/logger.js');
+  const { createLogger } = await import('../dist/logger.js');
   const { newAccountSchema } = await import('../dist/accounts/accounts.routes.js');
   const { funnelDocumentSchema, parseInput } = await import('../dist/catalog/catalog.schema.js');
   const { launchFunnel } = await import('../dist/demo/launch-funnel.js');

@@ -1,6 +1,6 @@
 /**
  * The one error type of Switchyard. Every failure a user can meet is an AppError with a code from
- * this list; `web/error-handler.ts` maps it to HTTP and `cli/run-command.ts` to an exit code, both
+ * this list; `http/error-handler.ts` maps it to HTTP and `cli/run-command.ts` to an exit code, both
  * through the table below, so a code means the same thing everywhere.
  */
 const errorCodes = {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { createAccountsService } from './accounts/accounts.service.js';
 import { createConnectService } from './accounts/connect.service.js';
 import { createHealthService } from './accounts/health.service.js';
@@ -16,8 +17,7 @@ import type { Store } from './db/database.js';
 import { createRoutingConfigService } from './routing-config/routing-config.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway } from './stripe/stripe-gateway.js';
-import type { Logger } from './web/logger.js';
-import { createTokenService } from './web/tokens.service.js';
+import { createTokenService } from './tokens/tokens.service.js';
 import { createEventsBackfill } from './webhooks/events-backfill.js';
 import { createWebhooksService } from './webhooks/webhooks.service.js';
 

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import type { Store } from '../src/db/database.js';
+import type { App } from '../src/http/app.js';
 import { createServices, type Services } from '../src/services.js';
 import type { StripeGateway } from '../src/stripe/gateway.js';
-import { type App, buildApp } from '../src/web/app.js';
-import type { Logger } from '../src/web/logger.js';
+import { buildApp } from '../src/web/app.js';
 import type { TestDatabase, TestStore } from './databases.js';
 import { capturedLogger } from './log-capture.js';
 

@@ -6,8 +6,8 @@ import { funnelDocumentSchema, parseInput } from '../src/catalog/catalog.schema.
 import type { Clock } from '../src/clock.js';
 import type { Store } from '../src/db/database.js';
 import { launchFunnel } from '../src/demo/launch-funnel.js';
+import type { App } from '../src/http/app.js';
 import type { StripeGateway } from '../src/stripe/gateway.js';
-import type { App } from '../src/web/app.js';
 import { type AdminCall, adminClient, buildTestApp, type TestApp } from './app.js';
 import {
   control,

@@ -7,8 +7,8 @@ import type { OrderDetail } from '../src/checkout/orders.service.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_WORKSPACE_ID } from '../src/db/workspace.js';
 import { type RunningDemo, startDemo } from '../src/demo/demo.js';
+import { createLogger } from '../src/logger.js';
 import type { RoutingConfig } from '../src/routing/index.js';
-import { createLogger } from '../src/web/logger.js';
 import { launchBrowser } from './browser.js';
 import { freePort } from './server.js';
 

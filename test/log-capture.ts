@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../src/web/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 
 /** A real pino logger whose lines a test can read back. */
 export function capturedLogger(level = 'info'): {

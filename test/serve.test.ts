@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/web/server.js';
+import { startServer } from '../src/server.js';
 import { describeEachDatabase, type TestStore } from './databases.js';
 import { capturedLogger } from './log-capture.js';
 import { runCli, startCli } from './run-cli.js';

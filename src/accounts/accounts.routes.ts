@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AdminApp, actorName, actorOf } from '../web/admin.js';
+import { type AdminApp, actorName, actorOf } from '../http/app.js';
 import type { AccountsService } from './accounts.service.js';
 import type { HealthService } from './health.service.js';
 

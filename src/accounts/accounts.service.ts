@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
@@ -7,7 +8,6 @@ import type { AccountCredentialTable, AccountTable, Database } from '../db/schem
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import {
   demotePrimaries,

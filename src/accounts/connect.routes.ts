@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import type { AdminApp } from '../web/admin.js';
-import { actorName, actorOf } from '../web/admin.js';
-import type { App } from '../web/app.js';
-import { renderNoticePage } from '../web/pages.js';
+import { type AdminApp, type App, actorName, actorOf } from '../http/app.js';
+import { renderNoticePage } from '../http/pages.js';
 import { handleSchema } from './accounts.routes.js';
 import type { ConnectOutcome, ConnectService } from './connect.service.js';
 

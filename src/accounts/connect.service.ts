@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { newId } from '../db/ids.js';
@@ -7,7 +8,6 @@ import type { Database } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeGateway } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import type { AccountsService, AccountView } from './accounts.service.js';
 import { findOAuthState, insertOAuthState, useOAuthState } from './connect.repository.js';
 import type { Vault } from './vault.js';

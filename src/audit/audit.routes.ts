@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AdminApp, actorOf } from '../web/admin.js';
+import { type AdminApp, actorOf } from '../http/app.js';
 import type { AuditLog } from './audit.service.js';
 
 const auditQuery = z.object({

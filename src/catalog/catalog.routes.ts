@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { type AdminApp, actorName, actorOf } from '../web/admin.js';
+import { type AdminApp, actorName, actorOf } from '../http/app.js';
 import {
   funnelChangesSchema,
   funnelReplacementSchema,

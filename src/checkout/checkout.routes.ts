@@ -15,10 +15,9 @@ import type {
 import { formatMoney } from '../catalog/money.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
+import type { App } from '../http/app.js';
+import { logFailure, toAppError } from '../http/error-handler.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type { App } from '../web/app.js';
-import { logFailure, toAppError } from '../web/error-handler.js';
-import type { CheckoutLimiter } from '../web/rate-limits.js';
 import type {
   CardForm,
   CheckoutService,
@@ -38,6 +37,7 @@ import {
 } from './pages/step-pages.js';
 import { checkoutStylesheet, checkoutStylesheetEtag } from './pages/stylesheet.js';
 import type { CardFormView, OfferView, PageFrame } from './pages/views.js';
+import type { CheckoutLimiter } from './rate-limits.js';
 
 /**
  * The pages a visitor sees: `/f/{funnel}/{step}`. The visit's order lives in a cookie signed with
@@ -63,7 +63,7 @@ const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
 
 export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   await app.register(async function checkoutPages(scope) {
-    // Errors become a buyer's page in web/error-handler.ts: these are visitor URLs.
+    // Errors become a buyer's page in http/error-handler.ts: these are visitor URLs.
     await defineCheckoutRoutes(scope.withTypeProvider<ZodTypeProvider>(), options);
   });
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { HealthService } from '../accounts/health.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
@@ -20,7 +21,6 @@ import type {
   StripeGateway,
 } from '../stripe/gateway.js';
 import { isWorthRetrying, pause, type RetryPolicy, stripeRetry } from '../stripe/retry.js';
-import type { Logger } from '../web/logger.js';
 import {
   finishAttempt,
   insertAttempt,

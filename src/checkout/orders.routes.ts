@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseInput } from '../catalog/catalog.schema.js';
-import { type AdminApp, actorName, actorOf } from '../web/admin.js';
+import { type AdminApp, actorName, actorOf } from '../http/app.js';
 import type { OrdersService } from './orders.service.js';
 
 const isoTime = z.iso.datetime({

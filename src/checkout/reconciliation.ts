@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
 import type { Database, PaymentTable } from '../db/schema.js';
 import { repeatEvery } from '../repeat.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import { listAttempts } from './payment-attempts.repository.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentRecords } from './payment-records.js';

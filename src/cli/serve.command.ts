@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { announceDemo, demoWanted, startDemo } from '../demo/demo.js';
-import { createLogger } from '../web/logger.js';
-import { type RunningServer, startServer } from '../web/server.js';
+import { createLogger } from '../logger.js';
+import { type RunningServer, startServer } from '../server.js';
 import { processOutput, runCommand } from './run-command.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */

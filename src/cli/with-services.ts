@@ -6,8 +6,8 @@ import { migrateToLatest } from '../db/migrate.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { configForCommand } from '../demo/demo-emulator.js';
 import { AppError } from '../errors.js';
+import { createLogger } from '../logger.js';
 import { createServices, type Services } from '../services.js';
-import { createLogger } from '../web/logger.js';
 
 export interface CommandContext {
   services: Services;

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Config } from '../config.js';
 import type { AccountTable, Database } from '../db/schema.js';
@@ -13,7 +14,6 @@ import {
   UnreadableStateError,
 } from '../emulator/index.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../web/logger.js';
 
 /**
  * The demo's emulator runs inside the `npm start` process; a `switchyard` command runs in another.

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import {
   findLiveAccountByHandle,
   listLiveAccounts,
@@ -13,10 +14,9 @@ import type { AccountTable, Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import type { RunningEmulator } from '../emulator/index.js';
 import { AppError } from '../errors.js';
+import { type RunningServer, startServer } from '../server.js';
 import type { Services } from '../services.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type { Logger } from '../web/logger.js';
-import { type RunningServer, startServer } from '../web/server.js';
 import { listEndpointsOfAccount } from '../webhooks/webhooks.repository.js';
 import {
   demoPurpose,

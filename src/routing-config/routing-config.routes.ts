@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AdminApp, actorName, actorOf } from '../web/admin.js';
+import { type AdminApp, actorName, actorOf } from '../http/app.js';
 import type { RoutingConfigService } from './routing-config.service.js';
 
 // The document and the context are parsed by the routing schemas, which name JSON paths precisely.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { buildTestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore, testDatabases } from '../../test/databases.js';
 import { AppError } from '../errors.js';
-import type { App } from './app.js';
+import type { App } from '../http/app.js';
 
 const accountShape = z.object({
   handle: z.string().regex(/^[a-z0-9-]{1,40}$/, 'use 1 to 40 lowercase letters, digits or -'),

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  LogController,
-  type RawServerDefault,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
 import { registerAccountHealthRoute, registerAccountRoutes } from '../accounts/accounts.routes.js';
 import {
   registerConnectCallbackRoute,
@@ -20,26 +15,18 @@ import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
 import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
 import { registerOrderRoutes } from '../checkout/orders.routes.js';
+import { checkoutLimiters } from '../checkout/rate-limits.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
+import type { App } from '../http/app.js';
+import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import type { Services } from '../services.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { registerAdminRoutes } from './admin.js';
-import { handleError, handleNotFound } from './error-handler.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { parseJsonBodiesWithDepthLimit } from './json-body.js';
-import type { Logger } from './logger.js';
-import { checkoutLimiters } from './rate-limits.js';
 import { refuseNulCharacters } from './text-guard.js';
-
-export type App = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
 
 export interface AppDependencies {
   config: Config;

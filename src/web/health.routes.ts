@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Store } from '../db/database.js';
 import { pendingMigrations } from '../db/migrate.js';
-import type { App } from './app.js';
+import type { App } from '../http/app.js';
 
 const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),

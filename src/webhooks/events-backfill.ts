@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database, WebhookEndpointTable } from '../db/schema.js';
 import { repeatEvery } from '../repeat.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import {
   findEventCursor,
   listRegisteredEndpoints,

@@ -1,6 +1,6 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { App } from '../web/app.js';
+import type { App } from '../http/app.js';
 import type { WebhooksService } from './webhooks.service.js';
 
 /** Public: Stripe posts here. The signature, checked against the raw body, is the authentication. */

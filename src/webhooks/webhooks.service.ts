@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Vault } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database, WebhookEndpointTable } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
-import type { Logger } from '../web/logger.js';
 import {
   findEndpoint,
   insertEndpoint,

@@ -1,6 +1,6 @@
 import MarkdownIt from 'markdown-it';
 import type { StepContent } from '../../catalog/catalog.schema.js';
-import { escapeHtml } from '../../web/pages.js';
+import { escapeHtml } from '../../http/pages.js';
 import {
   cardIcon,
   checkIcon,

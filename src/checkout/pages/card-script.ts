@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../web/pages.js';
+import { escapeHtml } from '../../http/pages.js';
 import { cardDeclinedMessage, cardProblemWords } from '../card-problems.js';
 import type { CardFormView } from './views.js';
 

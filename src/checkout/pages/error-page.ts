@@ -62,8 +62,9 @@ const badRequest: VisitorProblem = {
 };
 
 /**
- * The words for a failure: by its code, except a rate limit, whose message (web/rate-limits.ts)
- * is written for the buyer it stops. `reference` is what to quote to the shop.
+ * The words for a failure: by its code, except a rate limit, whose message
+ * (checkout/rate-limits.ts) is written for the buyer it stops. `reference` is what to quote to the
+ * shop.
  */
 export function visitorProblem(
   error: Pick<AppError, 'code' | 'status' | 'message'>,

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../web/pages.js';
+import { escapeHtml } from '../../http/pages.js';
 import { faviconDataUrl } from './favicon.js';
 import { lockIcon } from './icons.js';
 import type { PageFrame } from './views.js';

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../web/pages.js';
+import { escapeHtml } from '../../http/pages.js';
 import { contactLimits } from '../contact-form.js';
 import { contentSections, renderContent } from './blocks.js';
 import { cardScript, jsonForScriptElement } from './card-script.js';

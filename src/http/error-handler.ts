@@ -2,8 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { renderVisitorErrorPage, visitorProblem } from '../checkout/pages/error-page.js';
 import { AppError, type ErrorCode, type FieldProblem, fieldPath } from '../errors.js';
-import { messageFor } from '../http/hints.js';
 import { StripeGatewayError } from '../stripe/errors.js';
+import { messageFor } from './hints.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: unknown };

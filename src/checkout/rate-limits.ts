@@ -1,7 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import type { App } from './app.js';
+import type { App } from '../http/app.js';
 
 /**
  * Card testers try many cards fast, from one address or with one email: each checkout POST passes

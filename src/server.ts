@@ -1,10 +1,11 @@
-import type { Config } from '../config.js';
-import { openStore, type Store } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
-import { createServices, type Services } from '../services.js';
-import { type App, buildApp } from './app.js';
-import type { Logger } from './logger.js';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openStore, type Store } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { DEFAULT_WORKSPACE_ID } from './db/workspace.js';
+import type { App } from './http/app.js';
+import { createServices, type Services } from './services.js';
+import { buildApp } from './web/app.js';
 
 export interface RunningServer {
   readonly app: App;
