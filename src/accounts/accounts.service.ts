@@ -4,12 +4,15 @@ import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { isUniqueViolation } from '../db/constraint-errors.js';
 import { newId } from '../db/ids.js';
-import type { AccountCredentialTable, AccountTable, Database } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import {
+  type Account,
+  type AccountPatch,
+  type Credential,
   demotePrimaries,
   findAccountById,
   findLiveAccountByHandle,
@@ -43,23 +46,29 @@ export interface AccountChanges {
 }
 
 /** An account as every API answer and CLI table shows it: secrets masked, never whole. */
-export interface AccountView {
-  handle: string;
-  label: string;
-  purpose: string;
-  role: 'primary' | 'secondary';
-  priority: number;
-  currencies: string[] | null;
-  enabled: boolean;
-  drain: boolean;
-  stripeAccountId: string;
-  country: string | null;
-  defaultCurrency: string | null;
-  chargesEnabled: boolean;
-  disabledReason: string | null;
-  health: 'healthy' | 'restricted' | 'disconnected';
+export interface AccountView
+  extends Pick<
+    Account,
+    | 'handle'
+    | 'label'
+    | 'purpose'
+    | 'role'
+    | 'priority'
+    | 'currencies'
+    | 'enabled'
+    | 'drain'
+    | 'stripeAccountId'
+    | 'country'
+    | 'defaultCurrency'
+    | 'chargesEnabled'
+    | 'disabledReason'
+    | 'connectedBy'
+    | 'verifiedAt'
+    | 'createdAt'
+    | 'updatedAt'
+  > {
+  health: Account['status'];
   healthReason: string | null;
-  connectedBy: 'api_keys' | 'oauth';
   modes: Partial<
     Record<
       Mode,
@@ -72,14 +81,62 @@ export interface AccountView {
       }
     >
   >;
-  verifiedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export interface AccountResult {
   account: AccountView;
   warnings: string[];
+}
+
+/** Connected Stripe accounts: their keys, routing fields and what Stripe last said of them. */
+export interface AccountsService {
+  listAccounts(workspaceId: string): Promise<AccountView[]>;
+  showAccount(workspaceId: string, handle: string): Promise<AccountView>;
+  /** Verifies the keys of each mode given, saves the account and registers its webhooks. */
+  connectWithKeys(workspaceId: string, input: NewAccount, actor: string): Promise<AccountResult>;
+  /** "Connect with Stripe": the OAuth grant is the account's credential for its mode. */
+  connectWithGrant(
+    workspaceId: string,
+    input: { handle: string; grant: OAuthGrant },
+    actor: string,
+  ): Promise<AccountResult>;
+  updateAccount(
+    workspaceId: string,
+    handle: string,
+    changes: AccountChanges,
+    actor: string,
+  ): Promise<AccountResult>;
+  /** Makes the account the one primary; the previous primary becomes a secondary. */
+  makePrimary(workspaceId: string, handle: string, actor: string): Promise<AccountResult>;
+  /**
+   * Applies a routing document's account fields inside the caller's transaction, so a routing
+   * version and the account changes it makes stand or fall together.
+   */
+  applyRoutingFields(
+    executor: Kysely<Database>,
+    workspaceId: string,
+    changes: { primary: string | null; patches: Array<{ handle: string; patch: AccountChanges }> },
+    actor: string,
+  ): Promise<void>;
+  /** New keys of the same Stripe account; the old ones stay in force if the new ones fail. */
+  replaceKeys(
+    workspaceId: string,
+    handle: string,
+    credentials: Partial<Record<Mode, KeyPair>>,
+    actor: string,
+  ): Promise<AccountResult>;
+  /** Reads the account from Stripe again and records what it says. */
+  verifyAccount(workspaceId: string, handle: string, actor: string): Promise<AccountResult>;
+  /** Refused while routing names it or while it is the primary of other accounts. */
+  removeAccount(workspaceId: string, handle: string, actor: string): Promise<void>;
+  /** Stripe said the account changed (`account.updated`): read it again and record its state. */
+  refreshAccount(accountId: string, actor: string): Promise<void>;
+  /** Stripe said the platform lost access (`account.application.deauthorized`). */
+  markDisconnected(accountId: string, reason: string, actor: string): Promise<void>;
+  /** The decrypted secret key of an account's mode, for calls to Stripe; never shown. */
+  secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
+  /** The publishable key Stripe.js needs for PaymentIntents made on an account's mode. */
+  publishableKeyOf(accountId: string, mode: Mode): Promise<string | null>;
 }
 
 export interface AccountsDependencies {
@@ -98,71 +155,77 @@ export interface AccountsDependencies {
 
 const modes: readonly Mode[] = ['test', 'live'];
 
-export function createAccountsService(deps: AccountsDependencies) {
+export function createAccountsService(deps: AccountsDependencies): AccountsService {
   const { db, gateway, vault, audit, clock } = deps;
 
-  function viewOf(row: AccountTable): Promise<AccountView> {
-    return viewsOfIn(db, row);
+  function viewOf(account: Account): Promise<AccountView> {
+    return viewsOfIn(db, account);
   }
 
   /** `executor` is the transaction when called inside one (SQLite has a single connection). */
   async function viewsOf(
-    rows: AccountTable[],
+    accounts: Account[],
     executor: Kysely<Database> = db,
   ): Promise<AccountView[]> {
     const credentials = await listCredentials(
       executor,
-      rows.map((row) => row.account_id),
+      accounts.map((account) => account.accountId),
     );
     const now = clock().getTime();
-    return rows.map((row) => {
-      const own = credentials.filter((credential) => credential.account_id === row.account_id);
+    return accounts.map((account) => {
+      const own = credentials.filter((credential) => credential.accountId === account.accountId);
       return {
-        handle: row.handle,
-        label: row.label,
-        purpose: row.purpose,
-        role: row.role,
-        priority: row.priority,
-        currencies: row.currencies === null ? null : (JSON.parse(row.currencies) as string[]),
-        enabled: row.enabled === 1,
-        drain: row.drain === 1,
-        stripeAccountId: row.stripe_account_id,
-        country: row.country,
-        defaultCurrency: row.default_currency,
-        chargesEnabled: row.charges_enabled === 1,
-        disabledReason: row.disabled_reason,
-        health: row.status,
-        healthReason: row.status_reason,
-        connectedBy: row.connected_by,
+        handle: account.handle,
+        label: account.label,
+        purpose: account.purpose,
+        role: account.role,
+        priority: account.priority,
+        currencies: account.currencies,
+        enabled: account.enabled,
+        drain: account.drain,
+        stripeAccountId: account.stripeAccountId,
+        country: account.country,
+        defaultCurrency: account.defaultCurrency,
+        chargesEnabled: account.chargesEnabled,
+        disabledReason: account.disabledReason,
+        health: account.status,
+        healthReason: account.statusReason,
+        connectedBy: account.connectedBy,
         modes: Object.fromEntries(
           own.map((credential) => [
             credential.mode,
             {
               keyType: credential.kind,
-              secretKey: credential.secret_masked,
-              publishableKey: credential.publishable_key,
-              keyAddedAt: credential.created_at,
-              keyAgeDays: Math.floor((now - Date.parse(credential.created_at)) / 86_400_000),
+              secretKey: credential.maskedSecret,
+              publishableKey: credential.publishableKey,
+              keyAddedAt: credential.createdAt,
+              keyAgeDays: Math.floor((now - Date.parse(credential.createdAt)) / 86_400_000),
             },
           ]),
         ),
-        verifiedAt: row.verified_at,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
+        verifiedAt: account.verifiedAt,
+        createdAt: account.createdAt,
+        updatedAt: account.updatedAt,
       };
     });
+  }
+
+  async function viewsOfIn(executor: Kysely<Database>, account: Account): Promise<AccountView> {
+    const [view] = await viewsOf([account], executor);
+    if (!view) throw new Error('viewsOf lost an account');
+    return view;
   }
 
   async function requireAccount(
     workspaceId: string,
     handle: string,
     executor: Kysely<Database> = db,
-  ): Promise<AccountTable> {
-    const row = await findLiveAccountByHandle(executor, workspaceId, handle);
-    if (!row) {
+  ): Promise<Account> {
+    const account = await findLiveAccountByHandle(executor, workspaceId, handle);
+    if (!account) {
       throw new AppError('not_found', `No account has the handle "${handle}".`, { handle });
     }
-    return row;
+    return account;
   }
 
   /** Verifies each mode's keys, and that test and live keys are of one Stripe account. */
@@ -189,38 +252,43 @@ export function createAccountsService(deps: AccountsDependencies) {
     return verified;
   }
 
-  function credentialRows(
+  function keyCredentials(
     accountId: string,
     workspaceId: string,
     credentials: Partial<Record<Mode, KeyPair>>,
     verified: VerifiedKeys[],
     createdAt: string,
-  ): AccountCredentialTable[] {
+  ): Credential[] {
     return verified.map(({ mode, kind }) => {
       const keys = credentials[mode];
       if (!keys) throw new Error(`verified ${mode} keys that were not given`);
       return {
-        account_id: accountId,
+        accountId,
         mode,
-        workspace_id: workspaceId,
+        workspaceId,
         kind,
-        secret_encrypted: vault.seal(keys.secretKey.trim()),
-        secret_masked: maskSecret(keys.secretKey.trim()),
-        publishable_key: keys.publishableKey.trim(),
-        refresh_token_encrypted: null,
+        sealedSecret: vault.seal(keys.secretKey.trim()),
+        maskedSecret: maskSecret(keys.secretKey.trim()),
+        publishableKey: keys.publishableKey.trim(),
+        sealedRefreshToken: null,
         scope: null,
-        created_at: createdAt,
+        createdAt,
       };
     });
   }
 
-  function statusOf(account: StripeAccountSummary) {
-    return account.chargesEnabled
-      ? { status: 'healthy' as const, status_reason: null }
-      : {
-          status: 'restricted' as const,
-          status_reason: `Stripe has disabled charges on this account${account.disabledReason ? ` (${account.disabledReason})` : ''}. Resolve it in the Stripe dashboard; until then new payments go to other accounts.`,
-        };
+  /** What Stripe's answer about an account says of it, in the account's fields. */
+  function stateOf(account: StripeAccountSummary) {
+    return {
+      chargesEnabled: account.chargesEnabled,
+      disabledReason: account.disabledReason,
+      ...(account.chargesEnabled
+        ? { status: 'healthy' as const, statusReason: null }
+        : {
+            status: 'restricted' as const,
+            statusReason: `Stripe has disabled charges on this account${account.disabledReason ? ` (${account.disabledReason})` : ''}. Resolve it in the Stripe dashboard; until then new payments go to other accounts.`,
+          }),
+    };
   }
 
   function primaryRace(): AppError {
@@ -228,6 +296,14 @@ export function createAccountsService(deps: AccountsDependencies) {
       'conflict',
       'Another change to the primary account happened at the same moment.',
       { next: 'accounts.list' },
+    );
+  }
+
+  function alreadyConnected(stripeAccountId: string, handle: string): AppError {
+    return new AppError(
+      'duplicate_account',
+      `Stripe account ${stripeAccountId} is already connected as "${handle}". Use that handle, or remove it first.`,
+      { handle, stripeAccountId },
     );
   }
 
@@ -248,23 +324,17 @@ export function createAccountsService(deps: AccountsDependencies) {
     input: NewAccount;
     stripeAccount: StripeAccountSummary;
     connectedBy: 'api_keys' | 'oauth';
-    credentials: AccountCredentialTable[];
+    credentials: Credential[];
     secretKeys: Array<{ mode: Mode; secretKey: string }>;
     actor: string;
   }): Promise<AccountResult> {
     const { workspaceId, accountId, stripeAccount, actor } = input;
     const fields = input.input;
     const existing = await findLiveAccountByStripeId(db, workspaceId, stripeAccount.id);
-    if (existing) {
-      throw new AppError(
-        'duplicate_account',
-        `Stripe account ${stripeAccount.id} is already connected as "${existing.handle}". Use that handle, or remove it first.`,
-        { handle: existing.handle, stripeAccountId: stripeAccount.id },
-      );
-    }
+    if (existing) throw alreadyConnected(stripeAccount.id, existing.handle);
     const now = clock().toISOString();
     const warnings: string[] = [];
-    const row = await db
+    const saved = await db
       .transaction()
       .execute(async (trx) => {
         const others = await listLiveAccounts(trx, workspaceId);
@@ -275,28 +345,26 @@ export function createAccountsService(deps: AccountsDependencies) {
           );
         }
         if (role === 'primary') await demotePrimaries(trx, workspaceId, now);
-        const account: AccountTable = {
-          account_id: accountId,
-          workspace_id: workspaceId,
+        const account: Account = {
+          accountId,
+          workspaceId,
           handle: fields.handle,
           label: fields.label ?? stripeAccount.displayName?.slice(0, 200) ?? fields.handle,
           purpose: fields.purpose ?? '',
           role,
           priority: fields.priority ?? 0,
-          currencies: fields.currencies ? JSON.stringify(fields.currencies) : null,
-          enabled: 1,
-          drain: 0,
-          connected_by: input.connectedBy,
-          stripe_account_id: stripeAccount.id,
+          currencies: fields.currencies ?? null,
+          enabled: true,
+          drain: false,
+          connectedBy: input.connectedBy,
+          stripeAccountId: stripeAccount.id,
           country: stripeAccount.country,
-          default_currency: stripeAccount.defaultCurrency,
-          charges_enabled: stripeAccount.chargesEnabled ? 1 : 0,
-          disabled_reason: stripeAccount.disabledReason,
-          ...statusOf(stripeAccount),
-          verified_at: now,
-          created_at: now,
-          updated_at: now,
-          removed_at: null,
+          defaultCurrency: stripeAccount.defaultCurrency,
+          ...stateOf(stripeAccount),
+          verifiedAt: now,
+          createdAt: now,
+          updatedAt: now,
+          removedAt: null,
         };
         await insertAccount(trx, account);
         for (const credential of input.credentials) await upsertCredential(trx, credential);
@@ -314,16 +382,10 @@ export function createAccountsService(deps: AccountsDependencies) {
         // Another request saved the same handle, Stripe account or first primary just now.
         await requireFreeHandle(workspaceId, fields.handle);
         const taken = await findLiveAccountByStripeId(db, workspaceId, stripeAccount.id);
-        if (taken) {
-          throw new AppError(
-            'duplicate_account',
-            `Stripe account ${stripeAccount.id} is already connected as "${taken.handle}". Use that handle, or remove it first.`,
-            { handle: taken.handle, stripeAccountId: stripeAccount.id },
-          );
-        }
+        if (taken) throw alreadyConnected(stripeAccount.id, taken.handle);
         throw primaryRace();
       });
-    if (row.status === 'restricted' && row.status_reason) warnings.push(row.status_reason);
+    if (saved.status === 'restricted' && saved.statusReason) warnings.push(saved.statusReason);
     for (const { mode, secretKey } of input.secretKeys) {
       const registered = await deps.webhooks.registerEndpoint({
         workspaceId,
@@ -333,7 +395,7 @@ export function createAccountsService(deps: AccountsDependencies) {
       });
       warnings.push(...registered.warnings);
     }
-    return { account: await viewOf(row), warnings };
+    return { account: await viewOf(saved), warnings };
   }
 
   async function updateAccountIn(
@@ -348,14 +410,12 @@ export function createAccountsService(deps: AccountsDependencies) {
       ...(changes.label !== undefined ? { label: changes.label } : {}),
       ...(changes.purpose !== undefined ? { purpose: changes.purpose } : {}),
       ...(changes.priority !== undefined ? { priority: changes.priority } : {}),
-      ...(changes.currencies !== undefined
-        ? { currencies: changes.currencies === null ? null : JSON.stringify(changes.currencies) }
-        : {}),
-      ...(changes.enabled !== undefined ? { enabled: changes.enabled ? 1 : 0 } : {}),
-      ...(changes.drain !== undefined ? { drain: changes.drain ? 1 : 0 } : {}),
-      updated_at: clock().toISOString(),
-    };
-    await updateAccount(trx, before.account_id, patch);
+      ...(changes.currencies !== undefined ? { currencies: changes.currencies } : {}),
+      ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}),
+      ...(changes.drain !== undefined ? { drain: changes.drain } : {}),
+      updatedAt: clock().toISOString(),
+    } satisfies AccountPatch;
+    await updateAccount(trx, before.accountId, patch);
     await audit.record(trx, {
       workspaceId,
       actor,
@@ -381,10 +441,10 @@ export function createAccountsService(deps: AccountsDependencies) {
     if (target.role === 'primary') return;
     const now = clock().toISOString();
     const previous = (await listLiveAccounts(trx, workspaceId)).find(
-      (row) => row.role === 'primary',
+      (account) => account.role === 'primary',
     );
     await demotePrimaries(trx, workspaceId, now);
-    await updateAccount(trx, target.account_id, { role: 'primary', updated_at: now });
+    await updateAccount(trx, target.accountId, { role: 'primary', updatedAt: now });
     await audit.record(trx, {
       workspaceId,
       actor,
@@ -395,22 +455,83 @@ export function createAccountsService(deps: AccountsDependencies) {
     });
   }
 
-  return {
-    viewsOf,
+  async function credentialOf(accountId: string, mode: Mode): Promise<Credential | undefined> {
+    return (await listCredentials(db, [accountId])).find((credential) => credential.mode === mode);
+  }
 
-    async listAccounts(workspaceId: string): Promise<AccountView[]> {
+  async function secretKeyOf(accountId: string, mode: Mode): Promise<string | null> {
+    const credential = await credentialOf(accountId, mode);
+    return credential ? vault.open(credential.sealedSecret) : null;
+  }
+
+  async function verifyAccount(
+    workspaceId: string,
+    handle: string,
+    actor: string,
+  ): Promise<AccountResult> {
+    const account = await requireAccount(workspaceId, handle);
+    const credentials = await listCredentials(db, [account.accountId]);
+    const now = clock().toISOString();
+    const warnings: string[] = [];
+    let patch: AccountPatch = { verifiedAt: now, updatedAt: now };
+    for (const credential of credentials) {
+      try {
+        const read = await gateway.retrieveAccount({
+          credentials: { secretKey: vault.open(credential.sealedSecret) },
+        });
+        patch = {
+          ...patch,
+          ...stateOf(read),
+          country: read.country,
+          defaultCurrency: read.defaultCurrency,
+        };
+        if (!read.chargesEnabled && patch.statusReason) warnings.push(patch.statusReason);
+      } catch (error) {
+        // Only Stripe's answers are about the account; anything else (a vault error) is ours.
+        if (!(error instanceof StripeGatewayError)) throw error;
+        const kind = error.kind;
+        if (kind === 'authentication' || kind === 'permission') {
+          patch = {
+            ...patch,
+            status: 'disconnected',
+            statusReason: `Stripe rejected the ${credential.mode} key (${kind === 'authentication' ? 'rolled, deleted or revoked' : 'missing permission'}). Replace it with a working key from Stripe's dashboard.`,
+          };
+          warnings.push(patch.statusReason ?? '');
+        } else {
+          throw new AppError(
+            'stripe_unreachable',
+            `Could not reach Stripe to verify "${handle}" (${error.message}). Nothing changed; try again in a minute.`,
+          );
+        }
+      }
+    }
+    await db.transaction().execute(async (trx) => {
+      await updateAccount(trx, account.accountId, patch);
+      await audit.record(trx, {
+        workspaceId,
+        actor,
+        action: 'account.verified',
+        subject: `account:${handle}`,
+        before: { health: account.status, chargesEnabled: account.chargesEnabled },
+        after: {
+          health: patch.status ?? account.status,
+          chargesEnabled: patch.chargesEnabled ?? account.chargesEnabled,
+        },
+      });
+    });
+    return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };
+  }
+
+  return {
+    async listAccounts(workspaceId) {
       return viewsOf(await listLiveAccounts(db, workspaceId));
     },
 
-    async showAccount(workspaceId: string, handle: string): Promise<AccountView> {
+    async showAccount(workspaceId, handle) {
       return viewOf(await requireAccount(workspaceId, handle));
     },
 
-    async connectWithKeys(
-      workspaceId: string,
-      input: NewAccount,
-      actor: string,
-    ): Promise<AccountResult> {
+    async connectWithKeys(workspaceId, input, actor) {
       await requireFreeHandle(workspaceId, input.handle);
       const verified = await verifyAll(input.credentials);
       const stripeAccount = verified[0]?.account;
@@ -423,7 +544,7 @@ export function createAccountsService(deps: AccountsDependencies) {
         input,
         stripeAccount,
         connectedBy: 'api_keys',
-        credentials: credentialRows(accountId, workspaceId, input.credentials, verified, now),
+        credentials: keyCredentials(accountId, workspaceId, input.credentials, verified, now),
         secretKeys: verified.flatMap(({ mode }) => {
           const secretKey = input.credentials[mode]?.secretKey.trim();
           return secretKey ? [{ mode, secretKey }] : [];
@@ -432,12 +553,7 @@ export function createAccountsService(deps: AccountsDependencies) {
       });
     },
 
-    /** "Connect with Stripe": the OAuth grant is the account's credential for its mode. */
-    async connectWithGrant(
-      workspaceId: string,
-      input: { handle: string; grant: OAuthGrant },
-      actor: string,
-    ): Promise<AccountResult> {
+    async connectWithGrant(workspaceId, input, actor) {
       await requireFreeHandle(workspaceId, input.handle);
       const { grant } = input;
       const mode: Mode = grant.livemode ? 'live' : 'test';
@@ -459,16 +575,16 @@ export function createAccountsService(deps: AccountsDependencies) {
         connectedBy: 'oauth',
         credentials: [
           {
-            account_id: accountId,
+            accountId,
             mode,
-            workspace_id: workspaceId,
+            workspaceId,
             kind: 'oauth',
-            secret_encrypted: vault.seal(grant.accessToken),
-            secret_masked: maskSecret(grant.accessToken),
-            publishable_key: grant.publishableKey,
-            refresh_token_encrypted: grant.refreshToken ? vault.seal(grant.refreshToken) : null,
+            sealedSecret: vault.seal(grant.accessToken),
+            maskedSecret: maskSecret(grant.accessToken),
+            publishableKey: grant.publishableKey,
+            sealedRefreshToken: grant.refreshToken ? vault.seal(grant.refreshToken) : null,
             scope: grant.scope,
-            created_at: now,
+            createdAt: now,
           },
         ],
         secretKeys: [{ mode, secretKey: grant.accessToken }],
@@ -476,19 +592,14 @@ export function createAccountsService(deps: AccountsDependencies) {
       });
     },
 
-    async updateAccount(
-      workspaceId: string,
-      handle: string,
-      changes: AccountChanges,
-      actor: string,
-    ): Promise<AccountResult> {
+    async updateAccount(workspaceId, handle, changes, actor) {
       const warnings = await db
         .transaction()
         .execute((trx) => updateAccountIn(trx, workspaceId, handle, changes, actor));
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };
     },
 
-    async makePrimary(workspaceId: string, handle: string, actor: string): Promise<AccountResult> {
+    async makePrimary(workspaceId, handle, actor) {
       await db
         .transaction()
         .execute((trx) => makePrimaryIn(trx, workspaceId, handle, actor))
@@ -498,19 +609,7 @@ export function createAccountsService(deps: AccountsDependencies) {
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings: [] };
     },
 
-    /**
-     * Applies a routing document's account fields inside the caller's transaction, so a routing
-     * version and the account changes it makes stand or fall together.
-     */
-    async applyRoutingFields(
-      executor: Kysely<Database>,
-      workspaceId: string,
-      changes: {
-        primary: string | null;
-        patches: Array<{ handle: string; patch: AccountChanges }>;
-      },
-      actor: string,
-    ): Promise<void> {
+    async applyRoutingFields(executor, workspaceId, changes, actor) {
       if (changes.primary) await makePrimaryIn(executor, workspaceId, changes.primary, actor);
       for (const { handle, patch } of changes.patches) {
         if (Object.keys(patch).length > 0) {
@@ -519,30 +618,25 @@ export function createAccountsService(deps: AccountsDependencies) {
       }
     },
 
-    async replaceKeys(
-      workspaceId: string,
-      handle: string,
-      credentials: Partial<Record<Mode, KeyPair>>,
-      actor: string,
-    ): Promise<AccountResult> {
-      const row = await requireAccount(workspaceId, handle);
+    async replaceKeys(workspaceId, handle, credentials, actor) {
+      const account = await requireAccount(workspaceId, handle);
       // The new keys are proven first; if they fail, the old ones stay in force untouched.
       const verified = await verifyAll(credentials);
-      for (const { account } of verified) {
-        if (account.id !== row.stripe_account_id) {
+      for (const { account: read } of verified) {
+        if (read.id !== account.stripeAccountId) {
           throw new AppError(
             'keys_from_different_accounts',
-            `These keys belong to Stripe account ${account.id}, but "${handle}" is ${row.stripe_account_id}. Use the keys of ${row.stripe_account_id}, or connect the other account under a new handle.`,
-            { field: 'credentials', stripeAccountId: account.id },
+            `These keys belong to Stripe account ${read.id}, but "${handle}" is ${account.stripeAccountId}. Use the keys of ${account.stripeAccountId}, or connect the other account under a new handle.`,
+            { field: 'credentials', stripeAccountId: read.id },
           );
         }
       }
       const now = clock().toISOString();
-      const account = verified[0]?.account;
+      const read = verified[0]?.account;
       await db.transaction().execute(async (trx) => {
-        const before = await viewsOfIn(trx, row);
-        for (const credential of credentialRows(
-          row.account_id,
+        const before = await viewsOfIn(trx, account);
+        for (const credential of keyCredentials(
+          account.accountId,
           workspaceId,
           credentials,
           verified,
@@ -550,13 +644,11 @@ export function createAccountsService(deps: AccountsDependencies) {
         )) {
           await upsertCredential(trx, credential);
         }
-        if (account) {
-          await updateAccount(trx, row.account_id, {
-            ...statusOf(account),
-            charges_enabled: account.chargesEnabled ? 1 : 0,
-            disabled_reason: account.disabledReason,
-            verified_at: now,
-            updated_at: now,
+        if (read) {
+          await updateAccount(trx, account.accountId, {
+            ...stateOf(read),
+            verifiedAt: now,
+            updatedAt: now,
           });
         }
         await audit.record(trx, {
@@ -565,75 +657,16 @@ export function createAccountsService(deps: AccountsDependencies) {
           action: 'account.keys_replaced',
           subject: `account:${handle}`,
           before: before.modes,
-          after: (await viewsOfIn(trx, row)).modes,
+          after: (await viewsOfIn(trx, account)).modes,
         });
       });
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings: [] };
     },
 
-    /** Reads the account from Stripe again and records what it says. */
-    async verifyAccount(
-      workspaceId: string,
-      handle: string,
-      actor: string,
-    ): Promise<AccountResult> {
-      const row = await requireAccount(workspaceId, handle);
-      const credentials = await listCredentials(db, [row.account_id]);
-      const now = clock().toISOString();
-      const warnings: string[] = [];
-      let patch: Partial<AccountTable> = { verified_at: now, updated_at: now };
-      for (const credential of credentials) {
-        try {
-          const account = await gateway.retrieveAccount({
-            credentials: { secretKey: vault.open(credential.secret_encrypted) },
-          });
-          patch = {
-            ...patch,
-            ...statusOf(account),
-            charges_enabled: account.chargesEnabled ? 1 : 0,
-            disabled_reason: account.disabledReason,
-            country: account.country,
-            default_currency: account.defaultCurrency,
-          };
-          if (!account.chargesEnabled && patch.status_reason) warnings.push(patch.status_reason);
-        } catch (error) {
-          // Only Stripe's answers are about the account; anything else (a vault error) is ours.
-          if (!(error instanceof StripeGatewayError)) throw error;
-          const kind = error.kind;
-          if (kind === 'authentication' || kind === 'permission') {
-            patch = {
-              ...patch,
-              status: 'disconnected',
-              status_reason: `Stripe rejected the ${credential.mode} key (${kind === 'authentication' ? 'rolled, deleted or revoked' : 'missing permission'}). Replace it with a working key from Stripe's dashboard.`,
-            };
-            warnings.push(patch.status_reason ?? '');
-          } else {
-            throw new AppError(
-              'stripe_unreachable',
-              `Could not reach Stripe to verify "${handle}" (${error.message}). Nothing changed; try again in a minute.`,
-            );
-          }
-        }
-      }
-      await db.transaction().execute(async (trx) => {
-        await updateAccount(trx, row.account_id, patch);
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'account.verified',
-          subject: `account:${handle}`,
-          before: { health: row.status, chargesEnabled: row.charges_enabled === 1 },
-          after: {
-            health: patch.status ?? row.status,
-            chargesEnabled: (patch.charges_enabled ?? row.charges_enabled) === 1,
-          },
-        });
-      });
-      return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };
-    },
+    verifyAccount,
 
-    async removeAccount(workspaceId: string, handle: string, actor: string): Promise<void> {
-      const row = await requireAccount(workspaceId, handle);
+    async removeAccount(workspaceId, handle, actor) {
+      const account = await requireAccount(workspaceId, handle);
       const references = (await deps.referencesTo?.(workspaceId, handle)) ?? [];
       if (references.length > 0) {
         throw new AppError(
@@ -643,9 +676,9 @@ export function createAccountsService(deps: AccountsDependencies) {
         );
       }
       const others = (await listLiveAccounts(db, workspaceId)).filter(
-        (other) => other.account_id !== row.account_id,
+        (other) => other.accountId !== account.accountId,
       );
-      if (row.role === 'primary' && others.length > 0) {
+      if (account.role === 'primary' && others.length > 0) {
         throw new AppError('conflict', `"${handle}" is the primary account.`, {
           handle,
           next: 'accounts.primary',
@@ -653,8 +686,12 @@ export function createAccountsService(deps: AccountsDependencies) {
       }
       const now = clock().toISOString();
       await db.transaction().execute(async (trx) => {
-        const before = await viewsOfIn(trx, row);
-        await updateAccount(trx, row.account_id, { removed_at: now, updated_at: now, enabled: 0 });
+        const before = await viewsOfIn(trx, account);
+        await updateAccount(trx, account.accountId, {
+          removedAt: now,
+          updatedAt: now,
+          enabled: false,
+        });
         await audit.record(trx, {
           workspaceId,
           actor,
@@ -664,61 +701,43 @@ export function createAccountsService(deps: AccountsDependencies) {
         });
       });
       await deps.webhooks.removeEndpoints({
-        accountId: row.account_id,
-        secretKeyOf: (mode) => secretKeyOf(row.account_id, mode),
+        accountId: account.accountId,
+        secretKeyOf: (mode) => secretKeyOf(account.accountId, mode),
       });
-      if (row.connected_by === 'oauth') await deps.deauthorize?.(row.stripe_account_id);
+      if (account.connectedBy === 'oauth') await deps.deauthorize?.(account.stripeAccountId);
     },
 
-    /** Stripe said the account changed (`account.updated`): read it again and record its state. */
-    async refreshAccount(accountId: string, actor: string): Promise<void> {
-      const row = await findAccountById(db, accountId);
-      if (!row || row.removed_at !== null) return;
-      await this.verifyAccount(row.workspace_id, row.handle, actor);
+    async refreshAccount(accountId, actor) {
+      const account = await findAccountById(db, accountId);
+      if (!account || account.removedAt !== null) return;
+      await verifyAccount(account.workspaceId, account.handle, actor);
     },
 
-    /** Stripe said the platform lost access (`account.application.deauthorized`). */
-    async markDisconnected(accountId: string, reason: string, actor: string): Promise<void> {
-      const row = await findAccountById(db, accountId);
-      if (!row || row.removed_at !== null || row.status === 'disconnected') return;
+    async markDisconnected(accountId, reason, actor) {
+      const account = await findAccountById(db, accountId);
+      if (!account || account.removedAt !== null || account.status === 'disconnected') return;
       const now = clock().toISOString();
       await db.transaction().execute(async (trx) => {
         await updateAccount(trx, accountId, {
           status: 'disconnected',
-          status_reason: reason,
-          updated_at: now,
+          statusReason: reason,
+          updatedAt: now,
         });
         await audit.record(trx, {
-          workspaceId: row.workspace_id,
+          workspaceId: account.workspaceId,
           actor,
           action: 'account.disconnected',
-          subject: `account:${row.handle}`,
-          before: { health: row.status },
+          subject: `account:${account.handle}`,
+          before: { health: account.status },
           after: { health: 'disconnected', reason },
         });
       });
     },
 
-    /** The decrypted secret key of an account's mode, for calls to Stripe; never shown. */
     secretKeyOf,
 
-    /** The publishable key Stripe.js needs for PaymentIntents made on an account's mode. */
-    async publishableKeyOf(accountId: string, mode: Mode): Promise<string | null> {
-      const [credential] = (await listCredentials(db, [accountId])).filter((c) => c.mode === mode);
-      return credential?.publishable_key ?? null;
+    async publishableKeyOf(accountId, mode) {
+      return (await credentialOf(accountId, mode))?.publishableKey ?? null;
     },
   };
-
-  async function secretKeyOf(accountId: string, mode: Mode): Promise<string | null> {
-    const [credential] = (await listCredentials(db, [accountId])).filter((c) => c.mode === mode);
-    return credential ? vault.open(credential.secret_encrypted) : null;
-  }
-
-  async function viewsOfIn(executor: Kysely<Database>, row: AccountTable): Promise<AccountView> {
-    const [view] = await viewsOf([row], executor);
-    if (!view) throw new Error('viewsOf lost a row');
-    return view;
-  }
 }
-
-export type AccountsService = ReturnType<typeof createAccountsService>;

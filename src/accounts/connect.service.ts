@@ -32,6 +32,26 @@ export interface ConnectResult {
   warnings: string[];
 }
 
+/** The callback's query: Stripe sends a code, or an error such as access_denied. */
+export interface ConnectCallback {
+  state?: string | undefined;
+  code?: string | undefined;
+  error?: string | undefined;
+  errorDescription?: string | undefined;
+}
+
+/** "Connect with Stripe" (OAuth) for accounts connected without pasting keys. */
+export interface ConnectService {
+  /** Where Stripe sends the merchant back. */
+  callbackUrl: string;
+  /** The Stripe authorize URL to send the merchant to. */
+  startConnect(input: { workspaceId: string; handle: string; actor: string }): Promise<string>;
+  /** Stripe sent the merchant back: the outcome says in words what became of the account. */
+  completeConnect(query: ConnectCallback): Promise<ConnectResult>;
+  /** Revokes the platform's access to an account being removed; best effort. */
+  deauthorize(stripeUserId: string): Promise<void>;
+}
+
 export interface ConnectDependencies {
   db: Kysely<Database>;
   gateway: StripeGateway;
@@ -47,7 +67,7 @@ export interface ConnectDependencies {
  * "Connect with Stripe" (OAuth): a signed, single-use state that expires in ten minutes carries
  * the handle from the start of the flow to Stripe's callback.
  */
-export function createConnectService(deps: ConnectDependencies) {
+export function createConnectService(deps: ConnectDependencies): ConnectService {
   const { db, gateway, vault, clock, accounts, publicUrl } = deps;
 
   function requireConfigured() {
@@ -77,12 +97,7 @@ export function createConnectService(deps: ConnectDependencies) {
   return {
     callbackUrl,
 
-    /** The Stripe authorize URL to send the merchant to. */
-    async startConnect(input: {
-      workspaceId: string;
-      handle: string;
-      actor: string;
-    }): Promise<string> {
+    async startConnect(input) {
       const connect = requireConfigured();
       const existing = await accounts.listAccounts(input.workspaceId);
       if (existing.some((account) => account.handle === input.handle)) {
@@ -98,13 +113,13 @@ export function createConnectService(deps: ConnectDependencies) {
       const now = clock();
       const stateId = newId('ost');
       await insertOAuthState(db, {
-        state_id: stateId,
-        workspace_id: input.workspaceId,
+        stateId,
+        workspaceId: input.workspaceId,
         handle: input.handle,
         actor: input.actor,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + stateLifetimeMs).toISOString(),
-        used_at: null,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + stateLifetimeMs).toISOString(),
+        usedAt: null,
       });
       const url = new URL(connect.authorizeUrl);
       url.searchParams.set('response_type', 'code');
@@ -115,13 +130,7 @@ export function createConnectService(deps: ConnectDependencies) {
       return url.toString();
     },
 
-    /** Stripe sent the merchant back: with a code, or with an error such as access_denied. */
-    async completeConnect(query: {
-      state?: string | undefined;
-      code?: string | undefined;
-      error?: string | undefined;
-      errorDescription?: string | undefined;
-    }): Promise<ConnectResult> {
+    async completeConnect(query) {
       const connect = requireConfigured();
       const result = (outcome: ConnectOutcome, message: string): ConnectResult => ({
         outcome,
@@ -137,13 +146,13 @@ export function createConnectService(deps: ConnectDependencies) {
           'This link did not come from Switchyard, or was altered. Start connecting again from Switchyard.',
         );
       }
-      if (state.used_at !== null) {
+      if (state.usedAt !== null) {
         return result(
           'state_replayed',
           'This link was already used. If the account is not connected yet, start connecting again.',
         );
       }
-      if (Date.parse(state.expires_at) < clock().getTime()) {
+      if (Date.parse(state.expiresAt) < clock().getTime()) {
         await useOAuthState(db, stateId, clock().toISOString());
         return result(
           'state_expired',
@@ -194,7 +203,7 @@ export function createConnectService(deps: ConnectDependencies) {
       }
       try {
         const saved = await accounts.connectWithGrant(
-          state.workspace_id,
+          state.workspaceId,
           { handle: state.handle, grant },
           state.actor,
         );
@@ -210,8 +219,7 @@ export function createConnectService(deps: ConnectDependencies) {
       }
     },
 
-    /** Revokes the platform's access to an account being removed; best effort. */
-    async deauthorize(stripeUserId: string): Promise<void> {
+    async deauthorize(stripeUserId) {
       if (!deps.connect) return;
       try {
         await gateway.deauthorizeAccount({
@@ -228,5 +236,3 @@ export function createConnectService(deps: ConnectDependencies) {
     },
   };
 }
-
-export type ConnectService = ReturnType<typeof createConnectService>;

@@ -1,41 +1,74 @@
 import type { Kysely } from 'kysely';
 import type { AccountBreakerTable, Database } from '../db/schema.js';
+import type { Mode } from './key-verification.js';
+
+/** What one call to Stripe on an account told its breaker, as kept to show and to count. */
+export interface RecordedOutcome {
+  at: string;
+  ok: boolean;
+  kind: string | null;
+  stripeCode: string | null;
+  httpStatus: number | null;
+  requestId: string | null;
+  message: string | null;
+  /** The breaker period it was recorded in; the failure rate counts only the current one. */
+  epoch: number;
+}
+
+/** The circuit breaker of one account and mode, shared by every instance through the database. */
+export interface Breaker {
+  accountId: string;
+  mode: Mode;
+  workspaceId: string;
+  /** Half-open is not stored: it is an open breaker whose cooldown has passed. */
+  state: 'closed' | 'open';
+  consecutiveFailures: number;
+  /** Bumped on every state change; the failure rate counts only outcomes of the current epoch. */
+  epoch: number;
+  /** The latest outcomes, newest last. */
+  recent: RecordedOutcome[];
+  stateChangedAt: string;
+  /** When the one trial request of a half-open breaker was let through. */
+  trialStartedAt: string | null;
+  /** Optimistic lock: every write checks and bumps it, so instances never lose an outcome. */
+  revision: number;
+  updatedAt: string;
+}
 
 export async function findBreaker(
   db: Kysely<Database>,
   accountId: string,
-  mode: 'test' | 'live',
-): Promise<AccountBreakerTable | undefined> {
-  return db
+  mode: Mode,
+): Promise<Breaker | undefined> {
+  const row = await db
     .selectFrom('account_breakers')
     .selectAll()
     .where('account_id', '=', accountId)
     .where('mode', '=', mode)
     .executeTakeFirst();
+  return row && breakerOf(row);
 }
 
 export async function listBreakers(
   db: Kysely<Database>,
   accountIds: readonly string[],
-): Promise<AccountBreakerTable[]> {
+): Promise<Breaker[]> {
   if (accountIds.length === 0) return [];
-  return db
+  const rows = await db
     .selectFrom('account_breakers')
     .selectAll()
     .where('account_id', 'in', accountIds)
     .execute();
+  return rows.map(breakerOf);
 }
 
 /** False when another instance created the row first; the caller reads it and tries again. */
-export async function insertBreaker(
-  db: Kysely<Database>,
-  breaker: AccountBreakerTable,
-): Promise<boolean> {
+export async function insertBreaker(db: Kysely<Database>, breaker: Breaker): Promise<boolean> {
   try {
-    await db.insertInto('account_breakers').values(breaker).execute();
+    await db.insertInto('account_breakers').values(breakerRowOf(breaker)).execute();
     return true;
   } catch (error) {
-    if (await findBreaker(db, breaker.account_id, breaker.mode)) return false;
+    if (await findBreaker(db, breaker.accountId, breaker.mode)) return false;
     throw error;
   }
 }
@@ -46,15 +79,47 @@ export async function insertBreaker(
  */
 export async function updateBreakerAt(
   db: Kysely<Database>,
-  breaker: AccountBreakerTable,
+  breaker: Breaker,
   revision: number,
 ): Promise<boolean> {
   const result = await db
     .updateTable('account_breakers')
-    .set({ ...breaker, revision: revision + 1 })
-    .where('account_id', '=', breaker.account_id)
+    .set({ ...breakerRowOf(breaker), revision: revision + 1 })
+    .where('account_id', '=', breaker.accountId)
     .where('mode', '=', breaker.mode)
     .where('revision', '=', revision)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
+}
+
+function breakerOf(row: AccountBreakerTable): Breaker {
+  return {
+    accountId: row.account_id,
+    mode: row.mode,
+    workspaceId: row.workspace_id,
+    state: row.state,
+    consecutiveFailures: row.consecutive_failures,
+    epoch: row.epoch,
+    recent: JSON.parse(row.recent) as RecordedOutcome[],
+    stateChangedAt: row.state_changed_at,
+    trialStartedAt: row.trial_started_at,
+    revision: row.revision,
+    updatedAt: row.updated_at,
+  };
+}
+
+function breakerRowOf(breaker: Breaker): AccountBreakerTable {
+  return {
+    account_id: breaker.accountId,
+    mode: breaker.mode,
+    workspace_id: breaker.workspaceId,
+    state: breaker.state,
+    consecutive_failures: breaker.consecutiveFailures,
+    epoch: breaker.epoch,
+    recent: JSON.stringify(breaker.recent),
+    state_changed_at: breaker.stateChangedAt,
+    trial_started_at: breaker.trialStartedAt,
+    revision: breaker.revision,
+    updated_at: breaker.updatedAt,
+  };
 }

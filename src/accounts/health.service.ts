@@ -1,14 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { AccountBreakerTable, AccountTable, Database } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { HealthState } from '../routing/index.js';
 import {
+  type Account,
   findLiveAccountByHandle,
   listCredentials,
   listLiveAccounts,
 } from './accounts.repository.js';
-import { findBreaker, insertBreaker, listBreakers, updateBreakerAt } from './health.repository.js';
+import {
+  type Breaker,
+  findBreaker,
+  insertBreaker,
+  listBreakers,
+  type RecordedOutcome,
+  updateBreakerAt,
+} from './health.repository.js';
 import type { Mode } from './key-verification.js';
 
 /**
@@ -47,17 +55,7 @@ export interface CallOutcome {
   message?: string | null;
 }
 
-export interface RecordedOutcome {
-  at: string;
-  ok: boolean;
-  kind: string | null;
-  stripeCode: string | null;
-  httpStatus: number | null;
-  requestId: string | null;
-  message: string | null;
-  /** The breaker period it was recorded in; the failure rate counts only the current one. */
-  epoch: number;
-}
+export type { RecordedOutcome };
 
 export interface ModeHealth {
   mode: Mode;
@@ -86,6 +84,21 @@ export interface AccountHealth {
 /** Whether a call may go to an account now: through a closed breaker, as the one trial, or not. */
 export type Admission = 'closed' | 'trial' | 'refused';
 
+/** Each account's health per mode, and the circuit breakers that every call to Stripe feeds. */
+export interface HealthService {
+  /** Records what a call to Stripe on an account and mode told about the account. */
+  recordOutcome(
+    target: { workspaceId: string; accountId: string; mode: Mode },
+    outcome: CallOutcome,
+  ): Promise<void>;
+  /** Asks the breaker before a call; a half-open breaker admits exactly one trial. */
+  admitCall(accountId: string, mode: Mode): Promise<Admission>;
+  /** Every live account's health in one mode: what routing uses as `context.health`. */
+  listHealth(workspaceId: string, mode: Mode): Promise<AccountHealth[]>;
+  /** One account's health in every mode it has keys for. */
+  showHealth(workspaceId: string, handle: string): Promise<AccountHealth>;
+}
+
 export interface HealthDependencies {
   db: Kysely<Database>;
   clock: Clock;
@@ -96,48 +109,37 @@ const rejectedKeyKinds = new Set(['authentication', 'permission']);
 /** How many outcomes a breaker keeps to show, even when the window is smaller. */
 const minimumKept = 20;
 
-export function createHealthService({ db, clock, settings }: HealthDependencies) {
+export function createHealthService({ db, clock, settings }: HealthDependencies): HealthService {
   const cooldownMs = settings.cooldownSeconds * 1000;
 
-  function effectiveState(breaker: AccountBreakerTable | undefined, now: number): BreakerState {
+  function effectiveState(breaker: Breaker | undefined, now: number): BreakerState {
     if (!breaker || breaker.state === 'closed') return 'closed';
-    return now - Date.parse(breaker.state_changed_at) >= cooldownMs ? 'half_open' : 'open';
+    return now - Date.parse(breaker.stateChangedAt) >= cooldownMs ? 'half_open' : 'open';
   }
 
-  function trialInFlight(breaker: AccountBreakerTable, now: number): boolean {
+  function trialInFlight(breaker: Breaker, now: number): boolean {
     // A trial whose caller died never reports back; after another cooldown a new one may go.
-    return (
-      breaker.trial_started_at !== null && now - Date.parse(breaker.trial_started_at) < cooldownMs
-    );
+    return breaker.trialStartedAt !== null && now - Date.parse(breaker.trialStartedAt) < cooldownMs;
   }
 
-  function freshBreaker(
-    workspaceId: string,
-    accountId: string,
-    mode: Mode,
-    at: string,
-  ): AccountBreakerTable {
+  function freshBreaker(workspaceId: string, accountId: string, mode: Mode, at: string): Breaker {
     return {
-      account_id: accountId,
+      accountId,
       mode,
-      workspace_id: workspaceId,
+      workspaceId,
       state: 'closed',
-      consecutive_failures: 0,
+      consecutiveFailures: 0,
       epoch: 0,
-      recent: '[]',
-      state_changed_at: at,
-      trial_started_at: null,
+      recent: [],
+      stateChangedAt: at,
+      trialStartedAt: null,
       revision: 0,
-      updated_at: at,
+      updatedAt: at,
     };
   }
 
   /** The breaker after one more outcome: the state machine of docs/design.md §3. */
-  function applyOutcome(
-    breaker: AccountBreakerTable,
-    outcome: CallOutcome,
-    now: Date,
-  ): AccountBreakerTable {
+  function applyOutcome(breaker: Breaker, outcome: CallOutcome, now: Date): Breaker {
     const at = now.toISOString();
     const state = effectiveState(breaker, now.getTime());
     const entry: RecordedOutcome = {
@@ -150,32 +152,32 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
       message: outcome.message ?? null,
       epoch: breaker.epoch,
     };
-    const recent = [...recentOf(breaker), entry].slice(-Math.max(settings.windowSize, minimumKept));
-    const next = { ...breaker, recent: JSON.stringify(recent), updated_at: at };
-    const changeState = (to: 'closed' | 'open'): AccountBreakerTable => ({
+    const recent = [...breaker.recent, entry].slice(-Math.max(settings.windowSize, minimumKept));
+    const next = { ...breaker, recent, updatedAt: at };
+    const changeState = (to: 'closed' | 'open'): Breaker => ({
       ...next,
       state: to,
       epoch: breaker.epoch + 1,
-      state_changed_at: at,
-      trial_started_at: null,
-      consecutive_failures: to === 'closed' ? 0 : next.consecutive_failures,
+      stateChangedAt: at,
+      trialStartedAt: null,
+      consecutiveFailures: to === 'closed' ? 0 : next.consecutiveFailures,
     });
 
     if (outcome.ok) {
       if (state === 'half_open') return changeState('closed');
       return {
         ...next,
-        consecutive_failures: state === 'closed' ? 0 : breaker.consecutive_failures,
+        consecutiveFailures: state === 'closed' ? 0 : breaker.consecutiveFailures,
       };
     }
-    next.consecutive_failures = breaker.consecutive_failures + 1;
+    next.consecutiveFailures = breaker.consecutiveFailures + 1;
     if (state === 'half_open') return changeState('open');
     if (state === 'open') return next;
     const window = recent
       .filter((item) => item.epoch === breaker.epoch)
       .slice(-settings.windowSize);
     const failures = window.filter((item) => !item.ok).length;
-    const tooManyInARow = next.consecutive_failures >= settings.consecutiveFailures;
+    const tooManyInARow = next.consecutiveFailures >= settings.consecutiveFailures;
     const tooManyInWindow =
       window.length >= settings.windowSize && failures / window.length > settings.failureRate;
     return tooManyInARow || tooManyInWindow ? changeState('open') : next;
@@ -186,11 +188,11 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
    * changes nothing the state machine or an operator reads (one success replaces another), so it
    * is not written: a busy account's every payment would otherwise rewrite one shared row.
    */
-  function successChangesNothing(breaker: AccountBreakerTable, outcome: CallOutcome): boolean {
-    if (!outcome.ok || breaker.state !== 'closed' || breaker.consecutive_failures !== 0) {
+  function successChangesNothing(breaker: Breaker, outcome: CallOutcome): boolean {
+    if (!outcome.ok || breaker.state !== 'closed' || breaker.consecutiveFailures !== 0) {
       return false;
     }
-    const kept = recentOf(breaker);
+    const kept = breaker.recent;
     return (
       kept.length >= Math.max(settings.windowSize, minimumKept) &&
       kept.every((item) => item.ok && item.epoch === breaker.epoch)
@@ -231,20 +233,20 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
       const state = effectiveState(breaker, now.getTime());
       if (!breaker || state === 'closed') return 'closed';
       if (state === 'open' || trialInFlight(breaker, now.getTime())) return 'refused';
-      const claimed = { ...breaker, trial_started_at: now.toISOString() };
+      const claimed = { ...breaker, trialStartedAt: now.toISOString() };
       if (await updateBreakerAt(db, claimed, breaker.revision)) return 'trial';
     }
     return 'refused';
   }
 
   function describeMode(
-    account: AccountTable,
+    account: Account,
     mode: Mode,
     keySince: string,
-    breaker: AccountBreakerTable | undefined,
+    breaker: Breaker | undefined,
     now: number,
   ): ModeHealth {
-    const recent = breaker ? recentOf(breaker) : [];
+    const recent = breaker?.recent ?? [];
     const state = effectiveState(breaker, now);
     const current = breaker
       ? recent.filter((item) => item.epoch === breaker.epoch).slice(-settings.windowSize)
@@ -252,13 +254,13 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     const currentFailures = current.filter((item) => !item.ok);
     const last = recent.at(-1);
     // What a call learnt counts until someone fixes the account and Stripe confirms it.
-    const sinceFix = [keySince, account.verified_at ?? ''].reduce((a, b) => (a > b ? a : b));
+    const sinceFix = [keySince, account.verifiedAt ?? ''].reduce((a, b) => (a > b ? a : b));
     const lastFailure = last && !last.ok && last.at >= sinceFix ? last : undefined;
-    const openedAt = breaker && breaker.state === 'open' ? breaker.state_changed_at : null;
+    const openedAt = breaker && breaker.state === 'open' ? breaker.stateChangedAt : null;
     const base = {
       mode,
       breaker: state,
-      consecutiveFailures: breaker?.consecutive_failures ?? 0,
+      consecutiveFailures: breaker?.consecutiveFailures ?? 0,
       recentAttempts: current.length,
       recentFailureCount: currentFailures.length,
       openedAt,
@@ -274,7 +276,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     if (account.status === 'disconnected') {
       return verdict(
         'disconnected',
-        account.status_reason ?? 'Stripe no longer accepts our access.',
+        account.statusReason ?? 'Stripe no longer accepts our access.',
       );
     }
     if (lastFailure?.kind != null && rejectedKeyKinds.has(lastFailure.kind)) {
@@ -284,7 +286,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
       );
     }
     if (account.status === 'restricted') {
-      return verdict('restricted', account.status_reason ?? 'Stripe has disabled charges.');
+      return verdict('restricted', account.statusReason ?? 'Stripe has disabled charges.');
     }
     if (lastFailure?.stripeCode === 'account_invalid') {
       return verdict(
@@ -295,7 +297,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     if (state === 'open' && breaker) {
       return verdict(
         'down',
-        `The circuit breaker opened at ${breaker.state_changed_at} after ${breaker.consecutive_failures} failed calls; it lets one trial through at ${base.trialAt}.`,
+        `The circuit breaker opened at ${breaker.stateChangedAt} after ${breaker.consecutiveFailures} failed calls; it lets one trial through at ${base.trialAt}.`,
       );
     }
     if (state === 'half_open' && breaker) {
@@ -316,61 +318,53 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
   }
 
   async function describeAccounts(
-    rows: AccountTable[],
+    accounts: Account[],
     modeFilter?: Mode,
   ): Promise<AccountHealth[]> {
-    const ids = rows.map((row) => row.account_id);
+    const ids = accounts.map((account) => account.accountId);
     const [credentials, breakers] = await Promise.all([
       listCredentials(db, ids),
       listBreakers(db, ids),
     ]);
     const now = clock().getTime();
-    return rows.map((row) => {
+    return accounts.map((account) => {
       const modes: Partial<Record<Mode, ModeHealth>> = {};
       for (const credential of credentials) {
-        if (credential.account_id !== row.account_id) continue;
+        if (credential.accountId !== account.accountId) continue;
         if (modeFilter !== undefined && credential.mode !== modeFilter) continue;
         const breaker = breakers.find(
-          (item) => item.account_id === row.account_id && item.mode === credential.mode,
+          (item) => item.accountId === account.accountId && item.mode === credential.mode,
         );
         modes[credential.mode] = describeMode(
-          row,
+          account,
           credential.mode,
-          credential.created_at,
+          credential.createdAt,
           breaker,
           now,
         );
       }
-      return { handle: row.handle, accountId: row.account_id, modes };
+      return { handle: account.handle, accountId: account.accountId, modes };
     });
   }
 
   return {
     recordOutcome,
-    /** Asks the breaker before a call; a half-open breaker admits exactly one trial. */
     admitCall,
 
-    /** Every live account's health in one mode: what routing uses as `context.health`. */
-    async listHealth(workspaceId: string, mode: Mode): Promise<AccountHealth[]> {
+    async listHealth(workspaceId, mode) {
       return describeAccounts(await listLiveAccounts(db, workspaceId), mode);
     },
 
-    async showHealth(workspaceId: string, handle: string): Promise<AccountHealth> {
-      const row = await findLiveAccountByHandle(db, workspaceId, handle);
-      if (!row) {
+    async showHealth(workspaceId, handle) {
+      const account = await findLiveAccountByHandle(db, workspaceId, handle);
+      if (!account) {
         throw new AppError('not_found', `No account has the handle "${handle}".`, { handle });
       }
-      const [health] = await describeAccounts([row]);
+      const [health] = await describeAccounts([account]);
       if (!health) throw new Error('describeAccounts lost a row');
       return health;
     },
   };
-}
-
-export type HealthService = ReturnType<typeof createHealthService>;
-
-function recentOf(breaker: AccountBreakerTable): RecordedOutcome[] {
-  return JSON.parse(breaker.recent) as RecordedOutcome[];
 }
 
 function describeFailure(outcome: RecordedOutcome | undefined): string {

@@ -69,19 +69,15 @@ export async function rotateMasterKey(input: {
 async function resealAll(db: Kysely<Database>, vault: Vault): Promise<number> {
   return db.transaction().execute(async (trx) => {
     let count = 0;
-    for (const row of await listAllSealedSecrets(trx)) {
-      await updateCredentialSecrets(
-        trx,
-        { accountId: row.account_id, mode: row.mode },
-        {
-          secret_encrypted: vault.seal(vault.open(row.secret_encrypted)),
-          refresh_token_encrypted:
-            row.refresh_token_encrypted === null
-              ? null
-              : vault.seal(vault.open(row.refresh_token_encrypted)),
-        },
-      );
-      count += row.refresh_token_encrypted === null ? 1 : 2;
+    for (const credential of await listAllSealedSecrets(trx)) {
+      await updateCredentialSecrets(trx, credential, {
+        sealedSecret: vault.seal(vault.open(credential.sealedSecret)),
+        sealedRefreshToken:
+          credential.sealedRefreshToken === null
+            ? null
+            : vault.seal(vault.open(credential.sealedRefreshToken)),
+      });
+      count += credential.sealedRefreshToken === null ? 1 : 2;
     }
     for (const row of await listSealedEndpointSecrets(trx)) {
       if (row.secret_encrypted === null) continue;

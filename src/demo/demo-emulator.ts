@@ -3,9 +3,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { listLiveAccounts } from '../accounts/accounts.repository.js';
+import { type Account, listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Config } from '../config.js';
-import type { AccountTable, Database } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import {
   type EmulatorOptions,
@@ -24,7 +24,7 @@ import { AppError } from '../errors.js';
 /** The `purpose` that marks the demo's own accounts. */
 export const demoPurpose = 'Demo account on the built-in Stripe emulator';
 
-export function isDemoAccount(account: AccountTable): boolean {
+export function isDemoAccount(account: Account): boolean {
   return account.purpose === demoPurpose;
 }
 

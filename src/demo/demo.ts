@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import {
+  type Account,
   findLiveAccountByHandle,
   listLiveAccounts,
   updateAccount,
@@ -10,7 +11,7 @@ import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import type { Config } from '../config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import type { AccountTable, Database } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import type { RunningEmulator } from '../emulator/index.js';
 import { AppError } from '../errors.js';
@@ -187,7 +188,7 @@ async function setUpDemo(input: {
       });
       for (const warning of warnings) logger.warn({ handle: account.handle }, warning);
       logger.info(
-        { handle: account.handle, stripeAccount: known.stripe_account_id },
+        { handle: account.handle, stripeAccount: known.stripeAccountId },
         'demo account kept: the emulator came back with its Stripe account',
       );
       continue;
@@ -231,12 +232,12 @@ async function setUpDemo(input: {
 }
 
 /** Whether the emulator still knows the account under the keys Switchyard keeps for it. */
-async function isOnEmulator(services: Services, account: AccountTable): Promise<boolean> {
-  const secretKey = await services.accounts.secretKeyOf(account.account_id, 'test');
+async function isOnEmulator(services: Services, account: Account): Promise<boolean> {
+  const secretKey = await services.accounts.secretKeyOf(account.accountId, 'test');
   if (!secretKey) return false;
   try {
     const found = await services.gateway.retrieveAccount({ credentials: { secretKey } });
-    return found.id === account.stripe_account_id;
+    return found.id === account.stripeAccountId;
   } catch (error) {
     if (error instanceof StripeGatewayError) return false;
     throw error;
@@ -247,26 +248,26 @@ async function isOnEmulator(services: Services, account: AccountTable): Promise<
 async function keepWebhookEndpoint(input: {
   services: Services;
   db: Kysely<Database>;
-  account: AccountTable;
+  account: Account;
   publicUrl: string;
 }): Promise<string[]> {
   const { services, account } = input;
-  const endpoints = await listEndpointsOfAccount(input.db, account.account_id);
+  const endpoints = await listEndpointsOfAccount(input.db, account.accountId);
   const current = endpoints.some(
     (endpoint) =>
       endpoint.mode === 'test' &&
       endpoint.stripe_endpoint_id !== null &&
       endpoint.url.startsWith(`${input.publicUrl}/webhooks/stripe/`),
   );
-  const secretKey = await services.accounts.secretKeyOf(account.account_id, 'test');
+  const secretKey = await services.accounts.secretKeyOf(account.accountId, 'test');
   if (current || !secretKey) return [];
   await services.webhooks.removeEndpoints({
-    accountId: account.account_id,
+    accountId: account.accountId,
     secretKeyOf: async () => secretKey,
   });
   const registered = await services.webhooks.registerEndpoint({
-    workspaceId: account.workspace_id,
-    accountId: account.account_id,
+    workspaceId: account.workspaceId,
+    accountId: account.accountId,
     mode: 'test',
     secretKey,
   });
@@ -304,36 +305,33 @@ async function connectDemoAccount(input: {
 async function reconnectDemoAccount(input: {
   services: Services;
   db: Kysely<Database>;
-  account: AccountTable;
+  account: Account;
   stripeAccountId: string;
   credentials: { test: KeyPair };
 }): Promise<string[]> {
   const { services, db, account, stripeAccountId, credentials } = input;
   await db.transaction().execute(async function forgetOldEmulator(trx) {
-    await updateAccount(trx, account.account_id, { stripe_account_id: stripeAccountId });
-    await trx
-      .deleteFrom('customer_accounts')
-      .where('account_id', '=', account.account_id)
-      .execute();
+    await updateAccount(trx, account.accountId, { stripeAccountId });
+    await trx.deleteFrom('customer_accounts').where('account_id', '=', account.accountId).execute();
     await trx
       .deleteFrom('stripe_catalog_objects')
-      .where('account_id', '=', account.account_id)
+      .where('account_id', '=', account.accountId)
       .execute();
   });
   // The old endpoints lived on the old emulator: nothing to delete there.
   await services.webhooks.removeEndpoints({
-    accountId: account.account_id,
+    accountId: account.accountId,
     secretKeyOf: async () => null,
   });
   const replaced = await services.accounts.replaceKeys(
-    account.workspace_id,
+    account.workspaceId,
     account.handle,
     credentials,
     demoActor,
   );
   const registered = await services.webhooks.registerEndpoint({
-    workspaceId: account.workspace_id,
-    accountId: account.account_id,
+    workspaceId: account.workspaceId,
+    accountId: account.accountId,
     mode: 'test',
     secretKey: credentials.test.secretKey,
   });
