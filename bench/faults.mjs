@@ -23,12 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { auditPayments, secretsInLog } from './faults-audit.mjs';
 import { visitFunnel } from './faults-buyer.mjs';
 import { caughtMistakes, plantMistakes } from './faults-self-check.mjs';
-import { countBy, machineLine, postControl } from './harness.mjs';
+import { countBy, freshPostgresDatabase, machineLine, postControl } from './harness.mjs';
 
 const binary = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
@@ -757,27 +756,11 @@ function runCli(args, env) {
  * A fresh database of this run, dropped again by `drop()`: `switchyard_faults`, never the test
  * suite's `switchyard_test`; with another --port-base its own name, so two runs never share one.
  */
-async function makePostgresDatabase() {
+function makePostgresDatabase() {
   const postgresDatabase =
     options.portBase === 46100 ? 'switchyard_faults' : `switchyard_faults_${options.portBase}`;
   const adminUrl = process.env.FAULTS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const administer = async (statement) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await administer(`DROP DATABASE IF EXISTS ${postgresDatabase} WITH (FORCE)`);
-  await administer(`CREATE DATABASE ${postgresDatabase}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${postgresDatabase}`;
-  return {
-    url: url.toString(),
-    drop: () => administer(`DROP DATABASE IF EXISTS ${postgresDatabase} WITH (FORCE)`),
-  };
+  return freshPostgresDatabase(postgresDatabase, adminUrl);
 }
 
 const reports = [];

@@ -1,12 +1,21 @@
-// What the benchmarks share: child server processes that report their CPU, timed concurrent
-// calls, medians, and the machine line every report starts with.
+// What the benchmarks share: child server processes that report their CPU (and answer other
+// questions), timed concurrent calls, medians, fresh PostgreSQL databases, and the machine line
+// every report starts with.
 import { fork } from 'node:child_process';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 
-/** Forks `script` in a server mode and waits for its first message (where it listens). */
-export function startChild(script, childMode, env = {}) {
-  const child = fork(script, [childMode], { stdio: 'inherit', env: { ...process.env, ...env } });
+/**
+ * Forks `script` in a server mode and waits for its first message (where it listens).
+ * `execArgv`: Node's own flags for the child (a CPU profile, for example).
+ */
+export function startChild(script, childMode, env = {}, execArgv = []) {
+  const child = fork(script, [childMode], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...execArgv],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (message) => resolve({ child, ...message }));
     child.once('exit', (code) =>
@@ -23,23 +32,34 @@ export function stopChild(child) {
   });
 }
 
-/** In a child: answers a 'cpu' message with the CPU time it has used so far. */
-export function answerCpuQuestions() {
-  process.on('message', (message) => {
-    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+/**
+ * In a child: answers a 'cpu' message with the CPU time it has used so far, and each question
+ * named in `answers` with what its function returns.
+ */
+export function answerCpuQuestions(answers = {}) {
+  const all = { cpu: () => process.cpuUsage(), ...answers };
+  process.on('message', (question) => {
+    const answer = all[question];
+    if (answer) process.send?.({ [question]: answer() });
+  });
+}
+
+/** Asks a child one of the questions `answerCpuQuestions` answers, and waits for its answer. */
+export function askChild(child, question) {
+  return new Promise((resolve) => {
+    child.on('message', function onAnswer(message) {
+      if (message?.[question] === undefined) return;
+      child.off('message', onAnswer);
+      resolve(message[question]);
+    });
+    child.send(question);
   });
 }
 
 /** CPU microseconds (user + system) the child has used so far. */
-export function readChildCpu(child) {
-  return new Promise((resolve) => {
-    child.on('message', function onCpu(message) {
-      if (message?.cpu === undefined) return;
-      child.off('message', onCpu);
-      resolve(message.cpu.user + message.cpu.system);
-    });
-    child.send('cpu');
-  });
+export async function readChildCpu(child) {
+  const cpu = await askChild(child, 'cpu');
+  return cpu.user + cpu.system;
 }
 
 export function median(values) {
@@ -96,4 +116,28 @@ export async function postControl(url, path, body) {
 export function machineLine() {
   const cpu = cpus();
   return `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${platform()}/${arch()}, Node ${process.version}`;
+}
+
+/**
+ * A fresh PostgreSQL database `name` on the server of `adminUrl` (dropped first if a run before
+ * left it), and `drop()` to remove it again. Never give it the test suite's database.
+ */
+export async function freshPostgresDatabase(name, adminUrl) {
+  const administer = async (statement) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await administer(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => administer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }

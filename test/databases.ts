@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe } from 'vitest';
-import { type DialectName, openStore, type Store } from '../src/db/database.js';
+import { type DialectName, openStore, type Store, type StoreOptions } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { postgresUrl } from './postgres-setup.js';
 
@@ -18,10 +18,13 @@ export interface TestDatabase {
   /** Why this database is skipped here, or null when it runs. */
   readonly unavailable: string | null;
   /** A fresh, empty store of its own (a temp file, or a new PostgreSQL schema). */
-  openEmpty(): Promise<TestStore>;
+  openEmpty(options?: TestStoreOptions): Promise<TestStore>;
   /** A fresh store with every migration applied. */
-  openMigrated(): Promise<TestStore>;
+  openMigrated(options?: TestStoreOptions): Promise<TestStore>;
 }
+
+/** What a test may ask of its store beyond the defaults (a statement counter). */
+export type TestStoreOptions = Pick<StoreOptions, 'counter'>;
 
 export interface TestStore extends Store {
   /** The DATABASE_URL a server process would need to reach this same store. */
@@ -33,10 +36,10 @@ export interface TestStore extends Store {
 const sqlite: TestDatabase = {
   name: 'sqlite',
   unavailable: null,
-  async openEmpty() {
+  async openEmpty(options = {}) {
     const folder = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
     const url = `sqlite:${join(folder, 'switchyard.db')}`;
-    const store = openStore(url);
+    const store = openStore(url, options);
     return {
       ...store,
       url,
@@ -46,17 +49,17 @@ const sqlite: TestDatabase = {
       },
     };
   },
-  openMigrated: () => migrated(sqlite),
+  openMigrated: (options) => migrated(sqlite, options),
 };
 
 function postgres(unavailable: string | null): TestDatabase {
   const database: TestDatabase = {
     name: 'postgres',
     unavailable,
-    async openEmpty() {
+    async openEmpty(options = {}) {
       const schema = `${schemaPrefix()}${randomBytes(6).toString('hex')}`;
       await adminQuery(`create schema ${schema}`);
-      const store = openStore(postgresUrl, { schema });
+      const store = openStore(postgresUrl, { ...options, schema });
       const url = new URL(postgresUrl);
       url.searchParams.set('options', `-c search_path=${schema}`);
       return {
@@ -67,13 +70,13 @@ function postgres(unavailable: string | null): TestDatabase {
         dispose: () => store.close(),
       };
     },
-    openMigrated: () => migrated(database),
+    openMigrated: (options) => migrated(database, options),
   };
   return database;
 }
 
-async function migrated(database: TestDatabase): Promise<TestStore> {
-  const store = await database.openEmpty();
+async function migrated(database: TestDatabase, options?: TestStoreOptions): Promise<TestStore> {
+  const store = await database.openEmpty(options);
   await migrateToLatest(store);
   return store;
 }

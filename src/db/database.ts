@@ -1,11 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type DatabaseIntrospector, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  type Dialect,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { OwnSchemaIntrospector } from './postgres-introspector.js';
 import type { Database } from './schema.js';
+import type { CountingStatements } from './statement-counter.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -20,11 +27,14 @@ export interface Store {
 export interface StoreOptions {
   /** PostgreSQL only: the schema to use (tests give each suite its own). */
   schema?: string;
+  /** The benchmark and the checkout's budget test: counts every statement and commit. */
+  counter?: CountingStatements;
 }
 
 /** Opens the one Kysely instance chosen by `DATABASE_URL`: `sqlite:<path>` or `postgres://…`. */
 export function openStore(databaseUrl: string, options: StoreOptions = {}): Store {
-  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length));
+  if (databaseUrl.startsWith('sqlite:'))
+    return openSqlite(databaseUrl.slice('sqlite:'.length), options);
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgres(databaseUrl, options);
   throw new AppError(
     'config_invalid',
@@ -32,7 +42,7 @@ export function openStore(databaseUrl: string, options: StoreOptions = {}): Stor
   );
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, options: StoreOptions): Store {
   const inMemory = path === ':memory:';
   const file = inMemory ? path : resolve(path);
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
@@ -45,15 +55,18 @@ function openSqlite(path: string): Store {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
-  });
+  const dialect = new SqliteDialect({ database: withStatementCache(connection) });
+  const db = new Kysely<Database>({ dialect: counted(dialect, options) });
   return {
     db,
     dialect: 'sqlite',
     location: file,
     close: () => db.destroy(),
   };
+}
+
+function counted(dialect: Dialect, options: StoreOptions): Dialect {
+  return options.counter ? options.counter.observe(dialect) : dialect;
 }
 
 /** Enough for every distinct query the app makes; `in (…)` lists of other lengths add a few. */
@@ -106,7 +119,8 @@ function openPostgres(url: string, options: StoreOptions): Store {
   });
   // An idle client that loses its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
+  const dialect = new OwnSchemaPostgresDialect({ pool });
+  const db = new Kysely<Database>({ dialect: counted(dialect, options) });
   const parsed = new URL(url);
   return {
     db,
