@@ -1,14 +1,41 @@
 import type { Kysely } from 'kysely';
 import type { AuditLogTable, Database } from '../db/schema.js';
 
-export async function insertAuditEntry(db: Kysely<Database>, entry: AuditLogTable): Promise<void> {
-  await db.insertInto('audit_log').values(entry).execute();
+/** One change as the log keeps it: who, when, what, and the public views before and after. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  /** Null when there was nothing before (a creation) or after (a removal). */
+  before: unknown;
+  after: unknown;
+}
+
+export async function insertAuditEntry(
+  db: Kysely<Database>,
+  entry: AuditEntry & { workspaceId: string },
+): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      audit_id: entry.id,
+      workspace_id: entry.workspaceId,
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject,
+      before: jsonColumn(entry.before),
+      after: jsonColumn(entry.after),
+    })
+    .execute();
 }
 
 export async function listAuditEntries(
   db: Kysely<Database>,
   query: { workspaceId: string; limit: number; subject?: string | undefined },
-): Promise<AuditLogTable[]> {
+): Promise<AuditEntry[]> {
   let select = db
     .selectFrom('audit_log')
     .selectAll()
@@ -17,5 +44,21 @@ export async function listAuditEntries(
     .orderBy('audit_id', 'desc')
     .limit(query.limit);
   if (query.subject !== undefined) select = select.where('subject', '=', query.subject);
-  return select.execute();
+  return (await select.execute()).map(auditEntryOf);
+}
+
+function auditEntryOf(row: AuditLogTable): AuditEntry {
+  return {
+    id: row.audit_id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    before: row.before === null ? null : JSON.parse(row.before),
+    after: row.after === null ? null : JSON.parse(row.after),
+  };
+}
+
+function jsonColumn(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
 }

@@ -2,17 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
-import { insertAuditEntry, listAuditEntries } from './audit.repository.js';
+import { type AuditEntry, insertAuditEntry, listAuditEntries } from './audit.repository.js';
 
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  before: unknown;
-  after: unknown;
-}
+export type { AuditEntry };
 
 export interface AuditRecord {
   workspaceId: string;
@@ -25,7 +17,9 @@ export interface AuditRecord {
 }
 
 export interface AuditLog {
+  /** Writes one change inside the caller's transaction, so it is logged if and only if it holds. */
   record(db: Kysely<Database>, change: AuditRecord): Promise<void>;
+  /** The newest entries first, of one subject (`account:us`) when given. */
   list(query: { workspaceId: string; limit: number; subject?: string }): Promise<AuditEntry[]>;
 }
 
@@ -34,27 +28,16 @@ export function createAuditLog({ db, clock }: { db: Kysely<Database>; clock: Clo
   return {
     async record(executor, change) {
       await insertAuditEntry(executor, {
-        audit_id: newId('aud'),
-        workspace_id: change.workspaceId,
+        id: newId('aud'),
+        workspaceId: change.workspaceId,
         at: clock().toISOString(),
         actor: change.actor,
         action: change.action,
         subject: change.subject,
-        before: change.before === undefined ? null : JSON.stringify(change.before),
-        after: change.after === undefined ? null : JSON.stringify(change.after),
+        before: change.before,
+        after: change.after,
       });
     },
-    async list(query) {
-      const rows = await listAuditEntries(db, query);
-      return rows.map((row) => ({
-        id: row.audit_id,
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        subject: row.subject,
-        before: row.before === null ? null : JSON.parse(row.before),
-        after: row.after === null ? null : JSON.parse(row.after),
-      }));
-    },
+    list: (query) => listAuditEntries(db, query),
   };
 }
