@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import {
+  type ApiToken,
   findLiveTokenByHash,
   insertToken,
   listTokens,
@@ -19,6 +20,30 @@ export interface TokenOwner {
   workspaceId: string;
 }
 
+/** A token as lists show it: never the token, nor its hash. */
+export interface TokenSummary {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Admin API tokens: made, checked on every admin request, listed and revoked. */
+export interface TokenService {
+  /** The only time the token itself is shown. */
+  createToken(input: {
+    workspaceId: string;
+    name: string;
+    actor: string;
+  }): Promise<{ id: string; name: string; token: string }>;
+  /** Who an `Authorization` header belongs to; refused when it is missing, malformed or revoked. */
+  authenticate(header: string | undefined): Promise<TokenOwner>;
+  listTokens(workspaceId: string): Promise<TokenSummary[]>;
+  /** Revokes the live token of that name; refused when there is none. */
+  revokeToken(input: { workspaceId: string; name: string; actor: string }): Promise<void>;
+}
+
 const tokenPrefix = 'syt_';
 
 function hashOf(token: string): string {
@@ -29,10 +54,14 @@ function hashOf(token: string): string {
  * Admin API tokens. A token is shown once, when created; only its SHA-256 is stored, so a copy of
  * the database does not grant access.
  */
-export function createTokenService(deps: { db: Kysely<Database>; clock: Clock; audit: AuditLog }) {
+export function createTokenService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditLog;
+}): TokenService {
   const { db, clock, audit } = deps;
   return {
-    async createToken(input: { workspaceId: string; name: string; actor: string }) {
+    async createToken(input) {
       const name = input.name.trim();
       if (!/^[\w .@-]{1,100}$/.test(name)) {
         throw AppError.validation([
@@ -40,29 +69,29 @@ export function createTokenService(deps: { db: Kysely<Database>; clock: Clock; a
         ]);
       }
       const token = `${tokenPrefix}${randomBytes(32).toString('base64url')}`;
-      const row = {
-        token_id: newId('tok'),
-        workspace_id: input.workspaceId,
+      const stored: ApiToken = {
+        id: newId('tok'),
+        workspaceId: input.workspaceId,
         name,
-        token_hash: hashOf(token),
-        created_at: clock().toISOString(),
-        last_used_at: null,
-        revoked_at: null,
+        tokenHash: hashOf(token),
+        createdAt: clock().toISOString(),
+        lastUsedAt: null,
+        revokedAt: null,
       };
       await db.transaction().execute(async (trx) => {
-        await insertToken(trx, row);
+        await insertToken(trx, stored);
         await audit.record(trx, {
           workspaceId: input.workspaceId,
           actor: input.actor,
           action: 'token.created',
           subject: `token:${name}`,
-          after: { id: row.token_id, name },
+          after: { id: stored.id, name },
         });
       });
-      return { id: row.token_id, name, token };
+      return { id: stored.id, name, token };
     },
 
-    async authenticate(header: string | undefined): Promise<TokenOwner> {
+    async authenticate(header) {
       if (header === undefined || header === '') {
         throw new AppError(
           'unauthorized',
@@ -77,31 +106,30 @@ export function createTokenService(deps: { db: Kysely<Database>; clock: Clock; a
           'The Authorization header must be "Bearer <token>": the word Bearer (in any case), one space, then the token and nothing after it.',
         );
       }
-      const row = token.startsWith(tokenPrefix)
+      const stored = token.startsWith(tokenPrefix)
         ? await findLiveTokenByHash(db, hashOf(token))
         : undefined;
-      if (!row) {
+      if (!stored) {
         throw new AppError(
           'unauthorized',
           'The API token is not valid (mistyped or revoked). Create a new one with "switchyard tokens create --name <who>".',
         );
       }
-      await touchToken(db, row.token_id, clock().toISOString());
-      return { tokenId: row.token_id, name: row.name, workspaceId: row.workspace_id };
+      await touchToken(db, stored.id, clock().toISOString());
+      return { tokenId: stored.id, name: stored.name, workspaceId: stored.workspaceId };
     },
 
-    async listTokens(workspaceId: string) {
-      const rows = await listTokens(db, workspaceId);
-      return rows.map((row) => ({
-        id: row.token_id,
-        name: row.name,
-        createdAt: row.created_at,
-        lastUsedAt: row.last_used_at,
-        revokedAt: row.revoked_at,
+    async listTokens(workspaceId) {
+      return (await listTokens(db, workspaceId)).map((stored) => ({
+        id: stored.id,
+        name: stored.name,
+        createdAt: stored.createdAt,
+        lastUsedAt: stored.lastUsedAt,
+        revokedAt: stored.revokedAt,
       }));
     },
 
-    async revokeToken(input: { workspaceId: string; name: string; actor: string }) {
+    async revokeToken(input) {
       const revoked = await db.transaction().execute(async (trx) => {
         const count = await revokeToken(trx, {
           workspaceId: input.workspaceId,
@@ -127,5 +155,3 @@ export function createTokenService(deps: { db: Kysely<Database>; clock: Clock; a
     },
   };
 }
-
-export type TokenService = ReturnType<typeof createTokenService>;
