@@ -124,7 +124,6 @@ export function createServices(options: ServiceOptions) {
     accounts,
     records,
   });
-  paymentEvents.register(webhooks);
   const reconciliation = createReconciliation({
     db: store.db,
     clock,
@@ -152,16 +151,22 @@ export function createServices(options: ServiceOptions) {
     secretKeyOf: accounts.secretKeyOf,
     logger,
   });
-  webhooks.on('account.updated', (_event, context) =>
-    accounts.refreshAccount(context.accountId, 'stripe:account.updated'),
-  );
-  webhooks.on('account.application.deauthorized', (_event, context) =>
-    accounts.markDisconnected(
-      context.accountId,
-      "The Stripe account revoked Switchyard's access. Connect it again to take payments on it.",
-      'stripe:account.application.deauthorized',
-    ),
-  );
+  webhooks.reactWith(async function reactToStripe(action, context) {
+    switch (action.kind) {
+      case 'account_updated':
+        await accounts.refreshAccount(context.accountId, 'stripe:account.updated');
+        return;
+      case 'account_deauthorized':
+        await accounts.markDisconnected(
+          context.accountId,
+          "The Stripe account revoked Switchyard's access. Connect it again to take payments on it.",
+          'stripe:account.application.deauthorized',
+        );
+        return;
+      default:
+        return paymentEvents.react(action, context);
+    }
+  });
   return {
     clock,
     vault,

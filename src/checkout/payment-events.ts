@@ -3,10 +3,13 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
 import type { Database, PaymentTable } from '../db/schema.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
+import type { PaymentEventAction } from '../stripe/event-actions.js';
 import type {
+  ChargeSummary,
+  InvoiceSummary,
   PaymentIntentSummary,
+  RefundSummary,
   StripeGateway,
-  VerifiedWebhookEvent,
 } from '../stripe/gateway.js';
 import type { StoredEventContext } from '../webhooks/webhooks.service.js';
 import { recordFailedCharge } from './charge-attempts.js';
@@ -36,64 +39,14 @@ export interface PaymentEventsDependencies {
   records: PaymentRecords;
 }
 
-type JsonObject = Record<string, unknown>;
-
-function text(object: JsonObject, key: string): string | null {
-  const value = object[key];
-  return typeof value === 'string' ? value : null;
+export interface PaymentEvents {
+  /** Reacts to one of Stripe's payment events; a repeat or a late one changes nothing. */
+  react(action: PaymentEventAction, context: StoredEventContext): Promise<void>;
+  /** Writes down a PaymentIntent found on an account for a payment that lost track of it. */
+  adopt(payment: PaymentTable, intent: PaymentIntentSummary, accountId: string): Promise<void>;
 }
 
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && 'id' in value) {
-    return typeof value.id === 'string' ? value.id : null;
-  }
-  return null;
-}
-
-/** The PaymentIntent of an event's object, in the gateway's terms. */
-function intentOf(object: JsonObject): PaymentIntentSummary {
-  const error = object.last_payment_error as JsonObject | null | undefined;
-  return {
-    id: text(object, 'id') ?? '',
-    status: text(object, 'status') ?? 'processing',
-    amount: Number(object.amount ?? 0),
-    currency: text(object, 'currency') ?? '',
-    clientSecret: null,
-    customer: idOf(object.customer),
-    paymentMethod: idOf(object.payment_method),
-    latestCharge: idOf(object.latest_charge),
-    livemode: Boolean(object.livemode),
-    metadata: (object.metadata as Record<string, string> | undefined) ?? {},
-    lastPaymentError: error
-      ? {
-          code: text(error, 'code'),
-          declineCode: text(error, 'decline_code'),
-          message: text(error, 'message'),
-          charge: idOf(error.charge),
-          paymentMethod: idOf(error.payment_method),
-        }
-      : null,
-  };
-}
-
-function invoicePaymentIntent(invoice: JsonObject): string | null {
-  const payments = (invoice.payments as { data?: JsonObject[] } | undefined)?.data ?? [];
-  for (const entry of payments) {
-    const payment = entry.payment as JsonObject | undefined;
-    const intent = payment ? idOf(payment.payment_intent) : null;
-    if (intent) return intent;
-  }
-  return idOf(invoice.payment_intent);
-}
-
-function invoiceSubscription(invoice: JsonObject): string | null {
-  const parent = invoice.parent as JsonObject | null | undefined;
-  const details = parent?.subscription_details as JsonObject | undefined;
-  return (details ? idOf(details.subscription) : null) ?? idOf(invoice.subscription);
-}
-
-export function createPaymentEvents(deps: PaymentEventsDependencies) {
+export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEvents {
   const { db, clock, gateway, records } = deps;
 
   /** The payment an event's PaymentIntent belongs to: by its id, or by our id in its metadata. */
@@ -115,7 +68,6 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     return findPayment(db, context.workspaceId, paymentId);
   }
 
-  /** Writes down a PaymentIntent found on an account for a payment that lost track of it. */
   async function adopt(payment: PaymentTable, intent: PaymentIntentSummary, accountId: string) {
     const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
     const attempt =
@@ -143,73 +95,66 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     });
   }
 
-  async function onPaymentIntent(event: VerifiedWebhookEvent, context: StoredEventContext) {
-    const intent = intentOf(event.object);
+  async function onPaymentIntent(intent: PaymentIntentSummary, context: StoredEventContext) {
     const payment = await paymentFor(intent, context);
     if (!payment) return;
     await records.recordIntent(payment, intent);
   }
 
-  async function onChargeRefunded(event: VerifiedWebhookEvent) {
-    const intentId = idOf(event.object.payment_intent);
-    if (!intentId) return;
-    const payment = await findPaymentByIntent(db, intentId);
+  async function onChargeRefunded(charge: ChargeSummary) {
+    if (!charge.paymentIntent) return;
+    const payment = await findPaymentByIntent(db, charge.paymentIntent);
     if (!payment) return;
-    await records.recordRefunded(payment, Number(event.object.amount_refunded ?? 0));
+    await records.recordRefunded(payment, charge.amountRefunded);
   }
 
   /** Settles our refund Stripe made, found by our id in its metadata (its answer may have been lost). */
-  async function onRefund(event: VerifiedWebhookEvent) {
-    const made = event.object;
-    const id = text(made, 'id');
-    const ours = (made.metadata as Record<string, unknown> | undefined)?.switchyard_refund;
-    if (!id || typeof ours !== 'string') return;
+  async function onRefund(made: RefundSummary) {
+    const ours = made.metadata.switchyard_refund;
+    if (!ours) return;
     const refund = await findRefund(db, ours);
-    if (!refund || (refund.stripe_refund_id !== null && refund.stripe_refund_id !== id)) return;
+    if (!refund) return;
+    // Ours already settled by another of Stripe's refunds: this one is not ours to count.
+    if (refund.stripe_refund_id !== null && refund.stripe_refund_id !== made.id) return;
     const payment = await findPayment(db, refund.workspace_id, refund.payment_id);
-    if (!payment || payment.payment_intent_id !== idOf(made.payment_intent)) return;
-    await records.recordRefund(payment, refund, { id, status: text(made, 'status') ?? 'pending' });
+    if (!payment || payment.payment_intent_id !== made.paymentIntent) return;
+    await records.recordRefund(payment, refund, made);
   }
 
   /** A declined charge, kept in the payment's history (its PaymentIntent event says the same). */
-  async function onChargeFailed(event: VerifiedWebhookEvent) {
-    const charge = event.object;
-    const intentId = idOf(charge.payment_intent);
-    const chargeId = text(charge, 'id');
-    if (!intentId || !chargeId) return;
+  async function onChargeFailed(charge: ChargeSummary) {
+    const intentId = charge.paymentIntent;
+    if (!intentId) return;
     const payment = await findPaymentByIntent(db, intentId);
     if (!payment) return;
-    const outcome = charge.outcome as JsonObject | null | undefined;
     await recordFailedCharge(
       db,
       payment,
       {
-        id: chargeId,
+        id: charge.id,
         paymentIntentId: intentId,
-        failureCode: text(charge, 'failure_code'),
-        declineCode: outcome ? text(outcome, 'reason') : null,
-        failureMessage: text(charge, 'failure_message'),
+        failureCode: charge.failureCode,
+        declineCode: charge.declineCode,
+        failureMessage: charge.failureMessage,
       },
       clock().toISOString(),
     );
   }
 
   /** A paid or failed invoice of a subscription period after the first is a renewal payment. */
-  async function onInvoice(event: VerifiedWebhookEvent, context: StoredEventContext) {
-    const invoice = event.object;
-    const subscriptionId = invoiceSubscription(invoice);
-    const intentId = invoicePaymentIntent(invoice);
+  async function onInvoice(invoice: InvoiceSummary, paid: boolean, context: StoredEventContext) {
+    const { subscription: subscriptionId, paymentIntent: intentId } = invoice;
     if (!subscriptionId || !intentId) return;
     const subscription = await findSubscription(db, subscriptionId);
-    if (!subscription || text(invoice, 'billing_reason') === 'subscription_create') return;
+    if (!subscription || invoice.billingReason === 'subscription_create') return;
     const parent = await findPayment(db, subscription.workspace_id, subscription.payment_id);
     if (!parent) return;
-    const paymentId = `${parent.payment_id}.renewal.${text(invoice, 'id')}`;
+    const paymentId = `${parent.payment_id}.renewal.${invoice.id}`;
     const live = await deps.routing.liveRouting(subscription.workspace_id, context.mode);
     const decision = live.routing.route({
       mode: context.mode,
       kind: 'renewal',
-      currency: text(invoice, 'currency') ?? parent.currency,
+      currency: invoice.currency,
       products: [],
       tags: [],
       parent: { account: parent.account_handle ?? '' },
@@ -226,8 +171,8 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
       account_id: subscription.account_id,
       account_handle: parent.account_handle,
       mode: parent.mode,
-      amount: Number(invoice.amount_due ?? 0),
-      currency: text(invoice, 'currency') ?? parent.currency,
+      amount: invoice.amountDue,
+      currency: invoice.currency,
       lines: parent.lines,
       status: 'pending',
       payment_intent_id: intentId,
@@ -242,7 +187,6 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
     });
     const payment = await findPayment(db, subscription.workspace_id, paymentId);
     if (!payment) return;
-    const paid = event.type === 'invoice.paid' || event.type === 'invoice.payment_succeeded';
     // The invoice is the news; the PaymentIntent says how the card went.
     const secretKey = await deps.accounts.secretKeyOf(subscription.account_id, parent.mode);
     if (secretKey) {
@@ -252,59 +196,56 @@ export function createPaymentEvents(deps: PaymentEventsDependencies) {
       });
       await records.recordIntent(payment, intent);
     } else if (paid) {
+      // No key to ask with: the paid invoice is word enough.
       await records.recordIntent(payment, {
-        ...intentOf({ id: intentId }),
+        id: intentId,
         status: 'succeeded',
         amount: Number(payment.amount),
+        currency: invoice.currency,
+        clientSecret: null,
+        customer: null,
+        paymentMethod: null,
+        latestCharge: null,
+        livemode: payment.mode === 'live',
+        metadata: {},
+        lastPaymentError: null,
       });
     }
   }
 
-  async function onSubscription(event: VerifiedWebhookEvent) {
-    const id = text(event.object, 'id');
-    if (!id) return;
-    const status =
-      event.type === 'customer.subscription.deleted'
-        ? 'canceled'
-        : (text(event.object, 'status') ?? 'active');
-    await updateSubscriptionStatus(db, id, status, clock().toISOString());
+  async function react(action: PaymentEventAction, context: StoredEventContext): Promise<void> {
+    switch (action.kind) {
+      case 'payment_succeeded':
+      case 'payment_processing':
+      case 'payment_requires_action':
+      case 'payment_failed':
+      case 'payment_canceled':
+      case 'payment_capturable':
+        return onPaymentIntent(action.intent, context);
+      case 'charge_failed':
+        return onChargeFailed(action.charge);
+      case 'charge_refunded':
+        return onChargeRefunded(action.charge);
+      case 'refund_created':
+      case 'refund_updated':
+        return onRefund(action.refund);
+      case 'invoice_paid':
+      case 'invoice_payment_failed':
+        return onInvoice(action.invoice, action.kind === 'invoice_paid', context);
+      case 'subscription_changed':
+        await updateSubscriptionStatus(
+          db,
+          action.subscription.id,
+          action.subscription.status,
+          clock().toISOString(),
+        );
+        return;
+      default: {
+        const unknown: never = action;
+        throw new Error(`No reaction to the Stripe event action ${JSON.stringify(unknown)}.`);
+      }
+    }
   }
 
-  return {
-    /** Registers the handlers on the webhook dispatcher. */
-    register(webhooks: {
-      on(
-        type: string,
-        handler: (event: VerifiedWebhookEvent, context: StoredEventContext) => Promise<void>,
-      ): void;
-    }) {
-      for (const type of [
-        'payment_intent.succeeded',
-        'payment_intent.processing',
-        'payment_intent.requires_action',
-        'payment_intent.payment_failed',
-        'payment_intent.canceled',
-        'payment_intent.amount_capturable_updated',
-      ]) {
-        webhooks.on(type, onPaymentIntent);
-      }
-      webhooks.on('charge.refunded', onChargeRefunded);
-      for (const type of ['refund.created', 'refund.updated']) webhooks.on(type, onRefund);
-      webhooks.on('charge.failed', onChargeFailed);
-      for (const type of ['invoice.paid', 'invoice.payment_succeeded', 'invoice.payment_failed']) {
-        webhooks.on(type, onInvoice);
-      }
-      for (const type of [
-        'customer.subscription.created',
-        'customer.subscription.updated',
-        'customer.subscription.deleted',
-      ]) {
-        webhooks.on(type, onSubscription);
-      }
-    },
-
-    adopt,
-  };
+  return { react, adopt };
 }
-
-export type PaymentEvents = ReturnType<typeof createPaymentEvents>;

@@ -98,6 +98,28 @@ export interface RefundSummary {
   metadata: Record<string, string>;
 }
 
+/** A charge as its events tell it: the decline, or how much of it was refunded. */
+export interface ChargeSummary {
+  id: string;
+  paymentIntent: string | null;
+  amountRefunded: number;
+  failureCode: string | null;
+  /** Stripe's `outcome.reason` (`generic_decline`, `insufficient_funds`, …). */
+  declineCode: string | null;
+  failureMessage: string | null;
+}
+
+/** An invoice as its events tell it. */
+export interface InvoiceSummary {
+  id: string;
+  currency: string;
+  amountDue: number;
+  /** `subscription_create` for a subscription's first invoice, `subscription_cycle` after. */
+  billingReason: string | null;
+  subscription: string | null;
+  paymentIntent: string | null;
+}
+
 export interface StripeGateway {
   retrieveAccount(input: { credentials: StripeCredentials }): Promise<StripeAccountSummary>;
   createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSummary>;

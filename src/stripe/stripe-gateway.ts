@@ -1,13 +1,13 @@
 import Stripe from 'stripe';
 import { type StripeFailureKind, StripeGatewayError } from './errors.js';
 import type {
-  PaymentIntentSummary,
   RefundSummary,
   StripeAccountSummary,
   StripeCredentials,
   StripeGateway,
   VerifiedWebhookEvent,
 } from './gateway.js';
+import { invoicePaymentIntentId, paymentIntentSummary, refundSummary } from './objects.js';
 import { isSafeToSendAgain, isWorthRetrying, pause, stripeRetry } from './retry.js';
 import { parseWebhookEvent } from './webhook-event.js';
 
@@ -272,9 +272,9 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
           },
           checkoutOptions(credentials, idempotencyKey),
         );
-        const invoice =
-          typeof subscription.latest_invoice === 'object' ? subscription.latest_invoice : null;
-        const paymentIntentId = invoicePaymentIntentId(invoice);
+        const invoice = subscription.latest_invoice;
+        const paymentIntentId =
+          invoice !== null && typeof invoice === 'object' ? invoicePaymentIntentId(invoice) : null;
         const paymentIntent =
           paymentIntentId === null
             ? null
@@ -470,17 +470,6 @@ async function withRetries<T>(
   }
 }
 
-/** The PaymentIntent that pays an invoice: from its payments, or from its confirmation secret. */
-function invoicePaymentIntentId(invoice: Stripe.Invoice | null): string | null {
-  if (invoice === null) return null;
-  for (const payment of invoice.payments?.data ?? []) {
-    const intent = payment.payment.payment_intent;
-    if (intent) return typeof intent === 'string' ? intent : intent.id;
-  }
-  const secret = invoice.confirmation_secret?.client_secret;
-  return secret ? (secret.split('_secret_')[0] ?? null) : null;
-}
-
 function accountSummary(account: Stripe.Account): StripeAccountSummary {
   return {
     id: account.id,
@@ -490,32 +479,6 @@ function accountSummary(account: Stripe.Account): StripeAccountSummary {
     disabledReason: account.requirements?.disabled_reason ?? null,
     displayName:
       account.settings?.dashboard?.display_name ?? account.business_profile?.name ?? null,
-  };
-}
-
-function paymentIntentSummary(intent: Stripe.PaymentIntent): PaymentIntentSummary {
-  const idOf = (value: string | { id: string } | null | undefined) =>
-    value == null ? null : typeof value === 'string' ? value : value.id;
-  return {
-    id: intent.id,
-    status: intent.status,
-    amount: intent.amount,
-    currency: intent.currency,
-    clientSecret: intent.client_secret ?? null,
-    customer: idOf(intent.customer),
-    paymentMethod: idOf(intent.payment_method),
-    latestCharge: idOf(intent.latest_charge),
-    livemode: intent.livemode,
-    metadata: intent.metadata ?? {},
-    lastPaymentError: intent.last_payment_error
-      ? {
-          code: intent.last_payment_error.code ?? null,
-          declineCode: intent.last_payment_error.decline_code ?? null,
-          message: intent.last_payment_error.message ?? null,
-          charge: intent.last_payment_error.charge ?? null,
-          paymentMethod: idOf(intent.last_payment_error.payment_method),
-        }
-      : null,
   };
 }
 
@@ -532,22 +495,6 @@ const kindsByErrorClass: Array<[new (...args: never[]) => Error, StripeFailureKi
 ];
 
 /** Maps the SDK's error classes to our kinds; messages never include the key (Stripe masks it). */
-function refundSummary(refund: Stripe.Refund): RefundSummary {
-  return {
-    id: refund.id,
-    status: refund.status ?? 'pending',
-    amount: refund.amount,
-    currency: refund.currency,
-    paymentIntent:
-      refund.payment_intent === null
-        ? null
-        : typeof refund.payment_intent === 'string'
-          ? refund.payment_intent
-          : refund.payment_intent.id,
-    metadata: { ...(refund.metadata ?? {}) },
-  };
-}
-
 function toGatewayError(error: unknown): StripeGatewayError {
   if (error instanceof StripeGatewayError) return error;
   if (error instanceof Stripe.errors.StripeError) {

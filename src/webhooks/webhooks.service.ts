@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database, WebhookEndpointTable } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
+import { decodeStripeEvent, type StripeEventAction } from '../stripe/event-actions.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
 import {
   findEndpoint,
@@ -47,8 +48,9 @@ export interface StoredEventContext {
   mode: 'test' | 'live';
 }
 
-export type EventHandler = (
-  event: VerifiedWebhookEvent,
+/** What the app does with one of Stripe's events, decoded (a repeat must change nothing). */
+export type StripeEventReaction = (
+  action: StripeEventAction,
   context: StoredEventContext,
 ) => Promise<void>;
 
@@ -79,7 +81,7 @@ function isLocal(url: string): boolean {
  */
 export function createWebhooksService(deps: WebhooksDependencies) {
   const { db, gateway, vault, clock, logger, publicUrl } = deps;
-  const handlers = new Map<string, EventHandler>();
+  let react: StripeEventReaction | null = null;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
@@ -116,10 +118,15 @@ export function createWebhooksService(deps: WebhooksDependencies) {
       for (const row of batch) {
         const endpoint = await findEndpoint(db, row.endpoint_id);
         const event = JSON.parse(row.payload) as VerifiedWebhookEvent;
-        const handler = handlers.get(row.type);
         try {
-          if (handler) {
-            await handler(event, {
+          const action = decodeStripeEvent(event);
+          if (action.kind === 'ignored') {
+            logger.info(
+              { event: row.stripe_event_id, type: row.type, reason: action.reason },
+              'Stripe event ignored',
+            );
+          } else if (react) {
+            await react(action, {
               workspaceId: row.workspace_id,
               accountId: row.account_id,
               mode: endpoint?.mode ?? (event.livemode ? 'live' : 'test'),
@@ -143,9 +150,9 @@ export function createWebhooksService(deps: WebhooksDependencies) {
   }
 
   return {
-    /** A feature says what it does with one event type. */
-    on(type: string, handler: EventHandler): void {
-      handlers.set(type, handler);
+    /** Says what the app does with each of Stripe's events. */
+    reactWith(reaction: StripeEventReaction): void {
+      react = reaction;
     },
 
     async registerEndpoint(input: {

@@ -11,6 +11,8 @@ import {
   useEmulator,
 } from '../../test/emulator.js';
 import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
+import { actedOnEventTypes } from '../stripe/event-actions.js';
+import { subscribedEvents } from './webhooks.service.js';
 
 const emulator = useEmulator();
 
@@ -246,4 +248,8 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
     expect(audit.map((entry) => entry.action)).toContain('account.disconnected');
     // `server.close` in afterEach is harmless a second time.
   });
+});
+
+it('acts on every event type it asks Stripe for', () => {
+  expect(subscribedEvents.filter((type) => !actedOnEventTypes.includes(type))).toEqual([]);
 });
