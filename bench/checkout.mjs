@@ -86,9 +86,9 @@ function parseOptions(args) {
   return { postgres: args.includes('--postgres'), cpuProf: cpuProf ? resolve(cpuProf) : null };
 }
 
-/** Child: the Stripe emulator from dist/. */
+/** Child: the Stripe emulator, from its built package. */
 async function serveEmulator() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('@switchyard/stripe-emulator');
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   answerCpuQuestions();
   process.send?.({ url: emulator.url, port: emulator.port });

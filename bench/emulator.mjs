@@ -47,9 +47,9 @@ if (mode === 'emulator-server') {
   await runBenchmark();
 }
 
-/** Child: the emulator from dist/, as the app would start it in-process. */
+/** Child: the emulator from its built package, as the app would start it in-process. */
 async function serveEmulator() {
-  const { startEmulator } = await import('../dist/emulator/index.js');
+  const { startEmulator } = await import('@switchyard/stripe-emulator');
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   process.send?.({ url: emulator.url, port: emulator.port });
   // The parent asks for the CPU time spent so far, to report the emulator's own cost per request.

@@ -1,5 +1,5 @@
+import { type RunningEmulator, startEmulator } from '@switchyard/stripe-emulator';
 import { afterAll, beforeAll } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../src/emulator/index.js';
 import type { StripeGateway } from '../src/stripe/gateway.js';
 import { createStripeGateway } from '../src/stripe/stripe-gateway.js';
 

@@ -41,14 +41,20 @@ export default async function setUpRun(): Promise<() => Promise<void>> {
 }
 
 /**
- * Tests that run the `switchyard` binary need dist/ to match src/. Type errors are the type check's
- * business (a separate CI step), so the build here only has to emit.
+ * Tests that run the `switchyard` binary need dist/ (and the emulator package's dist/) to match
+ * the sources. Type errors are the type check's business (a separate CI step), so the build here
+ * only has to emit.
  */
 function buildOnce(): void {
-  const result = spawnSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], {
-    encoding: 'utf8',
-  });
-  if (!existsSync('dist/cli/main.js')) {
-    throw new Error(`Building dist/ for the CLI tests failed:\n${result.stdout}${result.stderr}`);
+  for (const [project, output] of [
+    ['packages/stripe-emulator/tsconfig.build.json', 'packages/stripe-emulator/dist/index.js'],
+    ['tsconfig.build.json', 'dist/cli/main.js'],
+  ] as const) {
+    const result = spawnSync('node_modules/.bin/tsc', ['-p', project], { encoding: 'utf8' });
+    if (!existsSync(output)) {
+      throw new Error(
+        `Building ${output} for the CLI tests failed:\n${result.stdout}${result.stderr}`,
+      );
+    }
   }
 }

@@ -1,5 +1,5 @@
+import { startEmulator, UnreadableStateError } from '@switchyard/stripe-emulator';
 import { type Command, InvalidArgumentError } from 'commander';
-import { startEmulator, UnreadableStateError } from '../emulator/index.js';
 import { AppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
 

@@ -1,18 +1,18 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import {
+  type EmulatorOptions,
+  type RunningEmulator,
+  startEmulator,
+  UnreadableStateError,
+} from '@switchyard/stripe-emulator';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Account, listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
-import {
-  type EmulatorOptions,
-  type RunningEmulator,
-  startEmulator,
-  UnreadableStateError,
-} from '../emulator/index.js';
 import { AppError } from '../errors.js';
 
 /**

@@ -1,3 +1,4 @@
+import type { RunningEmulator } from '@switchyard/stripe-emulator';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import {
@@ -13,7 +14,6 @@ import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
-import type { RunningEmulator } from '../emulator/index.js';
 import { AppError } from '../errors.js';
 import { type RunningServer, startServer } from '../server.js';
 import type { Services } from '../services.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Script } from 'node:vm';
+import { type RunningEmulator, startEmulator } from '@switchyard/stripe-emulator';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +12,6 @@ import {
 } from '../../../test/emulator.js';
 import type { StepContent } from '../../catalog/catalog.schema.js';
 import { isKnownCurrency } from '../../catalog/money.js';
-import { type RunningEmulator, startEmulator } from '../../emulator/index.js';
 import { cardDeclinedMessage, cardProblemMessage, cardProblemWords } from '../card-problems.js';
 import { renderContent } from './blocks.js';
 import { cardFormSource, cardScript } from './card-script.js';

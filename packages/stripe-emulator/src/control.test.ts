@@ -1,6 +1,5 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEmulator } from '../cli/emulator.command.js';
 import {
   type EmulatorAccount,
   startTestEmulator,
@@ -103,49 +102,5 @@ describe('the Stripe.js stand-in', () => {
       expect(response.headers.get('access-control-allow-origin')).toBe('*');
       expect(await response.text()).toContain('Stripe');
     }
-  });
-});
-
-describe('switchyard emulator', () => {
-  it('prints its URL once it accepts connections, and stops when told to', async () => {
-    const lines: string[] = [];
-    let announce = () => {};
-    const announced = new Promise<void>((resolve) => {
-      announce = resolve;
-    });
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    const output = {
-      out(text: string) {
-        lines.push(text);
-        announce();
-      },
-      err(text: string) {
-        lines.push(text);
-      },
-    };
-    const running = runEmulator({ port: 0, host: '127.0.0.1' }, output, stopped);
-    await announced;
-    const url = lines[0]?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
-    expect(url).toBeDefined();
-    const response = await fetch(`${url}/_emulator/accounts`, { method: 'POST', body: '{}' });
-    expect(response.status).toBe(200);
-    stop();
-    await running;
-    expect(lines.at(-1)).toBe('Stripe emulator stopped.');
-    await expect(fetch(`${url}/_emulator/clock`)).rejects.toThrow();
-  });
-
-  it('explains a port that is taken', async () => {
-    const taken = harness.emulator.port;
-    await expect(
-      runEmulator(
-        { port: taken, host: '127.0.0.1' },
-        { out: () => {}, err: () => {} },
-        Promise.resolve(),
-      ),
-    ).rejects.toThrow(`could not listen on 127.0.0.1:${taken}`);
   });
 });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runEmulator } from '../cli/emulator.command.js';
 import type { EmulatorAccount } from './emulator.test-helper.js';
 import { type RunningEmulator, startEmulator } from './index.js';
 
@@ -107,71 +106,5 @@ describe('an emulator with a state file', () => {
     await expect(startEmulator({ stateFile })).rejects.toThrow(
       `The emulator's state file ${stateFile} cannot be read`,
     );
-  });
-});
-
-describe('`switchyard emulator --state-file`', () => {
-  async function runUntilListening(lines: string[]) {
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    let listened = () => {};
-    const announced = new Promise<void>((resolve) => {
-      listened = resolve;
-    });
-    const output = {
-      out(text: string) {
-        lines.push(text);
-        if (text.startsWith('State ')) listened();
-      },
-      err(text: string) {
-        lines.push(text);
-      },
-    };
-    const running = runEmulator({ port: 0, host: '127.0.0.1', stateFile }, output, stopped);
-    await Promise.race([announced, running]);
-    const url = lines[0]?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0] ?? '';
-    return {
-      url,
-      stop() {
-        stop();
-        return running;
-      },
-    };
-  }
-
-  it('keeps accounts across runs, and says where', async () => {
-    const firstLines: string[] = [];
-    const first = await runUntilListening(firstLines);
-    expect(firstLines[1]).toBe(
-      `State kept in ${stateFile} (saved a moment after each change and on stop).`,
-    );
-    const made = await fetch(`${first.url}/_emulator/accounts`, { method: 'POST', body: '{}' });
-    const account = (await made.json()) as EmulatorAccount;
-    await first.stop();
-
-    const secondLines: string[] = [];
-    const second = await runUntilListening(secondLines);
-    expect(secondLines[1]).toBe(
-      `State restored from ${stateFile} (saved a moment after each change and on stop).`,
-    );
-    const { port } = new URL(second.url);
-    const stripe = new Stripe(account.keys.test.secret, {
-      host: '127.0.0.1',
-      port: Number(port),
-      protocol: 'http',
-      maxNetworkRetries: 0,
-    });
-    expect((await stripe.accounts.retrieveCurrent()).id).toBe(account.id);
-    await second.stop();
-  });
-
-  it('refuses a state file it cannot read, as bad configuration', async () => {
-    writeFileSync(stateFile, 'not json');
-    await expect(runUntilListening([])).rejects.toMatchObject({
-      code: 'config_invalid',
-      message: expect.stringMatching(/^--state-file: The emulator's state file .* cannot be read/),
-    });
   });
 });

@@ -2,7 +2,7 @@ import { Script } from 'node:vm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPhoneContext, type Site, startSite } from '../../test/browser.js';
+import { launchBrowser, openPhoneContext, type Site, startSite } from './browser.test-helper.js';
 import { startEmulator } from './index.js';
 import { stripeJsSource } from './stripe-js.js';
 
