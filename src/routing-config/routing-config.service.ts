@@ -3,7 +3,7 @@ import type { AccountChanges, AccountsService, AccountView } from '../accounts/a
 import type { HealthService } from '../accounts/health.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, RoutingVersionTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError, type FieldProblem, fieldPath } from '../errors.js';
 import {
   type CompiledRouting,
@@ -29,6 +29,7 @@ import {
   findVersion,
   insertVersion,
   listVersions,
+  type RoutingVersion,
 } from './routing-config.repository.js';
 
 /**
@@ -94,6 +95,31 @@ export interface ApplyOptions {
   root?: string | undefined;
 }
 
+/** A workspace's routing config: versions applied and rolled back, and the routing it runs. */
+export interface RoutingConfigService {
+  /** The active document, its accounts part read from the accounts themselves. */
+  showActive(workspaceId: string): Promise<ActiveRouting>;
+  /** What one payment of the mode routes over right now. */
+  liveRouting(workspaceId: string, mode: Mode): Promise<LiveRouting>;
+  /** The newest versions first. */
+  listVersions(workspaceId: string, limit?: number): Promise<RoutingVersionSummary[]>;
+  /**
+   * Validates a whole routing document, stores it as a new version, makes it active and applies
+   * its accounts part to the accounts (routing fields only, never credentials).
+   */
+  applyDocument(
+    workspaceId: string,
+    input: unknown,
+    options: ApplyOptions,
+  ): Promise<AppliedRouting>;
+  /** A new version equal to an old one; accounts removed since then are left out. */
+  rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting>;
+  /** The decision for one payment context with live health; the caller's `health` wins. */
+  explain(workspaceId: string, input: unknown): Promise<ExplainedRoute>;
+  /** Every rule and pin of the active version that names the account, fallback lists too. */
+  referencesTo(workspaceId: string, handle: string): Promise<string[]>;
+}
+
 export interface RoutingConfigDependencies {
   db: Kysely<Database>;
   clock: Clock;
@@ -114,7 +140,7 @@ const routingFields = [
   'purpose',
 ] as const;
 
-export function createRoutingConfigService(deps: RoutingConfigDependencies) {
+export function createRoutingConfigService(deps: RoutingConfigDependencies): RoutingConfigService {
   const { db, clock, audit, accounts, health } = deps;
   /** One compiled config per workspace, rebuilt only when the document changes. */
   const compiledByWorkspace = new Map<string, { fingerprint: string; routing: CompiledRouting }>();
@@ -136,7 +162,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
     return {
       version: active?.version ?? null,
       author: active?.author ?? null,
-      createdAt: active?.created_at ?? null,
+      createdAt: active?.createdAt ?? null,
       message: active?.message ?? null,
       document: documentOf(views, active),
     };
@@ -232,13 +258,13 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
     try {
       await db.transaction().execute(async (trx) => {
         await insertVersion(trx, {
-          workspace_id: workspaceId,
+          workspaceId,
           version,
-          document: JSON.stringify(merged),
+          document: merged,
           author: options.actor,
           message,
-          restored_from: options.restoredFrom ?? null,
-          created_at: now,
+          restoredFrom: options.restoredFrom ?? null,
+          createdAt: now,
         });
         await activateVersion(trx, workspaceId, version, now);
         await audit.record(trx, {
@@ -307,50 +333,38 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
     showActive: loadActive,
     liveRouting,
 
-    async listVersions(workspaceId: string, limit = 100): Promise<RoutingVersionSummary[]> {
-      const [rows, active] = await Promise.all([
+    async listVersions(workspaceId, limit = 100) {
+      const [versions, active] = await Promise.all([
         listVersions(db, workspaceId, limit),
         findActiveVersion(db, workspaceId),
       ]);
-      return rows.map((row) => {
-        const document = JSON.parse(row.document) as RoutingConfig;
-        return {
-          version: row.version,
-          active: row.version === active?.version,
-          author: row.author,
-          createdAt: row.created_at,
-          message: row.message,
-          restoredFrom: row.restored_from,
-          rules: document.rules.length,
-          pins:
-            Object.keys(document.products).length +
-            Object.keys(document.steps).length +
-            Object.keys(document.funnels).length,
-        };
-      });
+      return versions.map(({ version, author, createdAt, message, restoredFrom, document }) => ({
+        version,
+        active: version === active?.version,
+        author,
+        createdAt,
+        message,
+        restoredFrom,
+        rules: document.rules.length,
+        pins:
+          Object.keys(document.products).length +
+          Object.keys(document.steps).length +
+          Object.keys(document.funnels).length,
+      }));
     },
 
-    /**
-     * Validates a whole routing document, stores it as a new version, makes it active and applies
-     * its accounts part to the accounts (routing fields only, never credentials).
-     */
-    async applyDocument(
-      workspaceId: string,
-      input: unknown,
-      options: ApplyOptions,
-    ): Promise<AppliedRouting> {
+    async applyDocument(workspaceId, input, options) {
       const parsed = parseRoutingConfig(input);
       if (!parsed.success) throw AppError.validation(fieldsOf(parsed.problems, options.root));
       return applyParsed(workspaceId, parsed.value, options);
     },
 
-    /** A new version equal to an old one; accounts removed since then are left out. */
-    async rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting> {
-      const row = await findVersion(db, workspaceId, version);
-      if (!row) {
+    async rollback(workspaceId, version, actor) {
+      const stored = await findVersion(db, workspaceId, version);
+      if (!stored) {
         throw new AppError('not_found', `There is no routing version ${version}.`, { version });
       }
-      const old = JSON.parse(row.document) as RoutingConfig;
+      const old = stored.document;
       const live = new Set((await accounts.listAccounts(workspaceId)).map((view) => view.handle));
       const restored = { ...old, accounts: old.accounts.filter((a) => live.has(a.handle)) };
       return applyParsed(workspaceId, restored, {
@@ -361,8 +375,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       });
     },
 
-    /** The decision for one payment context with live health; the caller's `health` wins. */
-    async explain(workspaceId: string, input: unknown): Promise<ExplainedRoute> {
+    async explain(workspaceId, input) {
       const parsed = parsePaymentContext(input);
       if (!parsed.success) throw AppError.validation(fieldsOf(parsed.problems, 'context'));
       const context: PaymentContext = parsed.value;
@@ -380,23 +393,20 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies) {
       };
     },
 
-    /** Every rule and pin of the active version that names the account, fallback lists too. */
-    async referencesTo(workspaceId: string, handle: string): Promise<string[]> {
+    async referencesTo(workspaceId, handle) {
       const active = await findActiveVersion(db, workspaceId);
       if (!active) return [];
-      return listReferencesTo(JSON.parse(active.document) as RoutingConfig, handle);
+      return listReferencesTo(active.document, handle);
     },
   };
 }
 
-export type RoutingConfigService = ReturnType<typeof createRoutingConfigService>;
-
 /** The routing document: accounts from the live accounts, the rest from the stored version. */
 function documentOf(
   views: readonly AccountView[],
-  active: RoutingVersionTable | undefined,
+  active: RoutingVersion | undefined,
 ): RoutingConfig {
-  const stored = active ? (JSON.parse(active.document) as RoutingConfig) : null;
+  const stored = active?.document ?? null;
   return {
     accounts: views.map(routingAccountOf),
     rules: stored?.rules ?? [],
