@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { createAccountsService } from './accounts/accounts.service.js';
-import { createConnectService } from './accounts/connect.service.js';
+import { createConnectService, createGrantRevoker } from './accounts/connect.service.js';
 import { createHealthService } from './accounts/health.service.js';
 import { createVault, loadMasterKey } from './accounts/vault.js';
 import { createAuditLog } from './audit/audit.service.js';
 import { createCatalogService } from './catalog/catalog.service.js';
+import { refuseSplitPins } from './catalog/split-offers.js';
 import { createCheckoutService } from './checkout/checkout.service.js';
 import { createFailoverExecutor } from './checkout/failover.js';
 import { createOrdersService } from './checkout/orders.service.js';
@@ -14,6 +15,7 @@ import { createReconciliation } from './checkout/reconciliation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
+import { referencesTo } from './routing-config/references.js';
 import { createRoutingConfigService } from './routing-config/routing-config.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway } from './stripe/stripe-gateway.js';
@@ -30,7 +32,10 @@ export interface ServiceOptions {
   gateway?: StripeGateway;
 }
 
-/** The composition root: builds every service once, with its collaborators passed in. */
+/**
+ * The composition root: builds every service once, with its collaborators passed in, each after
+ * the ones it uses (no service reaches one built later).
+ */
 export function createServices(options: ServiceOptions) {
   const { config, store, logger } = options;
   const clock = options.clock ?? systemClock;
@@ -66,8 +71,8 @@ export function createServices(options: ServiceOptions) {
     clock,
     logger,
     webhooks,
-    deauthorize: (stripeAccountId) => connect.deauthorize(stripeAccountId),
-    referencesTo: (workspaceId, handle) => routingConfig.referencesTo(workspaceId, handle),
+    deauthorize: createGrantRevoker({ gateway, logger, connect: config.stripeConnect }),
+    referencesTo: (workspaceId, handle) => referencesTo(store.db, workspaceId, handle),
   });
   const connect = createConnectService({
     db: store.db,
@@ -86,8 +91,8 @@ export function createServices(options: ServiceOptions) {
     audit,
     accounts,
     health,
-    refuseCatalogConflicts: (workspaceId, document) =>
-      catalog.refuseSplitPins(workspaceId, document.products),
+    refuseCatalogConflicts: (trx, workspaceId, document) =>
+      refuseSplitPins(trx, workspaceId, document.products),
   });
   const catalog = createCatalogService({ db: store.db, clock, audit, routing: routingConfig });
   const payments = createFailoverExecutor({

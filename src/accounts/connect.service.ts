@@ -48,8 +48,6 @@ export interface ConnectService {
   startConnect(input: { workspaceId: string; handle: string; actor: string }): Promise<string>;
   /** Stripe sent the merchant back: the outcome says in words what became of the account. */
   completeConnect(query: ConnectCallback): Promise<ConnectResult>;
-  /** Revokes the platform's access to an account being removed; best effort. */
-  deauthorize(stripeUserId: string): Promise<void>;
 }
 
 export interface ConnectDependencies {
@@ -218,21 +216,29 @@ export function createConnectService(deps: ConnectDependencies): ConnectService 
         throw error;
       }
     },
+  };
+}
 
-    async deauthorize(stripeUserId) {
-      if (!deps.connect) return;
-      try {
-        await gateway.deauthorizeAccount({
-          platformSecretKey: deps.connect.secretKey,
-          clientId: deps.connect.clientId,
-          stripeUserId,
-        });
-      } catch (error) {
-        deps.logger.warn(
-          { account: stripeUserId, err: (error as Error).message },
-          'could not deauthorize the OAuth grant at Stripe; revoke it in the dashboard',
-        );
-      }
-    },
+/**
+ * Revokes the platform's access to an account being removed; best effort. Apart from the
+ * service, since removing an account needs it and connecting one needs the accounts.
+ */
+export function createGrantRevoker(
+  deps: Pick<ConnectDependencies, 'gateway' | 'logger' | 'connect'>,
+): (stripeUserId: string) => Promise<void> {
+  return async function deauthorize(stripeUserId) {
+    if (!deps.connect) return;
+    try {
+      await deps.gateway.deauthorizeAccount({
+        platformSecretKey: deps.connect.secretKey,
+        clientId: deps.connect.clientId,
+        stripeUserId,
+      });
+    } catch (error) {
+      deps.logger.warn(
+        { account: stripeUserId, err: (error as Error).message },
+        'could not deauthorize the OAuth grant at Stripe; revoke it in the dashboard',
+      );
+    }
   };
 }

@@ -30,8 +30,6 @@ import {
   listStepRows,
   listStepRowsWithSlugs,
   listStepsOffering,
-  listStepsWithBump,
-  type StepRowWithSlugs,
   updateFunnelRow,
   updatePriceRow,
   updateProductRow,
@@ -51,7 +49,7 @@ import type {
   StepKind,
 } from './catalog.schema.js';
 import { describePrice } from './money.js';
-import { describeSplitOffers, findSplitOffers, type OrderOffers } from './split-offers.js';
+import { type OrderOffers, orderOffersOfRow, refuseSplitOffers } from './split-offers.js';
 
 export interface PriceView extends PriceInput {
   /** `$49.00 / month`, with zero-decimal currencies right. */
@@ -125,6 +123,30 @@ function noPinChanges(): PinChanges {
   return { products: new Map(), steps: new Map(), funnels: new Map() };
 }
 
+/** The document with the pins changed, or null when it holds them already. */
+function withPinChanges(active: RoutingConfig, changes: PinChanges): RoutingConfig | null {
+  const document = structuredClone(active);
+  let changed = false;
+  for (const group of ['products', 'steps', 'funnels'] as const) {
+    for (const [key, pin] of changes[group]) {
+      const current = document[group][key];
+      if (pin === null) {
+        if (current) {
+          delete document[group][key];
+          changed = true;
+        }
+      } else if (!current || JSON.stringify(current) !== JSON.stringify(pin)) {
+        document[group][key] = pin;
+        changed = true;
+      }
+    }
+  }
+  return changed ? document : null;
+}
+
+/** A catalog change's writes, run in the transaction that also writes its pins. */
+type CatalogWrite = (trx: Kysely<Database>) => Promise<void>;
+
 /**
  * Products, prices, funnels and steps. Pins are not stored here: reading shows the active routing
  * document's pin, and saving one writes a new routing version through the routing config service.
@@ -136,35 +158,29 @@ export function createCatalogService(deps: CatalogDependencies) {
     return (await routing.showActive(workspaceId)).document;
   }
 
-  /** Writes the pins as one new routing version; nothing when they are already so. */
-  async function writePins(
+  /**
+   * Writes a catalog change and the pins it sets in one transaction: the pins as a new routing
+   * version (none when they are already so), so a refused or conflicting version leaves neither.
+   */
+  async function writeWithPins(
     workspaceId: string,
-    changes: PinChanges,
+    change: CatalogWrite | null,
+    pins: PinChanges,
     actor: string,
     message: string,
   ): Promise<number | null> {
-    const active = await routing.showActive(workspaceId);
-    const document = structuredClone(active.document);
-    let changed = false;
-    for (const group of ['products', 'steps', 'funnels'] as const) {
-      for (const [key, pin] of changes[group]) {
-        const current = document[group][key];
-        if (pin === null) {
-          if (current) {
-            delete document[group][key];
-            changed = true;
-          }
-        } else if (!current || JSON.stringify(current) !== JSON.stringify(pin)) {
-          document[group][key] = pin;
-          changed = true;
-        }
-      }
+    const someSet = Object.values(pins).some((group) => group.size > 0);
+    const active = someSet ? await routing.showActive(workspaceId) : null;
+    const document = active ? withPinChanges(active.document, pins) : null;
+    if (!active || !document) {
+      if (change) await db.transaction().execute(change);
+      return null;
     }
-    if (!changed) return null;
     const applied = await routing.applyDocument(workspaceId, document, {
       actor,
       message,
       basedOn: active.version ?? 0,
+      alongside: change ?? undefined,
     });
     return applied.version;
   }
@@ -194,16 +210,6 @@ export function createCatalogService(deps: CatalogDependencies) {
       }
     }
     if (problems.length > 0) throw AppError.validation(problems);
-  }
-
-  function refuseSplitOffers(
-    steps: readonly OrderOffers[],
-    productPins: Readonly<Record<string, Pin | undefined>>,
-  ): void {
-    const split = findSplitOffers(steps, productPins);
-    if (split.length > 0) {
-      throw new AppError('offers_split_across_accounts', describeSplitOffers(split), { split });
-    }
   }
 
   async function productViews(
@@ -492,26 +498,26 @@ export function createCatalogService(deps: CatalogDependencies) {
     refuseSplitOffers(orderOffersOf(funnel), document.products);
 
     const before = existing ? (await funnelViews([existing], document))[0] : undefined;
-    await db.transaction().execute(async (trx) => {
-      await storeFunnel(trx, workspaceId, funnel, existing);
-      await audit.record(trx, {
-        workspaceId,
-        actor,
-        action: existing ? 'funnel.updated' : 'funnel.created',
-        subject: `funnel:${funnel.slug}`,
-        before: before ? withoutPins(before) : undefined,
-        after: {
-          name: funnel.name,
-          mode: funnel.mode,
-          steps: funnel.steps.map((step) => step.slug),
-        },
-      });
-    });
     const removed = (before?.steps ?? [])
       .map((step) => step.slug)
       .filter((slug) => !funnel.steps.some((step) => step.slug === slug));
-    await writePins(
+    await writeWithPins(
       workspaceId,
+      async function storeFunnelChange(trx) {
+        await storeFunnel(trx, workspaceId, funnel, existing);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: existing ? 'funnel.updated' : 'funnel.created',
+          subject: `funnel:${funnel.slug}`,
+          before: before ? withoutPins(before) : undefined,
+          after: {
+            name: funnel.name,
+            mode: funnel.mode,
+            steps: funnel.steps.map((step) => step.slug),
+          },
+        });
+      },
       funnelPinChanges(funnel, removed),
       actor,
       `Pins of funnel ${funnel.slug}`,
@@ -520,18 +526,6 @@ export function createCatalogService(deps: CatalogDependencies) {
   }
 
   return {
-    /**
-     * Refuses product pins (from any source, e.g. `config apply`) that would send an order step's
-     * main offer and its bump to two accounts.
-     */
-    async refuseSplitPins(
-      workspaceId: string,
-      productPins: Readonly<Record<string, Pin | undefined>>,
-    ): Promise<void> {
-      const steps = await listStepsWithBump(db, workspaceId);
-      refuseSplitOffers(steps.map(orderOffersOfRow), productPins);
-    },
-
     async listProducts(workspaceId: string): Promise<ProductView[]> {
       const rows = await listProductRows(db, workspaceId);
       return productViews(rows, await activeDocument(workspaceId));
@@ -575,21 +569,24 @@ export function createCatalogService(deps: CatalogDependencies) {
         });
       }
       checkPinAccounts(await activeDocument(workspaceId), [{ pin: input.pin, field: 'pin' }]);
-      await db.transaction().execute(async (trx) => {
-        await storeProduct(trx, workspaceId, input, undefined);
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'product.created',
-          subject: `product:${input.slug}`,
-          after: productDocumentOf(input),
-        });
-      });
-      if (input.pin !== undefined) {
-        const changes = noPinChanges();
-        changes.products.set(input.slug, input.pin);
-        await writePins(workspaceId, changes, actor, `Pin of product ${input.slug}`);
-      }
+      const pins = noPinChanges();
+      if (input.pin !== undefined) pins.products.set(input.slug, input.pin);
+      await writeWithPins(
+        workspaceId,
+        async function storeNewProduct(trx) {
+          await storeProduct(trx, workspaceId, input, undefined);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: 'product.created',
+            subject: `product:${input.slug}`,
+            after: productDocumentOf(input),
+          });
+        },
+        pins,
+        actor,
+        `Pin of product ${input.slug}`,
+      );
       return showProductView(workspaceId, input.slug);
     },
 
@@ -622,24 +619,28 @@ export function createCatalogService(deps: CatalogDependencies) {
         tags: changes.tags ?? before.tags,
         prices: changes.prices ?? before.prices.map(priceTermsOf),
       };
-      if (!sameProduct(productDocumentOf(merged), productDocumentOf(before))) {
-        await db.transaction().execute(async (trx) => {
-          await storeProduct(trx, workspaceId, merged, row);
-          await audit.record(trx, {
-            workspaceId,
-            actor,
-            action: 'product.updated',
-            subject: `product:${slug}`,
-            before: productDocumentOf(before),
-            after: productDocumentOf(merged),
-          });
+      const pins = noPinChanges();
+      if (changes.pin !== undefined) pins.products.set(slug, changes.pin);
+      const storeProductChange: CatalogWrite = async (trx) => {
+        await storeProduct(trx, workspaceId, merged, row);
+        await audit.record(trx, {
+          workspaceId,
+          actor,
+          action: 'product.updated',
+          subject: `product:${slug}`,
+          before: productDocumentOf(before),
+          after: productDocumentOf(merged),
         });
-      }
-      if (changes.pin !== undefined) {
-        const pins = noPinChanges();
-        pins.products.set(slug, changes.pin);
-        await writePins(workspaceId, pins, actor, `Pin of product ${slug}`);
-      }
+      };
+      await writeWithPins(
+        workspaceId,
+        sameProduct(productDocumentOf(merged), productDocumentOf(before))
+          ? null
+          : storeProductChange,
+        pins,
+        actor,
+        `Pin of product ${slug}`,
+      );
       return showProductView(workspaceId, slug);
     },
 
@@ -655,19 +656,24 @@ export function createCatalogService(deps: CatalogDependencies) {
           { funnels, steps },
         );
       }
-      await db.transaction().execute(async (trx) => {
-        await deleteProductRow(trx, row.product_id);
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'product.deleted',
-          subject: `product:${slug}`,
-          before: { slug, name: row.name },
-        });
-      });
       const pins = noPinChanges();
       pins.products.set(slug, null);
-      await writePins(workspaceId, pins, actor, `Product ${slug} deleted: its pin removed`);
+      await writeWithPins(
+        workspaceId,
+        async function removeProduct(trx) {
+          await deleteProductRow(trx, row.product_id);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: 'product.deleted',
+            subject: `product:${slug}`,
+            before: { slug, name: row.name },
+          });
+        },
+        pins,
+        actor,
+        `Product ${slug} deleted: its pin removed`,
+      );
     },
 
     async listFunnels(workspaceId: string): Promise<FunnelSummary[]> {
@@ -725,20 +731,25 @@ export function createCatalogService(deps: CatalogDependencies) {
     async deleteFunnel(workspaceId: string, slug: string, actor: string): Promise<void> {
       const view = await showFunnelView(workspaceId, slug);
       const row = await requireFunnel(workspaceId, slug);
-      await db.transaction().execute(async (trx) => {
-        await deleteFunnelRow(trx, row.funnel_id);
-        await audit.record(trx, {
-          workspaceId,
-          actor,
-          action: 'funnel.deleted',
-          subject: `funnel:${slug}`,
-          before: withoutPins(view),
-        });
-      });
       const pins = noPinChanges();
       pins.funnels.set(slug, null);
       for (const step of view.steps) pins.steps.set(`${slug}/${step.slug}`, null);
-      await writePins(workspaceId, pins, actor, `Funnel ${slug} deleted: its pins removed`);
+      await writeWithPins(
+        workspaceId,
+        async function removeFunnel(trx) {
+          await deleteFunnelRow(trx, row.funnel_id);
+          await audit.record(trx, {
+            workspaceId,
+            actor,
+            action: 'funnel.deleted',
+            subject: `funnel:${slug}`,
+            before: withoutPins(view),
+          });
+        },
+        pins,
+        actor,
+        `Funnel ${slug} deleted: its pins removed`,
+      );
     },
 
     /**
@@ -798,7 +809,15 @@ export function createCatalogService(deps: CatalogDependencies) {
       const funnelChanged =
         !before || stableJson(funnelBodyOf(before)) !== stableJson(funnelBodyOf(input.funnel));
 
-      await db.transaction().execute(async (trx) => {
+      const pins = noPinChanges();
+      for (const product of input.products) {
+        if (product.pin !== undefined) pins.products.set(product.slug, product.pin);
+      }
+      const removed = (before?.steps ?? [])
+        .map((step) => step.slug)
+        .filter((slug) => !input.funnel.steps.some((step) => step.slug === slug));
+      funnelPinChanges(input.funnel, removed, pins);
+      async function storeImport(trx: Kysely<Database>): Promise<void> {
         for (const product of input.products) {
           const stored = storedViews.find((view) => view.slug === product.slug);
           if (stored && sameProduct(productDocumentOf(stored), productDocumentOf(product))) {
@@ -829,18 +848,10 @@ export function createCatalogService(deps: CatalogDependencies) {
           });
           result.funnel = existingFunnel ? 'updated' : 'created';
         }
-      });
-
-      const pins = noPinChanges();
-      for (const product of input.products) {
-        if (product.pin !== undefined) pins.products.set(product.slug, product.pin);
       }
-      const removed = (before?.steps ?? [])
-        .map((step) => step.slug)
-        .filter((slug) => !input.funnel.steps.some((step) => step.slug === slug));
-      funnelPinChanges(input.funnel, removed, pins);
-      result.routingVersion = await writePins(
+      result.routingVersion = await writeWithPins(
         workspaceId,
+        storeImport,
         pins,
         actor,
         `Pins from the import of funnel ${input.funnel.slug}`,
@@ -983,15 +994,6 @@ function orderOffersOf(funnel: FunnelInput): OrderOffers[] {
       ? [{ step: `${funnel.slug}/${step.slug}`, product: step.product, bump: step.bump }]
       : [],
   );
-}
-
-/** A stored order step's offers, by product slug. */
-function orderOffersOfRow(step: StepRowWithSlugs): OrderOffers {
-  return {
-    step: `${step.funnel_slug}/${step.slug}`,
-    product: step.product_slug ?? '',
-    bump: step.bump_slug ?? '',
-  };
 }
 
 /** JSON with object keys sorted, so two equal values compare equal whatever their key order. */

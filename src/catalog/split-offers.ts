@@ -1,4 +1,8 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
 import type { Pin } from '../routing/index.js';
+import { listStepsWithBump, type StepRowWithSlugs } from './catalog.repository.js';
 
 /**
  * One payment cannot span two Stripe accounts, so an order step whose main offer and order bump
@@ -47,4 +51,38 @@ export function describeSplitOffers(split: readonly SplitOffer[]): string {
     ...lines,
     'One payment cannot span two Stripe accounts: pin both products to the same account, or remove one of the pins.',
   ].join('\n');
+}
+
+/** Refuses pins that would split an order step's offers across two accounts. */
+export function refuseSplitOffers(
+  steps: readonly OrderOffers[],
+  productPins: Readonly<Record<string, Pin | undefined>>,
+): void {
+  const split = findSplitOffers(steps, productPins);
+  if (split.length > 0) {
+    throw new AppError('offers_split_across_accounts', describeSplitOffers(split), { split });
+  }
+}
+
+/**
+ * Refuses product pins from any source (a routing config applied, a product pinned) that would
+ * split a stored order step. Reads through the executor given: inside a transaction, the steps
+ * it has just written count.
+ */
+export async function refuseSplitPins(
+  db: Kysely<Database>,
+  workspaceId: string,
+  productPins: Readonly<Record<string, Pin | undefined>>,
+): Promise<void> {
+  const steps = await listStepsWithBump(db, workspaceId);
+  refuseSplitOffers(steps.map(orderOffersOfRow), productPins);
+}
+
+/** A stored order step's offers, by product slug. */
+export function orderOffersOfRow(step: StepRowWithSlugs): OrderOffers {
+  return {
+    step: `${step.funnel_slug}/${step.slug}`,
+    product: step.product_slug ?? '',
+    bump: step.bump_slug ?? '',
+  };
 }

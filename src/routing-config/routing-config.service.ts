@@ -93,6 +93,11 @@ export interface ApplyOptions {
   basedOn?: number | undefined;
   /** How the caller names the document in error paths: `document` (API) or `config` (CLI file). */
   root?: string | undefined;
+  /**
+   * The caller's own writes that stand or fall with this version (the catalog change whose pins
+   * it holds): run first in its transaction, so a refusal or a conflict leaves neither.
+   */
+  alongside?: ((trx: Kysely<Database>) => Promise<void>) | undefined;
 }
 
 /** A workspace's routing config: versions applied and rolled back, and the routing it runs. */
@@ -116,8 +121,6 @@ export interface RoutingConfigService {
   rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting>;
   /** The decision for one payment context with live health; the caller's `health` wins. */
   explain(workspaceId: string, input: unknown): Promise<ExplainedRoute>;
-  /** Every rule and pin of the active version that names the account, fallback lists too. */
-  referencesTo(workspaceId: string, handle: string): Promise<string[]>;
 }
 
 export interface RoutingConfigDependencies {
@@ -126,8 +129,15 @@ export interface RoutingConfigDependencies {
   audit: AuditLog;
   accounts: Pick<AccountsService, 'listAccounts' | 'applyRoutingFields'>;
   health: Pick<HealthService, 'listHealth'>;
-  /** Refuses pins the catalog cannot live with (offers of one step on two accounts). */
-  refuseCatalogConflicts?: (workspaceId: string, document: RoutingConfig) => Promise<void>;
+  /**
+   * Refuses pins the catalog cannot live with (offers of one step on two accounts); reads through
+   * the transaction that writes the version, so it sees the catalog change written alongside.
+   */
+  refuseCatalogConflicts?: (
+    trx: Kysely<Database>,
+    workspaceId: string,
+    document: RoutingConfig,
+  ) => Promise<void>;
 }
 
 const routingFields = [
@@ -224,7 +234,6 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
       );
     }
 
-    await deps.refuseCatalogConflicts?.(workspaceId, merged);
     const active = await findActiveVersion(db, workspaceId);
     if (options.basedOn !== undefined && (active?.version ?? 0) !== options.basedOn) {
       throw new AppError(
@@ -239,6 +248,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
       previous !== null &&
       JSON.stringify(withoutAccounts(previous)) === JSON.stringify(withoutAccounts(merged));
     if (sameRouting && changes.length === 0 && options.always !== true) {
+      if (options.alongside) await db.transaction().execute(options.alongside);
       return {
         version: active?.version ?? null,
         changed: false,
@@ -257,6 +267,8 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
     const version = (await findLatestVersionNumber(db, workspaceId)) + 1;
     try {
       await db.transaction().execute(async (trx) => {
+        await options.alongside?.(trx);
+        await deps.refuseCatalogConflicts?.(trx, workspaceId, merged);
         await insertVersion(trx, {
           workspaceId,
           version,
@@ -391,12 +403,6 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
           message: warning.message,
         })),
       };
-    },
-
-    async referencesTo(workspaceId, handle) {
-      const active = await findActiveVersion(db, workspaceId);
-      if (!active) return [];
-      return listReferencesTo(active.document, handle);
     },
   };
 }
@@ -533,28 +539,4 @@ function refuse(
     ].join('\n'),
     { fields: errors, warnings },
   );
-}
-
-function listReferencesTo(config: RoutingConfig, handle: string): string[] {
-  const references: string[] = [];
-  for (const rule of config.rules) {
-    if (rule.use === handle) references.push(`rule "${rule.name}"`);
-    if (Array.isArray(rule.fallback) && rule.fallback.includes(handle)) {
-      references.push(`the fallback list of rule "${rule.name}"`);
-    }
-  }
-  const pinGroups = [
-    ['product', config.products],
-    ['step', config.steps],
-    ['funnel', config.funnels],
-  ] as const;
-  for (const [noun, pins] of pinGroups) {
-    for (const [slug, pin] of Object.entries(pins)) {
-      if (pin.use === handle) references.push(`the pin of ${noun} "${slug}"`);
-      if (Array.isArray(pin.fallback) && pin.fallback.includes(handle)) {
-        references.push(`the fallback list of ${noun} "${slug}"`);
-      }
-    }
-  }
-  return references;
 }
