@@ -79,10 +79,9 @@ async function resealAll(db: Kysely<Database>, vault: Vault): Promise<number> {
       });
       count += credential.sealedRefreshToken === null ? 1 : 2;
     }
-    for (const row of await listSealedEndpointSecrets(trx)) {
-      if (row.secret_encrypted === null) continue;
-      await updateEndpoint(trx, row.endpoint_id, {
-        secret_encrypted: vault.seal(vault.open(row.secret_encrypted)),
+    for (const endpoint of await listSealedEndpointSecrets(trx)) {
+      await updateEndpoint(trx, endpoint.endpointId, {
+        sealedSecret: vault.seal(vault.open(endpoint.sealedSecret)),
       });
       count += 1;
     }

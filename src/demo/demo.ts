@@ -256,7 +256,7 @@ async function keepWebhookEndpoint(input: {
   const current = endpoints.some(
     (endpoint) =>
       endpoint.mode === 'test' &&
-      endpoint.stripe_endpoint_id !== null &&
+      endpoint.stripeEndpointId !== null &&
       endpoint.url.startsWith(`${input.publicUrl}/webhooks/stripe/`),
   );
   const secretKey = await services.accounts.secretKeyOf(account.accountId, 'test');

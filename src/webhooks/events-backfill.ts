@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Database, WebhookEndpointTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { repeatEvery } from '../repeat.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
@@ -9,6 +9,7 @@ import {
   findEventCursor,
   listRegisteredEndpoints,
   saveEventCursor,
+  type WebhookEndpoint,
 } from './webhooks.repository.js';
 import { subscribedEvents, type WebhooksService } from './webhooks.service.js';
 
@@ -48,25 +49,25 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
   let running: Promise<number> | null = null;
   let repeating: { stop(): Promise<void> } | null = null;
 
-  async function remember(endpoint: WebhookEndpointTable, newest: VerifiedWebhookEvent) {
+  async function remember(endpoint: WebhookEndpoint, newest: VerifiedWebhookEvent) {
     await saveEventCursor(db, {
-      account_id: endpoint.account_id,
+      accountId: endpoint.accountId,
       mode: endpoint.mode,
-      workspace_id: endpoint.workspace_id,
-      last_event_id: newest.id,
-      last_event_created: newest.created,
-      updated_at: clock().toISOString(),
+      workspaceId: endpoint.workspaceId,
+      lastEventId: newest.id,
+      lastEventCreated: newest.created,
+      updatedAt: clock().toISOString(),
     });
   }
 
-  async function store(endpoint: WebhookEndpointTable, events: VerifiedWebhookEvent[]) {
+  async function store(endpoint: WebhookEndpoint, events: VerifiedWebhookEvent[]) {
     let stored = 0;
     for (const event of events) if (await webhooks.ingest(endpoint, event)) stored += 1;
     return stored;
   }
 
   /** Oldest first from the cursor: each page is the events just newer than the last one read. */
-  async function readOn(endpoint: WebhookEndpointTable, secretKey: string, lastEventId: string) {
+  async function readOn(endpoint: WebhookEndpoint, secretKey: string, lastEventId: string) {
     let stored = 0;
     let cursor = lastEventId;
     for (let page = 0; page < pagesPerRun; page += 1) {
@@ -88,7 +89,7 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
   }
 
   /** Newest first back to `since`: the first read of an account, or after the cursor expired. */
-  async function readSince(endpoint: WebhookEndpointTable, secretKey: string, since: number) {
+  async function readSince(endpoint: WebhookEndpoint, secretKey: string, since: number) {
     let stored = 0;
     let newest: VerifiedWebhookEvent | undefined;
     let startingAfter: string | undefined;
@@ -106,7 +107,7 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
       if (!hasMore || !startingAfter) break;
       if (page === pagesPerRun - 1) {
         logger.warn(
-          { account: endpoint.account_id, mode: endpoint.mode },
+          { account: endpoint.accountId, mode: endpoint.mode },
           'more Stripe events than one backfill reads; older ones were left to reconciliation',
         );
       }
@@ -115,26 +116,26 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
     return stored;
   }
 
-  async function backfillEndpoint(endpoint: WebhookEndpointTable): Promise<number> {
-    const secretKey = await deps.secretKeyOf(endpoint.account_id, endpoint.mode);
+  async function backfillEndpoint(endpoint: WebhookEndpoint): Promise<number> {
+    const secretKey = await deps.secretKeyOf(endpoint.accountId, endpoint.mode);
     if (!secretKey) return 0;
     const cursor = await findEventCursor(db, {
-      accountId: endpoint.account_id,
+      accountId: endpoint.accountId,
       mode: endpoint.mode,
     });
     const oldest = Math.floor(clock().getTime() / 1000) - keptSeconds;
     if (!cursor) {
-      const registered = Math.floor(Date.parse(endpoint.created_at) / 1000);
+      const registered = Math.floor(Date.parse(endpoint.createdAt) / 1000);
       return readSince(endpoint, secretKey, Math.max(registered, oldest));
     }
     try {
-      return await readOn(endpoint, secretKey, cursor.last_event_id);
+      return await readOn(endpoint, secretKey, cursor.lastEventId);
     } catch (error) {
       // The cursor's event is gone (older than 30 days, or Stripe's test data was reset).
       if (!(error instanceof StripeGatewayError) || error.stripeCode !== 'resource_missing') {
         throw error;
       }
-      return readSince(endpoint, secretKey, Math.max(cursor.last_event_created, oldest));
+      return readSince(endpoint, secretKey, Math.max(cursor.lastEventCreated, oldest));
     }
   }
 
@@ -142,7 +143,7 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
     const seen = new Set<string>();
     let stored = 0;
     for (const endpoint of await listRegisteredEndpoints(db)) {
-      const key = `${endpoint.account_id}/${endpoint.mode}`;
+      const key = `${endpoint.accountId}/${endpoint.mode}`;
       if (seen.has(key)) continue;
       seen.add(key);
       try {
@@ -150,7 +151,7 @@ export function createEventsBackfill(deps: EventsBackfillDependencies): EventsBa
       } catch (error) {
         logger.warn(
           {
-            account: endpoint.account_id,
+            account: endpoint.accountId,
             mode: endpoint.mode,
             err: error instanceof Error ? error.message : String(error),
           },

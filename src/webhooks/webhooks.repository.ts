@@ -5,24 +5,87 @@ import type {
   WebhookEndpointTable,
   WebhookEventTable,
 } from '../db/schema.js';
+import type { VerifiedWebhookEvent } from '../stripe/gateway.js';
+
+type Mode = 'test' | 'live';
+
+/** Where one account and mode's events arrive; its Stripe side is made after the row. */
+export interface WebhookEndpoint {
+  endpointId: string;
+  workspaceId: string;
+  accountId: string;
+  mode: Mode;
+  /** Null until Stripe registered it. */
+  stripeEndpointId: string | null;
+  url: string;
+  /** The signing secret, sealed by the vault; null until Stripe registered the endpoint. */
+  sealedSecret: string | null;
+  createdAt: string;
+  removedAt: string | null;
+}
+
+/** One of Stripe's events, stored once per account however it came, until it is processed. */
+export interface StoredEvent {
+  id: string;
+  workspaceId: string;
+  accountId: string;
+  endpointId: string;
+  stripeEventId: string;
+  type: string;
+  /** Stripe's `created`, in seconds. */
+  stripeCreated: number;
+  event: VerifiedWebhookEvent;
+  receivedAt: string;
+  processedAt: string | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** The newest event of an account's events list (per mode) that Switchyard has stored. */
+export interface EventCursor {
+  accountId: string;
+  mode: Mode;
+  workspaceId: string;
+  lastEventId: string;
+  /** Its `created`, in seconds. */
+  lastEventCreated: number;
+  updatedAt: string;
+}
 
 export async function insertEndpoint(
   db: Kysely<Database>,
-  endpoint: WebhookEndpointTable,
+  endpoint: WebhookEndpoint,
 ): Promise<void> {
-  await db.insertInto('webhook_endpoints').values(endpoint).execute();
+  await db
+    .insertInto('webhook_endpoints')
+    .values({
+      endpoint_id: endpoint.endpointId,
+      workspace_id: endpoint.workspaceId,
+      account_id: endpoint.accountId,
+      mode: endpoint.mode,
+      stripe_endpoint_id: endpoint.stripeEndpointId,
+      url: endpoint.url,
+      secret_encrypted: endpoint.sealedSecret,
+      created_at: endpoint.createdAt,
+      removed_at: endpoint.removedAt,
+    })
+    .execute();
 }
 
 export async function updateEndpoint(
   db: Kysely<Database>,
   endpointId: string,
-  patch: Partial<
-    Pick<WebhookEndpointTable, 'stripe_endpoint_id' | 'secret_encrypted' | 'removed_at'>
-  >,
+  patch: Partial<Pick<WebhookEndpoint, 'stripeEndpointId' | 'sealedSecret' | 'removedAt'>>,
 ): Promise<void> {
   await db
     .updateTable('webhook_endpoints')
-    .set(patch)
+    .set({
+      ...(patch.stripeEndpointId !== undefined
+        ? { stripe_endpoint_id: patch.stripeEndpointId }
+        : {}),
+      ...(patch.sealedSecret !== undefined ? { secret_encrypted: patch.sealedSecret } : {}),
+      ...(patch.removedAt !== undefined ? { removed_at: patch.removedAt } : {}),
+    })
     .where('endpoint_id', '=', endpointId)
     .execute();
 }
@@ -30,35 +93,47 @@ export async function updateEndpoint(
 export async function findEndpoint(
   db: Kysely<Database>,
   endpointId: string,
-): Promise<WebhookEndpointTable | undefined> {
-  return db
+): Promise<WebhookEndpoint | undefined> {
+  const row = await db
     .selectFrom('webhook_endpoints')
     .selectAll()
     .where('endpoint_id', '=', endpointId)
     .where('removed_at', 'is', null)
     .executeTakeFirst();
+  return row && endpointOf(row);
 }
 
 export async function listEndpointsOfAccount(
   db: Kysely<Database>,
   accountId: string,
-): Promise<WebhookEndpointTable[]> {
-  return db
+): Promise<WebhookEndpoint[]> {
+  const rows = await db
     .selectFrom('webhook_endpoints')
     .selectAll()
     .where('account_id', '=', accountId)
     .where('removed_at', 'is', null)
     .execute();
+  return rows.map(endpointOf);
 }
 
 /** Stores an event once; returns false when it was already stored (a duplicate delivery). */
-export async function insertEventOnce(
-  db: Kysely<Database>,
-  event: WebhookEventTable,
-): Promise<boolean> {
+export async function insertEventOnce(db: Kysely<Database>, stored: StoredEvent): Promise<boolean> {
   const result = await db
     .insertInto('webhook_events')
-    .values(event)
+    .values({
+      webhook_event_id: stored.id,
+      workspace_id: stored.workspaceId,
+      account_id: stored.accountId,
+      endpoint_id: stored.endpointId,
+      stripe_event_id: stored.stripeEventId,
+      type: stored.type,
+      stripe_created: stored.stripeCreated,
+      payload: JSON.stringify(stored.event),
+      received_at: stored.receivedAt,
+      processed_at: stored.processedAt,
+      attempts: stored.attempts,
+      last_error: stored.lastError,
+    })
     .onConflict((conflict) => conflict.columns(['account_id', 'stripe_event_id']).doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -67,8 +142,8 @@ export async function insertEventOnce(
 export async function listUnprocessedEvents(
   db: Kysely<Database>,
   query: { maxAttempts: number; limit: number },
-): Promise<WebhookEventTable[]> {
-  return db
+): Promise<StoredEvent[]> {
+  const rows = await db
     .selectFrom('webhook_events')
     .selectAll()
     .where('processed_at', 'is', null)
@@ -77,6 +152,7 @@ export async function listUnprocessedEvents(
     .orderBy('received_at')
     .limit(query.limit)
     .execute();
+  return rows.map(storedEventOf);
 }
 
 export async function markEventProcessed(
@@ -106,7 +182,7 @@ export async function markEventFailed(
 export async function listEvents(
   db: Kysely<Database>,
   query: { workspaceId: string; accountId?: string; limit: number },
-): Promise<WebhookEventTable[]> {
+): Promise<StoredEvent[]> {
   let select = db
     .selectFrom('webhook_events')
     .selectAll()
@@ -114,49 +190,60 @@ export async function listEvents(
     .orderBy('received_at', 'desc')
     .limit(query.limit);
   if (query.accountId) select = select.where('account_id', '=', query.accountId);
-  return select.execute();
+  return (await select.execute()).map(storedEventOf);
 }
 
-export async function listSealedEndpointSecrets(db: Kysely<Database>) {
-  return db
+export async function listSealedEndpointSecrets(
+  db: Kysely<Database>,
+): Promise<Array<{ endpointId: string; sealedSecret: string }>> {
+  const rows = await db
     .selectFrom('webhook_endpoints')
     .select(['endpoint_id', 'secret_encrypted'])
     .where('secret_encrypted', 'is not', null)
     .execute();
+  return rows.flatMap((row) =>
+    row.secret_encrypted === null
+      ? []
+      : [{ endpointId: row.endpoint_id, sealedSecret: row.secret_encrypted }],
+  );
 }
 
 /** Every registered endpoint that has its Stripe side: one per account and mode is read back. */
-export async function listRegisteredEndpoints(
-  db: Kysely<Database>,
-): Promise<WebhookEndpointTable[]> {
-  return db
+export async function listRegisteredEndpoints(db: Kysely<Database>): Promise<WebhookEndpoint[]> {
+  const rows = await db
     .selectFrom('webhook_endpoints')
     .selectAll()
     .where('removed_at', 'is', null)
     .where('stripe_endpoint_id', 'is not', null)
     .orderBy('created_at')
     .execute();
+  return rows.map(endpointOf);
 }
 
 export async function findEventCursor(
   db: Kysely<Database>,
-  key: { accountId: string; mode: 'test' | 'live' },
-): Promise<StripeEventCursorTable | undefined> {
-  return db
+  key: { accountId: string; mode: Mode },
+): Promise<EventCursor | undefined> {
+  const row = await db
     .selectFrom('stripe_event_cursors')
     .selectAll()
     .where('account_id', '=', key.accountId)
     .where('mode', '=', key.mode)
     .executeTakeFirst();
+  return row && eventCursorOf(row);
 }
 
-export async function saveEventCursor(
-  db: Kysely<Database>,
-  cursor: StripeEventCursorTable,
-): Promise<void> {
+export async function saveEventCursor(db: Kysely<Database>, cursor: EventCursor): Promise<void> {
   await db
     .insertInto('stripe_event_cursors')
-    .values(cursor)
+    .values({
+      account_id: cursor.accountId,
+      mode: cursor.mode,
+      workspace_id: cursor.workspaceId,
+      last_event_id: cursor.lastEventId,
+      last_event_created: cursor.lastEventCreated,
+      updated_at: cursor.updatedAt,
+    })
     .onConflict((conflict) =>
       conflict.columns(['account_id', 'mode']).doUpdateSet((eb) => ({
         last_event_id: eb.ref('excluded.last_event_id'),
@@ -165,4 +252,46 @@ export async function saveEventCursor(
       })),
     )
     .execute();
+}
+
+function endpointOf(row: WebhookEndpointTable): WebhookEndpoint {
+  return {
+    endpointId: row.endpoint_id,
+    workspaceId: row.workspace_id,
+    accountId: row.account_id,
+    mode: row.mode,
+    stripeEndpointId: row.stripe_endpoint_id,
+    url: row.url,
+    sealedSecret: row.secret_encrypted,
+    createdAt: row.created_at,
+    removedAt: row.removed_at,
+  };
+}
+
+function storedEventOf(row: WebhookEventTable): StoredEvent {
+  return {
+    id: row.webhook_event_id,
+    workspaceId: row.workspace_id,
+    accountId: row.account_id,
+    endpointId: row.endpoint_id,
+    stripeEventId: row.stripe_event_id,
+    type: row.type,
+    stripeCreated: Number(row.stripe_created),
+    event: JSON.parse(row.payload) as VerifiedWebhookEvent,
+    receivedAt: row.received_at,
+    processedAt: row.processed_at,
+    attempts: row.attempts,
+    lastError: row.last_error,
+  };
+}
+
+function eventCursorOf(row: StripeEventCursorTable): EventCursor {
+  return {
+    accountId: row.account_id,
+    mode: row.mode,
+    workspaceId: row.workspace_id,
+    lastEventId: row.last_event_id,
+    lastEventCreated: Number(row.last_event_created),
+    updatedAt: row.updated_at,
+  };
 }

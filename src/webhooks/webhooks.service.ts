@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Vault } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { Database, WebhookEndpointTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
 import { decodeStripeEvent, type StripeEventAction } from '../stripe/event-actions.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
@@ -16,6 +16,7 @@ import {
   markEventFailed,
   markEventProcessed,
   updateEndpoint,
+  type WebhookEndpoint,
 } from './webhooks.repository.js';
 
 /** The events Switchyard asks each account for. */
@@ -54,6 +55,46 @@ export type StripeEventReaction = (
   context: StoredEventContext,
 ) => Promise<void>;
 
+/**
+ * Webhooks from every connected account: an endpoint per account and mode, each delivery verified
+ * and stored once, stored events processed after the answer and retried until they succeed.
+ */
+export interface WebhooksService {
+  /** Says what the app does with each of Stripe's events. */
+  reactWith(reaction: StripeEventReaction): void;
+  /** Registers the account's endpoint for the mode at Stripe; a failure is a warning, not an error. */
+  registerEndpoint(input: {
+    workspaceId: string;
+    accountId: string;
+    mode: 'test' | 'live';
+    secretKey: string;
+  }): Promise<{ warnings: string[] }>;
+  /** Deletes the account's endpoints at Stripe, best effort: the account is going either way. */
+  removeEndpoints(input: {
+    accountId: string;
+    secretKeyOf: (mode: 'test' | 'live') => Promise<string | null>;
+  }): Promise<void>;
+  /** One delivery: verify, store once, answer. Processing happens after the answer. */
+  receive(input: {
+    endpointId: string;
+    rawBody: Buffer;
+    signature: string | undefined;
+  }): Promise<{ duplicate: boolean }>;
+  /**
+   * Stores an event once per account and event id, however it came (a delivery or the events
+   * list); true when it is new. Stored events are processed by `processPending`.
+   */
+  ingest(
+    endpoint: Pick<WebhookEndpoint, 'endpointId' | 'workspaceId' | 'accountId'>,
+    event: VerifiedWebhookEvent,
+  ): Promise<boolean>;
+  /** Processes stored events; concurrent calls share one run. Answers how many were processed. */
+  processPending(): Promise<number>;
+  /** Resumes what a restart left, then keeps retrying failures every `intervalMs`. */
+  start(intervalMs?: number): void;
+  stop(): Promise<void>;
+}
+
 export interface WebhooksDependencies {
   db: Kysely<Database>;
   gateway: StripeGateway;
@@ -74,40 +115,27 @@ function isLocal(url: string): boolean {
   );
 }
 
-/**
- * Webhooks from every connected account: registers an endpoint per account and mode, verifies and
- * stores each delivery once, and processes stored events through handlers by type, retrying failures
- * and resuming after a restart.
- */
-export function createWebhooksService(deps: WebhooksDependencies) {
+export function createWebhooksService(deps: WebhooksDependencies): WebhooksService {
   const { db, gateway, vault, clock, logger, publicUrl } = deps;
   let react: StripeEventReaction | null = null;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
-  /**
-   * Stores an event once per account and event id, however it came (a delivery or the events
-   * list); true when it is new. Stored events are processed by `processPending`.
-   */
-  async function ingest(
-    endpoint: WebhookEndpointTable,
-    event: VerifiedWebhookEvent,
-  ): Promise<boolean> {
-    return insertEventOnce(db, {
-      webhook_event_id: newId('wev'),
-      workspace_id: endpoint.workspace_id,
-      account_id: endpoint.account_id,
-      endpoint_id: endpoint.endpoint_id,
-      stripe_event_id: event.id,
+  const ingest: WebhooksService['ingest'] = (endpoint, event) =>
+    insertEventOnce(db, {
+      id: newId('wev'),
+      workspaceId: endpoint.workspaceId,
+      accountId: endpoint.accountId,
+      endpointId: endpoint.endpointId,
+      stripeEventId: event.id,
       type: event.type,
-      stripe_created: event.created,
-      payload: JSON.stringify(event),
-      received_at: clock().toISOString(),
-      processed_at: null,
+      stripeCreated: event.created,
+      event,
+      receivedAt: clock().toISOString(),
+      processedAt: null,
       attempts: 0,
-      last_error: null,
+      lastError: null,
     });
-  }
 
   async function processPending(): Promise<number> {
     let processed = 0;
@@ -115,31 +143,36 @@ export function createWebhooksService(deps: WebhooksDependencies) {
       const batch = await listUnprocessedEvents(db, { maxAttempts, limit: 50 });
       if (batch.length === 0) return processed;
       let progressed = false;
-      for (const row of batch) {
-        const endpoint = await findEndpoint(db, row.endpoint_id);
-        const event = JSON.parse(row.payload) as VerifiedWebhookEvent;
+      for (const stored of batch) {
+        const endpoint = await findEndpoint(db, stored.endpointId);
+        const { event } = stored;
         try {
           const action = decodeStripeEvent(event);
           if (action.kind === 'ignored') {
             logger.info(
-              { event: row.stripe_event_id, type: row.type, reason: action.reason },
+              { event: stored.stripeEventId, type: stored.type, reason: action.reason },
               'Stripe event ignored',
             );
           } else if (react) {
             await react(action, {
-              workspaceId: row.workspace_id,
-              accountId: row.account_id,
+              workspaceId: stored.workspaceId,
+              accountId: stored.accountId,
               mode: endpoint?.mode ?? (event.livemode ? 'live' : 'test'),
             });
           }
-          await markEventProcessed(db, row.webhook_event_id, clock().toISOString());
+          await markEventProcessed(db, stored.id, clock().toISOString());
           processed += 1;
           progressed = true;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          await markEventFailed(db, row.webhook_event_id, message);
+          await markEventFailed(db, stored.id, message);
           logger.warn(
-            { event: row.stripe_event_id, type: row.type, attempt: row.attempts + 1, err: message },
+            {
+              event: stored.stripeEventId,
+              type: stored.type,
+              attempt: stored.attempts + 1,
+              err: message,
+            },
             'webhook event handler failed; will retry',
           );
         }
@@ -150,17 +183,11 @@ export function createWebhooksService(deps: WebhooksDependencies) {
   }
 
   return {
-    /** Says what the app does with each of Stripe's events. */
-    reactWith(reaction: StripeEventReaction): void {
+    reactWith(reaction) {
       react = reaction;
     },
 
-    async registerEndpoint(input: {
-      workspaceId: string;
-      accountId: string;
-      mode: 'test' | 'live';
-      secretKey: string;
-    }): Promise<{ warnings: string[] }> {
+    async registerEndpoint(input) {
       const warnings: string[] = [];
       const endpointId = newId('whe');
       const url = `${publicUrl}/webhooks/stripe/${endpointId}`;
@@ -170,15 +197,15 @@ export function createWebhooksService(deps: WebhooksDependencies) {
         );
       }
       await insertEndpoint(db, {
-        endpoint_id: endpointId,
-        workspace_id: input.workspaceId,
-        account_id: input.accountId,
+        endpointId,
+        workspaceId: input.workspaceId,
+        accountId: input.accountId,
         mode: input.mode,
-        stripe_endpoint_id: null,
+        stripeEndpointId: null,
         url,
-        secret_encrypted: null,
-        created_at: clock().toISOString(),
-        removed_at: null,
+        sealedSecret: null,
+        createdAt: clock().toISOString(),
+        removedAt: null,
       });
       try {
         const created = await gateway.createWebhookEndpoint({
@@ -189,8 +216,8 @@ export function createWebhooksService(deps: WebhooksDependencies) {
           idempotencyKey: `${endpointId}-create`,
         });
         await updateEndpoint(db, endpointId, {
-          stripe_endpoint_id: created.id,
-          secret_encrypted: vault.seal(created.secret),
+          stripeEndpointId: created.id,
+          sealedSecret: vault.seal(created.secret),
         });
       } catch (error) {
         warnings.push(
@@ -200,44 +227,35 @@ export function createWebhooksService(deps: WebhooksDependencies) {
       return { warnings };
     },
 
-    /** Deletes the account's endpoints at Stripe, best effort: the account is going either way. */
-    async removeEndpoints(input: {
-      accountId: string;
-      secretKeyOf: (mode: 'test' | 'live') => Promise<string | null>;
-    }) {
+    async removeEndpoints(input) {
       for (const endpoint of await listEndpointsOfAccount(db, input.accountId)) {
-        await updateEndpoint(db, endpoint.endpoint_id, { removed_at: clock().toISOString() });
+        await updateEndpoint(db, endpoint.endpointId, { removedAt: clock().toISOString() });
         const secretKey = await input.secretKeyOf(endpoint.mode);
-        if (!endpoint.stripe_endpoint_id || !secretKey) continue;
+        if (!endpoint.stripeEndpointId || !secretKey) continue;
         try {
           await gateway.deleteWebhookEndpoint({
             credentials: { secretKey },
-            id: endpoint.stripe_endpoint_id,
+            id: endpoint.stripeEndpointId,
           });
         } catch (error) {
           logger.warn(
-            { endpoint: endpoint.stripe_endpoint_id, err: (error as Error).message },
+            { endpoint: endpoint.stripeEndpointId, err: (error as Error).message },
             'could not delete a webhook endpoint at Stripe; delete it in the dashboard',
           );
         }
       }
     },
 
-    /** One delivery: verify, store once, answer. Processing happens after the answer. */
-    async receive(input: {
-      endpointId: string;
-      rawBody: Buffer;
-      signature: string | undefined;
-    }): Promise<{ duplicate: boolean }> {
+    async receive(input) {
       const endpoint = await findEndpoint(db, input.endpointId);
       const refusal = new AppError('bad_request', 'Webhook signature verification failed.');
-      if (!endpoint?.secret_encrypted || !input.signature) throw refusal;
+      if (!endpoint?.sealedSecret || !input.signature) throw refusal;
       let event: VerifiedWebhookEvent;
       try {
         event = gateway.verifyWebhookEvent({
           payload: input.rawBody,
           signature: input.signature,
-          secret: vault.open(endpoint.secret_encrypted),
+          secret: vault.open(endpoint.sealedSecret),
           toleranceSeconds: signatureToleranceSeconds,
         });
       } catch (error) {
@@ -249,16 +267,14 @@ export function createWebhooksService(deps: WebhooksDependencies) {
 
     ingest,
 
-    /** Processes stored events; concurrent calls share one run. */
-    processPending(): Promise<number> {
+    processPending() {
       running ??= processPending().finally(() => {
         running = null;
       });
       return running;
     },
 
-    /** Resumes what a restart left, then keeps retrying failures every `intervalMs`. */
-    start(intervalMs = 5_000): void {
+    start(intervalMs = 5_000) {
       const tick = () => {
         this.processPending().catch((error: unknown) =>
           logger.error({ err: error }, 'webhook processing failed'),
@@ -269,12 +285,10 @@ export function createWebhooksService(deps: WebhooksDependencies) {
       timer.unref();
     },
 
-    async stop(): Promise<void> {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = null;
       await running;
     },
   };
 }
-
-export type WebhooksService = ReturnType<typeof createWebhooksService>;
