@@ -2,13 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type {
-  Database,
-  FunnelStepTable,
-  FunnelTable,
-  ProductPriceTable,
-  ProductTable,
-} from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError, type FieldProblem } from '../errors.js';
 import type { Pin, RoutingConfig } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
@@ -17,6 +11,7 @@ import {
   deletePriceRow,
   deleteProductRow,
   deleteStepRow,
+  type Funnel,
   findFunnelRow,
   findProductRow,
   findProductRows,
@@ -30,6 +25,9 @@ import {
   listStepRows,
   listStepRowsWithSlugs,
   listStepsOffering,
+  type Price,
+  type Product,
+  type StepFields,
   updateFunnelRow,
   updatePriceRow,
   updateProductRow,
@@ -49,7 +47,7 @@ import type {
   StepKind,
 } from './catalog.schema.js';
 import { describePrice } from './money.js';
-import { type OrderOffers, orderOffersOfRow, refuseSplitOffers } from './split-offers.js';
+import { type OrderOffers, orderOffersOfStep, refuseSplitOffers } from './split-offers.js';
 
 export interface PriceView extends PriceInput {
   /** `$49.00 / month`, with zero-decimal currencies right. */
@@ -105,6 +103,69 @@ export interface ImportedFunnel {
   routingVersion: number | null;
 }
 
+/**
+ * Products, prices, funnels and steps. Pins are not stored here: reading shows the active routing
+ * document's pin, and saving one writes a new routing version in the same transaction.
+ */
+export interface CatalogService {
+  listProducts(workspaceId: string): Promise<ProductView[]>;
+  showProduct(workspaceId: string, slug: string): Promise<ProductView>;
+  /**
+   * A product as the visitor pages show it. Pins are the router's business: leaving them out
+   * spares reading the routing document (and every account) on each page.
+   */
+  showProductForSale(workspaceId: string, slug: string): Promise<ProductView>;
+  /** What an order step sells, its main offer and its bump, read together (see showProductForSale). */
+  showOffersForSale(
+    workspaceId: string,
+    product: string,
+    bump: string | null,
+  ): Promise<{ main: ProductView; bump: ProductView | null }>;
+  createProduct(workspaceId: string, input: ProductInput, actor: string): Promise<ProductView>;
+  updateProduct(
+    workspaceId: string,
+    slug: string,
+    changes: ProductChanges,
+    actor: string,
+  ): Promise<ProductView>;
+  /** Refused while a funnel step offers it; its pin goes with it. */
+  deleteProduct(workspaceId: string, slug: string, actor: string): Promise<void>;
+  listFunnels(workspaceId: string): Promise<FunnelSummary[]>;
+  showFunnel(workspaceId: string, slug: string): Promise<FunnelView>;
+  /** A funnel as the visitor pages show it, without pins (see showProductForSale). */
+  showFunnelForSale(workspaceId: string, slug: string): Promise<FunnelView>;
+  createFunnel(workspaceId: string, input: FunnelInput, actor: string): Promise<FunnelView>;
+  /** PUT: the whole funnel, created when it does not exist yet. */
+  replaceFunnel(
+    workspaceId: string,
+    input: FunnelInput,
+    actor: string,
+  ): Promise<{ view: FunnelView; created: boolean }>;
+  /** PATCH: the changes merged into the stored funnel. */
+  updateFunnel(
+    workspaceId: string,
+    slug: string,
+    changes: FunnelChanges,
+    actor: string,
+  ): Promise<FunnelView>;
+  /** The funnel, its steps and their pins. */
+  deleteFunnel(workspaceId: string, slug: string, actor: string): Promise<void>;
+  /**
+   * A whole funnel with its products, kept as code. Only what differs is written, so importing
+   * the same document twice changes nothing the second time.
+   */
+  importFunnel(workspaceId: string, input: FunnelDocument, actor: string): Promise<ImportedFunnel>;
+  /** The funnel and the products its steps offer, in the shape `importFunnel` reads. */
+  exportFunnel(workspaceId: string, slug: string): Promise<FunnelDocumentFile>;
+}
+
+/** The catalog as the visitor pages and the checkout read it: without pins. */
+export interface CatalogForSale {
+  showFunnel: CatalogService['showFunnelForSale'];
+  showProduct: CatalogService['showProductForSale'];
+  showOffers: CatalogService['showOffersForSale'];
+}
+
 export interface CatalogDependencies {
   db: Kysely<Database>;
   clock: Clock;
@@ -147,11 +208,7 @@ function withPinChanges(active: RoutingConfig, changes: PinChanges): RoutingConf
 /** A catalog change's writes, run in the transaction that also writes its pins. */
 type CatalogWrite = (trx: Kysely<Database>) => Promise<void>;
 
-/**
- * Products, prices, funnels and steps. Pins are not stored here: reading shows the active routing
- * document's pin, and saving one writes a new routing version through the routing config service.
- */
-export function createCatalogService(deps: CatalogDependencies) {
+export function createCatalogService(deps: CatalogDependencies): CatalogService {
   const { db, clock, audit, routing } = deps;
 
   async function activeDocument(workspaceId: string): Promise<RoutingConfig> {
@@ -213,71 +270,71 @@ export function createCatalogService(deps: CatalogDependencies) {
   }
 
   async function productViews(
-    rows: readonly ProductTable[],
+    products: readonly Product[],
     document: RoutingConfig,
   ): Promise<ProductView[]> {
     const prices = await listPriceRows(
       db,
-      rows.map((row) => row.product_id),
+      products.map((product) => product.productId),
     );
-    return rows.map((row) => ({
-      slug: row.slug,
-      name: row.name,
-      description: row.description,
-      image: row.image_url,
-      tags: JSON.parse(row.tags) as string[],
+    return products.map((product) => ({
+      slug: product.slug,
+      name: product.name,
+      description: product.description,
+      image: product.imageUrl,
+      tags: product.tags,
       prices: prices
-        .filter((price) => price.product_id === row.product_id)
+        .filter((price) => price.productId === product.productId)
         .map(priceViewOf)
         .sort((a, b) => a.currency.localeCompare(b.currency)),
-      pin: document.products[row.slug] ?? null,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
+      pin: document.products[product.slug] ?? null,
+      createdAt: product.createdAt,
+      updatedAt: product.updatedAt,
     }));
   }
 
   async function funnelViews(
-    rows: readonly FunnelTable[],
+    funnels: readonly Funnel[],
     document: RoutingConfig,
   ): Promise<FunnelView[]> {
     const steps = await listStepRowsWithSlugs(
       db,
-      rows.map((row) => row.funnel_id),
+      funnels.map((funnel) => funnel.funnelId),
     );
-    return rows.map((row) => ({
-      slug: row.slug,
-      name: row.name,
-      mode: row.mode,
-      pin: document.funnels[row.slug] ?? null,
+    return funnels.map((funnel) => ({
+      slug: funnel.slug,
+      name: funnel.name,
+      mode: funnel.mode,
+      pin: document.funnels[funnel.slug] ?? null,
       steps: steps
-        .filter((step) => step.funnel_id === row.funnel_id)
+        .filter((step) => step.funnelId === funnel.funnelId)
         .map((step) => ({
           slug: step.slug,
           kind: step.kind,
-          product: step.product_slug,
-          bump: step.bump_slug,
-          pin: document.steps[`${row.slug}/${step.slug}`] ?? null,
-          content: JSON.parse(step.content) as StepContent,
+          product: step.productSlug,
+          bump: step.bumpSlug,
+          pin: document.steps[`${funnel.slug}/${step.slug}`] ?? null,
+          content: step.content,
         })),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
+      createdAt: funnel.createdAt,
+      updatedAt: funnel.updatedAt,
     }));
   }
 
-  async function requireProduct(workspaceId: string, slug: string): Promise<ProductTable> {
-    const row = await findProductRow(db, workspaceId, slug);
-    if (!row) {
+  async function requireProduct(workspaceId: string, slug: string): Promise<Product> {
+    const product = await findProductRow(db, workspaceId, slug);
+    if (!product) {
       throw new AppError('not_found', `There is no product "${slug}".`, { product: slug });
     }
-    return row;
+    return product;
   }
 
-  async function requireFunnel(workspaceId: string, slug: string): Promise<FunnelTable> {
-    const row = await findFunnelRow(db, workspaceId, slug);
-    if (!row) {
+  async function requireFunnel(workspaceId: string, slug: string): Promise<Funnel> {
+    const funnel = await findFunnelRow(db, workspaceId, slug);
+    if (!funnel) {
       throw new AppError('not_found', `There is no funnel "${slug}".`, { funnel: slug });
     }
-    return row;
+    return funnel;
   }
 
   async function showProductView(
@@ -285,9 +342,9 @@ export function createCatalogService(deps: CatalogDependencies) {
     slug: string,
     pins: 'with pins' | 'without pins' = 'with pins',
   ): Promise<ProductView> {
-    const row = await requireProduct(workspaceId, slug);
+    const product = await requireProduct(workspaceId, slug);
     const document = pins === 'with pins' ? await activeDocument(workspaceId) : noPins;
-    const [view] = await productViews([row], document);
+    const [view] = await productViews([product], document);
     if (!view) throw new AppError('not_found', `There is no product "${slug}".`);
     return view;
   }
@@ -297,9 +354,9 @@ export function createCatalogService(deps: CatalogDependencies) {
     slug: string,
     pins: 'with pins' | 'without pins' = 'with pins',
   ): Promise<FunnelView> {
-    const row = await requireFunnel(workspaceId, slug);
+    const funnel = await requireFunnel(workspaceId, slug);
     const document = pins === 'with pins' ? await activeDocument(workspaceId) : noPins;
-    const [view] = await funnelViews([row], document);
+    const [view] = await funnelViews([funnel], document);
     if (!view) throw new AppError('not_found', `There is no funnel "${slug}".`);
     return view;
   }
@@ -309,27 +366,27 @@ export function createCatalogService(deps: CatalogDependencies) {
     trx: Kysely<Database>,
     workspaceId: string,
     product: Omit<ProductInput, 'pin'>,
-    existing: ProductTable | undefined,
+    existing: Product | undefined,
   ): Promise<void> {
     const now = clock().toISOString();
     const fields = {
       name: product.name,
       description: product.description,
-      image_url: product.image,
-      tags: JSON.stringify(product.tags),
-      updated_at: now,
+      imageUrl: product.image,
+      tags: product.tags,
+      updatedAt: now,
     };
     let productId: string;
     if (existing) {
-      productId = existing.product_id;
+      productId = existing.productId;
       await updateProductRow(trx, productId, fields);
     } else {
       productId = newId('prod');
       await insertProduct(trx, {
-        product_id: productId,
-        workspace_id: workspaceId,
+        productId,
+        workspaceId,
         slug: product.slug,
-        created_at: now,
+        createdAt: now,
         ...fields,
       });
     }
@@ -339,26 +396,26 @@ export function createCatalogService(deps: CatalogDependencies) {
         amount: price.amount,
         type: price.type,
         interval: price.interval,
-        interval_count: price.intervalCount,
-        updated_at: now,
+        intervalCount: price.intervalCount,
+        updatedAt: now,
       };
-      const current = stored.find((row) => row.currency === price.currency);
+      const current = stored.find((kept) => kept.currency === price.currency);
       if (!current) {
         await insertPrice(trx, {
-          price_id: newId('price'),
-          workspace_id: workspaceId,
-          product_id: productId,
+          priceId: newId('price'),
+          workspaceId,
+          productId,
           currency: price.currency,
-          created_at: now,
+          createdAt: now,
           ...terms,
         });
       } else if (!samePrice(priceViewOf(current), price)) {
-        await updatePriceRow(trx, current.price_id, terms);
+        await updatePriceRow(trx, current.priceId, terms);
       }
     }
-    for (const row of stored) {
-      if (!product.prices.some((price) => price.currency === row.currency)) {
-        await deletePriceRow(trx, row.price_id);
+    for (const kept of stored) {
+      if (!product.prices.some((price) => price.currency === kept.currency)) {
+        await deletePriceRow(trx, kept.priceId);
       }
     }
   }
@@ -372,7 +429,7 @@ export function createCatalogService(deps: CatalogDependencies) {
   ): Promise<void> {
     const wanted = new Set(steps.flatMap((step) => [step.product, step.bump]).filter(isDefined));
     const found = new Set(
-      (await findProductRows(db, workspaceId, [...wanted])).map((row) => row.slug),
+      (await findProductRows(db, workspaceId, [...wanted])).map((product) => product.slug),
     );
     const problems: FieldProblem[] = [];
     steps.forEach((step, index) => {
@@ -394,63 +451,63 @@ export function createCatalogService(deps: CatalogDependencies) {
     trx: Kysely<Database>,
     workspaceId: string,
     funnel: Omit<FunnelInput, 'pin'>,
-    existing: FunnelTable | undefined,
+    existing: Funnel | undefined,
   ): Promise<void> {
     const now = clock().toISOString();
     let funnelId: string;
     if (existing) {
-      funnelId = existing.funnel_id;
+      funnelId = existing.funnelId;
       await updateFunnelRow(trx, funnelId, {
         name: funnel.name,
         mode: funnel.mode,
-        updated_at: now,
+        updatedAt: now,
       });
     } else {
       funnelId = newId('fnl');
       await insertFunnel(trx, {
-        funnel_id: funnelId,
-        workspace_id: workspaceId,
+        funnelId,
+        workspaceId,
         slug: funnel.slug,
         name: funnel.name,
         mode: funnel.mode,
-        created_at: now,
-        updated_at: now,
+        createdAt: now,
+        updatedAt: now,
       });
     }
     const offered = funnel.steps.flatMap((step) => [step.product, step.bump]).filter(isDefined);
     const ids = new Map(
-      (await findProductRows(trx, workspaceId, offered)).map((row) => [row.slug, row.product_id]),
+      (await findProductRows(trx, workspaceId, offered)).map((product) => [
+        product.slug,
+        product.productId,
+      ]),
     );
     const stored = await listStepRows(trx, [funnelId]);
     for (const [position, step] of funnel.steps.entries()) {
-      const fields: Omit<
-        FunnelStepTable,
-        'step_id' | 'workspace_id' | 'funnel_id' | 'slug' | 'created_at'
-      > = {
+      const fields: StepFields = {
         position,
         kind: step.kind,
-        product_id: step.product === undefined ? null : (ids.get(step.product) ?? null),
-        bump_product_id: step.bump === undefined ? null : (ids.get(step.bump) ?? null),
-        content: JSON.stringify(step.content),
-        updated_at: now,
+        productId: step.product === undefined ? null : (ids.get(step.product) ?? null),
+        bumpProductId: step.bump === undefined ? null : (ids.get(step.bump) ?? null),
+        content: step.content,
+        updatedAt: now,
       };
-      const current = stored.find((row) => row.slug === step.slug);
+      const current = stored.find((kept) => kept.slug === step.slug);
       if (current) {
-        await updateStepRow(trx, current.step_id, fields);
+        await updateStepRow(trx, current.stepId, fields);
       } else {
         await insertStep(trx, {
-          step_id: newId('step'),
-          workspace_id: workspaceId,
-          funnel_id: funnelId,
+          stepId: newId('step'),
+          workspaceId,
+          funnelId,
           slug: step.slug,
-          created_at: now,
+          createdAt: now,
           ...fields,
         });
       }
     }
-    for (const row of stored) {
-      if (!funnel.steps.some((step) => step.slug === row.slug))
-        await deleteStepRow(trx, row.step_id);
+    for (const kept of stored) {
+      if (!funnel.steps.some((step) => step.slug === kept.slug))
+        await deleteStepRow(trx, kept.stepId);
     }
   }
 
@@ -526,26 +583,16 @@ export function createCatalogService(deps: CatalogDependencies) {
   }
 
   return {
-    async listProducts(workspaceId: string): Promise<ProductView[]> {
-      const rows = await listProductRows(db, workspaceId);
-      return productViews(rows, await activeDocument(workspaceId));
+    async listProducts(workspaceId) {
+      const products = await listProductRows(db, workspaceId);
+      return productViews(products, await activeDocument(workspaceId));
     },
 
-    showProduct: (workspaceId: string, slug: string) => showProductView(workspaceId, slug),
+    showProduct: (workspaceId, slug) => showProductView(workspaceId, slug),
 
-    /**
-     * A product as the visitor pages show it. Pins are the router's business: leaving them out
-     * spares reading the routing document (and every account) on each page.
-     */
-    showProductForSale: (workspaceId: string, slug: string) =>
-      showProductView(workspaceId, slug, 'without pins'),
+    showProductForSale: (workspaceId, slug) => showProductView(workspaceId, slug, 'without pins'),
 
-    /** What an order step sells, its main offer and its bump, read together (see showProductForSale). */
-    async showOffersForSale(
-      workspaceId: string,
-      product: string,
-      bump: string | null,
-    ): Promise<{ main: ProductView; bump: ProductView | null }> {
+    async showOffersForSale(workspaceId, product, bump) {
       const slugs = bump === null ? [product] : [product, bump];
       const views = await productViews(await findProductRows(db, workspaceId, slugs), noPins);
       const viewOf = (slug: string) => {
@@ -557,11 +604,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       return { main: viewOf(product), bump: bump === null ? null : viewOf(bump) };
     },
 
-    async createProduct(
-      workspaceId: string,
-      input: ProductInput,
-      actor: string,
-    ): Promise<ProductView> {
+    async createProduct(workspaceId, input, actor) {
       if (await findProductRow(db, workspaceId, input.slug)) {
         throw new AppError('conflict', `Product "${input.slug}" already exists.`, {
           product: input.slug,
@@ -590,23 +633,18 @@ export function createCatalogService(deps: CatalogDependencies) {
       return showProductView(workspaceId, input.slug);
     },
 
-    async updateProduct(
-      workspaceId: string,
-      slug: string,
-      changes: ProductChanges,
-      actor: string,
-    ): Promise<ProductView> {
-      const row = await requireProduct(workspaceId, slug);
+    async updateProduct(workspaceId, slug, changes, actor) {
+      const product = await requireProduct(workspaceId, slug);
       const document = await activeDocument(workspaceId);
-      const [before] = await productViews([row], document);
+      const [before] = await productViews([product], document);
       if (!before) throw new AppError('not_found', `There is no product "${slug}".`);
       checkPinAccounts(document, [{ pin: changes.pin, field: 'pin' }]);
       if (changes.pin) {
         // Pinning this product must not split an order step it shares with a pinned product.
-        const offers = (await listStepsOffering(db, workspaceId, row.product_id)).filter(
-          (step) => step.kind === 'order' && step.bump_product_id !== null,
+        const offers = (await listStepsOffering(db, workspaceId, product.productId)).filter(
+          (step) => step.kind === 'order' && step.bumpProductId !== null,
         );
-        refuseSplitOffers(offers.map(orderOffersOfRow), {
+        refuseSplitOffers(offers.map(orderOffersOfStep), {
           ...document.products,
           [slug]: changes.pin,
         });
@@ -622,7 +660,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       const pins = noPinChanges();
       if (changes.pin !== undefined) pins.products.set(slug, changes.pin);
       const storeProductChange: CatalogWrite = async (trx) => {
-        await storeProduct(trx, workspaceId, merged, row);
+        await storeProduct(trx, workspaceId, merged, product);
         await audit.record(trx, {
           workspaceId,
           actor,
@@ -644,12 +682,12 @@ export function createCatalogService(deps: CatalogDependencies) {
       return showProductView(workspaceId, slug);
     },
 
-    async deleteProduct(workspaceId: string, slug: string, actor: string): Promise<void> {
-      const row = await requireProduct(workspaceId, slug);
-      const offering = await listStepsOffering(db, workspaceId, row.product_id);
+    async deleteProduct(workspaceId, slug, actor) {
+      const product = await requireProduct(workspaceId, slug);
+      const offering = await listStepsOffering(db, workspaceId, product.productId);
       if (offering.length > 0) {
-        const funnels = [...new Set(offering.map((step) => step.funnel_slug))];
-        const steps = offering.map((step) => `${step.funnel_slug}/${step.slug}`);
+        const funnels = [...new Set(offering.map((step) => step.funnelSlug))];
+        const steps = offering.map((step) => `${step.funnelSlug}/${step.slug}`);
         throw new AppError(
           'product_in_use',
           `Product ${slug} is offered by funnel${funnels.length === 1 ? '' : 's'} ${funnels.join(', ')} (step${steps.length === 1 ? '' : 's'} ${steps.join(', ')}). Remove it from those steps first, then delete it.`,
@@ -661,13 +699,13 @@ export function createCatalogService(deps: CatalogDependencies) {
       await writeWithPins(
         workspaceId,
         async function removeProduct(trx) {
-          await deleteProductRow(trx, row.product_id);
+          await deleteProductRow(trx, product.productId);
           await audit.record(trx, {
             workspaceId,
             actor,
             action: 'product.deleted',
             subject: `product:${slug}`,
-            before: { slug, name: row.name },
+            before: { slug, name: product.name },
           });
         },
         pins,
@@ -676,9 +714,9 @@ export function createCatalogService(deps: CatalogDependencies) {
       );
     },
 
-    async listFunnels(workspaceId: string): Promise<FunnelSummary[]> {
-      const rows = await listFunnelRows(db, workspaceId);
-      const views = await funnelViews(rows, await activeDocument(workspaceId));
+    async listFunnels(workspaceId) {
+      const funnels = await listFunnelRows(db, workspaceId);
+      const views = await funnelViews(funnels, await activeDocument(workspaceId));
       return views.map((view) => ({
         slug: view.slug,
         name: view.name,
@@ -688,35 +726,19 @@ export function createCatalogService(deps: CatalogDependencies) {
       }));
     },
 
-    showFunnel: (workspaceId: string, slug: string) => showFunnelView(workspaceId, slug),
+    showFunnel: (workspaceId, slug) => showFunnelView(workspaceId, slug),
 
-    /** A funnel as the visitor pages show it, without pins (see showProductForSale). */
-    showFunnelForSale: (workspaceId: string, slug: string) =>
-      showFunnelView(workspaceId, slug, 'without pins'),
+    showFunnelForSale: (workspaceId, slug) => showFunnelView(workspaceId, slug, 'without pins'),
 
-    async createFunnel(
-      workspaceId: string,
-      input: FunnelInput,
-      actor: string,
-    ): Promise<FunnelView> {
+    async createFunnel(workspaceId, input, actor) {
       return (await saveFunnel(workspaceId, input, actor, 'new')).view;
     },
 
-    /** PUT: the whole funnel, created when it does not exist yet. */
-    async replaceFunnel(
-      workspaceId: string,
-      input: FunnelInput,
-      actor: string,
-    ): Promise<{ view: FunnelView; created: boolean }> {
+    async replaceFunnel(workspaceId, input, actor) {
       return saveFunnel(workspaceId, input, actor, 'either');
     },
 
-    async updateFunnel(
-      workspaceId: string,
-      slug: string,
-      changes: FunnelChanges,
-      actor: string,
-    ): Promise<FunnelView> {
+    async updateFunnel(workspaceId, slug, changes, actor) {
       const current = await showFunnelView(workspaceId, slug);
       const merged: FunnelInput = {
         slug,
@@ -728,16 +750,16 @@ export function createCatalogService(deps: CatalogDependencies) {
       return (await saveFunnel(workspaceId, merged, actor, 'existing')).view;
     },
 
-    async deleteFunnel(workspaceId: string, slug: string, actor: string): Promise<void> {
+    async deleteFunnel(workspaceId, slug, actor) {
       const view = await showFunnelView(workspaceId, slug);
-      const row = await requireFunnel(workspaceId, slug);
+      const funnel = await requireFunnel(workspaceId, slug);
       const pins = noPinChanges();
       pins.funnels.set(slug, null);
       for (const step of view.steps) pins.steps.set(`${slug}/${step.slug}`, null);
       await writeWithPins(
         workspaceId,
         async function removeFunnel(trx) {
-          await deleteFunnelRow(trx, row.funnel_id);
+          await deleteFunnelRow(trx, funnel.funnelId);
           await audit.record(trx, {
             workspaceId,
             actor,
@@ -752,15 +774,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       );
     },
 
-    /**
-     * A whole funnel with its products, kept as code. Only what differs is written, so importing
-     * the same document twice changes nothing the second time.
-     */
-    async importFunnel(
-      workspaceId: string,
-      input: FunnelDocument,
-      actor: string,
-    ): Promise<ImportedFunnel> {
+    async importFunnel(workspaceId, input, actor) {
       const problems: FieldProblem[] = [];
       const inDocument = new Set<string>();
       input.products.forEach((product, index) => {
@@ -824,8 +838,8 @@ export function createCatalogService(deps: CatalogDependencies) {
             result.products.unchanged.push(product.slug);
             continue;
           }
-          const row = storedProducts.find((candidate) => candidate.slug === product.slug);
-          await storeProduct(trx, workspaceId, product, row);
+          const existing = storedProducts.find((candidate) => candidate.slug === product.slug);
+          await storeProduct(trx, workspaceId, product, existing);
           await audit.record(trx, {
             workspaceId,
             actor,
@@ -864,8 +878,7 @@ export function createCatalogService(deps: CatalogDependencies) {
       return result;
     },
 
-    /** The funnel and the products its steps offer, in the shape `importFunnel` reads. */
-    async exportFunnel(workspaceId: string, slug: string): Promise<FunnelDocumentFile> {
+    async exportFunnel(workspaceId, slug) {
       const funnel = await showFunnelView(workspaceId, slug);
       const offered = [
         ...new Set(funnel.steps.flatMap((step) => [step.product, step.bump]).filter(isDefined)),
@@ -899,27 +912,12 @@ export function createCatalogService(deps: CatalogDependencies) {
   };
 }
 
-export type CatalogService = ReturnType<typeof createCatalogService>;
-
-/** The catalog as the visitor pages and the checkout read it: without pins. */
-export interface CatalogForSale {
-  showFunnel: CatalogService['showFunnelForSale'];
-  showProduct: CatalogService['showProductForSale'];
-  showOffers: CatalogService['showOffersForSale'];
-}
-
 function isDefined<Value>(value: Value | null | undefined): value is Value {
   return value !== null && value !== undefined;
 }
 
-function priceViewOf(row: ProductPriceTable): PriceView {
-  const terms: PriceInput = {
-    currency: row.currency,
-    amount: Number(row.amount),
-    type: row.type,
-    interval: row.interval,
-    intervalCount: row.interval_count,
-  };
+function priceViewOf(price: Price): PriceView {
+  const terms = priceTermsOf(price);
   return { ...terms, display: describePrice(terms) };
 }
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Pin } from '../routing/index.js';
-import { listStepsWithBump, type StepRowWithSlugs } from './catalog.repository.js';
+import { listStepsWithBump, type StepWithSlugs } from './catalog.repository.js';
 
 /**
  * One payment cannot span two Stripe accounts, so an order step whose main offer and order bump
@@ -75,14 +75,14 @@ export async function refuseSplitPins(
   productPins: Readonly<Record<string, Pin | undefined>>,
 ): Promise<void> {
   const steps = await listStepsWithBump(db, workspaceId);
-  refuseSplitOffers(steps.map(orderOffersOfRow), productPins);
+  refuseSplitOffers(steps.map(orderOffersOfStep), productPins);
 }
 
 /** A stored order step's offers, by product slug. */
-export function orderOffersOfRow(step: StepRowWithSlugs): OrderOffers {
+export function orderOffersOfStep(step: StepWithSlugs): OrderOffers {
   return {
-    step: `${step.funnel_slug}/${step.slug}`,
-    product: step.product_slug ?? '',
-    bump: step.bump_slug ?? '',
+    step: `${step.funnelSlug}/${step.slug}`,
+    product: step.productSlug ?? '',
+    bump: step.bumpSlug ?? '',
   };
 }
