@@ -6,11 +6,16 @@ import { type TestStore, testDatabases } from '../../test/databases.js';
 import { runCli } from '../../test/run-cli.js';
 import { createAuditLog } from '../audit/audit.service.js';
 import { systemClock } from '../clock.js';
+import { runInProcess } from './cli-in-process.test-helper.js';
 
 const [sqlite] = testDatabases;
 if (!sqlite) throw new Error('SQLite is always among the test databases');
 
-/** The actor is text the CLI hands the store: one database shows it; each run costs seconds. */
+/**
+ * The actor is text the CLI hands the store: one database shows it. One run goes through the
+ * binary (the name the operating system gives a process); the others run in-process, a process
+ * start each being seconds on a loaded machine.
+ */
 describe('who the audit log names for a change made from the command line', () => {
   let store: TestStore | undefined;
   let dataDir: string | undefined;
@@ -28,8 +33,8 @@ describe('who the audit log names for a change made from the command line', () =
     const env = { DATABASE_URL: store.url, DATA_DIR: dataDir };
     const runs = [
       await runCli(['tokens', 'create', '--name', 'plain'], env),
-      await runCli(['--as', 'Ana Ops', 'tokens', 'create', '--name', 'before'], env),
-      await runCli(['tokens', 'create', '--name', 'after', '--as', 'bo'], env),
+      await runInProcess(['--as', 'Ana Ops', 'tokens', 'create', '--name', 'before'], env),
+      await runInProcess(['tokens', 'create', '--name', 'after', '--as', 'bo'], env),
     ];
     expect(runs.map((run) => [run.code, run.stderr.includes('error')])).toEqual([
       [0, false],
@@ -44,7 +49,7 @@ describe('who the audit log names for a change made from the command line', () =
       'token:after': 'cli:bo',
     });
 
-    const blank = await runCli(['--as', ' ', 'tokens', 'create', '--name', 'nobody'], env);
+    const blank = await runInProcess(['--as', ' ', 'tokens', 'create', '--name', 'nobody'], env);
     expect([blank.code, blank.stderr.trim()]).toEqual([
       2,
       'switchyard: --as: got " ", needs the name the audit log should show, 1 to 100 characters on one line.',
