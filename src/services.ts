@@ -1,27 +1,38 @@
 import type { Logger } from 'pino';
-import { createAccountsService } from './accounts/accounts.service.js';
-import { createConnectService, createGrantRevoker } from './accounts/connect.service.js';
-import { createHealthService } from './accounts/health.service.js';
-import { createVault, loadMasterKey } from './accounts/vault.js';
-import { createAuditLog } from './audit/audit.service.js';
-import { createCatalogService } from './catalog/catalog.service.js';
+import { type AccountsService, createAccountsService } from './accounts/accounts.service.js';
+import {
+  type ConnectService,
+  createConnectService,
+  createGrantRevoker,
+} from './accounts/connect.service.js';
+import { createHealthService, type HealthService } from './accounts/health.service.js';
+import { createVault, loadMasterKey, type Vault } from './accounts/vault.js';
+import { type AuditLog, createAuditLog } from './audit/audit.service.js';
+import {
+  type CatalogForSale,
+  type CatalogService,
+  createCatalogService,
+} from './catalog/catalog.service.js';
 import { refuseSplitPins } from './catalog/split-offers.js';
-import { createCheckoutService } from './checkout/checkout.service.js';
-import { createFailoverExecutor } from './checkout/failover.js';
-import { createOrdersService } from './checkout/orders.service.js';
-import { createPaymentEvents } from './checkout/payment-events.js';
+import { type CheckoutService, createCheckoutService } from './checkout/checkout.service.js';
+import { createFailoverExecutor, type FailoverExecutor } from './checkout/failover.js';
+import { createOrdersService, type OrdersService } from './checkout/orders.service.js';
+import { createPaymentEvents, type PaymentEvents } from './checkout/payment-events.js';
 import { createPaymentRecords } from './checkout/payment-records.js';
-import { createReconciliation } from './checkout/reconciliation.js';
+import { createReconciliation, type Reconciliation } from './checkout/reconciliation.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
 import { referencesTo } from './routing-config/references.js';
-import { createRoutingConfigService } from './routing-config/routing-config.service.js';
+import {
+  createRoutingConfigService,
+  type RoutingConfigService,
+} from './routing-config/routing-config.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway } from './stripe/stripe-gateway.js';
-import { createTokenService } from './tokens/tokens.service.js';
-import { createEventsBackfill } from './webhooks/events-backfill.js';
-import { createWebhooksService } from './webhooks/webhooks.service.js';
+import { createTokenService, type TokenService } from './tokens/tokens.service.js';
+import { createEventsBackfill, type EventsBackfill } from './webhooks/events-backfill.js';
+import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
 
 export interface ServiceOptions {
   config: Config;
@@ -32,11 +43,35 @@ export interface ServiceOptions {
   gateway?: StripeGateway;
 }
 
+/** Every service of the app, each by its contract. */
+export interface Services {
+  clock: Clock;
+  vault: Vault;
+  gateway: StripeGateway;
+  audit: AuditLog;
+  tokens: TokenService;
+  accounts: AccountsService;
+  webhooks: WebhooksService;
+  connect: ConnectService;
+  health: HealthService;
+  routingConfig: RoutingConfigService;
+  catalog: CatalogService;
+  /** The failover executor: every PaymentIntent is made through it. */
+  payments: FailoverExecutor;
+  /** The catalog as pages and checkout read it: without pins. */
+  catalogForSale: CatalogForSale;
+  checkout: CheckoutService;
+  paymentEvents: PaymentEvents;
+  reconciliation: Reconciliation;
+  eventsBackfill: EventsBackfill;
+  orders: OrdersService;
+}
+
 /**
  * The composition root: builds every service once, with its collaborators passed in, each after
  * the ones it uses (no service reaches one built later).
  */
-export function createServices(options: ServiceOptions) {
+export function createServices(options: ServiceOptions): Services {
   const { config, store, logger } = options;
   const clock = options.clock ?? systemClock;
   const masterKey = loadMasterKey({ fromEnvironment: config.masterKey, dataDir: config.dataDir });
@@ -193,5 +228,3 @@ export function createServices(options: ServiceOptions) {
     orders,
   };
 }
-
-export type Services = ReturnType<typeof createServices>;

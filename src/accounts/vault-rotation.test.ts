@@ -12,7 +12,7 @@ import {
 } from '../../test/emulator.js';
 import { capturedLogger } from '../../test/log-capture.js';
 import { loadConfig } from '../config.js';
-import { createServices } from '../services.js';
+import { createServices, type Services } from '../services.js';
 import { rotateMasterKey } from './vault-rotation.js';
 
 const emulator = useEmulator();
@@ -22,7 +22,7 @@ describeEachDatabase('rotating the master key', (database) => {
   let dataDir: string;
 
   /** A server process as it starts: it reads the key files once. */
-  function startServices() {
+  function startServices(): Services {
     return createServices({
       config: loadConfig({ DATA_DIR: dataDir, ...emulatorEnv(emulator()) }),
       store,
@@ -31,7 +31,7 @@ describeEachDatabase('rotating the master key', (database) => {
     });
   }
 
-  async function connect(services: ReturnType<typeof startServices>, handle: string) {
+  async function connect(services: Services, handle: string) {
     const account = await createEmulatorAccount(emulator());
     await services.accounts.connectWithKeys(
       'default',

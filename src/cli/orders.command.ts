@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatMoney } from '../catalog/money.js';
 import type { StripeFailureRecord } from '../checkout/failover.js';
-import type { OrderDetail, OrderSummary, PaymentView } from '../checkout/orders.service.js';
+import type {
+  OrderDetail,
+  OrderPage,
+  OrderSummary,
+  PaymentView,
+} from '../checkout/orders.service.js';
 import type { OrderStatus } from '../db/schema.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
@@ -255,7 +260,7 @@ export function registerOrdersCommand(program: Command): void {
       runCommand(async function listOrders(options: ListOptions) {
         const query = parseListFlags(options);
         await withServices(async ({ services, workspaceId }) => {
-          let page: Awaited<ReturnType<typeof services.orders.listOrders>>;
+          let page: OrderPage;
           try {
             page = await services.orders.listOrders(workspaceId, query);
           } catch (error) {
