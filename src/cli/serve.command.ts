@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { loadConfig } from '../config.js';
-import { announceDemo, demoWanted, startDemo } from '../demo/demo.js';
+import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
+import { demoTestCards, demoWanted, type RunningDemo, startDemo } from '../demo/demo.js';
 import { createLogger } from '../logger.js';
 import { type RunningServer, startServer } from '../server.js';
 import { processOutput, runCommand } from './run-command.js';
@@ -49,4 +51,43 @@ export function registerServeCommand(program: Command): void {
         process.once('SIGINT', stop);
       }),
     );
+}
+
+/**
+ * Tells the person who ran `npm start` where to go: in the log, and as plain lines for a
+ * terminal. Never prints a key.
+ */
+async function announceDemo(
+  demo: RunningDemo,
+  output: { logger: Logger; print: (text: string) => void },
+): Promise<void> {
+  const tokens = await demo.services.tokens.listTokens(DEFAULT_WORKSPACE_ID);
+  const hasToken = tokens.some((token) => token.revokedAt === null);
+  const tokenHint = hasToken
+    ? null
+    : 'Admin API: create a token with "npx switchyard tokens create --name <who>".';
+  output.logger.info(
+    {
+      funnelUrl: demo.funnelUrl,
+      emulator: demo.emulator.url,
+      emulatorState: demo.emulatorState,
+      testCards: demoTestCards.map((card) => `${card.number} ${card.outcome}`),
+      ...(tokenHint ? { adminToken: tokenHint } : {}),
+    },
+    'demo running on the built-in Stripe emulator',
+  );
+  const lines = [
+    '',
+    'Switchyard demo: Stripe is emulated inside this process; no real money moves.',
+    `  Open the funnel:  ${demo.funnelUrl}`,
+    '  Accounts:         us (primary, USD and CAD) and eu (secondary, EUR and GBP)',
+    `  Emulator state:   ${demo.emulatorState}`,
+    '                    (saved a moment after each change and on stop; a kill -9 can lose that moment)',
+    ...(tokenHint ? [`  ${tokenHint}`] : []),
+    '  Test cards (any future expiry, any CVC):',
+    ...demoTestCards.map((card) => `    ${card.number}  ${card.outcome}`),
+    '  To use your own Stripe accounts, set SWITCHYARD_DEMO=off and connect them.',
+    '',
+  ];
+  output.print(lines.join('\n'));
 }

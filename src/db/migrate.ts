@@ -52,8 +52,8 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
     throw new AppError(
       'internal',
-      `Database migration ${failed ?? '(setup)'} failed: ${reason}. Nothing after it was applied; fix the cause and run "switchyard migrate" again.`,
-      null,
+      `Database migration ${failed ?? '(setup)'} failed: ${reason}. Nothing after it was applied; fix the cause and migrate again.`,
+      { next: 'migrate' },
       { cause: result.error },
     );
   }

@@ -201,7 +201,8 @@ export async function configForCommand(input: {
   if (input.callsStripe) {
     throw new AppError(
       'upstream_unavailable',
-      `The demo is not running, and its accounts (${accounts.map((account) => account.handle).join(', ')}) live on the Stripe emulator inside it. Start it with "npm start" in the project folder (the same DATA_DIR), leave it running, and run this command again in another terminal. To use real Stripe accounts instead, set SWITCHYARD_DEMO=off.`,
+      `The demo is not running, and its accounts (${accounts.map((account) => account.handle).join(', ')}) live on the Stripe emulator inside it. To use real Stripe accounts instead, set SWITCHYARD_DEMO=off.`,
+      { next: 'demo.start' },
     );
   }
   return config;

@@ -268,7 +268,7 @@ describe('the command line beside a running demo', () => {
     const down = await runCli(['accounts', 'verify', 'us'], env);
     expect(down.code).toBe(7);
     expect(down.stderr).toContain('The demo is not running');
-    expect(down.stderr).toContain('Start it with "npm start"');
+    expect(down.stderr).toContain('Start the demo with "npm start"');
     expect(down.stderr).not.toContain('connection to Stripe');
   }, 90_000);
 });

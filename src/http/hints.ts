@@ -7,7 +7,8 @@ import type { AppError } from '../errors.js';
  */
 export type Surface = 'api' | 'cli';
 
-type Hint = Record<Surface, string>;
+/** A surface with no hint of its own shows the message alone. */
+type Hint = Partial<Record<Surface, string>>;
 type Details = Record<string, unknown>;
 
 /** What to look at when something named in `details` does not exist. */
@@ -33,7 +34,11 @@ const notFoundHints: Record<string, Hint> = {
     api: 'GET /api/routing/versions lists them.',
     cli: 'Run "switchyard config history" to see them.',
   },
+  // Tokens are made and revoked from the command line only.
+  token: { cli: 'Run "switchyard tokens list" to see them.' },
 };
+
+const createToken = 'Create a token with "switchyard tokens create --name <who>".';
 
 /** The steps a service can name as `details.next`. */
 const nextSteps: Record<string, (details: Details) => Hint> = {
@@ -62,6 +67,13 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
     api: `To settle it, POST /api/payments/${String(details.payment)}/refunds again with {"refund": "${String(details.refund)}"}: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
     cli: `To settle it, run "switchyard payments refund ${String(details.payment)} --refund ${String(details.refund)}" again: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
   }),
+  // Tokens are made on the command line, for the API too.
+  'tokens.create': () => ({ api: createToken, cli: createToken }),
+  migrate: () => ({ cli: 'Run "switchyard migrate" again.' }),
+  // The demo's emulator lives inside the server's process; commands in another terminal need it.
+  'demo.start': () => ({
+    cli: 'Start the demo with "npm start" in the project folder (the same DATA_DIR), leave it running, and run this command again in another terminal.',
+  }),
   'products.change': (details) => ({
     api: `Change it with PATCH /api/products/${String(details.product)}.`,
     cli: 'Importing a funnel file that holds it with "switchyard funnels import" changes it.',
@@ -78,7 +90,7 @@ function hintFor(error: AppError, surface: Surface): string | null {
   if (typeof error.details !== 'object' || error.details === null) return null;
   const details = error.details as Details;
   const next = typeof details.next === 'string' ? nextSteps[details.next] : undefined;
-  if (next) return next(details)[surface];
+  if (next) return next(details)[surface] ?? null;
   if (error.code !== 'not_found') return null;
   const named = Object.keys(details).find((key) => key in notFoundHints);
   return named ? (notFoundHints[named]?.[surface] ?? null) : null;

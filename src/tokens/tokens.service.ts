@@ -93,10 +93,9 @@ export function createTokenService(deps: {
 
     async authenticate(header) {
       if (header === undefined || header === '') {
-        throw new AppError(
-          'unauthorized',
-          'This API needs "Authorization: Bearer <token>". Create a token with "switchyard tokens create --name <who>".',
-        );
+        throw new AppError('unauthorized', 'This API needs "Authorization: Bearer <token>".', {
+          next: 'tokens.create',
+        });
       }
       // One form: the scheme in any case (RFC 7235), one space, the token, nothing else.
       const token = /^bearer (\S+)$/i.exec(header)?.[1];
@@ -110,10 +109,9 @@ export function createTokenService(deps: {
         ? await findLiveTokenByHash(db, hashOf(token))
         : undefined;
       if (!stored) {
-        throw new AppError(
-          'unauthorized',
-          'The API token is not valid (mistyped or revoked). Create a new one with "switchyard tokens create --name <who>".',
-        );
+        throw new AppError('unauthorized', 'The API token is not valid (mistyped or revoked).', {
+          next: 'tokens.create',
+        });
       }
       await touchToken(db, stored.id, clock().toISOString());
       return { tokenId: stored.id, name: stored.name, workspaceId: stored.workspaceId };
@@ -147,10 +145,9 @@ export function createTokenService(deps: {
         return count;
       });
       if (revoked === 0) {
-        throw new AppError(
-          'not_found',
-          `No live token is named "${input.name}". "switchyard tokens list" shows them.`,
-        );
+        throw new AppError('not_found', `No live token is named "${input.name}".`, {
+          token: input.name,
+        });
       }
     },
   };

@@ -193,7 +193,7 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
       const url = `${publicUrl}/webhooks/stripe/${endpointId}`;
       if (input.mode === 'live' && isLocal(url)) {
         warnings.push(
-          `PUBLIC_URL is ${publicUrl}, which Stripe cannot reach: live webhooks (payments, refunds, account changes) will not arrive. Set PUBLIC_URL to this server's public https address and run "switchyard accounts verify".`,
+          `PUBLIC_URL is ${publicUrl}, which Stripe cannot reach: live webhooks (payments, refunds, account changes) will not arrive. Set PUBLIC_URL to this server's public https address and verify the account again.`,
         );
       }
       await insertEndpoint(db, {
@@ -221,7 +221,7 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
         });
       } catch (error) {
         warnings.push(
-          `Stripe did not register the ${input.mode} webhook endpoint (${(error as Error).message}). Switchyard will not hear about this account's events until "switchyard accounts verify" succeeds.`,
+          `Stripe did not register the ${input.mode} webhook endpoint (${(error as Error).message}). Switchyard will not hear about this account's events until verifying the account again succeeds.`,
         );
       }
       return { warnings };
