@@ -18,13 +18,10 @@ import { AppError } from '../errors.js';
 import type { App } from '../http/app.js';
 import { logFailure, toAppError } from '../http/error-handler.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type {
-  CardForm,
-  CheckoutService,
-  PaymentLine,
-  PreparedPayment,
-} from './checkout.service.js';
+import type { CardForm } from './card-form.js';
+import type { CheckoutService } from './checkout.service.js';
 import { emailSchema, parseContact } from './contact-form.js';
+import type { PreparedPayment } from './order-form.js';
 import { countryNames, currenciesByCountry, currencyForCountry } from './pages/countries.js';
 import { faviconSvg } from './pages/favicon.js';
 import {
@@ -37,6 +34,7 @@ import {
 } from './pages/step-pages.js';
 import { checkoutStylesheet, checkoutStylesheetEtag } from './pages/stylesheet.js';
 import type { CardFormView, OfferView, PageFrame } from './pages/views.js';
+import type { PaymentLine } from './payment-lines.js';
 import type { CheckoutLimiter } from './rate-limits.js';
 
 /**

@@ -10,7 +10,6 @@ import type { RoutingConfigService } from '../routing-config/routing-config.serv
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { RefundSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { type ChargeAttempt, listChargeAttempts } from './charge-attempts.repository.js';
-import type { PaymentLine } from './checkout.service.js';
 import type { FailoverExecutor, PaymentAttempt } from './failover.js';
 import {
   findOrder,
@@ -24,6 +23,7 @@ import {
   type OrderFilters,
   updateRefund,
 } from './orders.repository.js';
+import type { PaymentLine } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
 
 /** What the merchant sees of orders: every payment, the account that took it, and why. */

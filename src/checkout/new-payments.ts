@@ -1,0 +1,236 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, OrderTable, PaymentKind, PaymentTable } from '../db/schema.js';
+import type { PaymentContext } from '../routing/index.js';
+import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
+import type { FailoverExecutor, PaymentCreated } from './failover.js';
+import { findPayment, insertPaymentIfNew, updatePayment } from './orders.repository.js';
+import { type PaymentLine, totalOf } from './payment-lines.js';
+import type { PaymentRecords } from './payment-records.js';
+import type { StripeObjects } from './stripe-objects.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** What a new payment is, before any account is asked. */
+export interface NewPayment {
+  paymentId: string;
+  kind: PaymentKind;
+  stepSlug: string;
+  currency: string;
+  lines: PaymentLine[];
+  /** The payment whose account and saved card this one continues. */
+  parent: PaymentTable | null;
+}
+
+/** Who pays, and with what: the card form the buyer fills in, or the card a parent payment saved. */
+export type Payer =
+  | {
+      card: 'form' /** Keep the card for the one-click offers or renewals after. */;
+      saveCard: boolean;
+    }
+  | { card: 'saved'; customer: string; paymentMethod: string };
+
+/** A payment to make on the account routing chooses (and fails over from). */
+export interface PaymentToMake {
+  order: OrderTable;
+  /** The payment as written, or as it is written with its first attempt (`writeWithAttempt`). */
+  payment: PaymentTable;
+  funnelSlug: string;
+  stepSlug: string;
+  lines: PaymentLine[];
+  amount: number;
+  context: PaymentContext;
+  payer: Payer;
+  writeWithAttempt: boolean;
+}
+
+/** A new payment on the routed account, for a card form (an order form, or an offer's). */
+export interface PaymentToOpen {
+  order: OrderTable;
+  paymentId: string;
+  /** The payment as the caller has just read it, if it exists. */
+  stored: PaymentTable | undefined;
+  kind: PaymentKind;
+  stepSlug: string;
+  lines: PaymentLine[];
+  context: PaymentContext;
+  saveCard: boolean;
+}
+
+/** New payments: written before Stripe is asked, made on the routed account, placed when made. */
+export interface NewPayments {
+  /** A payment as it is first written, before Stripe is asked. */
+  pending(order: OrderTable, payment: NewPayment): PaymentTable;
+  /** Writes a payment before Stripe is asked (or finds the one a first click wrote). */
+  write(order: OrderTable, payment: NewPayment): Promise<PaymentTable>;
+  /** Makes the payment through the failover executor, and records where it landed. */
+  make(payment: PaymentToMake): Promise<PaymentCreated>;
+  /**
+   * Makes (or finds again) the PaymentIntent of a new payment for the card form; the card is
+   * entered afterwards.
+   */
+  open(payment: PaymentToOpen): Promise<{ payment: PaymentTable; intent?: PaymentIntentSummary }>;
+  /** The payment as it is stored now. */
+  again(payment: PaymentTable): Promise<PaymentTable>;
+}
+
+export interface NewPaymentsDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  gateway: Pick<StripeGateway, 'createPaymentIntent'>;
+  payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
+  records: Pick<PaymentRecords, 'recordIntent'>;
+  stripeObjects: Pick<StripeObjects, 'customerOn'>;
+  subscriptions: Subscriptions;
+}
+
+export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
+  const { db, clock, gateway, records, stripeObjects, subscriptions } = deps;
+
+  function pending(order: OrderTable, input: NewPayment): PaymentTable {
+    const now = clock().toISOString();
+    return {
+      payment_id: input.paymentId,
+      workspace_id: order.workspace_id,
+      order_id: order.order_id,
+      kind: input.kind,
+      step_slug: input.stepSlug,
+      parent_payment_id: input.parent?.payment_id ?? null,
+      account_id: null,
+      account_handle: null,
+      mode: order.mode,
+      amount: totalOf(input.lines),
+      currency: input.currency,
+      lines: JSON.stringify(input.lines),
+      status: 'pending',
+      payment_intent_id: null,
+      stripe_customer_id: input.parent?.stripe_customer_id ?? null,
+      payment_method_id: input.parent?.payment_method_id ?? null,
+      subscription_id: null,
+      refunded_amount: 0,
+      failure_message: null,
+      decision: null,
+      created_at: now,
+      updated_at: now,
+    };
+  }
+
+  /**
+   * Stores where a payment landed and its PaymentIntent's state; the executor calls it in the
+   * transaction that marks the attempt succeeded.
+   */
+  function recordPlacement(payment: PaymentTable) {
+    return async (executor: Kysely<Database>, created: PaymentCreated): Promise<void> => {
+      const placed = {
+        account_id: created.accountId,
+        account_handle: created.account,
+        decision: JSON.stringify(created.decision),
+        updated_at: clock().toISOString(),
+      };
+      await updatePayment(executor, payment.payment_id, placed);
+      await records.recordIntent({ ...payment, ...placed }, created.paymentIntent, executor);
+    };
+  }
+
+  async function again(payment: PaymentTable): Promise<PaymentTable> {
+    return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
+  }
+
+  async function make(input: PaymentToMake): Promise<PaymentCreated> {
+    const { order, payment, lines, amount, payer } = input;
+    const paymentId = payment.payment_id;
+    const currency = input.context.currency;
+    const recurring = lines.find((line) => line.recurring !== null);
+    return deps.payments.createPaymentWithFailover({
+      workspaceId: order.workspace_id,
+      paymentId,
+      context: { ...input.context, amount },
+      amount,
+      currency,
+      // Charging a saved card is in the request: an unclear answer may have charged it.
+      confirms: payer.card === 'saved',
+      ...(input.writeWithAttempt
+        ? { recordAttempt: (executor) => insertPaymentIfNew(executor, payment) }
+        : {}),
+      recordCreated: recordPlacement(payment),
+      createOn: async (target) => {
+        const customer =
+          payer.card === 'saved' ? payer.customer : await stripeObjects.customerOn(target, order);
+        const metadata = {
+          ...target.metadata,
+          switchyard_order: order.order_id,
+          switchyard_funnel: input.funnelSlug,
+          switchyard_step: input.stepSlug,
+        };
+        if (recurring) {
+          return subscriptions.subscribeOn(target, {
+            order,
+            paymentId,
+            customer,
+            line: recurring,
+            metadata,
+            ...(payer.card === 'saved' ? { defaultPaymentMethod: payer.paymentMethod } : {}),
+          });
+        }
+        return gateway.createPaymentIntent({
+          credentials: target.credentials,
+          idempotencyKey: target.idempotencyKey,
+          amount,
+          currency,
+          customer,
+          ...(payer.card === 'saved'
+            ? { paymentMethod: payer.paymentMethod, confirm: true, offSession: true }
+            : payer.saveCard
+              ? { setupFutureUsage: 'off_session' as const }
+              : {}),
+          metadata,
+          receiptEmail: order.email,
+          description: lines.map((line) => line.name).join(' + '),
+        });
+      },
+    });
+  }
+
+  return {
+    pending,
+
+    async write(order, input) {
+      await insertPaymentIfNew(db, pending(order, input));
+      const payment = await findPayment(db, order.workspace_id, input.paymentId);
+      if (!payment) throw new Error(`payment ${input.paymentId} vanished after insert`);
+      return payment;
+    },
+
+    make,
+
+    async open(input) {
+      const { order, paymentId, stored } = input;
+      const currency = input.context.currency;
+      if (stored?.payment_intent_id) return { payment: stored };
+      // A new payment is written with its first attempt, in one commit, before Stripe is asked.
+      const payment =
+        stored ??
+        pending(order, {
+          paymentId,
+          kind: input.kind,
+          stepSlug: input.stepSlug,
+          currency,
+          lines: input.lines,
+          parent: null,
+        });
+      const created = await make({
+        order,
+        payment,
+        funnelSlug: order.funnel_slug,
+        stepSlug: input.stepSlug,
+        lines: JSON.parse(payment.lines) as PaymentLine[],
+        amount: Number(payment.amount),
+        context: input.context,
+        payer: { card: 'form', saveCard: input.saveCard },
+        writeWithAttempt: true,
+      });
+      return { payment: await again(payment), intent: created.paymentIntent };
+    },
+
+    again,
+  };
+}

@@ -1,0 +1,310 @@
+import type { Kysely } from 'kysely';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type {
+  CatalogForSale,
+  FunnelView,
+  ProductView,
+  StepView,
+} from '../catalog/catalog.service.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../db/ids.js';
+import type { Database, OrderTable, PaymentTable } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { RoutingDecision } from '../routing/index.js';
+import { StripeGatewayError } from '../stripe/errors.js';
+import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
+import { type BumpAmounts, takesChanges } from './bump-amount.js';
+import { type CardForm, type CardForms, credentialsOf } from './card-form.js';
+import type { ContactInput } from './contact-form.js';
+import type { Once } from './in-flight.js';
+import type { NewPayments } from './new-payments.js';
+import {
+  findOrder,
+  findPayment,
+  insertOrder,
+  listPaymentsOfOrders,
+  saveCustomer,
+  updateOrder,
+} from './orders.repository.js';
+import { currencyForCountry } from './pages/countries.js';
+import { lineOf, type PaymentLine, totalOf } from './payment-lines.js';
+import type { PaymentRecords } from './payment-records.js';
+import type { Visits } from './visits.js';
+
+export interface PreparedPayment extends CardForm {
+  order: OrderTable;
+  /** The products offered, as the page shows them. */
+  offer: ProductView;
+  bumpOffer: ProductView | null;
+  main: PaymentLine;
+  bump: PaymentLine | null;
+  bumpChosen: boolean;
+  /** The currencies the offer is sold in (each also for the bump, when there is one). */
+  currencies: string[];
+  decision: RoutingDecision | null;
+}
+
+export interface StartOrderInput {
+  workspaceId: string;
+  funnelSlug: string;
+  contact: ContactInput;
+  /** The visit's order, when the visitor came back to change their contact. */
+  orderId: string | null;
+  /** The funnel, when the caller has just read it. */
+  funnel?: FunnelView | undefined;
+}
+
+export interface PreparePaymentInput {
+  workspaceId: string;
+  orderId: string;
+  funnelSlug: string;
+  stepSlug: string;
+  currency?: string | undefined;
+  bump?: boolean | undefined;
+  /** The funnel, when the caller has just read it. */
+  funnel?: FunnelView | undefined;
+}
+
+/** The order form: the buyer's contact and country, then the payment step with its card form. */
+export interface OrderForm {
+  /** Saves the visitor's contact and country: the customer, and a new order for this visit. */
+  startOrder(input: StartOrderInput): Promise<OrderTable>;
+  /**
+   * The order form's second step: picks the currency (asked for, or the buyer's country's),
+   * routes, and makes or finds the PaymentIntent for the card form. The bump choice updates
+   * the PaymentIntent's amount before the card is confirmed.
+   */
+  preparePayment(input: PreparePaymentInput): Promise<PreparedPayment>;
+  /**
+   * The order step's payment in this currency: the open one, or a new id when there is none (a
+   * payment canceled because the buyer switched currency is never reused).
+   */
+  openPaymentIdOf(order: OrderTable, stepSlug: string, currency: string): Promise<string>;
+}
+
+export interface OrderFormDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  gateway: Pick<StripeGateway, 'cancelPaymentIntent'>;
+  catalog: Pick<CatalogForSale, 'showOffers'>;
+  accounts: Pick<AccountsService, 'secretKeyOf'>;
+  records: Pick<PaymentRecords, 'recordIntent'>;
+  visits: Visits;
+  newPayments: Pick<NewPayments, 'open'>;
+  cardForms: CardForms;
+  bumpAmounts: BumpAmounts;
+  once: Once;
+}
+
+export function createOrderForm(deps: OrderFormDependencies): OrderForm {
+  const { db, clock, gateway, catalog, records, visits, once } = deps;
+
+  async function openPaymentIdOf(
+    order: OrderTable,
+    stepSlug: string,
+    currency: string,
+  ): Promise<string> {
+    const base = `${order.order_id}.${stepSlug}.${currency}`;
+    const same = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+      (payment) =>
+        payment.kind === 'initial' &&
+        payment.step_slug === stepSlug &&
+        payment.currency === currency,
+    );
+    const open = same.find((payment) => payment.status !== 'canceled');
+    if (open) return open.payment_id;
+    return same.length === 0 ? base : `${base}.${same.length + 1}`;
+  }
+
+  /**
+   * Cancels the order's open PaymentIntents but `kept`: one in another currency the buyer switched
+   * from (maybe on another account), or every one after the buyer changed their email (each was
+   * made for the old Stripe customer). A second tab then cannot pay the same order twice.
+   */
+  async function cancelOpenPayments(order: OrderTable, kept: PaymentTable | null): Promise<void> {
+    const others = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+      (payment) =>
+        payment.payment_id !== kept?.payment_id &&
+        payment.kind === 'initial' &&
+        (kept === null || payment.step_slug === kept.step_slug) &&
+        payment.payment_intent_id !== null &&
+        takesChanges(payment.status),
+    );
+    for (const other of others) {
+      if (!other.account_id || !other.account_handle || !other.payment_intent_id) continue;
+      try {
+        const credentials = await credentialsOf(deps.accounts, {
+          id: other.account_id,
+          handle: other.account_handle,
+          mode: other.mode,
+        });
+        const canceled = await gateway.cancelPaymentIntent({
+          credentials,
+          id: other.payment_intent_id,
+          idempotencyKey: `${other.payment_id}:cancel`,
+        });
+        await records.recordIntent(other, canceled);
+      } catch (error) {
+        // Stripe refuses to cancel a PaymentIntent that was paid meanwhile; its webhook says so.
+        if (!(error instanceof StripeGatewayError)) throw error;
+      }
+    }
+  }
+
+  async function preparePayment(input: PreparePaymentInput): Promise<PreparedPayment> {
+    const order = await visits.requireOrder(input.workspaceId, input.orderId);
+    const { funnel, step } = await visits.requireStep(
+      input.workspaceId,
+      input.funnelSlug,
+      input.stepSlug,
+      input.funnel,
+    );
+    if (step.kind !== 'order' || !step.product) {
+      throw new AppError('not_found', `Step ${step.slug} of ${funnel.slug} is not an order form.`);
+    }
+    const { main, bump: bumpProduct } = await catalog.showOffers(
+      input.workspaceId,
+      step.product,
+      step.bump,
+    );
+    const sellsBump = (currency: string) => {
+      const mainLine = lineOf(main, currency);
+      const bumpLine = bumpProduct ? lineOf(bumpProduct, currency, true) : null;
+      // A bump rides on a one-time charge; a subscription's first invoice pays only the plan.
+      return mainLine && !mainLine.recurring && bumpLine && !bumpLine.recurring ? bumpLine : null;
+    };
+    const currencies = main.prices.map((price) => price.currency);
+    const wanted = input.currency?.toLowerCase();
+    const currency =
+      wanted && currencies.includes(wanted)
+        ? wanted
+        : currencyForCountry(order.country, currencies);
+    const mainLine = lineOf(main, currency);
+    if (!mainLine) throw new Error(`product ${main.slug} lost its ${currency} price`);
+    const bumpLine = sellsBump(currency);
+    const paymentId = await openPaymentIdOf(order, step.slug, currency);
+
+    return once(paymentId, async () => {
+      let payment = await findPayment(db, order.workspace_id, paymentId);
+      const chosen =
+        input.bump ??
+        (payment ? (JSON.parse(payment.lines) as PaymentLine[]).some((line) => line.bump) : false);
+      const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
+      let created: PaymentIntentSummary | undefined;
+      if (!payment?.payment_intent_id) {
+        const products = bumpProduct ? [main.slug, bumpProduct.slug] : [main.slug];
+        ({ payment, intent: created } = await deps.newPayments.open({
+          order,
+          paymentId,
+          stored: payment,
+          kind: 'initial',
+          stepSlug: step.slug,
+          lines,
+          saveCard: mainLine.recurring !== null || laterStepsSellOffers(funnel.steps, step.slug),
+          context: {
+            mode: order.mode,
+            kind: 'initial',
+            funnel: funnel.slug,
+            step: `${funnel.slug}/${step.slug}`,
+            products,
+            tags: [...new Set([...main.tags, ...(bumpProduct?.tags ?? [])])],
+            currency,
+            country: order.country,
+            amount: totalOf(lines),
+            health: {},
+          },
+        }));
+      }
+      const amount = totalOf(lines);
+      // A bump ticked on an open form is one request to Stripe, the change itself: its answer is
+      // the PaymentIntent (Stripe refuses it once the card is confirmed).
+      const changing =
+        created === undefined && amount !== Number(payment.amount) && takesChanges(payment.status);
+      let card = changing
+        ? await deps.bumpAmounts.changeAmount(payment, lines, amount)
+        : await deps.cardForms.cardFormOf(payment, created);
+      if (amount !== card.amount && takesChanges(card.status)) {
+        card = await deps.bumpAmounts.changeAmount(payment, lines, amount);
+      }
+      const current =
+        card.amount === payment.amount
+          ? payment
+          : ((await findPayment(db, order.workspace_id, paymentId)) ?? payment);
+      await cancelOpenPayments(order, current);
+      return {
+        ...card,
+        order,
+        offer: main,
+        bumpOffer: bumpLine ? bumpProduct : null,
+        main: mainLine,
+        bump: bumpLine,
+        bumpChosen: (JSON.parse(current.lines) as PaymentLine[]).some((line) => line.bump),
+        currencies: currencies.filter((candidate) => lineOf(main, candidate) !== null),
+        decision: current.decision ? (JSON.parse(current.decision) as RoutingDecision) : null,
+      };
+    });
+  }
+
+  return {
+    async startOrder(input) {
+      const { workspaceId, contact } = input;
+      const funnel = await visits.funnelOf(workspaceId, input.funnelSlug, input.funnel);
+      const now = clock().toISOString();
+      const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
+      const continuing =
+        existing && existing.funnel_slug === funnel.slug && existing.status === 'open'
+          ? existing
+          : undefined;
+      // PaymentIntents made for another email belong to that email's Stripe customer.
+      if (continuing && continuing.email !== contact.email) {
+        await cancelOpenPayments(continuing, null);
+      }
+      // The customer and the order are committed together.
+      return db.transaction().execute(async (trx) => {
+        const customer = await saveCustomer(trx, {
+          customer_id: newId('cus'),
+          workspace_id: workspaceId,
+          email: contact.email,
+          name: contact.name,
+          country: contact.country,
+          created_at: now,
+          updated_at: now,
+        });
+        const details = {
+          customer_id: customer.customer_id,
+          email: contact.email,
+          name: contact.name,
+          country: contact.country,
+          updated_at: now,
+        };
+        if (continuing) {
+          await updateOrder(trx, continuing.order_id, details);
+          return { ...continuing, ...details };
+        }
+        const order: OrderTable = {
+          order_id: newId('ord'),
+          workspace_id: workspaceId,
+          funnel_slug: funnel.slug,
+          mode: funnel.mode,
+          status: 'open',
+          paid_amount: 0,
+          refunded_amount: 0,
+          currency: null,
+          created_at: now,
+          ...details,
+        };
+        await insertOrder(trx, order);
+        return order;
+      });
+    },
+
+    preparePayment,
+
+    openPaymentIdOf,
+  };
+}
+
+function laterStepsSellOffers(steps: StepView[], after: string): boolean {
+  const index = steps.findIndex((step) => step.slug === after);
+  return steps.slice(index + 1).some((step) => step.kind === 'upsell' || step.kind === 'downsell');
+}
