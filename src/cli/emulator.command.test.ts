@@ -4,40 +4,61 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type EmulatorAccount, useEmulator } from '../../test/emulator.js';
-import { runEmulator } from './emulator.command.js';
+import { type EmulatorCommandOptions, runEmulator } from './emulator.command.js';
 
 const emulator = useEmulator();
+
+/**
+ * Runs `switchyard emulator` with `options`, printing into `lines`, until the first line that
+ * `ready` accepts (or its end); `stop()` then stops it.
+ */
+async function runUntil(
+  ready: (line: string) => boolean,
+  options: EmulatorCommandOptions,
+  lines: string[],
+) {
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  let announce = () => {};
+  const announced = new Promise<void>((resolve) => {
+    announce = resolve;
+  });
+  const output = {
+    out(text: string) {
+      lines.push(text);
+      if (ready(text)) announce();
+    },
+    err(text: string) {
+      lines.push(text);
+    },
+  };
+  const running = runEmulator(options, output, stopped);
+  await Promise.race([announced, running]);
+  const url = lines[0]?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0] ?? '';
+  return {
+    url,
+    stop() {
+      stop();
+      return running;
+    },
+  };
+}
 
 describe('switchyard emulator', () => {
   it('prints its URL once it accepts connections, and stops when told to', async () => {
     const lines: string[] = [];
-    let announce = () => {};
-    const announced = new Promise<void>((resolve) => {
-      announce = resolve;
+    const running = await runUntil(() => true, { port: 0, host: '127.0.0.1' }, lines);
+    expect(running.url).not.toBe('');
+    const response = await fetch(`${running.url}/_emulator/accounts`, {
+      method: 'POST',
+      body: '{}',
     });
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    const output = {
-      out(text: string) {
-        lines.push(text);
-        announce();
-      },
-      err(text: string) {
-        lines.push(text);
-      },
-    };
-    const running = runEmulator({ port: 0, host: '127.0.0.1' }, output, stopped);
-    await announced;
-    const url = lines[0]?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0];
-    expect(url).toBeDefined();
-    const response = await fetch(`${url}/_emulator/accounts`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(200);
-    stop();
-    await running;
+    await running.stop();
     expect(lines.at(-1)).toBe('Stripe emulator stopped.');
-    await expect(fetch(`${url}/_emulator/clock`)).rejects.toThrow();
+    await expect(fetch(`${running.url}/_emulator/clock`)).rejects.toThrow();
   });
 
   it('explains a port that is taken', async () => {
@@ -64,34 +85,12 @@ describe('`switchyard emulator --state-file`', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
-  async function runUntilListening(lines: string[]) {
-    let stop = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    let listened = () => {};
-    const announced = new Promise<void>((resolve) => {
-      listened = resolve;
-    });
-    const output = {
-      out(text: string) {
-        lines.push(text);
-        if (text.startsWith('State ')) listened();
-      },
-      err(text: string) {
-        lines.push(text);
-      },
-    };
-    const running = runEmulator({ port: 0, host: '127.0.0.1', stateFile }, output, stopped);
-    await Promise.race([announced, running]);
-    const url = lines[0]?.match(/http:\/\/127\.0\.0\.1:\d+/)?.[0] ?? '';
-    return {
-      url,
-      stop() {
-        stop();
-        return running;
-      },
-    };
+  function runUntilListening(lines: string[]) {
+    return runUntil(
+      (line) => line.startsWith('State '),
+      { port: 0, host: '127.0.0.1', stateFile },
+      lines,
+    );
   }
 
   it('keeps accounts across runs, and says where', async () => {
