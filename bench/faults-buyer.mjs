@@ -1,8 +1,9 @@
 // One buyer of the fault run (`npm run test:faults`): a whole order over HTTP, as a browser makes
 // it. The order form (contact, then payment), the order bump, the card confirmed at the emulator
-// the way its Stripe.js stand-in does (src/emulator/stripe-js.ts), the return page, the one-click
-// upsell or the downsell, and the thank-you page. A request that gets no answer is sent again
-// like a person pressing reload; a 5xx is noted, reloaded twice, then the buyer gives up.
+// the way its Stripe.js stand-in does (packages/stripe-emulator/src/stripe-js.ts), the return
+// page, the one-click upsell or the downsell, and the thank-you page. A request that gets no
+// answer is sent again like a person pressing reload; a 5xx is noted, reloaded twice, then the
+// buyer gives up.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const goodCard = '4242424242424242';

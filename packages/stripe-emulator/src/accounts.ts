@@ -64,7 +64,7 @@ export type OAuthGrant = {
   token_type: 'bearer';
 };
 
-/** The directory as plain data, for the state file (src/emulator/state-file.ts). */
+/** The directory as plain data, for the state file (state-file.ts). */
 export interface AccountDirectoryState {
   accounts: Array<Omit<AccountRecord, 'ledgers'> & { ledgers: Record<Mode, LedgerState> }>;
   keys: Array<Omit<ApiKey, 'permissions'> & { permissions: Array<[string, Access]> | null }>;

@@ -19,7 +19,7 @@ export interface EmulatorOptions {
   host?: string;
   /**
    * Keeps the state in this file: loaded on start when it exists, written shortly after each
-   * change and on close (src/emulator/state-file.ts). Without it, all state is in memory.
+   * change and on close (state-file.ts). Without it, all state is in memory.
    */
   stateFile?: string;
   /** A save to `stateFile` failed; the emulator goes on and tries again at the next change. */

@@ -90,7 +90,7 @@ export class Ledger {
     }
   }
 
-  /** Every field as JSON-ready data: maps and sets as their entries (src/emulator/state-file.ts). */
+  /** Every field as JSON-ready data: maps and sets as their entries (state-file.ts). */
   exportState(): LedgerState {
     const state: LedgerState = {};
     for (const [name, value] of Object.entries(this)) {

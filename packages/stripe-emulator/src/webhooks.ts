@@ -382,7 +382,7 @@ export class WebhookHub {
     });
   }
 
-  /** Endpoints and events as plain data, for the state file (src/emulator/state-file.ts). */
+  /** Endpoints and events as plain data, for the state file (state-file.ts). */
   exportState(): WebhookHubState {
     return {
       endpoints: [...this.endpoints.values()].map((endpoint) => ({ ...endpoint })),
