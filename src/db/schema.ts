@@ -30,6 +30,12 @@ export interface Database {
   stripe_catalog_objects: StripeCatalogObjectTable;
   payment_checks: PaymentCheckTable;
   stripe_event_cursors: StripeEventCursorTable;
+  setup_revision: SetupRevisionTable;
+}
+
+/** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
+export interface SetupRevisionTable {
+  revision: number;
 }
 
 export interface OAuthStateTable {

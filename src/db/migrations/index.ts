@@ -6,6 +6,7 @@ import { catalog } from './0004_catalog.js';
 import { checkout } from './0005_checkout.js';
 import { attemptHistory } from './0006_attempt_history.js';
 import { reconciliation } from './0007_reconciliation.js';
+import { setupRevision } from './0008_setup_revision.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_checkout': checkout,
   '0006_attempt_history': attemptHistory,
   '0007_reconciliation': reconciliation,
+  '0008_setup_revision': setupRevision,
 };
