@@ -6,6 +6,7 @@ import {
   createGrantRevoker,
 } from './accounts/connect.service.js';
 import { createHealthService, type HealthService } from './accounts/health.service.js';
+import { createLiveAccountsCache } from './accounts/live-accounts.js';
 import { createVault, loadMasterKey, type Vault } from './accounts/vault.js';
 import { type AuditLog, createAuditLog } from './audit/audit.service.js';
 import {
@@ -13,6 +14,7 @@ import {
   type CatalogService,
   createCatalogService,
 } from './catalog/catalog.service.js';
+import { createCatalogForSale } from './catalog/catalog-for-sale.js';
 import { refuseSplitPins } from './catalog/split-offers.js';
 import { type CheckoutService, createCheckoutService } from './checkout/checkout.service.js';
 import { createFailoverExecutor, type FailoverExecutor } from './checkout/failover.js';
@@ -23,6 +25,7 @@ import { createReconciliation, type Reconciliation } from './checkout/reconcilia
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
+import { createSetupRevisions } from './db/setup-revision.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -98,8 +101,13 @@ export function createServices(options: ServiceOptions): Services {
     logger,
     publicUrl: config.publicUrl,
   });
+  // What every payment reads of the setup (accounts, keys, routing, catalog) is kept in the
+  // process and read again only when the setup revision says something changed.
+  const revisions = createSetupRevisions(store.db);
+  const liveAccounts = createLiveAccountsCache({ db: store.db, revisions });
   const accounts = createAccountsService({
     db: store.db,
+    liveAccounts,
     gateway,
     vault,
     audit,
@@ -119,13 +127,20 @@ export function createServices(options: ServiceOptions): Services {
     connect: config.stripeConnect,
     publicUrl: config.publicUrl,
   });
-  const health = createHealthService({ db: store.db, clock, settings: config.breaker });
+  const health = createHealthService({
+    db: store.db,
+    clock,
+    settings: config.breaker,
+    liveAccounts,
+  });
   const routingConfig = createRoutingConfigService({
     db: store.db,
     clock,
     audit,
     accounts,
     health,
+    liveAccounts,
+    revisions,
     refuseCatalogConflicts: (trx, workspaceId, document) =>
       refuseSplitPins(trx, workspaceId, document.products),
   });
@@ -140,12 +155,9 @@ export function createServices(options: ServiceOptions): Services {
     secretKeyOf: accounts.secretKeyOf,
   });
   const records = createPaymentRecords({ db: store.db, clock });
-  // Pages and checkout read the catalog without pins: routing reads those itself.
-  const catalogForSale = {
-    showFunnel: catalog.showFunnelForSale,
-    showProduct: catalog.showProductForSale,
-    showOffers: catalog.showOffersForSale,
-  };
+  // Pages and checkout read the catalog without pins (routing reads those itself), kept until
+  // the setup changes.
+  const catalogForSale = createCatalogForSale({ catalog, revisions });
   const checkout = createCheckoutService({
     db: store.db,
     clock,

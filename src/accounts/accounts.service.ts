@@ -24,6 +24,7 @@ import {
   upsertCredential,
 } from './accounts.repository.js';
 import { type KeyPair, type Mode, type VerifiedKeys, verifyKeyPair } from './key-verification.js';
+import type { LiveAccountsCache } from './live-accounts.js';
 import { maskSecret, type Vault } from './vault.js';
 
 export interface NewAccount {
@@ -141,6 +142,8 @@ export interface AccountsService {
 
 export interface AccountsDependencies {
   db: Kysely<Database>;
+  /** The accounts and keys payments read, kept until the setup changes. */
+  liveAccounts: LiveAccountsCache;
   gateway: StripeGateway;
   vault: Vault;
   audit: AuditLog;
@@ -156,7 +159,7 @@ export interface AccountsDependencies {
 const modes: readonly Mode[] = ['test', 'live'];
 
 export function createAccountsService(deps: AccountsDependencies): AccountsService {
-  const { db, gateway, vault, audit, clock } = deps;
+  const { db, gateway, vault, audit, clock, liveAccounts } = deps;
 
   function viewOf(account: Account): Promise<AccountView> {
     return viewsOfIn(db, account);
@@ -171,6 +174,13 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
       executor,
       accounts.map((account) => account.accountId),
     );
+    return viewsWith(accounts, credentials);
+  }
+
+  function viewsWith(
+    accounts: readonly Account[],
+    credentials: readonly Credential[],
+  ): AccountView[] {
     const now = clock().getTime();
     return accounts.map((account) => {
       const own = credentials.filter((credential) => credential.accountId === account.accountId);
@@ -455,12 +465,8 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     });
   }
 
-  async function credentialOf(accountId: string, mode: Mode): Promise<Credential | undefined> {
-    return (await listCredentials(db, [accountId])).find((credential) => credential.mode === mode);
-  }
-
   async function secretKeyOf(accountId: string, mode: Mode): Promise<string | null> {
-    const credential = await credentialOf(accountId, mode);
+    const credential = await liveAccounts.credentialOf(accountId, mode);
     return credential ? vault.open(credential.sealedSecret) : null;
   }
 
@@ -524,7 +530,8 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
 
   return {
     async listAccounts(workspaceId) {
-      return viewsOf(await listLiveAccounts(db, workspaceId));
+      const live = await liveAccounts.of(workspaceId);
+      return viewsWith(live.accounts, live.credentials);
     },
 
     async showAccount(workspaceId, handle) {
@@ -737,7 +744,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     secretKeyOf,
 
     async publishableKeyOf(accountId, mode) {
-      return (await credentialOf(accountId, mode))?.publishableKey ?? null;
+      return (await liveAccounts.credentialOf(accountId, mode))?.publishableKey ?? null;
     },
   };
 }

@@ -3,12 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { HealthState } from '../routing/index.js';
-import {
-  type Account,
-  findLiveAccountByHandle,
-  listCredentials,
-  listLiveAccounts,
-} from './accounts.repository.js';
+import { type Account, findLiveAccountByHandle, listCredentials } from './accounts.repository.js';
 import {
   type Breaker,
   findBreaker,
@@ -18,6 +13,7 @@ import {
   updateBreakerAt,
 } from './health.repository.js';
 import type { Mode } from './key-verification.js';
+import type { LiveAccounts, LiveAccountsCache } from './live-accounts.js';
 
 /**
  * Health per account and mode (docs/design.md §3): a circuit breaker fed by the outcome of every call
@@ -95,12 +91,15 @@ export interface HealthService {
   admitCall(accountId: string, mode: Mode): Promise<Admission>;
   /** Every live account's health in one mode: what routing uses as `context.health`. */
   listHealth(workspaceId: string, mode: Mode): Promise<AccountHealth[]>;
+  /** The same for accounts the caller has read already: only their breakers are read. */
+  healthOf(live: LiveAccounts, mode: Mode): Promise<AccountHealth[]>;
   /** One account's health in every mode it has keys for. */
   showHealth(workspaceId: string, handle: string): Promise<AccountHealth>;
 }
 
 export interface HealthDependencies {
   db: Kysely<Database>;
+  liveAccounts: Pick<LiveAccountsCache, 'of'>;
   clock: Clock;
   settings: BreakerSettings;
 }
@@ -109,7 +108,12 @@ const rejectedKeyKinds = new Set(['authentication', 'permission']);
 /** How many outcomes a breaker keeps to show, even when the window is smaller. */
 const minimumKept = 20;
 
-export function createHealthService({ db, clock, settings }: HealthDependencies): HealthService {
+export function createHealthService({
+  db,
+  clock,
+  settings,
+  liveAccounts,
+}: HealthDependencies): HealthService {
   const cooldownMs = settings.cooldownSeconds * 1000;
 
   function effectiveState(breaker: Breaker | undefined, now: number): BreakerState {
@@ -318,7 +322,7 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
   }
 
   async function describeAccounts(
-    accounts: Account[],
+    accounts: readonly Account[],
     modeFilter?: Mode,
   ): Promise<AccountHealth[]> {
     const ids = accounts.map((account) => account.accountId);
@@ -326,6 +330,14 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
       listCredentials(db, ids),
       listBreakers(db, ids),
     ]);
+    return describeWith({ accounts, credentials }, breakers, modeFilter);
+  }
+
+  function describeWith(
+    { accounts, credentials }: LiveAccounts,
+    breakers: readonly Breaker[],
+    modeFilter?: Mode,
+  ): AccountHealth[] {
     const now = clock().getTime();
     return accounts.map((account) => {
       const modes: Partial<Record<Mode, ModeHealth>> = {};
@@ -347,13 +359,23 @@ export function createHealthService({ db, clock, settings }: HealthDependencies)
     });
   }
 
+  async function healthOf(live: LiveAccounts, mode: Mode): Promise<AccountHealth[]> {
+    const breakers = await listBreakers(
+      db,
+      live.accounts.map((account) => account.accountId),
+    );
+    return describeWith(live, breakers, mode);
+  }
+
   return {
     recordOutcome,
     admitCall,
 
     async listHealth(workspaceId, mode) {
-      return describeAccounts(await listLiveAccounts(db, workspaceId), mode);
+      return healthOf(await liveAccounts.of(workspaceId), mode);
     },
+
+    healthOf,
 
     async showHealth(workspaceId, handle) {
       const account = await findLiveAccountByHandle(db, workspaceId, handle);

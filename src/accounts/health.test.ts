@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import { loadConfig } from '../config.js';
+import { createSetupRevisions } from '../db/setup-revision.js';
 import { insertAccount, upsertCredential } from './accounts.repository.js';
 import {
   type CallOutcome,
@@ -8,6 +9,7 @@ import {
   defaultBreakerSettings,
   type HealthService,
 } from './health.service.js';
+import { createLiveAccountsCache } from './live-accounts.js';
 
 const workspaceId = 'default';
 const accountId = 'acc_health_test';
@@ -25,7 +27,13 @@ describeEachDatabase('the circuit breaker of an account', (database) => {
   let now: number;
 
   function healthWith(settings = defaultBreakerSettings): HealthService {
-    return createHealthService({ db: store.db, clock: () => new Date(now), settings });
+    const revisions = createSetupRevisions(store.db);
+    return createHealthService({
+      db: store.db,
+      clock: () => new Date(now),
+      settings,
+      liveAccounts: createLiveAccountsCache({ db: store.db, revisions }),
+    });
   }
 
   async function record(health: HealthService, outcomes: CallOutcome[]) {

@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { AccountChanges, AccountsService, AccountView } from '../accounts/accounts.service.js';
 import type { HealthService } from '../accounts/health.service.js';
+import type { LiveAccountsCache } from '../accounts/live-accounts.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
+import { createSetupCache } from '../db/setup-cache.js';
+import type { SetupRevisions } from '../db/setup-revision.js';
 import { AppError, type FieldProblem, fieldPath } from '../errors.js';
 import {
   type CompiledRouting,
@@ -128,7 +131,10 @@ export interface RoutingConfigDependencies {
   clock: Clock;
   audit: AuditLog;
   accounts: Pick<AccountsService, 'listAccounts' | 'applyRoutingFields'>;
-  health: Pick<HealthService, 'listHealth'>;
+  health: Pick<HealthService, 'healthOf'>;
+  /** The accounts and keys payments read, kept until the setup changes. */
+  liveAccounts: Pick<LiveAccountsCache, 'of'>;
+  revisions: SetupRevisions;
   /**
    * Refuses pins the catalog cannot live with (offers of one step on two accounts); reads through
    * the transaction that writes the version, so it sees the catalog change written alongside.
@@ -151,18 +157,15 @@ const routingFields = [
 ] as const;
 
 export function createRoutingConfigService(deps: RoutingConfigDependencies): RoutingConfigService {
-  const { db, clock, audit, accounts, health } = deps;
-  /** One compiled config per workspace, rebuilt only when the document changes. */
-  const compiledByWorkspace = new Map<string, { fingerprint: string; routing: CompiledRouting }>();
-
-  function compiledFor(workspaceId: string, document: RoutingConfig): CompiledRouting {
-    const fingerprint = JSON.stringify(document);
-    const cached = compiledByWorkspace.get(workspaceId);
-    if (cached && cached.fingerprint === fingerprint) return cached.routing;
-    const routing = compileRouting(document);
-    compiledByWorkspace.set(workspaceId, { fingerprint, routing });
-    return routing;
-  }
+  const { db, clock, audit, accounts, health, liveAccounts, revisions } = deps;
+  /** The active config of each workspace, compiled, read and compiled again after a change. */
+  const activeRouting = createSetupCache<{ active: ActiveRouting; routing: CompiledRouting }>({
+    revisions,
+    async load(workspaceId) {
+      const active = await loadActive(workspaceId);
+      return { active, routing: compileRouting(active.document) };
+    },
+  });
 
   async function loadActive(workspaceId: string): Promise<ActiveRouting> {
     const [views, active] = await Promise.all([
@@ -325,8 +328,12 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
   }
 
   async function liveRouting(workspaceId: string, mode: Mode): Promise<LiveRouting> {
-    const active = await loadActive(workspaceId);
-    const healthList = await health.listHealth(workspaceId, mode);
+    const revision = await revisions.current();
+    const [{ active, routing }, live] = await Promise.all([
+      activeRouting.get(workspaceId, revision),
+      liveAccounts.of(workspaceId, revision),
+    ]);
+    const healthList = await health.healthOf(live, mode);
     const healthByHandle: Record<string, HealthState> = {};
     for (const account of healthList) {
       const state = account.modes[mode]?.health ?? 'healthy';
@@ -335,7 +342,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
     return {
       version: active.version,
       document: active.document,
-      routing: compiledFor(workspaceId, active.document),
+      routing,
       health: healthByHandle,
       accountIds: new Map(healthList.map((account) => [account.handle, account.accountId])),
     };
