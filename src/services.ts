@@ -164,7 +164,6 @@ export function createServices(options: ServiceOptions): Services {
     gateway,
     catalog: catalogForSale,
     payments,
-    routing: routingConfig,
     accounts,
     records,
   });

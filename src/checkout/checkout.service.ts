@@ -4,7 +4,6 @@ import type { CatalogForSale } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
 import type { Database, OrderTable, PaymentTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import type { StripeGateway } from '../stripe/gateway.js';
 import { createBumpAmounts } from './bump-amount.js';
 import { createCardForms, credentialsOf } from './card-form.js';
@@ -54,7 +53,6 @@ export interface CheckoutDependencies {
   gateway: StripeGateway;
   catalog: CatalogForSale;
   payments: Pick<FailoverExecutor, 'createPaymentWithFailover' | 'listAttempts'>;
-  routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
   records: PaymentRecords;
 }
@@ -102,7 +100,6 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
     db,
     clock,
     catalog,
-    routing: deps.routing,
     payments: deps.payments,
     visits,
     newPayments,

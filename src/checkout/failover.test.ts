@@ -15,7 +15,8 @@ import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import { createFailoverExecutor, outcomeUnknown, type PaymentRequest } from './failover.js';
+import type { StripeGateway } from '../stripe/gateway.js';
+import { outcomeUnknown, type PaymentRequest } from './failover.js';
 
 const emulator = useEmulator();
 
@@ -41,19 +42,6 @@ async function succeededOn(account: EmulatorAccount) {
   return (await intentsOn(account)).filter((intent) => intent.status === 'succeeded');
 }
 
-function paymentOf(paymentId: string, overrides: Partial<PaymentRequest> = {}): PaymentRequest {
-  return {
-    workspaceId,
-    paymentId,
-    context: { mode: 'test', currency: 'usd' },
-    amount: 4900,
-    currency: 'usd',
-    paymentMethod: 'pm_card_visa',
-    confirms: true,
-    ...overrides,
-  };
-}
-
 /** The AppError a payment is refused with; fails the test when it succeeds. */
 async function refusalOf(promise: Promise<unknown>): Promise<AppError> {
   try {
@@ -71,6 +59,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   let now: number;
   let primary: EmulatorAccount;
   let secondary: EmulatorAccount;
+  let testGateway: StripeGateway;
 
   async function connect(handle: string, account: EmulatorAccount) {
     await services.accounts.connectWithKeys(
@@ -97,41 +86,80 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     });
   }
 
+  /**
+   * A payment of $49 as these tests make it: a bare PaymentIntent of the card, confirmed by the
+   * request unless `confirms` is false (then the card comes later, as at checkout).
+   */
+  function paymentOf(
+    paymentId: string,
+    overrides: {
+      amount?: number;
+      confirms?: boolean;
+      paymentMethod?: string;
+      gateway?: Pick<StripeGateway, 'createPaymentIntent'>;
+    } & Pick<Partial<PaymentRequest>, 'recordCreated'> = {},
+  ): PaymentRequest {
+    const { amount = 4900, confirms = true, gateway = testGateway, ...rest } = overrides;
+    const paymentMethod = overrides.paymentMethod ?? (confirms ? 'pm_card_visa' : undefined);
+    return {
+      workspaceId,
+      paymentId,
+      context: {
+        mode: 'test',
+        kind: 'initial',
+        products: [],
+        tags: [],
+        currency: 'usd',
+        amount,
+        health: {},
+      },
+      confirms,
+      createOn: (target) =>
+        gateway.createPaymentIntent({
+          credentials: target.credentials,
+          idempotencyKey: target.idempotencyKey,
+          amount,
+          currency: 'usd',
+          ...(paymentMethod ? { paymentMethod } : {}),
+          confirm: confirms,
+          metadata: target.metadata,
+        }),
+      ...(rest.recordCreated ? { recordCreated: rest.recordCreated } : {}),
+    };
+  }
+
   const masterKey = randomBytes(32).toString('hex');
 
-  /** An executor whose first PaymentIntent is made at Stripe, and whose answer is then lost. */
+  /** Payments whose first PaymentIntent is made at Stripe, and whose answer is then lost. */
   function losingFirstAnswer(lost: StripeGatewayError, meanwhile?: () => Promise<unknown>) {
-    const gateway = emulatorGateway(emulator(), 500);
     let loseNextAnswer = true;
-    return createFailoverExecutor({
-      db: store.db,
-      clock: () => new Date(now),
-      gateway: {
-        ...gateway,
-        async createPaymentIntent(input) {
-          const created = await gateway.createPaymentIntent(input);
-          if (!loseNextAnswer) return created;
-          loseNextAnswer = false;
-          await meanwhile?.();
-          throw lost;
-        },
+    return {
+      createPaymentWithFailover(request: PaymentRequest) {
+        return services.payments.createPaymentWithFailover({
+          ...request,
+          async createOn(target) {
+            const created = await request.createOn(target);
+            if (!loseNextAnswer) return created;
+            loseNextAnswer = false;
+            await meanwhile?.();
+            throw lost;
+          },
+        });
       },
-      routing: services.routingConfig,
-      health: services.health,
-      secretKeyOf: services.accounts.secretKeyOf,
-    });
+    };
   }
 
   beforeEach(async () => {
     now = start;
+    // Short enough that a held request fails fast, long enough for a loaded machine.
+    testGateway = emulatorGateway(emulator(), 500);
     store = await database.openMigrated();
     services = createServices({
       config: loadConfig({ SWITCHYARD_MASTER_KEY: masterKey, ...emulatorEnv(emulator()) }),
       store,
       logger: capturedLogger().logger,
       clock: () => new Date(now),
-      // Short enough that a held request fails fast, long enough for a loaded machine.
-      gateway: emulatorGateway(emulator(), 500),
+      gateway: testGateway,
     });
     primary = await createEmulatorAccount(emulator(), { name: 'US LLC' });
     secondary = await createEmulatorAccount(emulator(), { name: 'EU Ltd' });
@@ -154,7 +182,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       await fault(primary, kind);
 
       // As at checkout: the PaymentIntent is made before the card is entered, then confirmed.
-      const beforeCard = { confirms: false, paymentMethod: undefined };
+      const beforeCard = { confirms: false };
       const created = await services.payments.createPaymentWithFailover(
         paymentOf('pay_1', beforeCard),
       );
@@ -216,7 +244,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     await fault(primary, 'server_error', 1);
 
     const created = await services.payments.createPaymentWithFailover(
-      paymentOf('pay_tries', { confirms: false, paymentMethod: undefined }),
+      paymentOf('pay_tries', { confirms: false }),
     );
 
     expect(created.account).toBe('eu');
@@ -246,7 +274,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
       await fault(primary, kind, 1);
 
       const created = await services.payments.createPaymentWithFailover(
-        paymentOf(`pay_${kind}`, { confirms: false, paymentMethod: undefined }),
+        paymentOf(`pay_${kind}`, { confirms: false }),
       );
 
       expect(created.account).toBe('us');
@@ -270,7 +298,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   it('gives up on the primary after three tries of a lasting 429, and fails over', async () => {
     await fault(primary, 'rate_limit');
     const created = await services.payments.createPaymentWithFailover(
-      paymentOf('pay_429s', { confirms: false, paymentMethod: undefined }),
+      paymentOf('pay_429s', { confirms: false }),
     );
     expect(created.account).toBe('eu');
     expect(created.attempts[0]?.tries.map((tried) => tried.httpStatus)).toEqual([429, 429, 429]);
@@ -291,7 +319,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     await fault(primary, 'timeout');
 
     const created = await configured.payments.createPaymentWithFailover(
-      paymentOf('pay_hung', { confirms: false, paymentMethod: undefined }),
+      paymentOf('pay_hung', { confirms: false, gateway: configured.gateway }),
     );
 
     expect(created.account).toBe('eu');
@@ -482,9 +510,7 @@ describeEachDatabase('failing a payment over to another account', (database) => 
   it('refuses a payment id reused for another amount, and ids or amounts Stripe cannot take', async () => {
     await services.payments.createPaymentWithFailover(paymentOf('pay_terms'));
     const other = await refusalOf(
-      services.payments.createPaymentWithFailover(
-        paymentOf('pay_terms', { amount: 99_999, context: { mode: 'test', currency: 'usd' } }),
-      ),
+      services.payments.createPaymentWithFailover(paymentOf('pay_terms', { amount: 99_999 })),
     );
     expect(other.code).toBe('conflict');
     expect(other.message).toContain('Use a new payment id');

@@ -5,21 +5,11 @@ import type { HealthService } from '../accounts/health.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database, PaymentAttemptTable, PaymentAttemptTryTable } from '../db/schema.js';
-import { AppError, fieldPath } from '../errors.js';
-import {
-  type HealthState,
-  type Mode,
-  type PaymentContext,
-  parsePaymentContext,
-  type RoutingDecision,
-} from '../routing/index.js';
+import { AppError } from '../errors.js';
+import type { HealthState, Mode, PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type {
-  CreatePaymentIntentInput,
-  PaymentIntentSummary,
-  StripeGateway,
-} from '../stripe/gateway.js';
+import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import { isWorthRetrying, pause, type RetryPolicy, stripeRetry } from '../stripe/retry.js';
 import {
   finishAttempt,
@@ -35,24 +25,23 @@ import {
  * policy. A declined card never moves: retrying it elsewhere is what card testers do.
  */
 
-export interface PaymentRequest
-  extends Omit<CreatePaymentIntentInput, 'credentials' | 'idempotencyKey' | 'confirm'> {
+export interface PaymentRequest {
   workspaceId: string;
-  /**
-   * True when the request itself charges the card (an off-session upsell): one that gets no clear
-   * answer may have charged it, so it is never tried on another account. Without `createOn` it is
-   * the PaymentIntent's `confirm`.
-   */
-  confirms: boolean;
   /** Our id of the payment; each attempt's idempotency key is derived from it. */
   paymentId: string;
-  /** The routing context (docs/design.md §2); its currency and amount must match the PaymentIntent's. */
-  context: unknown;
+  /** What routing sees of the payment (docs/design.md §2); its amount and currency are charged. */
+  context: PaymentContext & { amount: number };
   /**
-   * Makes the payment on the chosen account instead of a bare PaymentIntent (a customer first, or a
-   * subscription whose invoice is paid by one). Its Stripe errors fail over like the PaymentIntent's.
+   * True when the request itself charges the card (an off-session upsell): one that gets no clear
+   * answer may have charged it, so it is never tried on another account, nor under a new key.
    */
-  createOn?: (attempt: AttemptTarget) => Promise<PaymentIntentSummary>;
+  confirms: boolean;
+  /**
+   * Makes the payment on the chosen account: a PaymentIntent (a customer first, perhaps), or a
+   * subscription whose first invoice is paid by one. The one way an attempt reaches Stripe; its
+   * Stripe errors fail over as the attempt's.
+   */
+  createOn(attempt: AttemptTarget): Promise<PaymentIntentSummary>;
   /**
    * Writes the caller's own record of the payment (if it is not there yet) in the transaction that
    * writes each attempt before Stripe is called: both are on disk before the call, in one commit.
@@ -126,7 +115,7 @@ export interface PaymentCreated {
 export interface FailoverDependencies {
   db: Kysely<Database>;
   clock: Clock;
-  gateway: Pick<StripeGateway, 'createPaymentIntent' | 'retrievePaymentIntent'>;
+  gateway: Pick<StripeGateway, 'retrievePaymentIntent'>;
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   health: Pick<HealthService, 'admitCall' | 'recordOutcome'>;
   secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
@@ -343,21 +332,11 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
     }
   }
 
-  /** One request of an attempt: the caller's `createOn`, or a bare PaymentIntent. */
+  /** One request of an attempt: the caller's `createOn`, on the attempt's account. */
   async function callStripe(
     request: PaymentRequest,
     row: PaymentAttemptTable,
   ): Promise<PaymentIntentSummary> {
-    const {
-      workspaceId: _workspaceId,
-      paymentId,
-      context: _context,
-      createOn,
-      recordAttempt: _recordAttempt,
-      recordCreated: _recordCreated,
-      confirms,
-      ...intent
-    } = request;
     const secretKey = await deps.secretKeyOf(row.account_id, row.mode);
     if (secretKey === null) {
       throw new StripeGatewayError({
@@ -365,27 +344,17 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
         message: `${row.account_handle} has no ${row.mode} key`,
       });
     }
-    const metadata = {
-      ...intent.metadata,
-      switchyard_payment: paymentId,
-      switchyard_attempt: String(row.attempt_number),
-    };
-    return createOn
-      ? createOn({
-          accountId: row.account_id,
-          handle: row.account_handle,
-          mode: row.mode,
-          credentials: { secretKey },
-          idempotencyKey: row.idempotency_key,
-          metadata,
-        })
-      : gateway.createPaymentIntent({
-          ...intent,
-          confirm: confirms,
-          credentials: { secretKey },
-          idempotencyKey: row.idempotency_key,
-          metadata,
-        });
+    return request.createOn({
+      accountId: row.account_id,
+      handle: row.account_handle,
+      mode: row.mode,
+      credentials: { secretKey },
+      idempotencyKey: row.idempotency_key,
+      metadata: {
+        switchyard_payment: request.paymentId,
+        switchyard_attempt: String(row.attempt_number),
+      },
+    });
   }
 
   /** The breaker missing one outcome is better than a charged payment reported as failed. */
@@ -412,16 +381,11 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
      * returns its PaymentIntent, and an attempt that may have reached Stripe is sent again as it was.
      */
     async createPaymentWithFailover(request: PaymentRequest): Promise<PaymentCreated> {
-      const { workspaceId, paymentId, context: contextInput, ...intent } = request;
+      const { workspaceId, paymentId, context } = request;
       requirePaymentId(paymentId);
-      requireAmount(intent.amount);
-      const context = requireContext(contextInput, intent.currency, intent.amount);
+      requireAmount(context.amount);
       const previous = await listAttempts(db, workspaceId, paymentId);
-      requireSameParameters(paymentId, previous, {
-        amount: intent.amount,
-        currency: intent.currency.toLowerCase(),
-        mode: context.mode,
-      });
+      requireSameParameters(paymentId, previous, context);
       const replay = await replayCreated(request, context.mode, previous);
       if (replay) return replay;
 
@@ -504,7 +468,11 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           throw new AppError(
             'no_account_available',
             `No account can take payment ${paymentId} now (${decision.outcome}). ${decision.explanation.join(' ')}`,
-            { decision, attempts: await attemptsOf(workspaceId, paymentId) },
+            {
+              decision,
+              attempts: await attemptsOf(workspaceId, paymentId),
+              setAside: Object.keys(setAside),
+            } satisfies PaymentRefusal,
           );
         }
 
@@ -526,8 +494,8 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
           account_handle: handle,
           mode: context.mode,
           idempotency_key: `${paymentId}:attempt:${number}`,
-          amount: intent.amount,
-          currency: intent.currency.toLowerCase(),
+          amount: context.amount,
+          currency: context.currency,
           status: 'pending',
           ...noFailure,
           payment_intent_id: null,
@@ -570,34 +538,36 @@ export function createFailoverExecutor(deps: FailoverDependencies) {
 
 export type FailoverExecutor = ReturnType<typeof createFailoverExecutor>;
 
-function requireContext(input: unknown, currency: string, amount: number): PaymentContext {
-  const parsed = parsePaymentContext(input);
-  if (!parsed.success) {
-    throw AppError.validation(
-      parsed.problems.map((problem) => ({
-        field: fieldPath(problem.path, 'context'),
-        message: problem.message,
-      })),
-    );
-  }
-  const context = parsed.value;
-  if (context.currency !== currency.toLowerCase()) {
-    throw AppError.validation([
-      {
-        field: 'context.currency',
-        message: `is "${context.currency}" but the payment is in "${currency.toLowerCase()}"; route the currency you charge`,
-      },
-    ]);
-  }
-  if (context.amount !== undefined && context.amount !== amount) {
-    throw AppError.validation([
-      {
-        field: 'context.amount',
-        message: `is ${context.amount} but the payment is for ${amount}; route the amount you charge`,
-      },
-    ]);
-  }
-  return { ...context, amount };
+/** What the AppError refusing a payment carries in its details, as far as each refusal has it. */
+export interface PaymentRefusal {
+  decision?: RoutingDecision;
+  attempts?: PaymentAttempt[];
+  /** The accounts this request set aside before the refusal (they failed, or let no call in). */
+  setAside?: string[];
+  account?: string;
+  paymentIntentId?: string | null;
+  stripeCode?: string | null;
+  declineCode?: string | null;
+  stripeMessage?: string;
+}
+
+/** The details of a payment's refusal. */
+export function refusalOf(error: AppError): PaymentRefusal {
+  return (error.details ?? {}) as PaymentRefusal;
+}
+
+/**
+ * Whether a payment that continues another (an upsell) was refused because that payment's
+ * account cannot take it, before this request tried or set aside any account: it needs a new
+ * payment method, on the account a new sale would get.
+ */
+export function needsNewPaymentMethod(error: AppError): boolean {
+  const refusal = refusalOf(error);
+  return (
+    error.code === 'no_account_available' &&
+    refusal.decision?.outcome === 'needs_new_payment_method' &&
+    refusal.setAside?.length === 0
+  );
 }
 
 /** Our payment ids go into idempotency keys and metadata: keep them short and plain. */

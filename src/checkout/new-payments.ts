@@ -32,7 +32,7 @@ export type Payer =
 /** A payment to make on the account routing chooses (and fails over from). */
 export interface PaymentToMake {
   order: OrderTable;
-  /** The payment as written, or as it is written with its first attempt (`writeWithAttempt`). */
+  /** The payment as stored, or as it is written with its first attempt. */
   payment: PaymentTable;
   funnelSlug: string;
   stepSlug: string;
@@ -40,7 +40,6 @@ export interface PaymentToMake {
   amount: number;
   context: PaymentContext;
   payer: Payer;
-  writeWithAttempt: boolean;
 }
 
 /** A new payment on the routed account, for a card form (an order form, or an offer's). */
@@ -60,8 +59,6 @@ export interface PaymentToOpen {
 export interface NewPayments {
   /** A payment as it is first written, before Stripe is asked. */
   pending(order: OrderTable, payment: NewPayment): PaymentTable;
-  /** Writes a payment before Stripe is asked (or finds the one a first click wrote). */
-  write(order: OrderTable, payment: NewPayment): Promise<PaymentTable>;
   /** Makes the payment through the failover executor, and records where it landed. */
   make(payment: PaymentToMake): Promise<PaymentCreated>;
   /**
@@ -144,13 +141,10 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
       workspaceId: order.workspace_id,
       paymentId,
       context: { ...input.context, amount },
-      amount,
-      currency,
       // Charging a saved card is in the request: an unclear answer may have charged it.
       confirms: payer.card === 'saved',
-      ...(input.writeWithAttempt
-        ? { recordAttempt: (executor) => insertPaymentIfNew(executor, payment) }
-        : {}),
+      // A new payment is written with its first attempt, in one commit, before Stripe is asked.
+      recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
       recordCreated: recordPlacement(payment),
       createOn: async (target) => {
         const customer =
@@ -193,20 +187,12 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
   return {
     pending,
 
-    async write(order, input) {
-      await insertPaymentIfNew(db, pending(order, input));
-      const payment = await findPayment(db, order.workspace_id, input.paymentId);
-      if (!payment) throw new Error(`payment ${input.paymentId} vanished after insert`);
-      return payment;
-    },
-
     make,
 
     async open(input) {
       const { order, paymentId, stored } = input;
       const currency = input.context.currency;
       if (stored?.payment_intent_id) return { payment: stored };
-      // A new payment is written with its first attempt, in one commit, before Stripe is asked.
       const payment =
         stored ??
         pending(order, {
@@ -226,7 +212,6 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
         amount: Number(payment.amount),
         context: input.context,
         payer: { card: 'form', saveCard: input.saveCard },
-        writeWithAttempt: true,
       });
       return { payment: await again(payment), intent: created.paymentIntent };
     },
