@@ -10,7 +10,7 @@ import type { RoutingConfigService } from '../routing-config/routing-config.serv
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { RefundSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { type ChargeAttempt, listChargeAttempts } from './charge-attempts.repository.js';
-import type { FailoverExecutor, PaymentAttempt } from './failover.js';
+import type { FailoverExecutor } from './failover.js';
 import {
   findOrder,
   findPayment,
@@ -23,6 +23,7 @@ import {
   type OrderFilters,
   updateRefund,
 } from './orders.repository.js';
+import type { PaymentAttempt } from './payment-attempts.repository.js';
 import type { PaymentLine } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
 

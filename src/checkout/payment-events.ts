@@ -71,22 +71,22 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
   async function adopt(payment: PaymentTable, intent: PaymentIntentSummary, accountId: string) {
     const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
     const attempt =
-      attempts.find((row) => String(row.attempt_number) === intent.metadata.switchyard_attempt) ??
-      attempts.find((row) => row.account_id === accountId && row.status !== 'created');
+      attempts.find((tried) => String(tried.number) === intent.metadata.switchyard_attempt) ??
+      attempts.find((tried) => tried.accountId === accountId && tried.status !== 'created');
     // The attempt, the payment's placement and its state commit together.
     await db.transaction().execute(async (trx) => {
       if (attempt && attempt.status !== 'created') {
-        await finishAttempt(trx, attempt.attempt_id, {
+        await finishAttempt(trx, attempt.id, {
           status: 'created',
-          payment_intent_id: intent.id,
+          paymentIntentId: intent.id,
           message: 'Recovered by reconciliation: Stripe had made the PaymentIntent.',
-          finished_at: clock().toISOString(),
+          finishedAt: clock().toISOString(),
         });
       }
       await updatePayment(trx, payment.payment_id, {
-        account_id: attempt?.account_id ?? accountId,
-        account_handle: attempt?.account_handle ?? null,
-        decision: attempt?.decision ?? payment.decision,
+        account_id: attempt?.accountId ?? accountId,
+        account_handle: attempt?.account ?? null,
+        decision: attempt ? JSON.stringify(attempt.decision) : payment.decision,
         payment_intent_id: intent.id,
         updated_at: clock().toISOString(),
       });

@@ -85,14 +85,14 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
     const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
     // Only an attempt that may have reached Stripe unanswered can have made a PaymentIntent.
     const unsure = attempts.filter(
-      (row) =>
-        row.status === 'pending' ||
-        row.status === 'created' ||
-        row.failure_kind === 'connection' ||
-        row.failure_kind === 'stripe_error' ||
-        row.failure_kind === 'internal',
+      (attempt) =>
+        attempt.status === 'pending' ||
+        attempt.status === 'created' ||
+        attempt.failureKind === 'connection' ||
+        attempt.failureKind === 'stripe_error' ||
+        attempt.failureKind === 'internal',
     );
-    for (const accountId of new Set(unsure.map((row) => row.account_id))) {
+    for (const accountId of new Set(unsure.map((attempt) => attempt.accountId))) {
       const secretKey = await deps.accounts.secretKeyOf(accountId, payment.mode);
       if (!secretKey) continue;
       const found: PaymentIntentSummary[] = await gateway.findPaymentIntentsByMetadata({

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, OrderTable } from '../db/schema.js';
 import type { StripeGateway } from '../stripe/gateway.js';
-import type { AttemptTarget } from './failover.js';
+import type { AttemptTarget } from './attempts.js';
 import {
   findStripeCatalogObject,
   findStripeCustomer,

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Database, OrderTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
-import type { AttemptTarget } from './failover.js';
+import type { AttemptTarget } from './attempts.js';
 import { insertSubscriptionIfNew, updatePayment } from './orders.repository.js';
 import type { PaymentLine } from './payment-lines.js';
 import type { StripeObjects } from './stripe-objects.js';

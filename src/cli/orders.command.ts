@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatMoney } from '../catalog/money.js';
-import type { StripeFailureRecord } from '../checkout/failover.js';
 import type {
   OrderDetail,
   OrderPage,
   OrderSummary,
   PaymentView,
 } from '../checkout/orders.service.js';
+import type { StripeFailureRecord } from '../checkout/payment-attempts.repository.js';
 import type { OrderStatus } from '../db/schema.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
