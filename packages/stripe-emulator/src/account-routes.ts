@@ -1,6 +1,7 @@
 import { presentAccount } from './accounts.js';
 import type { ApiRoute, ResponseBody } from './api.js';
 import { invalidRequest } from './api-error.js';
+import type { BalanceFunds, BalanceObject } from './objects.js';
 import { apiParams, parseParams } from './params.js';
 
 export const accountRoutes: ApiRoute[] = [
@@ -35,7 +36,7 @@ export const accountRoutes: ApiRoute[] = [
   {
     method: 'GET',
     pattern: '/v1/balance',
-    handle: function retrieveBalance(call): ResponseBody {
+    handle: function retrieveBalance(call): BalanceObject {
       parseParams(apiParams({}), call.params);
       const available = new Map<string, number>();
       const pending = new Map<string, number>();
@@ -51,7 +52,7 @@ export const accountRoutes: ApiRoute[] = [
       const currency = call.account.defaultCurrency;
       if (available.size === 0) available.set(currency, 0);
       if (pending.size === 0) pending.set(currency, 0);
-      const toFunds = (totals: Map<string, number>) =>
+      const toFunds = (totals: Map<string, number>): BalanceFunds[] =>
         [...totals].map(([fundsCurrency, amount]) => ({
           amount,
           currency: fundsCurrency,

@@ -376,8 +376,11 @@ export function presentAccount(account: AccountRecord): AccountObject {
     object: 'account',
     business_profile: {
       mcc: null,
+      minority_owned_business_designation: null,
       name: account.name,
       product_description: null,
+      specified_commercial_transactions_act_url: null,
+      support_address: null,
       support_email: account.email,
       support_phone: null,
       support_url: null,
@@ -408,8 +411,21 @@ export function presentAccount(account: AccountRecord): AccountObject {
       pending_verification: [],
     },
     settings: {
+      branding: { icon: null, logo: null, primary_color: null, secondary_color: null },
+      card_payments: {
+        decline_on: { avs_failure: false, cvc_failure: false },
+        statement_descriptor_prefix: null,
+        statement_descriptor_prefix_kana: null,
+        statement_descriptor_prefix_kanji: null,
+      },
       dashboard: { display_name: account.name, timezone: 'Etc/UTC' },
-      payments: { statement_descriptor: account.name?.toUpperCase().slice(0, 22) ?? null },
+      payments: {
+        statement_descriptor: account.name?.toUpperCase().slice(0, 22) ?? null,
+        statement_descriptor_kana: null,
+        statement_descriptor_kanji: null,
+        statement_descriptor_prefix_kana: null,
+        statement_descriptor_prefix_kanji: null,
+      },
     },
     type: 'standard',
   };

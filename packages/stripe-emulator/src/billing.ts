@@ -11,6 +11,7 @@ import type {
   InvoiceLineObject,
   InvoiceObject,
   PaymentIntentObject,
+  PlanObject,
   PriceObject,
   Recurring,
   SubscriptionItemObject,
@@ -63,7 +64,7 @@ export function addInterval(from: number, recurring: Recurring, anchor: number):
   );
 }
 
-function presentPlan(price: PriceObject): Record<string, string | number | boolean | null> {
+function presentPlan(price: PriceObject): PlanObject {
   return {
     id: price.id,
     object: 'plan',
@@ -76,9 +77,12 @@ function presentPlan(price: PriceObject): Record<string, string | number | boole
     interval: price.recurring?.interval ?? 'month',
     interval_count: price.recurring?.interval_count ?? 1,
     livemode: price.livemode,
+    metadata: price.metadata,
+    meter: null,
     nickname: price.nickname,
     product: price.product,
     tiers_mode: null,
+    transform_usage: null,
     trial_period_days: price.recurring?.trial_period_days ?? null,
     usage_type: 'licensed',
   };
@@ -111,31 +115,45 @@ function createInvoice(
   }
   const now = services.clock.now();
   const id = services.ids.newId('in');
-  const lines: InvoiceLineObject[] = subscription.items.data.map((item) => ({
-    id: services.ids.newId('il'),
-    object: 'line_item',
-    amount: fields.amountDue === 0 ? 0 : item.price.unit_amount * item.quantity,
-    currency: item.price.currency,
-    description: `${item.quantity} × ${item.price.nickname ?? item.price.product}`,
-    invoice: id,
-    livemode: ledger.livemode,
-    metadata: {},
-    parent: {
-      type: 'subscription_item_details',
-      subscription_item_details: {
-        subscription: subscription.id,
-        subscription_item: item.id,
-        proration: false,
+  const lines = subscription.items.data.map(function buildLine(item): InvoiceLineObject {
+    const amount = fields.amountDue === 0 ? 0 : item.price.unit_amount * item.quantity;
+    return {
+      id: services.ids.newId('il'),
+      object: 'line_item',
+      amount,
+      currency: item.price.currency,
+      description: `${item.quantity} × ${item.price.nickname ?? item.price.product}`,
+      discount_amounts: [],
+      discountable: true,
+      discounts: [],
+      invoice: id,
+      livemode: ledger.livemode,
+      metadata: {},
+      parent: {
+        type: 'subscription_item_details',
+        invoice_item_details: null,
+        subscription_item_details: {
+          invoice_item: null,
+          proration: false,
+          proration_details: { credited_items: null },
+          subscription: subscription.id,
+          subscription_item: item.id,
+        },
       },
-    },
-    period: { start: fields.periodStart, end: fields.periodEnd },
-    pricing: {
-      type: 'price_details',
-      price_details: { price: item.price.id, product: item.price.product },
-    },
-    quantity: item.quantity,
-    subscription: subscription.id,
-  }));
+      period: { start: fields.periodStart, end: fields.periodEnd },
+      pretax_credit_amounts: [],
+      pricing: {
+        type: 'price_details',
+        price_details: { price: item.price.id, product: item.price.product },
+        unit_amount_decimal: item.price.unit_amount_decimal,
+      },
+      quantity: item.quantity,
+      quantity_decimal: String(item.quantity),
+      subscription: subscription.id,
+      subtotal: amount,
+      taxes: [],
+    };
+  });
   const paid = fields.amountDue === 0;
   let paymentIntent: PaymentIntentObject | undefined;
   if (!paid) {
@@ -164,6 +182,7 @@ function createInvoice(
     object: 'invoice',
     account_country: 'US',
     account_name: null,
+    account_tax_ids: null,
     amount_due: fields.amountDue,
     amount_overpaid: 0,
     amount_paid: 0,
@@ -173,6 +192,14 @@ function createInvoice(
     attempt_count: 0,
     attempted: false,
     auto_advance: true,
+    automatic_tax: {
+      disabled_reason: null,
+      enabled: false,
+      liability: null,
+      provider: null,
+      status: null,
+    },
+    automatically_finalizes_at: null,
     billing_reason: fields.billingReason,
     collection_method: 'charge_automatically',
     confirmation_secret:
@@ -181,14 +208,30 @@ function createInvoice(
         : { client_secret: paymentIntent.client_secret, type: 'payment_intent' },
     created: now,
     currency: subscription.currency,
+    custom_fields: null,
     customer: subscription.customer,
+    customer_account: null,
+    customer_address: customer?.address ?? null,
     customer_email: customer?.email ?? null,
     customer_name: customer?.name ?? null,
+    customer_phone: customer?.phone ?? null,
+    customer_shipping: customer?.shipping ?? null,
+    customer_tax_exempt: customer?.tax_exempt ?? 'none',
     default_payment_method: null,
+    default_source: null,
+    default_tax_rates: [],
     description: null,
+    discounts: [],
     due_date: null,
     effective_at: now,
+    // Finalized at once, on a customer balance the emulator keeps at 0.
+    ending_balance: 0,
+    footer: null,
+    from_invoice: null,
     hosted_invoice_url: null,
+    issuer: { type: 'self' },
+    last_finalization_error: null,
+    latest_revision: null,
     lines: {
       object: 'list',
       data: lines,
@@ -200,6 +243,7 @@ function createInvoice(
     metadata: {},
     next_payment_attempt: paid ? null : now + 3600,
     number: `${customer?.invoice_prefix ?? 'EMU'}-${String(sequence).padStart(4, '0')}`,
+    on_behalf_of: subscription.on_behalf_of,
     parent: {
       type: 'subscription_details',
       quote_details: null,
@@ -230,8 +274,21 @@ function createInvoice(
       total_count: paymentIntent === undefined ? 0 : 1,
       url: `/v1/invoice_payments?invoice=${id}`,
     },
+    payment_settings: {
+      default_mandate: null,
+      payment_method_options: null,
+      payment_method_types: null,
+    },
     period_end: fields.periodEnd,
     period_start: fields.periodStart,
+    post_payment_credit_notes_amount: 0,
+    pre_payment_credit_notes_amount: 0,
+    receipt_number: null,
+    rendering: null,
+    shipping_cost: null,
+    shipping_details: null,
+    starting_balance: 0,
+    statement_descriptor: null,
     status: paid ? 'paid' : 'open',
     status_transitions: {
       finalized_at: now,
@@ -240,7 +297,14 @@ function createInvoice(
       voided_at: null,
     },
     subtotal: fields.amountDue,
+    subtotal_excluding_tax: fields.amountDue,
+    test_clock: null,
     total: fields.amountDue,
+    total_discount_amounts: [],
+    total_excluding_tax: fields.amountDue,
+    total_pretax_credit_amounts: [],
+    total_taxes: [],
+    webhooks_delivered_at: now,
   };
   ledger.invoices.set(id, invoice);
   services.publish(ledger, 'invoice.finalized', invoice);
@@ -393,6 +457,7 @@ function buildItems(
     created: services.clock.now(),
     current_period_end: period.end,
     current_period_start: period.start,
+    current_trial: null,
     discounts: [],
     metadata,
     plan: presentPlan(price),
@@ -546,21 +611,32 @@ function createSubscription(call: ApiCall, services: EmulatorServices): Subscrip
     application_fee_percent: null,
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: periodEnd,
+    billing_cycle_anchor_config: null,
+    billing_mode: { flexible: null, type: 'classic' },
+    billing_schedules: [],
+    billing_thresholds: null,
     cancel_at: params.cancel_at ?? null,
     cancel_at_period_end: params.cancel_at_period_end ?? false,
     canceled_at: null,
-    cancellation_details: { comment: null, feedback: null, reason: null },
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: 'charge_automatically',
     created: now,
     currency: first.currency,
     customer: customer.id,
+    customer_account: null,
     days_until_due: null,
     default_payment_method: defaultMethod,
     default_source: null,
     description: params.description ?? null,
     discounts: [],
     ended_at: null,
-    invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
+    invoice_settings: {
+      account_tax_ids: null,
+      custom_fields: null,
+      description: null,
+      footer: null,
+      issuer: { type: 'self' },
+    },
     items: {
       object: 'list',
       data: items,
@@ -570,7 +646,9 @@ function createSubscription(call: ApiCall, services: EmulatorServices): Subscrip
     },
     latest_invoice: null,
     livemode: call.livemode,
+    managed_payments: null,
     metadata: mergeMetadata({}, params.metadata),
+    next_pending_invoice_item_invoice: null,
     on_behalf_of: null,
     pause_collection: null,
     payment_settings: {
@@ -578,6 +656,7 @@ function createSubscription(call: ApiCall, services: EmulatorServices): Subscrip
       payment_method_types: null,
       save_default_payment_method: 'off',
     },
+    pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
     schedule: null,
@@ -586,6 +665,9 @@ function createSubscription(call: ApiCall, services: EmulatorServices): Subscrip
     test_clock: null,
     transfer_data: null,
     trial_end: trialEnd ?? null,
+    trial_settings: {
+      end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' },
+    },
     trial_start: trialEnd === undefined ? null : now,
   };
   call.ledger.subscriptions.set(id, draft);
@@ -625,7 +707,7 @@ function cancelNow(
     status: 'canceled',
     canceled_at: subscription.canceled_at ?? at,
     ended_at: at,
-    cancellation_details: { comment: null, feedback: null, reason },
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason },
   };
   ledger.subscriptions.set(canceled.id, canceled);
   services.publish(ledger, 'customer.subscription.deleted', canceled, {

@@ -48,6 +48,97 @@ describe('customers', () => {
   });
 });
 
+describe('searching customers', () => {
+  let client: Stripe;
+  let ada: Stripe.Customer;
+  let grace: Stripe.Customer;
+  let alan: Stripe.Customer;
+
+  beforeAll(async () => {
+    // An account of its own: the search sees exactly these three customers.
+    client = harness.stripe((await harness.createAccount({ name: 'Search' })).keys.test.secret);
+    ada = await client.customers.create({
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      metadata: { plan: 'pro' },
+    });
+    grace = await client.customers.create({
+      email: 'grace@navy.example',
+      name: 'Grace Hopper',
+      phone: '+15555550100',
+      metadata: { plan: 'pro' },
+    });
+    alan = await client.customers.create({ email: 'alan@example.com', name: 'Alan Turing' });
+  });
+
+  async function idsFound(query: string): Promise<string[]> {
+    return (await client.customers.search({ query })).data.map((customer) => customer.id);
+  }
+
+  it('finds customers by email, name, phone and metadata, newest first', async () => {
+    expect(await idsFound("email:'ada@example.com'")).toEqual([ada.id]);
+    expect(await idsFound('email:"ADA@example.com"')).toEqual([ada.id]);
+    expect(await idsFound("name:'Grace Hopper'")).toEqual([grace.id]);
+    expect(await idsFound("phone:'+15555550100'")).toEqual([grace.id]);
+    expect(await idsFound("metadata['plan']:'pro'")).toEqual([grace.id, ada.id]);
+    expect(await idsFound("email:'nobody@example.com'")).toEqual([]);
+  });
+
+  it('joins clauses with AND or OR, negates with -, and matches substrings with ~', async () => {
+    expect(await idsFound("metadata['plan']:'pro' AND name:'Ada Lovelace'")).toEqual([ada.id]);
+    expect(await idsFound("name:'Ada Lovelace' OR name:'Alan Turing'")).toEqual([alan.id, ada.id]);
+    expect(await idsFound("-metadata['plan']:'pro'")).toEqual([alan.id]);
+    expect(await idsFound("email~'example.com'")).toEqual([alan.id, ada.id]);
+    expect(await idsFound("name~'hop'")).toEqual([grace.id]);
+    expect(await idsFound(`created>=${ada.created} AND -email~'navy'`)).toEqual([alan.id, ada.id]);
+  });
+
+  it("answers Stripe's search result and pages with next_page", async () => {
+    const first = await client.customers.search({ query: "email~'example'", limit: 2 });
+    expect(first).toMatchObject({
+      object: 'search_result',
+      url: '/v1/customers/search',
+      has_more: true,
+      next_page: expect.any(String),
+    });
+    expect(first.data).toHaveLength(2);
+    const rest = await client.customers.search({
+      query: "email~'example'",
+      limit: 2,
+      page: String(first.next_page),
+    });
+    expect(rest).toMatchObject({ has_more: false, next_page: null });
+    expect([...first.data, ...rest.data].map((customer) => customer.id)).toEqual([
+      alan.id,
+      grace.id,
+      ada.id,
+    ]);
+    const everyone = await client.customers
+      .search({ query: "email~'example'", limit: 1 })
+      .autoPagingToArray({ limit: 10 });
+    expect(everyone).toHaveLength(3);
+  });
+
+  it("refuses a query it cannot answer with Stripe's invalid_request_error", async () => {
+    for (const query of [
+      "colour:'red'",
+      "name:'Ada' AND email:'a@example.com' OR name:'Alan'",
+      "name~'ad'",
+      "metadata['plan']~'pro'",
+      "name>'a'",
+      'name Ada',
+    ]) {
+      const failure = await client.customers.search({ query }).catch((error: unknown) => error);
+      expect(failure, query).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(failure, query).toMatchObject({ statusCode: 400, param: 'query' });
+    }
+  });
+
+  it('still retrieves a customer by id next to the search route', async () => {
+    expect((await client.customers.retrieve(ada.id)).id).toBe(ada.id);
+  });
+});
+
 describe('payment methods', () => {
   it('creates a card, attaches it, lists it for the customer and detaches it', async () => {
     const customer = await stripe.customers.create({});

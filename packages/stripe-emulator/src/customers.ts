@@ -15,6 +15,15 @@ import {
   parseParams,
 } from './params.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
+import { type SearchFields, searchRoute } from './search.js';
+
+/** https://docs.stripe.com/search#query-fields-for-customers */
+const searchFields: SearchFields = {
+  created: 'numeric',
+  email: 'string',
+  name: 'string',
+  phone: 'string',
+};
 
 const customerFields = {
   email: formNullableString.optional(),
@@ -151,6 +160,7 @@ export const customerRoutes: ApiRoute[] = [
       return created;
     },
   },
+  searchRoute('customers', searchFields, (ledger) => ledger.customers.values()),
   {
     method: 'GET',
     pattern: '/v1/customers/:id',

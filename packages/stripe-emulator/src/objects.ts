@@ -22,6 +22,7 @@ export type BillingDetails = {
   email: string | null;
   name: string | null;
   phone: string | null;
+  tax_id: string | null;
 };
 
 export type CardDetails = {
@@ -37,8 +38,10 @@ export type CardDetails = {
   exp_year: number;
   fingerprint: string;
   funding: string;
+  generated_from: null;
   last4: string;
   networks: { available: string[]; preferred: string | null };
+  regulated_status: 'regulated' | 'unregulated';
   three_d_secure_usage: { supported: boolean };
   wallet: null;
 };
@@ -153,6 +156,40 @@ export type PaymentIntentObject = {
   transfer_group: string | null;
 };
 
+export type ChargeOutcome = {
+  advice_code: string | null;
+  network_advice_code: string | null;
+  network_decline_code: string | null;
+  network_status: string;
+  reason: string | null;
+  risk_level: string;
+  risk_score: number;
+  seller_message: string;
+  type: string;
+};
+
+export type ChargeCardDetails = {
+  amount_authorized: number | null;
+  authorization_code: string | null;
+  brand: string;
+  checks: CardDetails['checks'];
+  country: string;
+  electronic_commerce_indicator: string | null;
+  exp_month: number;
+  exp_year: number;
+  fingerprint: string;
+  funding: string;
+  installments: null;
+  last4: string;
+  mandate: null;
+  network: string;
+  network_transaction_id: string | null;
+  regulated_status: CardDetails['regulated_status'];
+  three_d_secure: JsonObject | null;
+  transaction_link_id: null;
+  wallet: null;
+};
+
 export type ChargeObject = {
   id: string;
   object: 'charge';
@@ -178,11 +215,11 @@ export type ChargeObject = {
   livemode: boolean;
   metadata: Metadata;
   on_behalf_of: string | null;
-  outcome: JsonObject;
+  outcome: ChargeOutcome;
   paid: boolean;
   payment_intent: string | null;
   payment_method: string | null;
-  payment_method_details: JsonObject;
+  payment_method_details: { type: 'card'; card: ChargeCardDetails };
   receipt_email: string | null;
   receipt_number: string | null;
   receipt_url: string | null;
@@ -271,6 +308,29 @@ export type PriceObject = {
   unit_amount_decimal: string;
 };
 
+/** A recurring price as the older Plans API shows it, on each subscription item. */
+export type PlanObject = {
+  id: string;
+  object: 'plan';
+  active: boolean;
+  amount: number;
+  amount_decimal: string;
+  billing_scheme: 'per_unit';
+  created: number;
+  currency: string;
+  interval: Recurring['interval'];
+  interval_count: number;
+  livemode: boolean;
+  metadata: Metadata;
+  meter: null;
+  nickname: string | null;
+  product: string;
+  tiers_mode: null;
+  transform_usage: null;
+  trial_period_days: number | null;
+  usage_type: 'licensed';
+};
+
 export type SubscriptionItemObject = {
   id: string;
   object: 'subscription_item';
@@ -278,9 +338,10 @@ export type SubscriptionItemObject = {
   created: number;
   current_period_end: number;
   current_period_start: number;
+  current_trial: null;
   discounts: string[];
   metadata: Metadata;
-  plan: JsonObject;
+  plan: PlanObject;
   price: PriceObject;
   quantity: number;
   subscription: string;
@@ -312,14 +373,24 @@ export type SubscriptionObject = {
   application_fee_percent: number | null;
   automatic_tax: JsonObject;
   billing_cycle_anchor: number;
+  billing_cycle_anchor_config: null;
+  billing_mode: { flexible: null; type: 'classic' };
+  billing_schedules: JsonValue[];
+  billing_thresholds: null;
   cancel_at: number | null;
   cancel_at_period_end: boolean;
   canceled_at: number | null;
-  cancellation_details: JsonObject | null;
+  cancellation_details: {
+    comment: string | null;
+    feedback: string | null;
+    feedback_option: string | null;
+    reason: string | null;
+  };
   collection_method: 'charge_automatically';
   created: number;
   currency: string;
   customer: string;
+  customer_account: null;
   days_until_due: null;
   default_payment_method: string | null;
   default_source: null;
@@ -330,10 +401,13 @@ export type SubscriptionObject = {
   items: ListObject<SubscriptionItemObject>;
   latest_invoice: string | null;
   livemode: boolean;
+  managed_payments: null;
   metadata: Metadata;
+  next_pending_invoice_item_invoice: null;
   on_behalf_of: string | null;
   pause_collection: null;
   payment_settings: JsonObject;
+  pending_invoice_item_interval: null;
   pending_setup_intent: null;
   pending_update: null;
   schedule: null;
@@ -342,6 +416,9 @@ export type SubscriptionObject = {
   test_clock: null;
   transfer_data: null;
   trial_end: number | null;
+  trial_settings: {
+    end_behavior: { billing_cycle_anchor: null; missing_payment_method: 'create_invoice' };
+  };
   trial_start: number | null;
 };
 
@@ -351,14 +428,35 @@ export type InvoiceLineObject = {
   amount: number;
   currency: string;
   description: string;
+  discount_amounts: JsonValue[];
+  discountable: boolean;
+  discounts: string[];
   invoice: string;
   livemode: boolean;
   metadata: Metadata;
-  parent: JsonObject;
+  parent: {
+    type: 'subscription_item_details';
+    invoice_item_details: null;
+    subscription_item_details: {
+      invoice_item: null;
+      proration: boolean;
+      proration_details: { credited_items: null };
+      subscription: string;
+      subscription_item: string;
+    };
+  };
   period: { start: number; end: number };
-  pricing: JsonObject;
+  pretax_credit_amounts: JsonValue[];
+  pricing: {
+    type: 'price_details';
+    price_details: { price: string; product: string };
+    unit_amount_decimal: string;
+  };
   quantity: number;
+  quantity_decimal: string;
   subscription: string | null;
+  subtotal: number;
+  taxes: JsonValue[];
 };
 
 export type InvoicePaymentObject = {
@@ -383,6 +481,7 @@ export type InvoiceObject = {
   object: 'invoice';
   account_country: string;
   account_name: string | null;
+  account_tax_ids: null;
   amount_due: number;
   amount_overpaid: number;
   amount_paid: number;
@@ -392,28 +491,66 @@ export type InvoiceObject = {
   attempt_count: number;
   attempted: boolean;
   auto_advance: boolean;
+  automatic_tax: {
+    disabled_reason: null;
+    enabled: false;
+    liability: null;
+    provider: null;
+    status: null;
+  };
+  automatically_finalizes_at: null;
   billing_reason: string;
   collection_method: 'charge_automatically';
   confirmation_secret: { client_secret: string; type: 'payment_intent' } | null;
   created: number;
   currency: string;
+  custom_fields: null;
   customer: string;
+  customer_account: null;
+  customer_address: Address | null;
   customer_email: string | null;
   customer_name: string | null;
+  customer_phone: string | null;
+  customer_shipping: JsonObject | null;
+  customer_tax_exempt: string;
   default_payment_method: string | null;
+  default_source: null;
+  default_tax_rates: JsonValue[];
   description: string | null;
+  discounts: string[];
   due_date: number | null;
   effective_at: number | null;
+  ending_balance: number | null;
+  footer: string | null;
+  from_invoice: null;
   hosted_invoice_url: string | null;
+  issuer: { type: 'self' };
+  last_finalization_error: null;
+  latest_revision: null;
   lines: ListObject<InvoiceLineObject>;
   livemode: boolean;
   metadata: Metadata;
   next_payment_attempt: number | null;
   number: string;
+  on_behalf_of: string | null;
   parent: JsonObject;
+  payment_settings: {
+    default_mandate: null;
+    payment_method_options: null;
+    payment_method_types: null;
+  };
   payments: ListObject<InvoicePaymentObject>;
   period_end: number;
   period_start: number;
+  /** Credit notes: the emulator issues none, so they are 0 (Stripe's value then). */
+  post_payment_credit_notes_amount: number;
+  pre_payment_credit_notes_amount: number;
+  receipt_number: string | null;
+  rendering: null;
+  shipping_cost: null;
+  shipping_details: null;
+  starting_balance: number;
+  statement_descriptor: string | null;
   status: InvoiceStatus;
   status_transitions: {
     finalized_at: number | null;
@@ -422,7 +559,14 @@ export type InvoiceObject = {
     voided_at: number | null;
   };
   subtotal: number;
+  subtotal_excluding_tax: number;
+  test_clock: null;
   total: number;
+  total_discount_amounts: JsonValue[];
+  total_excluding_tax: number;
+  total_pretax_credit_amounts: JsonValue[];
+  total_taxes: JsonValue[];
+  webhooks_delivered_at: number | null;
 };
 
 export type AccountObject = {
@@ -442,4 +586,34 @@ export type AccountObject = {
   requirements: JsonObject;
   settings: JsonObject;
   type: string;
+};
+
+export type BalanceFunds = {
+  amount: number;
+  currency: string;
+  source_types: { card: number };
+};
+
+export type BalanceObject = {
+  object: 'balance';
+  available: BalanceFunds[];
+  connect_reserved: BalanceFunds[];
+  livemode: boolean;
+  pending: BalanceFunds[];
+};
+
+export type WebhookEndpointObject = {
+  id: string;
+  object: 'webhook_endpoint';
+  api_version: string | null;
+  application: null;
+  created: number;
+  description: string | null;
+  enabled_events: string[];
+  livemode: boolean;
+  metadata: Metadata;
+  /** Only in the answer that creates the endpoint. */
+  secret?: string;
+  status: 'enabled' | 'disabled';
+  url: string;
 };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiCall, ApiRoute, EmulatorServices, ResponseBody } from './api.js';
 import { invalidRequest, resourceMissing } from './api-error.js';
 import { settleInvoiceFor } from './billing.js';
-import { newestFirst, pageList, pageSearch } from './list.js';
+import { newestFirst, pageList } from './list.js';
 import type { PaymentIntentObject, PaymentMethodObject } from './objects.js';
 import {
   apiParams,
@@ -26,7 +26,7 @@ import {
   capturePayment,
   unexpectedState,
 } from './payments.js';
-import { matchesSearch, parseSearchQuery } from './search.js';
+import { type SearchFields, searchRoute } from './search.js';
 
 const paymentMethodData = z.strictObject({
   type: formEnum(['card']),
@@ -113,7 +113,14 @@ const updateParams = apiParams({
   payment_method_options: z.unknown().optional(),
 });
 
-const searchFields = new Set(['amount', 'created', 'currency', 'customer', 'status']);
+/** https://docs.stripe.com/search#query-fields-for-payment-intents */
+const searchFields: SearchFields = {
+  amount: 'numeric',
+  created: 'numeric',
+  currency: 'token',
+  customer: 'token',
+  status: 'token',
+};
 
 function checkAmount(amount: number): void {
   if (amount < 50) {
@@ -285,25 +292,7 @@ export const paymentIntentRoutes: ApiRoute[] = [
       return confirmPrepared(call, services, paymentIntent, params.off_session);
     },
   },
-  {
-    method: 'GET',
-    pattern: '/v1/payment_intents/search',
-    handle: function searchPaymentIntents(call): ResponseBody {
-      const params = parseParams(
-        apiParams({
-          query: formString,
-          limit: formInteger.optional(),
-          page: formString.optional(),
-        }),
-        call.params,
-      );
-      const search = parseSearchQuery(params.query, searchFields);
-      const found = newestFirst(call.ledger.paymentIntents.values()).filter((paymentIntent) =>
-        matchesSearch(paymentIntent, search),
-      );
-      return pageSearch(found, params, '/v1/payment_intents/search');
-    },
-  },
+  searchRoute('payment_intents', searchFields, (ledger) => ledger.paymentIntents.values()),
   {
     method: 'GET',
     pattern: '/v1/payment_intents/:id',

@@ -44,13 +44,20 @@ export function buildBillingDetails(
   input: BillingDetailsInput | undefined,
   current?: BillingDetails,
 ): BillingDetails {
-  const base = current ?? { address: emptyAddress, email: null, name: null, phone: null };
+  const base = current ?? {
+    address: emptyAddress,
+    email: null,
+    name: null,
+    phone: null,
+    tax_id: null,
+  };
   if (input === undefined) return base;
   return {
     address: { ...base.address, ...input.address },
     email: input.email === undefined ? base.email : input.email,
     name: input.name === undefined ? base.name : input.name,
     phone: input.phone === undefined ? base.phone : input.phone,
+    tax_id: base.tax_id,
   };
 }
 
@@ -121,8 +128,10 @@ export function createCardPaymentMethod(
       exp_year: year,
       fingerprint: readFingerprint(ledger, number),
       funding: card.funding,
+      generated_from: null,
       last4: number.slice(-4),
       networks: { available: [card.brand], preferred: null },
+      regulated_status: 'unregulated',
       three_d_secure_usage: { supported: true },
       wallet: null,
     },

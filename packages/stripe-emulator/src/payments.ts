@@ -4,6 +4,7 @@ import { type ApiError, createStripeError, invalidRequest } from './api-error.js
 import type { Ledger } from './ledger.js';
 import type {
   ChargeObject,
+  ChargeOutcome,
   PaymentError,
   PaymentIntentObject,
   PaymentMethodObject,
@@ -327,16 +328,25 @@ function buildCharge(
     payment_method_details: {
       type: 'card',
       card: {
+        amount_authorized: result.status === 'succeeded' ? paymentIntent.amount : null,
+        authorization_code: null,
         brand: method.card.brand,
         checks: method.card.checks,
         country: method.card.country,
+        electronic_commerce_indicator: null,
         exp_month: method.card.exp_month,
         exp_year: method.card.exp_year,
         fingerprint: method.card.fingerprint,
         funding: method.card.funding,
+        installments: null,
         last4: method.card.last4,
+        mandate: null,
         network: method.card.brand,
+        network_transaction_id: null,
+        regulated_status: method.card.regulated_status,
         three_d_secure: null,
+        transaction_link_id: null,
+        wallet: null,
       },
     },
     receipt_email: paymentIntent.receipt_email,
@@ -357,7 +367,10 @@ function buildCharge(
 
 const noFraudDetails = {};
 
-const approvedOutcome = {
+const approvedOutcome: ChargeOutcome = {
+  advice_code: null,
+  network_advice_code: null,
+  network_decline_code: null,
   network_status: 'approved_by_network',
   reason: null,
   risk_level: 'normal',
@@ -434,6 +447,9 @@ function declinePayment(
     failureCode: decline.code,
     failureMessage: decline.message,
     outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
       network_status: 'declined_by_network',
       reason: decline.declineCode,
       risk_level: 'normal',

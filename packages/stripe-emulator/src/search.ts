@@ -1,13 +1,24 @@
+import type { ApiRoute, ResponseBody } from './api.js';
 import { invalidRequest } from './api-error.js';
 import { isRecord } from './json.js';
+import type { Ledger } from './ledger.js';
+import { newestFirst, pageSearch } from './list.js';
+import { apiParams, formInteger, formString, parseParams } from './params.js';
 
 /*
- * Stripe's search query language, the part the emulator needs: clauses such as
- * `metadata['order_id']:'42'`, `status:'succeeded'`, `amount>1000`, `-currency:'eur'`, joined by
- * AND or by OR (not both, as on Stripe).
+ * Stripe's search query language (https://docs.stripe.com/search#search-query-language):
+ * clauses such as `metadata['order_id']:'42'`, `status:'succeeded'`, `amount>1000`,
+ * `email~'example.com'` (a substring, on string fields), `-currency:'eur'`, joined by AND or by
+ * OR (not both, as on Stripe). Exact matches ignore case, as Stripe's do.
  */
 
-type Operator = ':' | '>' | '<' | '>=' | '<=';
+type Operator = ':' | '~' | '>' | '<' | '>=' | '<=';
+
+/**
+ * How a resource's searchable fields compare: `string` fields also take `~` (a substring of at
+ * least 3 characters), `numeric` ones also `>`, `<`, `>=` and `<=`; `token` fields match exactly.
+ */
+export type SearchFields = Readonly<Record<string, 'string' | 'token' | 'numeric'>>;
 
 interface Clause {
   field: string;
@@ -24,7 +35,7 @@ export interface SearchQuery {
 }
 
 const clausePattern =
-  /^\s*(-)?\s*(metadata\[\s*(?:'([^']*)'|"([^"]*)")\s*\]|[a-z_.]+)\s*(>=|<=|:|>|<)\s*(?:'([^']*)'|"([^"]*)"|(-?\d+(?:\.\d+)?)|(null))\s*/;
+  /^\s*(-)?\s*(metadata\[\s*(?:'([^']*)'|"([^"]*)")\s*\]|[a-z_.]+)\s*(>=|<=|:|~|>|<)\s*(?:'([^']*)'|"([^"]*)"|(-?\d+(?:\.\d+)?)|(null))\s*/;
 
 function invalidQuery(query: string, detail: string) {
   return invalidRequest(`Invalid query: ${detail} (query: ${query})`, {
@@ -33,7 +44,11 @@ function invalidQuery(query: string, detail: string) {
   });
 }
 
-export function parseSearchQuery(query: string, fields: ReadonlySet<string>): SearchQuery {
+export function parseSearchQuery(
+  query: string,
+  resource: string,
+  fields: SearchFields,
+): SearchQuery {
   const clauses: Clause[] = [];
   const joiners = new Set<'AND' | 'OR'>();
   let rest = query;
@@ -42,15 +57,36 @@ export function parseSearchQuery(query: string, fields: ReadonlySet<string>): Se
     if (match === null) throw invalidQuery(query, `could not read a clause at "${rest.trim()}"`);
     const metadataKey = match[3] ?? match[4] ?? null;
     const field = metadataKey === null ? (match[2] ?? '') : 'metadata';
-    if (metadataKey === null && !fields.has(field)) {
-      throw invalidQuery(query, `${field} is not a field you can search on`);
+    const kind = metadataKey === null ? fields[field] : 'token';
+    if (kind === undefined) {
+      throw invalidQuery(
+        query,
+        `${field} is not a field you can search ${resource} on (${Object.keys(fields).join(', ')}, metadata)`,
+      );
     }
     const quoted = match[6] ?? match[7];
     const numeric = match[8];
+    const operator = readOperator(match[5]);
+    if (operator === '~' && (kind !== 'string' || (quoted ?? '').length < 3)) {
+      throw invalidQuery(
+        query,
+        kind === 'string'
+          ? `a substring (~) needs at least 3 characters, in quotes`
+          : `${field} matches exactly; only ${Object.keys(fields)
+              .filter((name) => fields[name] === 'string')
+              .join(', ')} take a substring (~)`,
+      );
+    }
+    if (operator !== ':' && operator !== '~' && kind !== 'numeric') {
+      throw invalidQuery(
+        query,
+        `${field} is not a number, so it cannot be compared with ${operator}`,
+      );
+    }
     clauses.push({
       field,
       metadataKey,
-      operator: readOperator(match[5]),
+      operator,
       value: quoted ?? (numeric === undefined ? null : Number(numeric)),
       negated: match[1] === '-',
     });
@@ -67,6 +103,7 @@ export function parseSearchQuery(query: string, fields: ReadonlySet<string>): Se
 
 function readOperator(text: string | undefined): Operator {
   switch (text) {
+    case '~':
     case '>':
     case '<':
     case '>=':
@@ -93,7 +130,11 @@ function readClauseValue(item: Record<string, unknown>, clause: Clause): unknown
 function matchesClause(item: Record<string, unknown>, clause: Clause): boolean {
   const actual = readClauseValue(item, clause);
   let matched: boolean;
-  if (clause.operator === ':') {
+  if (clause.operator === '~') {
+    matched =
+      typeof actual === 'string' &&
+      actual.toLowerCase().includes(String(clause.value).toLowerCase());
+  } else if (clause.operator === ':') {
     if (clause.value === null) matched = actual === null || actual === undefined;
     else if (typeof actual === 'number') matched = actual === Number(clause.value);
     else
@@ -112,4 +153,34 @@ function matchesClause(item: Record<string, unknown>, clause: Clause): boolean {
             : left <= right;
   }
   return clause.negated ? !matched : matched;
+}
+
+const searchParams = apiParams({
+  query: formString,
+  limit: formInteger.optional(),
+  page: formString.optional(),
+});
+
+/**
+ * `GET /v1/{resource}/search`: the resource's objects that match the query, newest first, in
+ * Stripe's search result pages.
+ */
+export function searchRoute<Item extends Record<string, unknown>>(
+  resource: string,
+  fields: SearchFields,
+  objectsOf: (ledger: Ledger) => Iterable<Item>,
+): ApiRoute {
+  const url = `/v1/${resource}/search`;
+  return {
+    method: 'GET',
+    pattern: url,
+    handle: function search(call): ResponseBody {
+      const params = parseParams(searchParams, call.params);
+      const query = parseSearchQuery(params.query, resource, fields);
+      const found = newestFirst(objectsOf(call.ledger)).filter((item) =>
+        matchesSearch(item, query),
+      );
+      return pageSearch(found, params, url);
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { WebhookEndpointObject } from './objects.js';
 
 /**
  * Webhook endpoints, events and signed deliveries of the Stripe emulator, as Stripe does them:
@@ -724,7 +725,7 @@ function overallDelivery(states: EndpointDeliveryState[]): string {
   return 'succeeded';
 }
 
-function presentEndpoint(endpoint: Endpoint): Record<string, unknown> {
+function presentEndpoint(endpoint: Endpoint): WebhookEndpointObject {
   return {
     id: endpoint.id,
     object: 'webhook_endpoint',
