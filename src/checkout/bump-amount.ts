@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { PaymentIntentSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { type CardForm, type CardForms, credentialsOf } from './card-form.js';
 import type { NewPayments } from './new-payments.js';
-import { updatePayment } from './orders.repository.js';
 import type { PaymentLine } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
+import { updatePayment } from './payments.repository.js';
 
 /**
  * The amount of an open payment, changed at Stripe when the order bump is ticked or unticked.
@@ -22,7 +23,7 @@ export interface BumpAmounts {
    * failure when the amount stayed as it was, and `upstream_unavailable` with `amountChanged:
    * 'unknown'` when Stripe gave no clear answer and the PaymentIntent could not be read after it.
    */
-  changeAmount(payment: PaymentTable, lines: PaymentLine[], amount: number): Promise<CardForm>;
+  changeAmount(payment: Payment, lines: PaymentLine[], amount: number): Promise<CardForm>;
 }
 
 export interface BumpAmountsDependencies {
@@ -56,7 +57,7 @@ export function createBumpAmounts(deps: BumpAmountsDependencies): BumpAmounts {
 
   /** A payment made in another tab is recorded now, not only when its webhook arrives. */
   async function recordWhatStripeHolds(
-    payment: PaymentTable,
+    payment: Payment,
     credentials: StripeCredentials,
     id: string,
   ): Promise<void> {
@@ -105,15 +106,15 @@ export function createBumpAmounts(deps: BumpAmountsDependencies): BumpAmounts {
 
   return {
     async changeAmount(payment, lines, amount) {
-      if (!payment.account_id || !payment.account_handle || !payment.payment_intent_id) {
+      if (!payment.accountId || !payment.accountHandle || !payment.paymentIntentId) {
         throw new Error('changeAmount needs a payment with its PaymentIntent');
       }
       const credentials = await credentialsOf(deps.accounts, {
-        id: payment.account_id,
-        handle: payment.account_handle,
+        id: payment.accountId,
+        handle: payment.accountHandle,
         mode: payment.mode,
       });
-      const id = payment.payment_intent_id;
+      const id = payment.paymentIntentId;
       let intent: PaymentIntentSummary;
       try {
         intent = await gateway.updatePaymentIntent({
@@ -121,7 +122,7 @@ export function createBumpAmounts(deps: BumpAmountsDependencies): BumpAmounts {
           id,
           amount,
           // One key per change: ticked, unticked and ticked again are three (the row moves on).
-          idempotencyKey: `${payment.payment_id}:amount:${amount}:${Date.parse(payment.updated_at)}`,
+          idempotencyKey: `${payment.paymentId}:amount:${amount}:${Date.parse(payment.updatedAt)}`,
         });
       } catch (error) {
         if (!(error instanceof StripeGatewayError)) throw error;
@@ -132,10 +133,10 @@ export function createBumpAmounts(deps: BumpAmountsDependencies): BumpAmounts {
         }
         intent = await amountAfterNoAnswer(error, credentials, id, amount);
       }
-      await updatePayment(db, payment.payment_id, {
+      await updatePayment(db, payment.paymentId, {
         amount,
-        lines: JSON.stringify(lines),
-        updated_at: clock().toISOString(),
+        lines,
+        updatedAt: clock().toISOString(),
       });
       return deps.cardForms.cardFormOf(await deps.newPayments.again(payment), intent);
     },

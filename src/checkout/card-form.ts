@@ -1,10 +1,10 @@
 import type { AccountsService } from '../accounts/accounts.service.js';
-import type { PaymentTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Mode } from '../routing/index.js';
 import type { PaymentIntentSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { cardProblemMessage } from './card-problems.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
 
 /** What a card form needs: the PaymentIntent and the key of the account that owns it. */
 export interface CardForm {
@@ -26,7 +26,7 @@ export interface CardForms {
    * The card form of a payment that has its PaymentIntent; `known` is that PaymentIntent when
    * Stripe has just answered with it. What Stripe says of it meanwhile is recorded.
    */
-  cardFormOf(payment: PaymentTable, known?: PaymentIntentSummary): Promise<CardForm>;
+  cardFormOf(payment: Payment, known?: PaymentIntentSummary): Promise<CardForm>;
 }
 
 export interface CardFormsDependencies {
@@ -54,35 +54,35 @@ export function createCardForms(deps: CardFormsDependencies): CardForms {
   const { gateway, accounts, records } = deps;
   return {
     async cardFormOf(payment, known) {
-      if (!payment.account_id || !payment.account_handle || !payment.payment_intent_id) {
+      if (!payment.accountId || !payment.accountHandle || !payment.paymentIntentId) {
         throw new AppError(
           'conflict',
-          `Payment ${payment.payment_id} is still being set up. Reload the page in a moment.`,
+          `Payment ${payment.paymentId} is still being set up. Reload the page in a moment.`,
         );
       }
       const intent =
-        known?.id === payment.payment_intent_id && known.clientSecret
+        known?.id === payment.paymentIntentId && known.clientSecret
           ? known
           : await gateway.retrievePaymentIntent({
               credentials: await credentialsOf(accounts, {
-                id: payment.account_id,
-                handle: payment.account_handle,
+                id: payment.accountId,
+                handle: payment.accountHandle,
                 mode: payment.mode,
               }),
-              id: payment.payment_intent_id,
+              id: payment.paymentIntentId,
             });
       // A buyer back on the page may have paid in a tab whose return never reached us.
       if (intent.status !== payment.status) await records.recordIntent(payment, intent);
-      const publishableKey = await accounts.publishableKeyOf(payment.account_id, payment.mode);
+      const publishableKey = await accounts.publishableKeyOf(payment.accountId, payment.mode);
       if (!publishableKey || !intent.clientSecret) {
         throw new AppError(
           'upstream_unavailable',
-          `Account ${payment.account_handle} has no publishable key for ${payment.mode} mode; connect its keys again.`,
+          `Account ${payment.accountHandle} has no publishable key for ${payment.mode} mode; connect its keys again.`,
         );
       }
       return {
-        paymentId: payment.payment_id,
-        account: payment.account_handle,
+        paymentId: payment.paymentId,
+        account: payment.accountHandle,
         publishableKey,
         clientSecret: intent.clientSecret,
         paymentIntentId: intent.id,

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { ChargeAttemptTable, ChargeOutcome, Database, PaymentTable } from '../db/schema.js';
+import type { ChargeOutcome, Database } from '../db/schema.js';
 import type { PaymentIntentSummary } from '../stripe/gateway.js';
-import { insertChargeAttemptIfNew } from './charge-attempts.repository.js';
+import { type ChargeFacts, insertChargeAttemptIfNew } from './charge-attempts.repository.js';
+import type { Payment } from './payments.repository.js';
 
 /**
  * Each try to charge a card that Stripe reports on a PaymentIntent: a decline, a failed 3-D
@@ -11,10 +13,77 @@ import { insertChargeAttemptIfNew } from './charge-attempts.repository.js';
  * the webhooks and reconciliation reading the same news record it once.
  */
 
-type ChargeFacts = Pick<
-  ChargeAttemptTable,
-  'charge_key' | 'charge_id' | 'outcome' | 'stripe_code' | 'decline_code' | 'message'
->;
+/** A failed charge as Stripe's `charge.failed` event carries it. */
+export interface FailedCharge {
+  id: string;
+  paymentIntentId: string;
+  failureCode: string | null;
+  declineCode: string | null;
+  failureMessage: string | null;
+}
+
+/** The payment a charge belongs to. */
+export type ChargedPayment = Pick<Payment, 'paymentId' | 'workspaceId'>;
+
+/** `executor` is the transaction the caller records the payment's news in, or the store. */
+export interface ChargeAttempts {
+  /** Records the charge a PaymentIntent read reports (nothing when it has not been charged yet). */
+  recordChargeOfIntent(
+    executor: Kysely<Database>,
+    payment: ChargedPayment,
+    intent: PaymentIntentSummary,
+  ): Promise<void>;
+  /** Records a failed charge Stripe told of in its own event. */
+  recordFailedCharge(
+    executor: Kysely<Database>,
+    payment: ChargedPayment,
+    charge: FailedCharge,
+  ): Promise<void>;
+}
+
+export function createChargeAttempts(deps: { clock: Clock }): ChargeAttempts {
+  async function record(
+    executor: Kysely<Database>,
+    payment: ChargedPayment,
+    paymentIntentId: string,
+    facts: ChargeFacts,
+    source: string,
+  ): Promise<void> {
+    await insertChargeAttemptIfNew(executor, {
+      chargeAttemptId: newId('cha'),
+      workspaceId: payment.workspaceId,
+      paymentId: payment.paymentId,
+      paymentIntentId,
+      ...facts,
+      source,
+      recordedAt: deps.clock().toISOString(),
+    });
+  }
+
+  return {
+    async recordChargeOfIntent(executor, payment, intent) {
+      const facts = factsOfIntent(intent);
+      if (facts) await record(executor, payment, intent.id, facts, 'payment_intent');
+    },
+
+    async recordFailedCharge(executor, payment, charge) {
+      await record(
+        executor,
+        payment,
+        charge.paymentIntentId,
+        {
+          chargeKey: charge.id,
+          chargeId: charge.id,
+          outcome: outcomeOf(charge.failureCode, charge.declineCode),
+          stripeCode: charge.failureCode,
+          declineCode: charge.declineCode,
+          message: charge.failureMessage,
+        },
+        'charge.failed',
+      );
+    },
+  };
+}
 
 function outcomeOf(code: string | null, declineCode: string | null): ChargeOutcome {
   if (code === 'payment_intent_authentication_failure') return 'authentication_failed';
@@ -26,89 +95,22 @@ function outcomeOf(code: string | null, declineCode: string | null): ChargeOutco
 function factsOfIntent(intent: PaymentIntentSummary): ChargeFacts | null {
   if (intent.status === 'succeeded') {
     return {
-      charge_key: intent.latestCharge ?? `${intent.id}:paid`,
-      charge_id: intent.latestCharge,
+      chargeKey: intent.latestCharge ?? `${intent.id}:paid`,
+      chargeId: intent.latestCharge,
       outcome: 'paid',
-      stripe_code: null,
-      decline_code: null,
+      stripeCode: null,
+      declineCode: null,
       message: null,
     };
   }
   const error = intent.lastPaymentError;
   if (!error) return null;
   return {
-    charge_key:
-      error.charge ?? `${intent.id}:${error.code ?? 'error'}:${error.paymentMethod ?? ''}`,
-    charge_id: error.charge,
+    chargeKey: error.charge ?? `${intent.id}:${error.code ?? 'error'}:${error.paymentMethod ?? ''}`,
+    chargeId: error.charge,
     outcome: outcomeOf(error.code, error.declineCode),
-    stripe_code: error.code,
-    decline_code: error.declineCode,
+    stripeCode: error.code,
+    declineCode: error.declineCode,
     message: error.message,
   };
-}
-
-/** A failed charge as Stripe's `charge.failed` event carries it. */
-export interface FailedCharge {
-  id: string;
-  paymentIntentId: string;
-  failureCode: string | null;
-  declineCode: string | null;
-  failureMessage: string | null;
-}
-
-function factsOfFailedCharge(charge: FailedCharge): ChargeFacts {
-  return {
-    charge_key: charge.id,
-    charge_id: charge.id,
-    outcome: outcomeOf(charge.failureCode, charge.declineCode),
-    stripe_code: charge.failureCode,
-    decline_code: charge.declineCode,
-    message: charge.failureMessage,
-  };
-}
-
-async function record(
-  executor: Kysely<Database>,
-  payment: Pick<PaymentTable, 'payment_id' | 'workspace_id'>,
-  paymentIntentId: string,
-  facts: ChargeFacts,
-  source: string,
-  recordedAt: string,
-): Promise<void> {
-  await insertChargeAttemptIfNew(executor, {
-    charge_attempt_id: newId('cha'),
-    workspace_id: payment.workspace_id,
-    payment_id: payment.payment_id,
-    payment_intent_id: paymentIntentId,
-    ...facts,
-    source,
-    recorded_at: recordedAt,
-  });
-}
-
-/** Records the charge a PaymentIntent read reports (nothing when it has not been charged yet). */
-export async function recordChargeOfIntent(
-  executor: Kysely<Database>,
-  payment: Pick<PaymentTable, 'payment_id' | 'workspace_id'>,
-  intent: PaymentIntentSummary,
-  recordedAt: string,
-): Promise<void> {
-  const facts = factsOfIntent(intent);
-  if (facts) await record(executor, payment, intent.id, facts, 'payment_intent', recordedAt);
-}
-
-export async function recordFailedCharge(
-  executor: Kysely<Database>,
-  payment: Pick<PaymentTable, 'payment_id' | 'workspace_id'>,
-  charge: FailedCharge,
-  recordedAt: string,
-): Promise<void> {
-  await record(
-    executor,
-    payment,
-    charge.paymentIntentId,
-    factsOfFailedCharge(charge),
-    'charge.failed',
-    recordedAt,
-  );
 }

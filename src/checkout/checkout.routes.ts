@@ -345,7 +345,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           );
         }
         case 'thankyou': {
-          const purchases = order ? await checkout.purchasesOf(workspaceId, order.order_id) : null;
+          const purchases = order ? await checkout.purchasesOf(workspaceId, order.orderId) : null;
           const payments = purchases?.payments ?? [];
           const paid = payments.filter((payment) => payment.status === 'succeeded');
           if (paid.length === 0) {
@@ -367,10 +367,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           }
           const totals = new Map<string, number>();
           for (const payment of paid) {
-            totals.set(
-              payment.currency,
-              (totals.get(payment.currency) ?? 0) + Number(payment.amount),
-            );
+            totals.set(payment.currency, (totals.get(payment.currency) ?? 0) + payment.amount);
           }
           return sendHtml(
             reply,
@@ -378,15 +375,15 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
               ...frameOf(funnel, step.content.headline ?? 'Thank you'),
               content: step.content,
               lines: paid.flatMap((payment) =>
-                (JSON.parse(payment.lines) as PaymentLine[]).map((line) => ({
+                payment.lines.map((line) => ({
                   name: line.name,
                   price: line.price,
-                  status: Number(payment.refunded_amount) > 0 ? 'refunded' : 'paid',
+                  status: payment.refundedAmount > 0 ? 'refunded' : 'paid',
                 })),
               ),
               totals: [...totals].map(([currency, amount]) => formatMoney(amount, currency)),
               receiptEmail: order?.email ?? null,
-              orderId: order?.order_id ?? null,
+              orderId: order?.orderId ?? null,
             }),
           );
         }
@@ -447,7 +444,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         orderId: visitOrderId(request, funnel.slug),
         funnel,
       });
-      rememberOrder(reply, funnel.slug, order.order_id);
+      rememberOrder(reply, funnel.slug, order.orderId);
       return reply.redirect(stepUrl(funnel.slug, step.slug, '/pay'), 303);
     },
   );

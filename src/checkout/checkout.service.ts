@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { CatalogForSale } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, OrderTable, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { StripeGateway } from '../stripe/gateway.js';
 import { createBumpAmounts } from './bump-amount.js';
@@ -13,13 +13,11 @@ import { createNewPayments } from './new-payments.js';
 import { createOffers, type Offers } from './offers.js';
 import { createOrderBump, type OrderBump } from './order-bump.js';
 import { createOrderForm, type OrderForm } from './order-form.js';
-import {
-  findOrder,
-  findPayment,
-  findPaymentByIntent,
-  listPaymentsOfOrders,
-} from './orders.repository.js';
+import type { Order } from './orders.repository.js';
+import { findOrder } from './orders.repository.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
+import { findPayment, findPaymentByIntent, listPaymentsOfOrders } from './payments.repository.js';
 import { createStripeObjects } from './stripe-objects.js';
 import { createSubscriptions } from './subscriptions.js';
 import { createVisits } from './visits.js';
@@ -33,18 +31,15 @@ export interface CheckoutService
   extends Pick<OrderForm, 'startOrder' | 'preparePayment'>,
     Offers,
     OrderBump {
-  findOrder(workspaceId: string, orderId: string): Promise<OrderTable | undefined>;
+  findOrder(workspaceId: string, orderId: string): Promise<Order | undefined>;
   /** The return page: reads the PaymentIntent from its account and records what happened. */
   completeReturn(input: {
     workspaceId: string;
     orderId: string;
     paymentIntentId: string;
-  }): Promise<PaymentTable>;
+  }): Promise<Payment>;
   /** Payments of an order that went through, for the thank-you page. */
-  purchasesOf(
-    workspaceId: string,
-    orderId: string,
-  ): Promise<{ order: OrderTable; payments: PaymentTable[] }>;
+  purchasesOf(workspaceId: string, orderId: string): Promise<{ order: Order; payments: Payment[] }>;
 }
 
 export interface CheckoutDependencies {
@@ -116,19 +111,19 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
       const payment = await findPaymentByIntent(db, input.paymentIntentId);
       if (
         !payment ||
-        payment.order_id !== input.orderId ||
-        payment.workspace_id !== input.workspaceId
+        payment.orderId !== input.orderId ||
+        payment.workspaceId !== input.workspaceId
       ) {
         throw new AppError(
           'not_found',
           'This payment does not belong to your order. Go back to the order form and pay there.',
         );
       }
-      if (!payment.account_id || !payment.account_handle)
+      if (!payment.accountId || !payment.accountHandle)
         throw new Error('a payment with a PaymentIntent has no account');
       const credentials = await credentialsOf(accounts, {
-        id: payment.account_id,
-        handle: payment.account_handle,
+        id: payment.accountId,
+        handle: payment.accountHandle,
         mode: payment.mode,
       });
       const intent = await gateway.retrievePaymentIntent({
@@ -136,7 +131,7 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
         id: input.paymentIntentId,
       });
       await records.recordIntent(payment, intent);
-      return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
+      return (await findPayment(db, payment.workspaceId, payment.paymentId)) ?? payment;
     },
 
     acceptOffer: offers.acceptOffer,
@@ -144,7 +139,7 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
 
     async purchasesOf(workspaceId, orderId) {
       const order = await visits.requireOrder(workspaceId, orderId);
-      const payments = await listPaymentsOfOrders(db, [order.order_id]);
+      const payments = await listPaymentsOfOrders(db, [order.orderId]);
       return { order, payments };
     },
   };

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database, OrderTable, PaymentKind, PaymentTable } from '../db/schema.js';
+import type { Database, PaymentKind } from '../db/schema.js';
 import type { PaymentContext } from '../routing/index.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { PaymentCreated } from './attempts.js';
 import type { FailoverExecutor } from './failover.js';
-import { findPayment, insertPaymentIfNew, updatePayment } from './orders.repository.js';
+import type { Order } from './orders.repository.js';
 import { type PaymentLine, totalOf } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
+import { findPayment, insertPaymentIfNew, updatePayment } from './payments.repository.js';
 import type { StripeObjects } from './stripe-objects.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -19,7 +21,7 @@ export interface NewPayment {
   currency: string;
   lines: PaymentLine[];
   /** The payment whose account and saved card this one continues. */
-  parent: PaymentTable | null;
+  parent: Payment | null;
 }
 
 /** Who pays, and with what: the card form the buyer fills in, or the card a parent payment saved. */
@@ -32,9 +34,9 @@ export type Payer =
 
 /** A payment to make on the account routing chooses (and fails over from). */
 export interface PaymentToMake {
-  order: OrderTable;
+  order: Order;
   /** The payment as stored, or as it is written with its first attempt. */
-  payment: PaymentTable;
+  payment: Payment;
   funnelSlug: string;
   stepSlug: string;
   lines: PaymentLine[];
@@ -45,10 +47,10 @@ export interface PaymentToMake {
 
 /** A new payment on the routed account, for a card form (an order form, or an offer's). */
 export interface PaymentToOpen {
-  order: OrderTable;
+  order: Order;
   paymentId: string;
   /** The payment as the caller has just read it, if it exists. */
-  stored: PaymentTable | undefined;
+  stored: Payment | undefined;
   kind: PaymentKind;
   stepSlug: string;
   lines: PaymentLine[];
@@ -59,16 +61,16 @@ export interface PaymentToOpen {
 /** New payments: written before Stripe is asked, made on the routed account, placed when made. */
 export interface NewPayments {
   /** A payment as it is first written, before Stripe is asked. */
-  pending(order: OrderTable, payment: NewPayment): PaymentTable;
+  pending(order: Order, payment: NewPayment): Payment;
   /** Makes the payment through the failover executor, and records where it landed. */
   make(payment: PaymentToMake): Promise<PaymentCreated>;
   /**
    * Makes (or finds again) the PaymentIntent of a new payment for the card form; the card is
    * entered afterwards.
    */
-  open(payment: PaymentToOpen): Promise<{ payment: PaymentTable; intent?: PaymentIntentSummary }>;
+  open(payment: PaymentToOpen): Promise<{ payment: Payment; intent?: PaymentIntentSummary }>;
   /** The payment as it is stored now. */
-  again(payment: PaymentTable): Promise<PaymentTable>;
+  again(payment: Payment): Promise<Payment>;
 }
 
 export interface NewPaymentsDependencies {
@@ -84,31 +86,31 @@ export interface NewPaymentsDependencies {
 export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
   const { db, clock, gateway, records, stripeObjects, subscriptions } = deps;
 
-  function pending(order: OrderTable, input: NewPayment): PaymentTable {
+  function pending(order: Order, input: NewPayment): Payment {
     const now = clock().toISOString();
     return {
-      payment_id: input.paymentId,
-      workspace_id: order.workspace_id,
-      order_id: order.order_id,
+      paymentId: input.paymentId,
+      workspaceId: order.workspaceId,
+      orderId: order.orderId,
       kind: input.kind,
-      step_slug: input.stepSlug,
-      parent_payment_id: input.parent?.payment_id ?? null,
-      account_id: null,
-      account_handle: null,
+      stepSlug: input.stepSlug,
+      parentPaymentId: input.parent?.paymentId ?? null,
+      accountId: null,
+      accountHandle: null,
       mode: order.mode,
       amount: totalOf(input.lines),
       currency: input.currency,
-      lines: JSON.stringify(input.lines),
+      lines: input.lines,
       status: 'pending',
-      payment_intent_id: null,
-      stripe_customer_id: input.parent?.stripe_customer_id ?? null,
-      payment_method_id: input.parent?.payment_method_id ?? null,
-      subscription_id: null,
-      refunded_amount: 0,
-      failure_message: null,
+      paymentIntentId: null,
+      stripeCustomerId: input.parent?.stripeCustomerId ?? null,
+      paymentMethodId: input.parent?.paymentMethodId ?? null,
+      subscriptionId: null,
+      refundedAmount: 0,
+      failureMessage: null,
       decision: null,
-      created_at: now,
-      updated_at: now,
+      createdAt: now,
+      updatedAt: now,
     };
   }
 
@@ -116,30 +118,30 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
    * Stores where a payment landed and its PaymentIntent's state; the executor calls it in the
    * transaction that marks the attempt succeeded.
    */
-  function recordPlacement(payment: PaymentTable) {
+  function recordPlacement(payment: Payment) {
     return async (executor: Kysely<Database>, created: PaymentCreated): Promise<void> => {
       const placed = {
-        account_id: created.accountId,
-        account_handle: created.account,
-        decision: JSON.stringify(created.decision),
-        updated_at: clock().toISOString(),
+        accountId: created.accountId,
+        accountHandle: created.account,
+        decision: created.decision,
+        updatedAt: clock().toISOString(),
       };
-      await updatePayment(executor, payment.payment_id, placed);
-      await records.recordIntent({ ...payment, ...placed }, created.paymentIntent, executor);
+      await updatePayment(executor, payment.paymentId, placed);
+      await records.recordIntent(payment, created.paymentIntent, executor);
     };
   }
 
-  async function again(payment: PaymentTable): Promise<PaymentTable> {
-    return (await findPayment(db, payment.workspace_id, payment.payment_id)) ?? payment;
+  async function again(payment: Payment): Promise<Payment> {
+    return (await findPayment(db, payment.workspaceId, payment.paymentId)) ?? payment;
   }
 
   async function make(input: PaymentToMake): Promise<PaymentCreated> {
     const { order, payment, lines, amount, payer } = input;
-    const paymentId = payment.payment_id;
+    const paymentId = payment.paymentId;
     const currency = input.context.currency;
     const recurring = lines.find((line) => line.recurring !== null);
     return deps.payments.createPaymentWithFailover({
-      workspaceId: order.workspace_id,
+      workspaceId: order.workspaceId,
       paymentId,
       context: { ...input.context, amount },
       // Charging a saved card is in the request: an unclear answer may have charged it.
@@ -152,7 +154,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
           payer.card === 'saved' ? payer.customer : await stripeObjects.customerOn(target, order);
         const metadata = {
           ...target.metadata,
-          switchyard_order: order.order_id,
+          switchyard_order: order.orderId,
           switchyard_funnel: input.funnelSlug,
           switchyard_step: input.stepSlug,
         };
@@ -193,7 +195,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
     async open(input) {
       const { order, paymentId, stored } = input;
       const currency = input.context.currency;
-      if (stored?.payment_intent_id) return { payment: stored };
+      if (stored?.paymentIntentId) return { payment: stored };
       const payment =
         stored ??
         pending(order, {
@@ -207,10 +209,10 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
       const created = await make({
         order,
         payment,
-        funnelSlug: order.funnel_slug,
+        funnelSlug: order.funnelSlug,
         stepSlug: input.stepSlug,
-        lines: JSON.parse(payment.lines) as PaymentLine[],
-        amount: Number(payment.amount),
+        lines: payment.lines,
+        amount: payment.amount,
         context: input.context,
         payer: { card: 'form', saveCard: input.saveCard },
       });

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CatalogForSale, FunnelView, StepView } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, OrderTable, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { PaymentContext } from '../routing/index.js';
 import type { CardForm, CardForms } from './card-form.js';
@@ -14,13 +14,15 @@ import {
 } from './failover.js';
 import type { Once } from './in-flight.js';
 import type { NewPayments } from './new-payments.js';
-import { findPayment, listPaymentsOfOrders, updatePayment } from './orders.repository.js';
+import type { Order } from './orders.repository.js';
 import { currencyForCountry } from './pages/countries.js';
 import { lineOf, type PaymentLine } from './payment-lines.js';
+import type { Payment } from './payments.repository.js';
+import { findPayment, listPaymentsOfOrders, updatePayment } from './payments.repository.js';
 import type { Visits } from './visits.js';
 
 export type OfferOutcome =
-  | { outcome: 'paid'; payment: PaymentTable }
+  | { outcome: 'paid'; payment: Payment }
   | { outcome: 'needs_card'; card: CardForm; notice: string }
   | { outcome: 'busy'; notice: string }
   /** Stripe has not said whether the saved card was charged: no card form until it does. */
@@ -58,7 +60,7 @@ const unknownChargeNotice =
 
 /** An offer the buyer said yes to, with what it is bought with. */
 interface AcceptedOffer {
-  order: OrderTable;
+  order: Order;
   funnel: FunnelView;
   step: StepView;
   paymentId: string;
@@ -73,7 +75,7 @@ export function createOffers(deps: OffersDependencies): Offers {
   /** A card form on the account routed for a new sale: the saved card cannot pay here. */
   async function cardFormFor(
     offer: AcceptedOffer,
-    existing: PaymentTable | undefined,
+    existing: Payment | undefined,
     notice: string,
   ): Promise<OfferOutcome> {
     const opened = await newPayments.open({
@@ -100,8 +102,8 @@ export function createOffers(deps: OffersDependencies): Offers {
    */
   async function chargeSavedCard(
     offer: AcceptedOffer,
-    parent: PaymentTable,
-    existing: PaymentTable | undefined,
+    parent: Payment,
+    existing: Payment | undefined,
   ): Promise<OfferOutcome> {
     const { order, line } = offer;
     const payment =
@@ -124,8 +126,8 @@ export function createOffers(deps: OffersDependencies): Offers {
       context: offer.context,
       payer: {
         card: 'saved',
-        customer: parent.stripe_customer_id ?? '',
-        paymentMethod: parent.payment_method_id ?? '',
+        customer: parent.stripeCustomerId ?? '',
+        paymentMethod: parent.paymentMethodId ?? '',
       },
     });
     const recorded = await newPayments.again(payment);
@@ -143,8 +145,8 @@ export function createOffers(deps: OffersDependencies): Offers {
   /** What the buyer is shown when the saved card's charge was refused. */
   async function afterRefusal(
     offer: AcceptedOffer,
-    parent: PaymentTable,
-    existing: PaymentTable | undefined,
+    parent: Payment,
+    existing: Payment | undefined,
     error: AppError,
   ): Promise<OfferOutcome> {
     const { order, paymentId } = offer;
@@ -156,18 +158,18 @@ export function createOffers(deps: OffersDependencies): Offers {
       );
     }
     const refusal = refusalOf(error);
-    if (error.code === 'card_error' && refusal.paymentIntentId && parent.account_id) {
+    if (error.code === 'card_error' && refusal.paymentIntentId && parent.accountId) {
       // Declined or needs the buyer (3-D Secure): the same PaymentIntent, on the same account.
       await updatePayment(db, paymentId, {
-        account_id: parent.account_id,
-        account_handle: parent.account_handle,
-        payment_intent_id: refusal.paymentIntentId,
-        decision: JSON.stringify(refusal.decision ?? null),
-        failure_message: refusal.stripeMessage ?? error.message,
+        accountId: parent.accountId,
+        accountHandle: parent.accountHandle,
+        paymentIntentId: refusal.paymentIntentId,
+        decision: refusal.decision ?? null,
+        failureMessage: refusal.stripeMessage ?? error.message,
         status: 'requires_payment_method',
-        updated_at: clock().toISOString(),
+        updatedAt: clock().toISOString(),
       });
-      const stored = await findPayment(db, order.workspace_id, paymentId);
+      const stored = await findPayment(db, order.workspaceId, paymentId);
       if (!stored) throw error;
       const card = await cardForms.cardFormOf(stored);
       return {
@@ -185,7 +187,7 @@ export function createOffers(deps: OffersDependencies): Offers {
         notice: 'This purchase is already being processed. Reload the page in a moment.',
       };
     }
-    if (outcomeUnknown(await deps.payments.listAttempts(order.workspace_id, paymentId))) {
+    if (outcomeUnknown(await deps.payments.listAttempts(order.workspaceId, paymentId))) {
       return { outcome: 'pending', notice: unknownChargeNotice };
     }
     throw error;
@@ -193,11 +195,11 @@ export function createOffers(deps: OffersDependencies): Offers {
 
   async function takeOffer(
     offer: AcceptedOffer,
-    parent: PaymentTable | undefined,
+    parent: Payment | undefined,
   ): Promise<OfferOutcome> {
-    const existing = await findPayment(db, offer.order.workspace_id, offer.paymentId);
+    const existing = await findPayment(db, offer.order.workspaceId, offer.paymentId);
     if (existing?.status === 'succeeded') return { outcome: 'paid', payment: existing };
-    if (existing?.payment_intent_id) {
+    if (existing?.paymentIntentId) {
       const card = await cardForms.cardFormOf(existing);
       if (card.status === 'succeeded' || card.status === 'processing') {
         return { outcome: 'paid', payment: existing };
@@ -232,9 +234,9 @@ export function createOffers(deps: OffersDependencies): Offers {
         );
       }
       const product = await catalog.showProduct(input.workspaceId, step.product);
-      const paid = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+      const paid = (await listPaymentsOfOrders(db, [order.orderId])).filter(
         (payment) =>
-          payment.status === 'succeeded' && payment.payment_method_id && payment.account_handle,
+          payment.status === 'succeeded' && payment.paymentMethodId && payment.accountHandle,
       );
       const parent = paid.find((payment) => payment.kind === 'initial') ?? paid[0];
       const currencies = product.prices.map((price) => price.currency);
@@ -244,7 +246,7 @@ export function createOffers(deps: OffersDependencies): Offers {
           : currencyForCountry(order.country, currencies);
       const line = lineOf(product, currency);
       if (!line) throw new Error(`product ${product.slug} lost its ${currency} price`);
-      const paymentId = `${order.order_id}.${step.slug}`;
+      const paymentId = `${order.orderId}.${step.slug}`;
       const context: AcceptedOffer['context'] = {
         mode: order.mode,
         kind: 'upsell',
@@ -255,7 +257,7 @@ export function createOffers(deps: OffersDependencies): Offers {
         currency,
         country: order.country,
         amount: line.amount,
-        ...(parent?.account_handle ? { parent: { account: parent.account_handle } } : {}),
+        ...(parent?.accountHandle ? { parent: { account: parent.accountHandle } } : {}),
         health: {},
       };
       const offer = { order, funnel, step, paymentId, line, context };

@@ -5,8 +5,7 @@ import { StripeGatewayError } from '../stripe/errors.js';
 import { alreadyConfirming, takesChanges } from './bump-amount.js';
 import type { NewPayments } from './new-payments.js';
 import type { OrderForm, PreparedPayment } from './order-form.js';
-import { findPayment } from './orders.repository.js';
-import type { PaymentLine } from './payment-lines.js';
+import { findPayment } from './payments.repository.js';
 import type { Visits } from './visits.js';
 
 /** What a bump ticked or unticked came to. */
@@ -56,8 +55,8 @@ export function createOrderBump(deps: OrderBumpDependencies): OrderBump {
         input.stepSlug,
         input.currency.toLowerCase(),
       );
-      const payment = await findPayment(db, order.workspace_id, paymentId);
-      if (!payment?.payment_intent_id) {
+      const payment = await findPayment(db, order.workspaceId, paymentId);
+      if (!payment?.paymentIntentId) {
         throw new AppError('not_found', 'Open the payment step of the order form first.');
       }
       if (!takesChanges(payment.status)) throw alreadyConfirming();
@@ -72,9 +71,9 @@ export function createOrderBump(deps: OrderBumpDependencies): OrderBump {
         if (!unknown && !failing) throw error;
         const kept = await deps.newPayments.again(payment);
         return {
-          amount: Number(kept.amount),
+          amount: kept.amount,
           currency: kept.currency,
-          bumpChosen: (JSON.parse(kept.lines) as PaymentLine[]).some((line) => line.bump),
+          bumpChosen: kept.lines.some((line) => line.bump),
           notice: bumpNotice(input.bump, unknown),
           reload: unknown,
         };

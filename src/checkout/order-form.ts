@@ -8,7 +8,7 @@ import type {
 } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { Database, OrderTable, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { RoutingDecision } from '../routing/index.js';
 import { StripeGatewayError } from '../stripe/errors.js';
@@ -18,21 +18,17 @@ import { type CardForm, type CardForms, credentialsOf } from './card-form.js';
 import type { ContactInput } from './contact-form.js';
 import type { Once } from './in-flight.js';
 import type { NewPayments } from './new-payments.js';
-import {
-  findOrder,
-  findPayment,
-  insertOrder,
-  listPaymentsOfOrders,
-  saveCustomer,
-  updateOrder,
-} from './orders.repository.js';
+import type { Order } from './orders.repository.js';
+import { findOrder, insertOrder, saveCustomer, updateOrder } from './orders.repository.js';
 import { currencyForCountry } from './pages/countries.js';
 import { lineOf, type PaymentLine, totalOf } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
+import { findPayment, listPaymentsOfOrders } from './payments.repository.js';
 import type { Visits } from './visits.js';
 
 export interface PreparedPayment extends CardForm {
-  order: OrderTable;
+  order: Order;
   /** The products offered, as the page shows them. */
   offer: ProductView;
   bumpOffer: ProductView | null;
@@ -68,7 +64,7 @@ export interface PreparePaymentInput {
 /** The order form: the buyer's contact and country, then the payment step with its card form. */
 export interface OrderForm {
   /** Saves the visitor's contact and country: the customer, and a new order for this visit. */
-  startOrder(input: StartOrderInput): Promise<OrderTable>;
+  startOrder(input: StartOrderInput): Promise<Order>;
   /**
    * The order form's second step: picks the currency (asked for, or the buyer's country's),
    * routes, and makes or finds the PaymentIntent for the card form. The bump choice updates
@@ -79,7 +75,7 @@ export interface OrderForm {
    * The order step's payment in this currency: the open one, or a new id when there is none (a
    * payment canceled because the buyer switched currency is never reused).
    */
-  openPaymentIdOf(order: OrderTable, stepSlug: string, currency: string): Promise<string>;
+  openPaymentIdOf(order: Order, stepSlug: string, currency: string): Promise<string>;
 }
 
 export interface OrderFormDependencies {
@@ -100,19 +96,19 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
   const { db, clock, gateway, catalog, records, visits, once } = deps;
 
   async function openPaymentIdOf(
-    order: OrderTable,
+    order: Order,
     stepSlug: string,
     currency: string,
   ): Promise<string> {
-    const base = `${order.order_id}.${stepSlug}.${currency}`;
-    const same = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+    const base = `${order.orderId}.${stepSlug}.${currency}`;
+    const same = (await listPaymentsOfOrders(db, [order.orderId])).filter(
       (payment) =>
         payment.kind === 'initial' &&
-        payment.step_slug === stepSlug &&
+        payment.stepSlug === stepSlug &&
         payment.currency === currency,
     );
     const open = same.find((payment) => payment.status !== 'canceled');
-    if (open) return open.payment_id;
+    if (open) return open.paymentId;
     return same.length === 0 ? base : `${base}.${same.length + 1}`;
   }
 
@@ -121,27 +117,27 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
    * from (maybe on another account), or every one after the buyer changed their email (each was
    * made for the old Stripe customer). A second tab then cannot pay the same order twice.
    */
-  async function cancelOpenPayments(order: OrderTable, kept: PaymentTable | null): Promise<void> {
-    const others = (await listPaymentsOfOrders(db, [order.order_id])).filter(
+  async function cancelOpenPayments(order: Order, kept: Payment | null): Promise<void> {
+    const others = (await listPaymentsOfOrders(db, [order.orderId])).filter(
       (payment) =>
-        payment.payment_id !== kept?.payment_id &&
+        payment.paymentId !== kept?.paymentId &&
         payment.kind === 'initial' &&
-        (kept === null || payment.step_slug === kept.step_slug) &&
-        payment.payment_intent_id !== null &&
+        (kept === null || payment.stepSlug === kept.stepSlug) &&
+        payment.paymentIntentId !== null &&
         takesChanges(payment.status),
     );
     for (const other of others) {
-      if (!other.account_id || !other.account_handle || !other.payment_intent_id) continue;
+      if (!other.accountId || !other.accountHandle || !other.paymentIntentId) continue;
       try {
         const credentials = await credentialsOf(deps.accounts, {
-          id: other.account_id,
-          handle: other.account_handle,
+          id: other.accountId,
+          handle: other.accountHandle,
           mode: other.mode,
         });
         const canceled = await gateway.cancelPaymentIntent({
           credentials,
-          id: other.payment_intent_id,
-          idempotencyKey: `${other.payment_id}:cancel`,
+          id: other.paymentIntentId,
+          idempotencyKey: `${other.paymentId}:cancel`,
         });
         await records.recordIntent(other, canceled);
       } catch (error) {
@@ -185,13 +181,11 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
     const paymentId = await openPaymentIdOf(order, step.slug, currency);
 
     return once(paymentId, async () => {
-      let payment = await findPayment(db, order.workspace_id, paymentId);
-      const chosen =
-        input.bump ??
-        (payment ? (JSON.parse(payment.lines) as PaymentLine[]).some((line) => line.bump) : false);
+      let payment = await findPayment(db, order.workspaceId, paymentId);
+      const chosen = input.bump ?? (payment ? payment.lines.some((line) => line.bump) : false);
       const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
       let created: PaymentIntentSummary | undefined;
-      if (!payment?.payment_intent_id) {
+      if (!payment?.paymentIntentId) {
         const products = bumpProduct ? [main.slug, bumpProduct.slug] : [main.slug];
         ({ payment, intent: created } = await deps.newPayments.open({
           order,
@@ -219,7 +213,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       // A bump ticked on an open form is one request to Stripe, the change itself: its answer is
       // the PaymentIntent (Stripe refuses it once the card is confirmed).
       const changing =
-        created === undefined && amount !== Number(payment.amount) && takesChanges(payment.status);
+        created === undefined && amount !== payment.amount && takesChanges(payment.status);
       let card = changing
         ? await deps.bumpAmounts.changeAmount(payment, lines, amount)
         : await deps.cardForms.cardFormOf(payment, created);
@@ -229,7 +223,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       const current =
         card.amount === payment.amount
           ? payment
-          : ((await findPayment(db, order.workspace_id, paymentId)) ?? payment);
+          : ((await findPayment(db, order.workspaceId, paymentId)) ?? payment);
       await cancelOpenPayments(order, current);
       return {
         ...card,
@@ -238,9 +232,9 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
         bumpOffer: bumpLine ? bumpProduct : null,
         main: mainLine,
         bump: bumpLine,
-        bumpChosen: (JSON.parse(current.lines) as PaymentLine[]).some((line) => line.bump),
+        bumpChosen: current.lines.some((line) => line.bump),
         currencies: currencies.filter((candidate) => lineOf(main, candidate) !== null),
-        decision: current.decision ? (JSON.parse(current.decision) as RoutingDecision) : null,
+        decision: current.decision,
       };
     });
   }
@@ -252,7 +246,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       const now = clock().toISOString();
       const existing = input.orderId ? await findOrder(db, workspaceId, input.orderId) : undefined;
       const continuing =
-        existing && existing.funnel_slug === funnel.slug && existing.status === 'open'
+        existing && existing.funnelSlug === funnel.slug && existing.status === 'open'
           ? existing
           : undefined;
       // PaymentIntents made for another email belong to that email's Stripe customer.
@@ -261,36 +255,36 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       }
       // The customer and the order are committed together.
       return db.transaction().execute(async (trx) => {
-        const customer = await saveCustomer(trx, {
-          customer_id: newId('cus'),
-          workspace_id: workspaceId,
+        const customerId = await saveCustomer(trx, {
+          customerId: newId('cus'),
+          workspaceId,
           email: contact.email,
           name: contact.name,
           country: contact.country,
-          created_at: now,
-          updated_at: now,
+          createdAt: now,
+          updatedAt: now,
         });
         const details = {
-          customer_id: customer.customer_id,
+          customerId,
           email: contact.email,
           name: contact.name,
           country: contact.country,
-          updated_at: now,
+          updatedAt: now,
         };
         if (continuing) {
-          await updateOrder(trx, continuing.order_id, details);
+          await updateOrder(trx, continuing.orderId, details);
           return { ...continuing, ...details };
         }
-        const order: OrderTable = {
-          order_id: newId('ord'),
-          workspace_id: workspaceId,
-          funnel_slug: funnel.slug,
+        const order: Order = {
+          orderId: newId('ord'),
+          workspaceId,
+          funnelSlug: funnel.slug,
           mode: funnel.mode,
           status: 'open',
-          paid_amount: 0,
-          refunded_amount: 0,
+          paidAmount: 0,
+          refundedAmount: 0,
           currency: null,
-          created_at: now,
+          createdAt: now,
           ...details,
         };
         await insertOrder(trx, order);

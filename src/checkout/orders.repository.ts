@@ -1,43 +1,106 @@
 import type { Kysely, Updateable } from 'kysely';
-import type {
-  CustomerAccountTable,
-  CustomerTable,
-  Database,
-  OrderTable,
-  PaymentStatus,
-  PaymentTable,
-  RefundTable,
-  StripeCatalogObjectTable,
-  SubscriptionTable,
-} from '../db/schema.js';
+import type { Database, OrderStatus, OrderTable } from '../db/schema.js';
+import type { Mode } from '../routing/index.js';
 
-/** Customers, orders, payments, refunds and subscriptions: one query per function. */
+/**
+ * Customers, their orders, and the Stripe objects made for them on each account: one query per
+ * function, rows mapped here.
+ */
+
+/** A buyer of the workspace, known by email. */
+export interface Customer {
+  customerId: string;
+  workspaceId: string;
+  /** Lower case; one customer per email in a workspace. */
+  email: string;
+  name: string;
+  country: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A visit's order: the buyer's contact and country, and what its payments came to. */
+export interface Order {
+  orderId: string;
+  workspaceId: string;
+  funnelSlug: string;
+  mode: Mode;
+  customerId: string;
+  email: string;
+  name: string;
+  /** ISO alpha-2, upper case: known before the card form, so routing rules on country work. */
+  country: string;
+  /** Derived from the payments: never stored ahead of them. */
+  status: OrderStatus;
+  paidAmount: number;
+  refundedAmount: number;
+  /** The currency of the first payment; null until one is made. */
+  currency: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a change of an order may set: its buyer's contact, or its totals. */
+export type OrderChanges = Partial<
+  Omit<Order, 'orderId' | 'workspaceId' | 'funnelSlug' | 'mode' | 'createdAt'>
+>;
+
+/** Where a Stripe object of ours lives: one account, one mode. */
+interface OnAccount {
+  accountId: string;
+  mode: Mode;
+}
+
+function orderOf(row: OrderTable): Order {
+  return {
+    orderId: row.order_id,
+    workspaceId: row.workspace_id,
+    funnelSlug: row.funnel_slug,
+    mode: row.mode,
+    customerId: row.customer_id,
+    email: row.email,
+    name: row.name,
+    country: row.country,
+    status: row.status,
+    paidAmount: Number(row.paid_amount),
+    refundedAmount: Number(row.refunded_amount),
+    currency: row.currency,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
 
 /**
  * The workspace's customer with this email, made or brought up to date (name kept when none is
- * given): one statement, so two first visits with one email make one customer.
+ * given): one statement, so two first visits with one email make one customer. Answers its id.
  */
-export async function saveCustomer(
-  db: Kysely<Database>,
-  row: CustomerTable,
-): Promise<CustomerTable> {
-  return db
+export async function saveCustomer(db: Kysely<Database>, customer: Customer): Promise<string> {
+  const saved = await db
     .insertInto('customers')
-    .values(row)
+    .values({
+      customer_id: customer.customerId,
+      workspace_id: customer.workspaceId,
+      email: customer.email,
+      name: customer.name,
+      country: customer.country,
+      created_at: customer.createdAt,
+      updated_at: customer.updatedAt,
+    })
     .onConflict((conflict) =>
       conflict.columns(['workspace_id', 'email']).doUpdateSet((update) => ({
-        name: row.name === '' ? update.ref('customers.name') : update.ref('excluded.name'),
+        name: customer.name === '' ? update.ref('customers.name') : update.ref('excluded.name'),
         country: update.ref('excluded.country'),
         updated_at: update.ref('excluded.updated_at'),
       })),
     )
-    .returningAll()
+    .returning('customer_id')
     .executeTakeFirstOrThrow();
+  return saved.customer_id;
 }
 
 export async function findStripeCustomer(
   db: Kysely<Database>,
-  key: { customerId: string; accountId: string; mode: 'test' | 'live' },
+  key: OnAccount & { customerId: string },
 ): Promise<string | undefined> {
   const row = await db
     .selectFrom('customer_accounts')
@@ -52,18 +115,25 @@ export async function findStripeCustomer(
 /** Remembers a Stripe customer; a second writer (a concurrent checkout) keeps the first one. */
 export async function rememberStripeCustomer(
   db: Kysely<Database>,
-  row: CustomerAccountTable,
+  known: OnAccount & { customerId: string; stripeCustomerId: string; createdAt: string },
 ): Promise<void> {
   await db
     .insertInto('customer_accounts')
-    .values(row)
+    .values({
+      customer_id: known.customerId,
+      account_id: known.accountId,
+      mode: known.mode,
+      stripe_customer_id: known.stripeCustomerId,
+      created_at: known.createdAt,
+    })
     .onConflict((conflict) => conflict.columns(['customer_id', 'account_id', 'mode']).doNothing())
     .execute();
 }
 
+/** The Stripe id of one of our products or prices (`localId`) on an account. */
 export async function findStripeCatalogObject(
   db: Kysely<Database>,
-  key: { accountId: string; mode: 'test' | 'live'; localId: string },
+  key: OnAccount & { localId: string },
 ): Promise<string | undefined> {
   const row = await db
     .selectFrom('stripe_catalog_objects')
@@ -77,38 +147,75 @@ export async function findStripeCatalogObject(
 
 export async function rememberStripeCatalogObject(
   db: Kysely<Database>,
-  row: StripeCatalogObjectTable,
+  known: OnAccount & { localId: string; stripeId: string; createdAt: string },
 ): Promise<void> {
   await db
     .insertInto('stripe_catalog_objects')
-    .values(row)
+    .values({
+      account_id: known.accountId,
+      mode: known.mode,
+      local_id: known.localId,
+      stripe_id: known.stripeId,
+      created_at: known.createdAt,
+    })
     .onConflict((conflict) => conflict.columns(['account_id', 'mode', 'local_id']).doNothing())
     .execute();
 }
 
-export async function insertOrder(db: Kysely<Database>, row: OrderTable): Promise<void> {
-  await db.insertInto('orders').values(row).execute();
+export async function insertOrder(db: Kysely<Database>, order: Order): Promise<void> {
+  await db
+    .insertInto('orders')
+    .values({
+      order_id: order.orderId,
+      workspace_id: order.workspaceId,
+      funnel_slug: order.funnelSlug,
+      mode: order.mode,
+      customer_id: order.customerId,
+      email: order.email,
+      name: order.name,
+      country: order.country,
+      status: order.status,
+      paid_amount: order.paidAmount,
+      refunded_amount: order.refundedAmount,
+      currency: order.currency,
+      created_at: order.createdAt,
+      updated_at: order.updatedAt,
+    })
+    .execute();
 }
 
 export async function findOrder(
   db: Kysely<Database>,
   workspaceId: string,
   orderId: string,
-): Promise<OrderTable | undefined> {
-  return db
+): Promise<Order | undefined> {
+  const row = await db
     .selectFrom('orders')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
     .where('order_id', '=', orderId)
     .executeTakeFirst();
+  return row && orderOf(row);
 }
 
 export async function updateOrder(
   db: Kysely<Database>,
   orderId: string,
-  changes: Updateable<OrderTable>,
+  changes: OrderChanges,
 ): Promise<void> {
-  await db.updateTable('orders').set(changes).where('order_id', '=', orderId).execute();
+  // Kysely leaves out what is undefined: only the changes given are written.
+  const row: Updateable<OrderTable> = {
+    customer_id: changes.customerId,
+    email: changes.email,
+    name: changes.name,
+    country: changes.country,
+    status: changes.status,
+    paid_amount: changes.paidAmount,
+    refunded_amount: changes.refundedAmount,
+    currency: changes.currency,
+    updated_at: changes.updatedAt,
+  };
+  await db.updateTable('orders').set(row).where('order_id', '=', orderId).execute();
 }
 
 export interface OrderFilters {
@@ -127,7 +234,7 @@ export async function listOrders(
   db: Kysely<Database>,
   workspaceId: string,
   filters: OrderFilters,
-): Promise<OrderTable[]> {
+): Promise<Order[]> {
   let query = db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId);
   if (filters.status) query = query.where('status', '=', filters.status as OrderTable['status']);
   if (filters.funnel) query = query.where('funnel_slug', '=', filters.funnel);
@@ -153,199 +260,12 @@ export async function listOrders(
       ]),
     );
   }
-  return query
+  const rows = await query
     .orderBy('created_at', 'desc')
     .orderBy('order_id', 'desc')
     .limit(filters.limit)
     .execute();
-}
-
-export async function insertPaymentIfNew(db: Kysely<Database>, row: PaymentTable): Promise<void> {
-  await db
-    .insertInto('payments')
-    .values(row)
-    .onConflict((conflict) => conflict.column('payment_id').doNothing())
-    .execute();
-}
-
-export async function findPayment(
-  db: Kysely<Database>,
-  workspaceId: string,
-  paymentId: string,
-): Promise<PaymentTable | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('payment_id', '=', paymentId)
-    .executeTakeFirst();
-}
-
-export async function findPaymentByIntent(
-  db: Kysely<Database>,
-  paymentIntentId: string,
-): Promise<PaymentTable | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('payment_intent_id', '=', paymentIntentId)
-    .executeTakeFirst();
-}
-
-export async function listPaymentsOfOrders(
-  db: Kysely<Database>,
-  orderIds: string[],
-): Promise<PaymentTable[]> {
-  if (orderIds.length === 0) return [];
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('order_id', 'in', orderIds)
-    .orderBy('created_at')
-    .orderBy('payment_id')
-    .execute();
-}
-
-export async function updatePayment(
-  db: Kysely<Database>,
-  paymentId: string,
-  changes: Updateable<PaymentTable>,
-): Promise<void> {
-  await db.updateTable('payments').set(changes).where('payment_id', '=', paymentId).execute();
-}
-
-/**
- * Moves a payment's status forward only: a final status (succeeded, canceled) never changes, so
- * duplicate and late webhooks are harmless. Returns whether the row changed.
- */
-export async function advancePaymentStatus(
-  db: Kysely<Database>,
-  paymentId: string,
-  status: PaymentStatus,
-  changes: Updateable<PaymentTable>,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('payments')
-    .set({ ...changes, status })
-    .where('payment_id', '=', paymentId)
-    .where('status', 'not in', ['succeeded', 'canceled'])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-/** Refunded amounts only grow: a late `charge.refunded` with a smaller total changes nothing. */
-export async function raiseRefundedAmount(
-  db: Kysely<Database>,
-  paymentId: string,
-  refunded: number,
-  updatedAt: string,
-): Promise<void> {
-  await db
-    .updateTable('payments')
-    .set({ refunded_amount: refunded, updated_at: updatedAt })
-    .where('payment_id', '=', paymentId)
-    .where('refunded_amount', '<', refunded)
-    .execute();
-}
-
-export async function insertRefund(db: Kysely<Database>, row: RefundTable): Promise<void> {
-  await db.insertInto('refunds').values(row).execute();
-}
-
-export async function updateRefund(
-  db: Kysely<Database>,
-  refundId: string,
-  changes: Updateable<RefundTable>,
-): Promise<void> {
-  await db.updateTable('refunds').set(changes).where('refund_id', '=', refundId).execute();
-}
-
-/**
- * The payment's refund Stripe has not answered clearly, if any: `unsure` (a 5xx, a timeout, a
- * reset), `not_sent` (written before unsure existed) or `pending` with no Stripe id (being sent,
- * or left so by a crash).
- */
-export async function findUnsettledRefund(
-  db: Kysely<Database>,
-  paymentId: string,
-): Promise<RefundTable | undefined> {
-  return db
-    .selectFrom('refunds')
-    .selectAll()
-    .where('payment_id', '=', paymentId)
-    .where('stripe_refund_id', 'is', null)
-    .where('status', 'in', ['unsure', 'not_sent', 'pending'])
-    .orderBy('created_at')
-    .executeTakeFirst();
-}
-
-export async function findRefund(
-  db: Kysely<Database>,
-  refundId: string,
-): Promise<RefundTable | undefined> {
-  return db.selectFrom('refunds').selectAll().where('refund_id', '=', refundId).executeTakeFirst();
-}
-
-/** What Stripe made of the payment's refunds that we sent: their amounts, failed ones left out. */
-export async function sumMadeRefunds(db: Kysely<Database>, paymentId: string): Promise<number> {
-  const row = await db
-    .selectFrom('refunds')
-    .select((eb) => eb.fn.sum<string | number | null>('amount').as('made'))
-    .where('payment_id', '=', paymentId)
-    .where('stripe_refund_id', 'is not', null)
-    .where('status', 'not in', ['failed', 'canceled'])
-    .executeTakeFirst();
-  return Number(row?.made ?? 0);
-}
-
-export async function listRefundsOfPayments(
-  db: Kysely<Database>,
-  paymentIds: string[],
-): Promise<RefundTable[]> {
-  if (paymentIds.length === 0) return [];
-  return db
-    .selectFrom('refunds')
-    .selectAll()
-    .where('payment_id', 'in', paymentIds)
-    .orderBy('created_at')
-    .execute();
-}
-
-export async function insertSubscriptionIfNew(
-  db: Kysely<Database>,
-  row: SubscriptionTable,
-): Promise<void> {
-  await db
-    .insertInto('subscriptions')
-    .values(row)
-    .onConflict((conflict) => conflict.column('stripe_subscription_id').doNothing())
-    .execute();
-}
-
-export async function findSubscription(
-  db: Kysely<Database>,
-  stripeSubscriptionId: string,
-): Promise<SubscriptionTable | undefined> {
-  return db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('stripe_subscription_id', '=', stripeSubscriptionId)
-    .executeTakeFirst();
-}
-
-export async function updateSubscriptionStatus(
-  db: Kysely<Database>,
-  stripeSubscriptionId: string,
-  status: string,
-  updatedAt: string,
-): Promise<void> {
-  await db
-    .updateTable('subscriptions')
-    .set({ status, updated_at: updatedAt })
-    .where('stripe_subscription_id', '=', stripeSubscriptionId)
-    // A canceled subscription stays canceled, whatever arrives late.
-    .where('status', '!=', 'canceled')
-    .execute();
+  return rows.map(orderOf);
 }
 
 /**

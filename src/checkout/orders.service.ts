@@ -3,7 +3,7 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
-import type { Database, OrderTable, PaymentTable, RefundTable } from '../db/schema.js';
+import type { Database, OrderStatus, PaymentKind, PaymentStatus } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
@@ -11,21 +11,19 @@ import { StripeGatewayError } from '../stripe/errors.js';
 import type { RefundSummary, StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import { type ChargeAttempt, listChargeAttempts } from './charge-attempts.repository.js';
 import type { FailoverExecutor } from './failover.js';
-import {
-  findOrder,
-  findPayment,
-  findRefund,
-  findUnsettledRefund,
-  insertRefund,
-  listOrders,
-  listPaymentsOfOrders,
-  listRefundsOfPayments,
-  type OrderFilters,
-  updateRefund,
-} from './orders.repository.js';
+import { findOrder, listOrders, type Order, type OrderFilters } from './orders.repository.js';
 import type { PaymentAttempt } from './payment-attempts.repository.js';
 import type { PaymentLine } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
+import { findPayment, listPaymentsOfOrders, type Payment } from './payments.repository.js';
+import {
+  findRefund,
+  findUnsettledRefund,
+  insertRefund,
+  listRefundsOfPayments,
+  type Refund,
+  updateRefund,
+} from './refunds.repository.js';
 
 /** What the merchant sees of orders: every payment, the account that took it, and why. */
 
@@ -33,7 +31,7 @@ export interface OrderSummary {
   id: string;
   funnel: string;
   mode: 'test' | 'live';
-  status: OrderTable['status'];
+  status: OrderStatus;
   email: string;
   name: string;
   country: string;
@@ -59,11 +57,11 @@ export interface RefundView {
 
 export interface PaymentView {
   id: string;
-  kind: PaymentTable['kind'];
+  kind: PaymentKind;
   step: string;
   parent: string | null;
   account: string | null;
-  status: PaymentTable['status'];
+  status: PaymentStatus;
   amount: number;
   currency: string;
   refunded: number;
@@ -102,8 +100,8 @@ export interface OrdersDependencies {
   records: PaymentRecords;
 }
 
-function encodeCursor(order: OrderTable): string {
-  return Buffer.from(JSON.stringify([order.created_at, order.order_id])).toString('base64url');
+function encodeCursor(order: Order): string {
+  return Buffer.from(JSON.stringify([order.createdAt, order.orderId])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): { createdAt: string; orderId: string } {
@@ -127,8 +125,8 @@ function decodeCursor(cursor: string): { createdAt: string; orderId: string } {
 /** A `pending` refund unchanged this long was left by a process that died while sending it. */
 const pendingRefundStaleMs = 2 * 60_000;
 
-function isStale(refund: RefundTable, now: string): boolean {
-  return Date.parse(now) - Date.parse(refund.updated_at) >= pendingRefundStaleMs;
+function isStale(refund: Refund, now: string): boolean {
+  return Date.parse(now) - Date.parse(refund.updatedAt) >= pendingRefundStaleMs;
 }
 
 /** Stripe's clear no (a card, request, key or rate-limit error): the refund was not made. */
@@ -143,11 +141,11 @@ function isRefusal(failure: StripeGatewayError): boolean {
 }
 
 /** What a surface needs to tell the merchant how to settle an unsure refund. */
-function unsureDetails(refund: RefundTable) {
+function unsureDetails(refund: Refund) {
   return {
-    refund: refund.refund_id,
-    payment: refund.payment_id,
-    amount: Number(refund.amount),
+    refund: refund.refundId,
+    payment: refund.paymentId,
+    amount: refund.amount,
     unsure: true,
     next: 'refunds.resend',
   };
@@ -160,75 +158,75 @@ export function createOrdersService(deps: OrdersDependencies) {
   async function findMadeAtStripe(
     credentials: StripeCredentials,
     paymentIntent: string,
-    refund: RefundTable,
+    refund: Refund,
   ): Promise<RefundSummary | null> {
     const refunds = await gateway.listRefunds({ credentials, paymentIntent });
-    return refunds.find((made) => made.metadata.switchyard_refund === refund.refund_id) ?? null;
+    return refunds.find((made) => made.metadata.switchyard_refund === refund.refundId) ?? null;
   }
 
-  function summaryOf(order: OrderTable, payments: PaymentTable[]): OrderSummary {
+  function summaryOf(order: Order, payments: Payment[]): OrderSummary {
     const accounts: string[] = [];
     for (const payment of payments) {
-      if (payment.account_handle && !accounts.includes(payment.account_handle)) {
-        accounts.push(payment.account_handle);
+      if (payment.accountHandle && !accounts.includes(payment.accountHandle)) {
+        accounts.push(payment.accountHandle);
       }
     }
     return {
-      id: order.order_id,
-      funnel: order.funnel_slug,
+      id: order.orderId,
+      funnel: order.funnelSlug,
       mode: order.mode,
       status: order.status,
       email: order.email,
       name: order.name,
       country: order.country,
       currency: order.currency,
-      paid: Number(order.paid_amount),
-      refunded: Number(order.refunded_amount),
+      paid: order.paidAmount,
+      refunded: order.refundedAmount,
       accounts,
-      createdAt: order.created_at,
+      createdAt: order.createdAt,
     };
   }
 
-  function refundView(row: RefundTable): RefundView {
+  function refundView(row: Refund): RefundView {
     return {
-      id: row.refund_id,
-      account: row.account_handle,
-      amount: Number(row.amount),
+      id: row.refundId,
+      account: row.accountHandle,
+      amount: row.amount,
       currency: row.currency,
       status: row.status,
-      stripeRefundId: row.stripe_refund_id,
+      stripeRefundId: row.stripeRefundId,
       reason: row.reason,
       actor: row.actor,
-      createdAt: row.created_at,
+      createdAt: row.createdAt,
     };
   }
 
   async function paymentView(
-    payment: PaymentTable,
-    refunds: RefundTable[],
+    payment: Payment,
+    refunds: Refund[],
     charges: ChargeAttempt[],
   ): Promise<PaymentView> {
     return {
-      id: payment.payment_id,
+      id: payment.paymentId,
       kind: payment.kind,
-      step: payment.step_slug,
-      parent: payment.parent_payment_id,
-      account: payment.account_handle,
+      step: payment.stepSlug,
+      parent: payment.parentPaymentId,
+      account: payment.accountHandle,
       status: payment.status,
-      amount: Number(payment.amount),
+      amount: payment.amount,
       currency: payment.currency,
-      refunded: Number(payment.refunded_amount),
-      lines: JSON.parse(payment.lines) as PaymentLine[],
-      paymentIntent: payment.payment_intent_id,
-      subscription: payment.subscription_id,
-      failureMessage: payment.failure_message,
-      decision: payment.decision ? (JSON.parse(payment.decision) as RoutingDecision) : null,
-      attempts: await deps.payments.listAttempts(payment.workspace_id, payment.payment_id),
+      refunded: payment.refundedAmount,
+      lines: payment.lines,
+      paymentIntent: payment.paymentIntentId,
+      subscription: payment.subscriptionId,
+      failureMessage: payment.failureMessage,
+      decision: payment.decision,
+      attempts: await deps.payments.listAttempts(payment.workspaceId, payment.paymentId),
       charges: charges
-        .filter((charge) => charge.paymentId === payment.payment_id)
+        .filter((charge) => charge.paymentId === payment.paymentId)
         .map(({ paymentId: _paymentId, ...charge }) => charge),
-      refunds: refunds.filter((refund) => refund.payment_id === payment.payment_id).map(refundView),
-      createdAt: payment.created_at,
+      refunds: refunds.filter((refund) => refund.paymentId === payment.paymentId).map(refundView),
+      createdAt: payment.createdAt,
     };
   }
 
@@ -237,8 +235,8 @@ export function createOrdersService(deps: OrdersDependencies) {
     if (!order) {
       throw new AppError('not_found', `Order ${orderId} does not exist.`, { order: orderId });
     }
-    const payments = await listPaymentsOfOrders(db, [order.order_id]);
-    const paymentIds = payments.map((payment) => payment.payment_id);
+    const payments = await listPaymentsOfOrders(db, [order.orderId]);
+    const paymentIds = payments.map((payment) => payment.paymentId);
     const refunds = await listRefundsOfPayments(db, paymentIds);
     const charges = await listChargeAttempts(db, paymentIds);
     return {
@@ -266,14 +264,14 @@ export function createOrdersService(deps: OrdersDependencies) {
       const page = rows.slice(0, limit);
       const payments = await listPaymentsOfOrders(
         db,
-        page.map((order) => order.order_id),
+        page.map((order) => order.orderId),
       );
       const last = page.at(-1);
       return {
         orders: page.map((order) =>
           summaryOf(
             order,
-            payments.filter((payment) => payment.order_id === order.order_id),
+            payments.filter((payment) => payment.orderId === order.orderId),
           ),
         ),
         nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
@@ -303,44 +301,44 @@ export function createOrdersService(deps: OrdersDependencies) {
       }
       if (
         payment.status !== 'succeeded' ||
-        !payment.payment_intent_id ||
-        !payment.account_id ||
-        !payment.account_handle
+        !payment.paymentIntentId ||
+        !payment.accountId ||
+        !payment.accountHandle
       ) {
         throw new AppError(
           'conflict',
-          `Payment ${payment.payment_id} is ${payment.status}; only a succeeded payment can be refunded.`,
+          `Payment ${payment.paymentId} is ${payment.status}; only a succeeded payment can be refunded.`,
         );
       }
       const named = input.refundId === undefined ? undefined : await findRefund(db, input.refundId);
       if (input.refundId !== undefined) {
-        if (!named || named.payment_id !== payment.payment_id) {
+        if (!named || named.paymentId !== payment.paymentId) {
           throw AppError.validation([
             { field: 'refund', message: `${input.refundId} is not a refund of this payment` },
           ]);
         }
         // Settled since (its webhook, or an earlier send): answered, never made a second time.
-        if (named.stripe_refund_id !== null) return refundView(named);
+        if (named.stripeRefundId !== null) return refundView(named);
         if (named.status === 'failed') {
           throw new AppError(
             'conflict',
-            `Stripe refused refund ${named.refund_id} (${named.reason ?? 'no reason given'}); it was not made. Ask for a new refund instead of sending this one again.`,
+            `Stripe refused refund ${named.refundId} (${named.reason ?? 'no reason given'}); it was not made. Ask for a new refund instead of sending this one again.`,
           );
         }
-        if (input.amount !== undefined && input.amount !== Number(named.amount)) {
+        if (input.amount !== undefined && input.amount !== named.amount) {
           throw AppError.validation([
-            { field: 'amount', message: `refund ${named.refund_id} is of ${named.amount}` },
+            { field: 'amount', message: `refund ${named.refundId} is of ${named.amount}` },
           ]);
         }
       }
-      const refundable = Number(payment.amount) - Number(payment.refunded_amount);
+      const refundable = payment.amount - payment.refundedAmount;
       if (refundable <= 0) {
         throw new AppError(
           'conflict',
-          `Payment ${payment.payment_id} is already refunded in full; nothing is left to refund.`,
+          `Payment ${payment.paymentId} is already refunded in full; nothing is left to refund.`,
         );
       }
-      const amount = input.amount ?? (named ? Number(named.amount) : refundable);
+      const amount = input.amount ?? (named ? named.amount : refundable);
       if (!Number.isInteger(amount) || amount < 1) {
         throw AppError.validation([
           { field: 'amount', message: 'must be a whole number of minor units, at least 1' },
@@ -362,62 +360,62 @@ export function createOrdersService(deps: OrdersDependencies) {
         amount,
         products: [],
         tags: [],
-        parent: { account: payment.account_handle },
+        parent: { account: payment.accountHandle },
         health: {},
       });
-      if (decision.outcome !== 'selected' || decision.account !== payment.account_handle) {
+      if (decision.outcome !== 'selected' || decision.account !== payment.accountHandle) {
         throw new AppError(
           'no_account_available',
-          `Payment ${payment.payment_id} can only be refunded on ${payment.account_handle}, which cannot take it now. ${decision.explanation.join(' ')}`,
+          `Payment ${payment.paymentId} can only be refunded on ${payment.accountHandle}, which cannot take it now. ${decision.explanation.join(' ')}`,
           { decision },
         );
       }
-      const secretKey = await deps.accounts.secretKeyOf(payment.account_id, payment.mode);
+      const secretKey = await deps.accounts.secretKeyOf(payment.accountId, payment.mode);
       if (!secretKey) {
         throw new AppError(
           'upstream_unavailable',
-          `Account ${payment.account_handle} has no ${payment.mode} key; connect its keys again to refund.`,
+          `Account ${payment.accountHandle} has no ${payment.mode} key; connect its keys again to refund.`,
         );
       }
       const now = clock().toISOString();
-      const unsettled = await findUnsettledRefund(db, payment.payment_id);
+      const unsettled = await findUnsettledRefund(db, payment.paymentId);
       if (unsettled?.status === 'pending' && !isStale(unsettled, now)) {
         throw new AppError(
           'conflict',
-          `Refund ${unsettled.refund_id} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.payment_id} is being sent to Stripe right now; look at the order in a minute before refunding again.`,
-          { refund: unsettled.refund_id },
+          `Refund ${unsettled.refundId} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.paymentId} is being sent to Stripe right now; look at the order in a minute before refunding again.`,
+          { refund: unsettled.refundId },
         );
       }
-      if (unsettled && Number(unsettled.amount) !== amount) {
+      if (unsettled && unsettled.amount !== amount) {
         throw new AppError(
           'conflict',
-          `Refund ${unsettled.refund_id} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.payment_id} is unsure: Stripe's answer was unclear, so it may or may not have been made. No other amount can be refunded on this payment until it is settled.`,
+          `Refund ${unsettled.refundId} of ${unsettled.amount} ${unsettled.currency} on payment ${payment.paymentId} is unsure: Stripe's answer was unclear, so it may or may not have been made. No other amount can be refunded on this payment until it is settled.`,
           unsureDetails(unsettled),
         );
       }
-      const refund: RefundTable = unsettled
-        ? { ...unsettled, status: 'pending', actor: input.actor, updated_at: now }
+      const refund: Refund = unsettled
+        ? { ...unsettled, status: 'pending', actor: input.actor, updatedAt: now }
         : {
-            refund_id: newId('rfd'),
-            workspace_id: input.workspaceId,
-            payment_id: payment.payment_id,
-            account_id: payment.account_id,
-            account_handle: payment.account_handle,
+            refundId: newId('rfd'),
+            workspaceId: input.workspaceId,
+            paymentId: payment.paymentId,
+            accountId: payment.accountId,
+            accountHandle: payment.accountHandle,
             amount,
             currency: payment.currency,
             status: 'pending',
-            stripe_refund_id: null,
+            stripeRefundId: null,
             reason: input.reason ?? null,
             actor: input.actor,
-            decision: JSON.stringify(decision),
-            created_at: now,
-            updated_at: now,
+            decision,
+            createdAt: now,
+            updatedAt: now,
           };
       if (unsettled) {
-        await updateRefund(db, refund.refund_id, {
+        await updateRefund(db, refund.refundId, {
           status: 'pending',
           actor: input.actor,
-          updated_at: now,
+          updatedAt: now,
         });
       } else {
         await insertRefund(db, refund);
@@ -429,43 +427,43 @@ export function createOrdersService(deps: OrdersDependencies) {
         // idempotency keys after 24 hours: look for it by our id before sending it again.
         made =
           (unsettled
-            ? await findMadeAtStripe(credentials, payment.payment_intent_id, refund)
+            ? await findMadeAtStripe(credentials, payment.paymentIntentId, refund)
             : null) ??
           (await gateway.createRefund({
             credentials,
-            idempotencyKey: `${refund.refund_id}:refund`,
-            paymentIntent: payment.payment_intent_id,
+            idempotencyKey: `${refund.refundId}:refund`,
+            paymentIntent: payment.paymentIntentId,
             amount,
             metadata: {
-              switchyard_refund: refund.refund_id,
-              switchyard_payment: payment.payment_id,
-              switchyard_order: payment.order_id,
+              switchyard_refund: refund.refundId,
+              switchyard_payment: payment.paymentId,
+              switchyard_order: payment.orderId,
             },
           }));
       } catch (error) {
         const failure = error instanceof StripeGatewayError ? error : null;
         if (!failure || !isRefusal(failure)) {
           // A 5xx, a timeout or a reset may come after Stripe made the refund: unsure, not failed.
-          await updateRefund(db, refund.refund_id, {
+          await updateRefund(db, refund.refundId, {
             status: 'unsure',
-            updated_at: clock().toISOString(),
+            updatedAt: clock().toISOString(),
           });
           throw new AppError(
             'upstream_unavailable',
-            `Stripe's answer to refund ${refund.refund_id} of ${amount} ${payment.currency} on payment ${payment.payment_id} was unclear (${failure?.message ?? 'no answer'}), so it may or may not have been made. It is kept as unsure and not counted as refunded until Stripe confirms it; nothing will be refunded twice.`,
-            { ...unsureDetails(refund), account: payment.account_handle, sent: false },
+            `Stripe's answer to refund ${refund.refundId} of ${amount} ${payment.currency} on payment ${payment.paymentId} was unclear (${failure?.message ?? 'no answer'}), so it may or may not have been made. It is kept as unsure and not counted as refunded until Stripe confirms it; nothing will be refunded twice.`,
+            { ...unsureDetails(refund), account: payment.accountHandle, sent: false },
             { cause: error },
           );
         }
-        await updateRefund(db, refund.refund_id, {
+        await updateRefund(db, refund.refundId, {
           status: 'failed',
           reason: failure.message,
-          updated_at: clock().toISOString(),
+          updatedAt: clock().toISOString(),
         });
         throw new AppError(
           failure.isAccountLevel ? 'upstream_unavailable' : 'unprocessable',
-          `Stripe did not refund payment ${payment.payment_id} on ${payment.account_handle}: ${failure.message}`,
-          { account: payment.account_handle, stripeCode: failure.stripeCode },
+          `Stripe did not refund payment ${payment.paymentId} on ${payment.accountHandle}: ${failure.message}`,
+          { account: payment.accountHandle, stripeCode: failure.stripeCode },
           { cause: failure },
         );
       }
@@ -475,15 +473,15 @@ export function createOrdersService(deps: OrdersDependencies) {
         workspaceId: input.workspaceId,
         actor: input.actor,
         action: 'payment.refunded',
-        subject: payment.payment_id,
+        subject: payment.paymentId,
         after: {
           amount,
           currency: payment.currency,
-          account: payment.account_handle,
+          account: payment.accountHandle,
           refund: made.id,
         },
       });
-      return refundView({ ...refund, status: made.status, stripe_refund_id: made.id });
+      return refundView({ ...refund, status: made.status, stripeRefundId: made.id });
     },
 
     /** Every order matching the filters as CSV rows, one per payment, for a spreadsheet. */
@@ -516,14 +514,14 @@ export function createOrdersService(deps: OrdersDependencies) {
         const page = await listOrders(db, workspaceId, { ...filters, before, limit: 500 });
         const payments = await listPaymentsOfOrders(
           db,
-          page.map((order) => order.order_id),
+          page.map((order) => order.orderId),
         );
         for (const order of page) {
-          const own = payments.filter((payment) => payment.order_id === order.order_id);
+          const own = payments.filter((payment) => payment.orderId === order.orderId);
           const base = [
-            order.order_id,
-            order.created_at,
-            order.funnel_slug,
+            order.orderId,
+            order.createdAt,
+            order.funnelSlug,
             order.mode,
             order.status,
             order.email,
@@ -532,19 +530,17 @@ export function createOrdersService(deps: OrdersDependencies) {
           ];
           if (own.length === 0) rows.push([...base, '', '', '', '', '', '', '', '', '']);
           for (const payment of own) {
-            const decision = payment.decision
-              ? (JSON.parse(payment.decision) as RoutingDecision)
-              : null;
+            const { decision } = payment;
             rows.push([
               ...base,
-              payment.payment_id,
+              payment.paymentId,
               payment.kind,
-              payment.account_handle ?? '',
+              payment.accountHandle ?? '',
               payment.status,
               String(payment.amount),
               payment.currency,
-              String(payment.refunded_amount),
-              payment.payment_intent_id ?? '',
+              String(payment.refundedAmount),
+              payment.paymentIntentId ?? '',
               decision
                 ? `${decision.outcome}:${decision.matched.level}${decision.matched.ref ? `:${decision.matched.ref}` : ''}`
                 : '',
@@ -553,7 +549,7 @@ export function createOrdersService(deps: OrdersDependencies) {
         }
         const last = page.at(-1);
         if (page.length < 500 || !last) break;
-        before = { createdAt: last.created_at, orderId: last.order_id };
+        before = { createdAt: last.createdAt, orderId: last.orderId };
       }
       return [header, ...rows]
         .map((row) => row.map(csvField).join(','))

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import type { PaymentEventAction } from '../stripe/event-actions.js';
 import type {
@@ -12,18 +12,18 @@ import type {
   StripeGateway,
 } from '../stripe/gateway.js';
 import type { StoredEventContext } from '../webhooks/webhooks.service.js';
-import { recordFailedCharge } from './charge-attempts.js';
+import { finishAttempt, listAttempts } from './payment-attempts.repository.js';
+import type { PaymentRecords } from './payment-records.js';
 import {
   findPayment,
   findPaymentByIntent,
-  findRefund,
   findSubscription,
   insertPaymentIfNew,
+  type Payment,
   updatePayment,
   updateSubscriptionStatus,
-} from './orders.repository.js';
-import { finishAttempt, listAttempts } from './payment-attempts.repository.js';
-import type { PaymentRecords } from './payment-records.js';
+} from './payments.repository.js';
+import { findRefund } from './refunds.repository.js';
 
 /**
  * What Stripe tells us after the fact: webhook events and reconciliation. Both only move
@@ -43,7 +43,7 @@ export interface PaymentEvents {
   /** Reacts to one of Stripe's payment events; a repeat or a late one changes nothing. */
   react(action: PaymentEventAction, context: StoredEventContext): Promise<void>;
   /** Writes down a PaymentIntent found on an account for a payment that lost track of it. */
-  adopt(payment: PaymentTable, intent: PaymentIntentSummary, accountId: string): Promise<void>;
+  adopt(payment: Payment, intent: PaymentIntentSummary, accountId: string): Promise<void>;
 }
 
 export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEvents {
@@ -53,7 +53,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
   async function paymentFor(
     intent: PaymentIntentSummary,
     context: StoredEventContext,
-  ): Promise<PaymentTable | undefined> {
+  ): Promise<Payment | undefined> {
     const known = await findPaymentByIntent(db, intent.id);
     if (known) return known;
     const paymentId = intent.metadata.switchyard_payment;
@@ -62,14 +62,14 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     if (!payment) return undefined;
     // Another PaymentIntent of the same payment (an earlier try's, or one made for a corrected
     // email) is not the one the buyer pays: its events must not move the payment.
-    if (payment.payment_intent_id) return undefined;
+    if (payment.paymentIntentId) return undefined;
     // Stripe made it but we never wrote it down (a crash after the call): heal it now.
     await adopt(payment, intent, context.accountId);
     return findPayment(db, context.workspaceId, paymentId);
   }
 
-  async function adopt(payment: PaymentTable, intent: PaymentIntentSummary, accountId: string) {
-    const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
+  async function adopt(payment: Payment, intent: PaymentIntentSummary, accountId: string) {
+    const attempts = await listAttempts(db, payment.workspaceId, payment.paymentId);
     const attempt =
       attempts.find((tried) => String(tried.number) === intent.metadata.switchyard_attempt) ??
       attempts.find((tried) => tried.accountId === accountId && tried.status !== 'created');
@@ -83,14 +83,14 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
           finishedAt: clock().toISOString(),
         });
       }
-      await updatePayment(trx, payment.payment_id, {
-        account_id: attempt?.accountId ?? accountId,
-        account_handle: attempt?.account ?? null,
-        decision: attempt ? JSON.stringify(attempt.decision) : payment.decision,
-        payment_intent_id: intent.id,
-        updated_at: clock().toISOString(),
+      await updatePayment(trx, payment.paymentId, {
+        accountId: attempt?.accountId ?? accountId,
+        accountHandle: attempt?.account ?? null,
+        decision: attempt?.decision ?? payment.decision,
+        paymentIntentId: intent.id,
+        updatedAt: clock().toISOString(),
       });
-      const fresh = await findPayment(trx, payment.workspace_id, payment.payment_id);
+      const fresh = await findPayment(trx, payment.workspaceId, payment.paymentId);
       if (fresh) await records.recordIntent(fresh, intent, trx);
     });
   }
@@ -115,9 +115,9 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     const refund = await findRefund(db, ours);
     if (!refund) return;
     // Ours already settled by another of Stripe's refunds: this one is not ours to count.
-    if (refund.stripe_refund_id !== null && refund.stripe_refund_id !== made.id) return;
-    const payment = await findPayment(db, refund.workspace_id, refund.payment_id);
-    if (!payment || payment.payment_intent_id !== made.paymentIntent) return;
+    if (refund.stripeRefundId !== null && refund.stripeRefundId !== made.id) return;
+    const payment = await findPayment(db, refund.workspaceId, refund.paymentId);
+    if (!payment || payment.paymentIntentId !== made.paymentIntent) return;
     await records.recordRefund(payment, refund, made);
   }
 
@@ -127,18 +127,13 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     if (!intentId) return;
     const payment = await findPaymentByIntent(db, intentId);
     if (!payment) return;
-    await recordFailedCharge(
-      db,
-      payment,
-      {
-        id: charge.id,
-        paymentIntentId: intentId,
-        failureCode: charge.failureCode,
-        declineCode: charge.declineCode,
-        failureMessage: charge.failureMessage,
-      },
-      clock().toISOString(),
-    );
+    await records.recordFailedCharge(payment, {
+      id: charge.id,
+      paymentIntentId: intentId,
+      failureCode: charge.failureCode,
+      declineCode: charge.declineCode,
+      failureMessage: charge.failureMessage,
+    });
   }
 
   /** A paid or failed invoice of a subscription period after the first is a renewal payment. */
@@ -147,48 +142,48 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     if (!subscriptionId || !intentId) return;
     const subscription = await findSubscription(db, subscriptionId);
     if (!subscription || invoice.billingReason === 'subscription_create') return;
-    const parent = await findPayment(db, subscription.workspace_id, subscription.payment_id);
+    const parent = await findPayment(db, subscription.workspaceId, subscription.paymentId);
     if (!parent) return;
-    const paymentId = `${parent.payment_id}.renewal.${invoice.id}`;
-    const live = await deps.routing.liveRouting(subscription.workspace_id, context.mode);
+    const paymentId = `${parent.paymentId}.renewal.${invoice.id}`;
+    const live = await deps.routing.liveRouting(subscription.workspaceId, context.mode);
     const decision = live.routing.route({
       mode: context.mode,
       kind: 'renewal',
       currency: invoice.currency,
       products: [],
       tags: [],
-      parent: { account: parent.account_handle ?? '' },
+      parent: { account: parent.accountHandle ?? '' },
       health: {},
     });
     const now = clock().toISOString();
     await insertPaymentIfNew(db, {
-      payment_id: paymentId,
-      workspace_id: subscription.workspace_id,
-      order_id: subscription.order_id,
+      paymentId,
+      workspaceId: subscription.workspaceId,
+      orderId: subscription.orderId,
       kind: 'renewal',
-      step_slug: parent.step_slug,
-      parent_payment_id: parent.payment_id,
-      account_id: subscription.account_id,
-      account_handle: parent.account_handle,
+      stepSlug: parent.stepSlug,
+      parentPaymentId: parent.paymentId,
+      accountId: subscription.accountId,
+      accountHandle: parent.accountHandle,
       mode: parent.mode,
       amount: invoice.amountDue,
       currency: invoice.currency,
       lines: parent.lines,
       status: 'pending',
-      payment_intent_id: intentId,
-      stripe_customer_id: parent.stripe_customer_id,
-      payment_method_id: null,
-      subscription_id: subscriptionId,
-      refunded_amount: 0,
-      failure_message: null,
-      decision: JSON.stringify(decision),
-      created_at: now,
-      updated_at: now,
+      paymentIntentId: intentId,
+      stripeCustomerId: parent.stripeCustomerId,
+      paymentMethodId: null,
+      subscriptionId,
+      refundedAmount: 0,
+      failureMessage: null,
+      decision,
+      createdAt: now,
+      updatedAt: now,
     });
-    const payment = await findPayment(db, subscription.workspace_id, paymentId);
+    const payment = await findPayment(db, subscription.workspaceId, paymentId);
     if (!payment) return;
     // The invoice is the news; the PaymentIntent says how the card went.
-    const secretKey = await deps.accounts.secretKeyOf(subscription.account_id, parent.mode);
+    const secretKey = await deps.accounts.secretKeyOf(subscription.accountId, parent.mode);
     if (secretKey) {
       const intent = await gateway.retrievePaymentIntent({
         credentials: { secretKey },
@@ -200,7 +195,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
       await records.recordIntent(payment, {
         id: intentId,
         status: 'succeeded',
-        amount: Number(payment.amount),
+        amount: payment.amount,
         currency: invoice.currency,
         clientSecret: null,
         customer: null,

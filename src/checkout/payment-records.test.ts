@@ -1,53 +1,51 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import type { PaymentTable } from '../db/schema.js';
 import type { PaymentIntentSummary } from '../stripe/gateway.js';
-import {
-  findOrder,
-  findPayment,
-  insertOrder,
-  insertPaymentIfNew,
-  saveCustomer,
-  updatePayment,
-} from './orders.repository.js';
+import { findOrder, insertOrder, saveCustomer } from './orders.repository.js';
 import { createPaymentRecords, type PaymentRecords } from './payment-records.js';
+import {
+  findPayment,
+  insertPaymentIfNew,
+  type Payment,
+  updatePayment,
+} from './payments.repository.js';
 
 const workspaceId = 'default';
 const at = '2030-01-01T00:00:00.000Z';
 
 function pendingPayment(paymentId: string, kind: 'initial' | 'upsell', amount: number) {
   return {
-    payment_id: paymentId,
-    workspace_id: workspaceId,
-    order_id: 'ord_1',
+    paymentId,
+    workspaceId,
+    orderId: 'ord_1',
     kind,
-    step_slug: kind === 'initial' ? 'order' : 'coaching',
-    parent_payment_id: null,
-    account_id: null,
-    account_handle: null,
+    stepSlug: kind === 'initial' ? 'order' : 'coaching',
+    parentPaymentId: null,
+    accountId: null,
+    accountHandle: null,
     mode: 'test',
     amount,
     currency: 'usd',
-    lines: '[]',
+    lines: [],
     status: 'requires_payment_method',
-    payment_intent_id: null,
-    stripe_customer_id: null,
-    payment_method_id: null,
-    subscription_id: null,
-    refunded_amount: 0,
-    failure_message: null,
+    paymentIntentId: null,
+    stripeCustomerId: null,
+    paymentMethodId: null,
+    subscriptionId: null,
+    refundedAmount: 0,
+    failureMessage: null,
     decision: null,
-    created_at: at,
-    updated_at: at,
-  } satisfies PaymentTable;
+    createdAt: at,
+    updatedAt: at,
+  } satisfies Payment;
 }
 
-function succeeded(payment: PaymentTable): PaymentIntentSummary {
+function succeeded(payment: Payment): PaymentIntentSummary {
   return {
-    id: `pi_${payment.payment_id}`,
+    id: `pi_${payment.paymentId}`,
     status: 'succeeded',
-    amount: Number(payment.amount),
+    amount: payment.amount,
     currency: payment.currency,
     clientSecret: null,
     customer: null,
@@ -90,30 +88,30 @@ describeEachDatabase("an order's totals", (database) => {
   beforeEach(async () => {
     store = await database.openMigrated();
     records = createPaymentRecords({ db: store.db, clock: () => new Date(at) });
-    const customer = await saveCustomer(store.db, {
-      customer_id: 'cus_1',
-      workspace_id: workspaceId,
+    const customerId = await saveCustomer(store.db, {
+      customerId: 'cus_1',
+      workspaceId,
       email: 'ana@example.com',
       name: 'Ana',
       country: 'US',
-      created_at: at,
-      updated_at: at,
+      createdAt: at,
+      updatedAt: at,
     });
     await insertOrder(store.db, {
-      order_id: 'ord_1',
-      workspace_id: workspaceId,
-      funnel_slug: 'launch',
+      orderId: 'ord_1',
+      workspaceId,
+      funnelSlug: 'launch',
       mode: 'test',
-      customer_id: customer.customer_id,
-      email: customer.email,
-      name: customer.name,
+      customerId,
+      email: 'ana@example.com',
+      name: 'Ana',
       country: 'US',
       status: 'open',
-      paid_amount: 0,
-      refunded_amount: 0,
+      paidAmount: 0,
+      refundedAmount: 0,
       currency: null,
-      created_at: at,
-      updated_at: at,
+      createdAt: at,
+      updatedAt: at,
     });
     await insertPaymentIfNew(store.db, course);
     await insertPaymentIfNew(store.db, coaching);
@@ -148,7 +146,7 @@ describeEachDatabase("an order's totals", (database) => {
 
     expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({
       status: 'paid',
-      paid_amount: 4900 + 19900,
+      paidAmount: 4900 + 19900,
       currency: 'usd',
     });
   });
@@ -160,25 +158,25 @@ describeEachDatabase("an order's totals", (database) => {
     );
     await repairOrderUpdates(store);
     // The success was not kept without its totals, so Stripe's next delivery of it still counts.
-    expect(await findPayment(store.db, workspaceId, course.payment_id)).toMatchObject({
+    expect(await findPayment(store.db, workspaceId, course.paymentId)).toMatchObject({
       status: 'requires_payment_method',
     });
     expect(await records.recordIntent(course, succeeded(course))).toBe(true);
     expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({
       status: 'paid',
-      paid_amount: 4900,
+      paidAmount: 4900,
     });
   });
 
   it('of an order left open beside a succeeded payment are repaired', async () => {
     // What a crash between the two commits left before they shared one transaction.
-    await updatePayment(store.db, course.payment_id, { status: 'succeeded' });
+    await updatePayment(store.db, course.paymentId, { status: 'succeeded' });
     expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({ status: 'open' });
 
     expect(await records.healOrderTotals(workspaceId)).toEqual(['ord_1']);
     expect(await findOrder(store.db, workspaceId, 'ord_1')).toMatchObject({
       status: 'paid',
-      paid_amount: 4900,
+      paidAmount: 4900,
       currency: 'usd',
     });
     expect(await records.healOrderTotals(workspaceId)).toEqual([]);

@@ -1,24 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type {
-  Database,
-  OrderStatus,
-  PaymentStatus,
-  PaymentTable,
-  RefundTable,
-} from '../db/schema.js';
+import type { Database, OrderStatus, PaymentStatus } from '../db/schema.js';
 import type { PaymentIntentSummary, RefundSummary } from '../stripe/gateway.js';
-import { recordChargeOfIntent } from './charge-attempts.js';
+import { createChargeAttempts, type FailedCharge } from './charge-attempts.js';
+import { findOrder, listMiscountedOrders, updateOrder } from './orders.repository.js';
 import {
   advancePaymentStatus,
-  findOrder,
-  listMiscountedOrders,
   listPaymentsOfOrders,
+  type Payment,
   raiseRefundedAmount,
-  sumMadeRefunds,
-  updateOrder,
-  updateRefund,
-} from './orders.repository.js';
+} from './payments.repository.js';
+import { type Refund, sumMadeRefunds, updateRefund } from './refunds.repository.js';
 
 /**
  * Writing down what Stripe says of a payment. The return page, the webhooks and reconciliation
@@ -47,13 +39,13 @@ function paymentStatusOf(intent: Pick<PaymentIntentSummary, 'status'>): PaymentS
 export interface PaymentRecords {
   /** Records a PaymentIntent's state on its payment; true when the payment changed. */
   recordIntent(
-    payment: PaymentTable,
+    payment: RecordedPayment,
     intent: PaymentIntentSummary,
     executor?: Kysely<Database>,
   ): Promise<boolean>;
   /** Raises a payment's refunded total (never lowers it) and its order's with it. */
   recordRefunded(
-    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    payment: Pick<Payment, 'paymentId' | 'orderId'>,
     refunded: number,
     executor?: Kysely<Database>,
   ): Promise<void>;
@@ -62,19 +54,25 @@ export interface PaymentRecords {
    * and counts it in the payment's and the order's refunded totals.
    */
   recordRefund(
-    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
-    refund: Pick<RefundTable, 'refund_id'>,
+    payment: Pick<Payment, 'paymentId' | 'orderId'>,
+    refund: Pick<Refund, 'refundId'>,
     made: Pick<RefundSummary, 'id' | 'status'>,
     executor?: Kysely<Database>,
   ): Promise<void>;
+  /** Records a failed charge Stripe told of in its own event, in the payment's history. */
+  recordFailedCharge(payment: RecordedPayment, charge: FailedCharge): Promise<void>;
   /** Recomputes an order's totals and status from its payments. */
   refreshOrder(orderId: string, executor?: Kysely<Database>): Promise<void>;
   /** Recomputes every order whose totals disagree with its payments; answers their ids. */
   healOrderTotals(workspaceId: string): Promise<string[]>;
 }
 
+/** The payment whose news is recorded. */
+export type RecordedPayment = Pick<Payment, 'paymentId' | 'workspaceId' | 'orderId'>;
+
 export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock }): PaymentRecords {
   const { db, clock } = deps;
+  const charges = createChargeAttempts({ clock });
 
   async function refreshOrder(orderId: string, executor = db): Promise<void> {
     if (!executor.isTransaction) {
@@ -83,25 +81,25 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     // Touching the order first takes its row lock (PostgreSQL) until this transaction ends: two
     // payments of one order succeeding at once are then counted one after the other, the second
     // seeing the first, instead of the second overwriting the totals with a sum that lacks it.
-    await updateOrder(executor, orderId, { updated_at: clock().toISOString() });
+    await updateOrder(executor, orderId, { updatedAt: clock().toISOString() });
     const payments = await listPaymentsOfOrders(executor, [orderId]);
-    const order = await findOrder(executor, payments[0]?.workspace_id ?? '', orderId);
+    const order = await findOrder(executor, payments[0]?.workspaceId ?? '', orderId);
     if (!order) return;
     const currency = order.currency ?? payments.find((p) => p.status === 'succeeded')?.currency;
     const counted = payments.filter((p) => p.status === 'succeeded' && p.currency === currency);
-    const paid = counted.reduce((sum, p) => sum + Number(p.amount), 0);
-    const refunded = counted.reduce((sum, p) => sum + Number(p.refunded_amount), 0);
+    const paid = counted.reduce((sum, p) => sum + p.amount, 0);
+    const refunded = counted.reduce((sum, p) => sum + p.refundedAmount, 0);
     await updateOrder(executor, orderId, {
       status: orderStatusOf(paid, refunded),
-      paid_amount: paid,
-      refunded_amount: refunded,
+      paidAmount: paid,
+      refundedAmount: refunded,
       currency: currency ?? null,
-      updated_at: clock().toISOString(),
+      updatedAt: clock().toISOString(),
     });
   }
 
   async function recordIntent(
-    payment: PaymentTable,
+    payment: RecordedPayment,
     intent: PaymentIntentSummary,
     executor = db,
   ): Promise<boolean> {
@@ -111,50 +109,50 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     // The payment's row is written before the order's, in every caller, so two transactions
     // never wait on each other's locks in opposite orders.
     const status = paymentStatusOf(intent);
-    const changed = await advancePaymentStatus(executor, payment.payment_id, status, {
-      payment_intent_id: intent.id,
-      ...(intent.paymentMethod ? { payment_method_id: intent.paymentMethod } : {}),
-      ...(intent.customer ? { stripe_customer_id: intent.customer } : {}),
+    const changed = await advancePaymentStatus(executor, payment.paymentId, status, {
+      paymentIntentId: intent.id,
+      ...(intent.paymentMethod ? { paymentMethodId: intent.paymentMethod } : {}),
+      ...(intent.customer ? { stripeCustomerId: intent.customer } : {}),
       // The amount Stripe holds is the truth (an order bump ticked after the form opened).
       amount: intent.amount,
-      failure_message: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
-      updated_at: clock().toISOString(),
+      failureMessage: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
+      updatedAt: clock().toISOString(),
     });
     // A decline stays in the history when the next card pays: the payment's state alone forgets it.
-    await recordChargeOfIntent(executor, payment, intent, clock().toISOString());
+    await charges.recordChargeOfIntent(executor, payment, intent);
     // An order's totals count succeeded payments only.
-    if (changed && status === 'succeeded') await refreshOrder(payment.order_id, executor);
+    if (changed && status === 'succeeded') await refreshOrder(payment.orderId, executor);
     return changed;
   }
 
   async function recordRefunded(
-    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
+    payment: Pick<Payment, 'paymentId' | 'orderId'>,
     refunded: number,
     executor = db,
   ): Promise<void> {
     if (!executor.isTransaction) {
       return executor.transaction().execute((trx) => recordRefunded(payment, refunded, trx));
     }
-    await raiseRefundedAmount(executor, payment.payment_id, refunded, clock().toISOString());
-    await refreshOrder(payment.order_id, executor);
+    await raiseRefundedAmount(executor, payment.paymentId, refunded, clock().toISOString());
+    await refreshOrder(payment.orderId, executor);
   }
 
   async function recordRefund(
-    payment: Pick<PaymentTable, 'payment_id' | 'order_id'>,
-    refund: Pick<RefundTable, 'refund_id'>,
+    payment: Pick<Payment, 'paymentId' | 'orderId'>,
+    refund: Pick<Refund, 'refundId'>,
     made: Pick<RefundSummary, 'id' | 'status'>,
     executor = db,
   ): Promise<void> {
     if (!executor.isTransaction) {
       return executor.transaction().execute((trx) => recordRefund(payment, refund, made, trx));
     }
-    await updateRefund(executor, refund.refund_id, {
+    await updateRefund(executor, refund.refundId, {
       status: made.status,
-      stripe_refund_id: made.id,
-      updated_at: clock().toISOString(),
+      stripeRefundId: made.id,
+      updatedAt: clock().toISOString(),
     });
     // Summed from the refunds Stripe made, not added to: a refund recorded twice counts once.
-    await recordRefunded(payment, await sumMadeRefunds(executor, payment.payment_id), executor);
+    await recordRefunded(payment, await sumMadeRefunds(executor, payment.paymentId), executor);
   }
 
   async function healOrderTotals(workspaceId: string): Promise<string[]> {
@@ -169,7 +167,14 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     }
   }
 
-  return { recordIntent, recordRefunded, recordRefund, refreshOrder, healOrderTotals };
+  return {
+    recordIntent,
+    recordRefunded,
+    recordRefund,
+    recordFailedCharge: (payment, charge) => charges.recordFailedCharge(db, payment, charge),
+    refreshOrder,
+    healOrderTotals,
+  };
 }
 
 function orderStatusOf(paid: number, refunded: number): OrderStatus {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, PaymentStatus, PaymentTable } from '../db/schema.js';
+import type { Database, PaymentStatus } from '../db/schema.js';
+import { type Payment, paymentOf } from './payments.repository.js';
 
 /** The payments reconciliation asks Stripe about, and when it asks each one again. */
 
@@ -26,8 +27,8 @@ export async function listPaymentsToCheck(
     now: string;
     limit: number;
   },
-): Promise<PaymentTable[]> {
-  return db
+): Promise<Payment[]> {
+  const rows = await db
     .selectFrom('payments')
     .leftJoin('payment_checks', 'payment_checks.payment_id', 'payments.payment_id')
     .selectAll('payments')
@@ -47,6 +48,7 @@ export async function listPaymentsToCheck(
     .orderBy('payments.payment_id')
     .limit(query.limit)
     .execute();
+  return rows.map(paymentOf);
 }
 
 export async function scheduleNextCheck(

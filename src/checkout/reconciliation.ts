@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Clock } from '../clock.js';
-import type { Database, PaymentTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { repeatEvery } from '../repeat.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import { listAttempts } from './payment-attempts.repository.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentRecords } from './payment-records.js';
+import type { Payment } from './payments.repository.js';
 import { listPaymentsToCheck, scheduleNextCheck } from './reconciliation.repository.js';
 
 /**
@@ -66,9 +67,9 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
   let repeating: { stop(): Promise<void> } | null = null;
 
   /** A payment with a PaymentIntent: its state at Stripe, recorded as a webhook would record it. */
-  async function settleIntent(payment: PaymentTable, intentId: string): Promise<boolean> {
-    if (!payment.account_id) return false;
-    const secretKey = await deps.accounts.secretKeyOf(payment.account_id, payment.mode);
+  async function settleIntent(payment: Payment, intentId: string): Promise<boolean> {
+    if (!payment.accountId) return false;
+    const secretKey = await deps.accounts.secretKeyOf(payment.accountId, payment.mode);
     if (!secretKey) return false;
     const intent = await gateway.retrievePaymentIntent({
       credentials: { secretKey },
@@ -81,8 +82,8 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
    * A payment without a PaymentIntent (a crash between the Stripe call and our write): asks each
    * account it was attempted on for a PaymentIntent carrying its order id in the metadata.
    */
-  async function findLostIntent(payment: PaymentTable): Promise<boolean> {
-    const attempts = await listAttempts(db, payment.workspace_id, payment.payment_id);
+  async function findLostIntent(payment: Payment): Promise<boolean> {
+    const attempts = await listAttempts(db, payment.workspaceId, payment.paymentId);
     // Only an attempt that may have reached Stripe unanswered can have made a PaymentIntent.
     const unsure = attempts.filter(
       (attempt) =>
@@ -98,10 +99,10 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
       const found: PaymentIntentSummary[] = await gateway.findPaymentIntentsByMetadata({
         credentials: { secretKey },
         key: 'switchyard_order',
-        value: payment.order_id,
+        value: payment.orderId,
       });
       const intent = found.find(
-        (candidate) => candidate.metadata.switchyard_payment === payment.payment_id,
+        (candidate) => candidate.metadata.switchyard_payment === payment.paymentId,
       );
       if (!intent) continue;
       await deps.events.adopt(payment, intent, accountId);
@@ -126,17 +127,17 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
     const healed: string[] = [];
     for (const payment of due) {
       try {
-        const changed = payment.payment_intent_id
-          ? await settleIntent(payment, payment.payment_intent_id)
+        const changed = payment.paymentIntentId
+          ? await settleIntent(payment, payment.paymentIntentId)
           : await findLostIntent(payment);
         if (changed) {
-          healed.push(payment.payment_id);
-          logger.info({ payment: payment.payment_id }, 'reconciliation recorded what Stripe says');
+          healed.push(payment.paymentId);
+          logger.info({ payment: payment.paymentId }, 'reconciliation recorded what Stripe says');
         }
       } catch (error) {
         logger.warn(
           {
-            payment: payment.payment_id,
+            payment: payment.paymentId,
             err: error instanceof Error ? error.message : String(error),
           },
           'reconciliation could not ask Stripe; will try again',
@@ -144,8 +145,8 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
       }
       // Backs off with the payment's age (about ×1.5 a check): a checkout the buyer abandoned is
       // asked about some twenty times over the three days, not every minute.
-      const age = now.getTime() - Date.parse(payment.created_at);
-      await scheduleNextCheck(db, payment.payment_id, {
+      const age = now.getTime() - Date.parse(payment.createdAt);
+      await scheduleNextCheck(db, payment.paymentId, {
         checkedAt: now.toISOString(),
         nextCheckAt: new Date(now.getTime() + Math.max(options.graceMs, age / 2)).toISOString(),
       });

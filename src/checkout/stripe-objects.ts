@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database, OrderTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import type { StripeGateway } from '../stripe/gateway.js';
 import type { AttemptTarget } from './attempts.js';
+import type { Order } from './orders.repository.js';
 import {
   findStripeCatalogObject,
   findStripeCustomer,
@@ -20,7 +21,7 @@ export interface StripeObjects {
   /** The Stripe customer of this order's buyer on the attempt's account. */
   customerOn(
     target: AttemptTarget,
-    buyer: Pick<OrderTable, 'customer_id' | 'email' | 'name'>,
+    buyer: Pick<Order, 'customerId' | 'email' | 'name'>,
   ): Promise<string>;
   /** The Stripe price of a line on the attempt's account, with its product. */
   priceOn(target: AttemptTarget, line: PaymentLine): Promise<string>;
@@ -46,18 +47,17 @@ export function createStripeObjects(deps: StripeObjectsDependencies): StripeObje
     if (known) return known;
     const stripeId = await make(`${target.accountId}:${target.mode}:${localId}`);
     await rememberStripeCatalogObject(db, {
-      account_id: target.accountId,
-      mode: target.mode,
-      local_id: localId,
-      stripe_id: stripeId,
-      created_at: clock().toISOString(),
+      ...scope,
+      localId,
+      stripeId,
+      createdAt: clock().toISOString(),
     });
     return stripeId;
   }
 
   return {
     async customerOn(target, buyer) {
-      const key = { customerId: buyer.customer_id, accountId: target.accountId, mode: target.mode };
+      const key = { customerId: buyer.customerId, accountId: target.accountId, mode: target.mode };
       const known = await findStripeCustomer(db, key);
       if (known) return known;
       // The key covers what is sent: after a crash before the row below, a retry with the same
@@ -66,18 +66,18 @@ export function createStripeObjects(deps: StripeObjectsDependencies): StripeObje
       const details = createHash('sha256').update(JSON.stringify([buyer.email, buyer.name]));
       const created = await gateway.createCustomer({
         credentials: target.credentials,
-        idempotencyKey: `${buyer.customer_id}:${target.accountId}:${target.mode}:customer:${details.digest('hex').slice(0, 16)}`,
+        idempotencyKey: `${buyer.customerId}:${target.accountId}:${target.mode}:customer:${details.digest('hex').slice(0, 16)}`,
         email: buyer.email,
         name: buyer.name,
-        metadata: { switchyard_customer: buyer.customer_id },
+        metadata: { switchyard_customer: buyer.customerId },
       });
       // Remembered at once, whatever becomes of this payment, so the buyer's next order reuses it.
       await rememberStripeCustomer(db, {
-        customer_id: buyer.customer_id,
-        account_id: target.accountId,
+        customerId: buyer.customerId,
+        accountId: target.accountId,
         mode: target.mode,
-        stripe_customer_id: created.id,
-        created_at: clock().toISOString(),
+        stripeCustomerId: created.id,
+        createdAt: clock().toISOString(),
       });
       return (await findStripeCustomer(db, key)) ?? created.id;
     },

@@ -1,16 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Database, OrderTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { AttemptTarget } from './attempts.js';
-import { insertSubscriptionIfNew, updatePayment } from './orders.repository.js';
+import type { Order } from './orders.repository.js';
 import type { PaymentLine } from './payment-lines.js';
+import { insertSubscriptionIfNew, updatePayment } from './payments.repository.js';
 import type { StripeObjects } from './stripe-objects.js';
 
 /** What a subscription for a recurring line is made from. */
 export interface NewSubscription {
-  order: Pick<OrderTable, 'order_id' | 'workspace_id'>;
+  order: Pick<Order, 'orderId' | 'workspaceId'>;
   paymentId: string;
   customer: string;
   line: PaymentLine;
@@ -50,16 +51,16 @@ export function createSubscriptions(deps: SubscriptionsDependencies): Subscripti
       });
       const now = clock().toISOString();
       await insertSubscriptionIfNew(db, {
-        stripe_subscription_id: subscription.id,
-        workspace_id: order.workspace_id,
-        account_id: target.accountId,
-        order_id: order.order_id,
-        payment_id: paymentId,
+        stripeSubscriptionId: subscription.id,
+        workspaceId: order.workspaceId,
+        accountId: target.accountId,
+        orderId: order.orderId,
+        paymentId: paymentId,
         status: subscription.status,
-        created_at: now,
-        updated_at: now,
+        createdAt: now,
+        updatedAt: now,
       });
-      await updatePayment(db, paymentId, { subscription_id: subscription.id });
+      await updatePayment(db, paymentId, { subscriptionId: subscription.id });
       if (!subscription.paymentIntent) {
         throw new AppError(
           'internal',

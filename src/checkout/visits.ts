@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { CatalogForSale, FunnelView, StepView } from '../catalog/catalog.service.js';
-import type { Database, OrderTable } from '../db/schema.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { Order } from './orders.repository.js';
 import { findOrder } from './orders.repository.js';
 
 /** A visit: the visitor's order and the funnel step they are on. */
 export interface Visits {
   /** The visit's order; refused when it does not exist. */
-  requireOrder(workspaceId: string, orderId: string): Promise<OrderTable>;
+  requireOrder(workspaceId: string, orderId: string): Promise<Order>;
   /** The funnel, read unless the caller has just read it (`known`). */
   funnelOf(workspaceId: string, funnelSlug: string, known?: FunnelView): Promise<FunnelView>;
   /** The funnel and its step; refused when the funnel has no such step. */
