@@ -89,6 +89,36 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
+/** The orders' filters a merchant asks with. */
+export type OrderQuery = Omit<OrderFilters, 'before' | 'limit'>;
+
+export interface RefundInput {
+  workspaceId: string;
+  paymentId: string;
+  amount?: number | undefined;
+  reason?: string | undefined;
+  /** A refund of this payment to send again; answered as it stands once Stripe made it. */
+  refundId?: string | undefined;
+  actor: string;
+}
+
+export interface OrdersService {
+  /** A page of orders, newest first; `cursor` is the last page's `nextCursor`. */
+  listOrders(
+    workspaceId: string,
+    query: OrderQuery & { cursor?: string | undefined; limit?: number | undefined },
+  ): Promise<OrderPage>;
+  /** An order with every payment, its attempts, charges and refunds. */
+  showOrder(workspaceId: string, orderId: string): Promise<OrderDetail>;
+  /**
+   * Refunds a payment, fully or in part, always on the payment's own account (routing kind
+   * `refund`). The refund is written before Stripe is called, with its own idempotency key.
+   */
+  refundPayment(input: RefundInput): Promise<RefundView>;
+  /** Every order matching the filters as CSV rows, one per payment, for a spreadsheet. */
+  exportCsv(workspaceId: string, filters: OrderQuery): Promise<string>;
+}
+
 export interface OrdersDependencies {
   db: Kysely<Database>;
   clock: Clock;
@@ -151,7 +181,7 @@ function unsureDetails(refund: Refund) {
   };
 }
 
-export function createOrdersService(deps: OrdersDependencies) {
+export function createOrdersService(deps: OrdersDependencies): OrdersService {
   const { db, clock, gateway } = deps;
 
   /** The refund Stripe made for ours, found by the id we put in its metadata. */
@@ -248,13 +278,7 @@ export function createOrdersService(deps: OrdersDependencies) {
   }
 
   return {
-    async listOrders(
-      workspaceId: string,
-      query: Omit<OrderFilters, 'before' | 'limit'> & {
-        cursor?: string | undefined;
-        limit?: number | undefined;
-      },
-    ): Promise<OrderPage> {
+    async listOrders(workspaceId, query) {
       const limit = query.limit ?? 50;
       const rows = await listOrders(db, workspaceId, {
         ...query,
@@ -280,19 +304,7 @@ export function createOrdersService(deps: OrdersDependencies) {
 
     showOrder,
 
-    /**
-     * Refunds a payment, fully or in part, always on the payment's own account (routing kind
-     * `refund`). The refund is written before Stripe is called, with its own idempotency key.
-     */
-    async refundPayment(input: {
-      workspaceId: string;
-      paymentId: string;
-      amount?: number | undefined;
-      reason?: string | undefined;
-      /** A refund of this payment to send again; answered as it stands once Stripe made it. */
-      refundId?: string | undefined;
-      actor: string;
-    }): Promise<RefundView> {
+    async refundPayment(input) {
       const payment = await findPayment(db, input.workspaceId, input.paymentId);
       if (!payment) {
         throw new AppError('not_found', `Payment ${input.paymentId} does not exist.`, {
@@ -484,11 +496,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       return refundView({ ...refund, status: made.status, stripeRefundId: made.id });
     },
 
-    /** Every order matching the filters as CSV rows, one per payment, for a spreadsheet. */
-    async exportCsv(
-      workspaceId: string,
-      filters: Omit<OrderFilters, 'before' | 'limit'>,
-    ): Promise<string> {
+    async exportCsv(workspaceId, filters) {
       const header = [
         'order_id',
         'created_at',
@@ -564,5 +572,3 @@ function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
-
-export type OrdersService = ReturnType<typeof createOrdersService>;
