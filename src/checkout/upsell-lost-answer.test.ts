@@ -102,6 +102,16 @@ describeEachDatabase('a one-click upsell charged at Stripe whose answer is lost'
 
     const first = await visitor.post('/f/launch/coaching/accept');
     expect(first.body).not.toContain('id="card-config"');
+    expect(first.body).toContain('You will not be charged twice');
+    // The charge confirms the saved card, so the executor's guard keeps the reset: the attempt
+    // stays unsettled (sent again as it was), not rate-limited (which would try a new key).
+    const detail = await api('GET', `/api/orders/${orderId}`);
+    const upsell = detail.body.order.payments.find(
+      (payment: { kind: string }) => payment.kind === 'upsell',
+    );
+    expect(upsell.attempts).toMatchObject([
+      { number: 1, account: 'us', status: 'failed', failureKind: 'connection' },
+    ]);
     await control(emulator(), 'DELETE', 'faults');
 
     // A 429 said nothing of the first try: the attempt must still be the one that charged.
