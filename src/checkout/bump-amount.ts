@@ -9,8 +9,7 @@ import { type CardForm, type CardForms, credentialsOf } from './card-form.js';
 import type { NewPayments } from './new-payments.js';
 import type { PaymentLine } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
-import type { Payment } from './payments.repository.js';
-import { updatePayment } from './payments.repository.js';
+import { type Payment, updatePayment } from './payments.repository.js';
 
 /**
  * The amount of an open payment, changed at Stripe when the order bump is ticked or unticked.

@@ -13,11 +13,14 @@ import { createNewPayments } from './new-payments.js';
 import { createOffers, type Offers } from './offers.js';
 import { createOrderBump, type OrderBump } from './order-bump.js';
 import { createOrderForm, type OrderForm } from './order-form.js';
-import type { Order } from './orders.repository.js';
-import { findOrder } from './orders.repository.js';
+import { findOrder, type Order } from './orders.repository.js';
 import type { PaymentRecords } from './payment-records.js';
-import type { Payment } from './payments.repository.js';
-import { findPayment, findPaymentByIntent, listPaymentsOfOrders } from './payments.repository.js';
+import {
+  findPayment,
+  findPaymentByIntent,
+  listPaymentsOfOrders,
+  type Payment,
+} from './payments.repository.js';
 import { createStripeObjects } from './stripe-objects.js';
 import { createSubscriptions } from './subscriptions.js';
 import { createVisits } from './visits.js';

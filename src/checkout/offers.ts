@@ -17,8 +17,12 @@ import type { NewPayments } from './new-payments.js';
 import type { Order } from './orders.repository.js';
 import { currencyForCountry } from './pages/countries.js';
 import { lineOf, type PaymentLine } from './payment-lines.js';
-import type { Payment } from './payments.repository.js';
-import { findPayment, listPaymentsOfOrders, updatePayment } from './payments.repository.js';
+import {
+  findPayment,
+  listPaymentsOfOrders,
+  type Payment,
+  updatePayment,
+} from './payments.repository.js';
 import type { Visits } from './visits.js';
 
 export type OfferOutcome =

@@ -18,13 +18,17 @@ import { type CardForm, type CardForms, credentialsOf } from './card-form.js';
 import type { ContactInput } from './contact-form.js';
 import type { Once } from './in-flight.js';
 import type { NewPayments } from './new-payments.js';
-import type { Order } from './orders.repository.js';
-import { findOrder, insertOrder, saveCustomer, updateOrder } from './orders.repository.js';
+import {
+  findOrder,
+  insertOrder,
+  type Order,
+  saveCustomer,
+  updateOrder,
+} from './orders.repository.js';
 import { currencyForCountry } from './pages/countries.js';
 import { lineOf, type PaymentLine, totalOf } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
-import type { Payment } from './payments.repository.js';
-import { findPayment, listPaymentsOfOrders } from './payments.repository.js';
+import { findPayment, listPaymentsOfOrders, type Payment } from './payments.repository.js';
 import type { Visits } from './visits.js';
 
 export interface PreparedPayment extends CardForm {

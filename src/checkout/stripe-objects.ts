@@ -4,10 +4,10 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { StripeGateway } from '../stripe/gateway.js';
 import type { AttemptTarget } from './attempts.js';
-import type { Order } from './orders.repository.js';
 import {
   findStripeCatalogObject,
   findStripeCustomer,
+  type Order,
   rememberStripeCatalogObject,
   rememberStripeCustomer,
 } from './orders.repository.js';

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { CatalogForSale, FunnelView, StepView } from '../catalog/catalog.service.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import type { Order } from './orders.repository.js';
-import { findOrder } from './orders.repository.js';
+import { findOrder, type Order } from './orders.repository.js';
 
 /** A visit: the visitor's order and the funnel step they are on. */
 export interface Visits {
