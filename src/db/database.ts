@@ -10,6 +10,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
+import { createWalSync, durableCommits, walFileAt } from './durable-commits.js';
 import { OwnSchemaIntrospector } from './postgres-introspector.js';
 import type { Database } from './schema.js';
 import type { CountingStatements } from './statement-counter.js';
@@ -48,20 +49,27 @@ function openSqlite(path: string, options: StoreOptions): Store {
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
   const connection = new SQLite(file);
   connection.pragma('journal_mode = WAL');
-  // Every commit reaches the disk before the next Stripe call is made: a payment written before
-  // the call must survive a power loss too, not only a crash of the process. Said explicitly,
-  // because better-sqlite3's SQLite quietly commits WAL transactions as NORMAL otherwise (which
-  // a power loss can undo) while `PRAGMA synchronous` still reports FULL.
-  connection.pragma('synchronous = FULL');
+  // Every commit reaches the disk before its caller goes on (the next Stripe call, the answer):
+  // a payment written before the call must survive a power loss too, not only a crash of the
+  // process. SQLite commits without waiting for the disk (NORMAL), and each commit is answered
+  // after a sync of the WAL that the commits of the moment share, off the event loop
+  // (durable-commits.ts). A file in memory has nothing to sync.
+  const wal = inMemory ? null : createWalSync(walFileAt(`${file}-wal`));
+  connection.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   const dialect = new SqliteDialect({ database: withStatementCache(connection) });
-  const db = new Kysely<Database>({ dialect: counted(dialect, options) });
+  const db = new Kysely<Database>({
+    dialect: counted(wal ? durableCommits(dialect, wal) : dialect, options),
+  });
   return {
     db,
     dialect: 'sqlite',
     location: file,
-    close: () => db.destroy(),
+    async close() {
+      await wal?.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,12 +1,5 @@
-import type {
-  CompiledQuery,
-  DatabaseConnection,
-  Dialect,
-  Driver,
-  QueryCompiler,
-  QueryResult,
-  TransactionSettings,
-} from 'kysely';
+import type { Dialect } from 'kysely';
+import { watchedDialect } from './watched-driver.js';
 
 /** What some stretch of work asked of the database. */
 export interface StatementCount {
@@ -48,26 +41,6 @@ export function createStatementCounter(): CountingStatements {
     if (logged.length < loggedStatements) logged.push(entry);
   }
 
-  function statement(sql: string, inTransaction: boolean) {
-    const kind = kindOf(sql);
-    if (kind === 'control') return;
-    note(sql);
-    if (kind === 'read') {
-      reads += 1;
-      return;
-    }
-    writes += 1;
-    if (!inTransaction) {
-      commits += 1;
-      note('commit');
-    }
-  }
-
-  function commit() {
-    commits += 1;
-    note('commit');
-  }
-
   return {
     count: () => ({ reads, writes, commits }),
     log: () => logged,
@@ -77,130 +50,24 @@ export function createStatementCounter(): CountingStatements {
       commits = 0;
       logged = [];
     },
-    observe: (dialect) => countedDialect(dialect, { statement, commit }),
+    observe: (dialect) =>
+      watchedDialect(dialect, {
+        statement(sql, kind, inTransaction) {
+          note(sql);
+          if (kind === 'read') {
+            reads += 1;
+            return;
+          }
+          writes += 1;
+          if (!inTransaction) {
+            commits += 1;
+            note('commit');
+          }
+        },
+        committed() {
+          commits += 1;
+          note('commit');
+        },
+      }),
   };
-}
-
-type StatementKind = 'read' | 'write' | 'control';
-
-const controlWords = new Set(['begin', 'start', 'commit', 'rollback', 'savepoint', 'release']);
-
-function kindOf(sql: string): StatementKind {
-  const word = /^\s*\(?\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? '';
-  if (controlWords.has(word)) return 'control';
-  if (word === 'select') return 'read';
-  if (word === 'with' && !/\b(insert|update|delete)\b/i.test(sql)) return 'read';
-  return 'write';
-}
-
-interface Tally {
-  statement(sql: string, inTransaction: boolean): void;
-  commit(): void;
-}
-
-function countedDialect(dialect: Dialect, tally: Tally): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver: () => new CountedDriver(dialect.createDriver(), tally),
-  };
-}
-
-/** A connection that reports each statement, knowing whether its transaction is open. */
-class CountedConnection implements DatabaseConnection {
-  inTransaction = false;
-  constructor(
-    readonly inner: DatabaseConnection,
-    private readonly tally: Tally,
-  ) {}
-
-  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    this.tally.statement(query.sql, this.inTransaction);
-    return this.inner.executeQuery(query);
-  }
-
-  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    this.tally.statement(query.sql, this.inTransaction);
-    return this.inner.streamQuery(query, chunkSize);
-  }
-}
-
-function countedOf(connection: DatabaseConnection): CountedConnection {
-  if (connection instanceof CountedConnection) return connection;
-  throw new Error('a connection the counting driver did not hand out');
-}
-
-class CountedDriver implements Driver {
-  readonly #connections = new WeakMap<DatabaseConnection, CountedConnection>();
-
-  constructor(
-    private readonly inner: Driver,
-    private readonly tally: Tally,
-  ) {}
-
-  init(): Promise<void> {
-    return this.inner.init();
-  }
-
-  async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.inner.acquireConnection();
-    let counted = this.#connections.get(connection);
-    if (!counted) {
-      counted = new CountedConnection(connection, this.tally);
-      this.#connections.set(connection, counted);
-    }
-    return counted;
-  }
-
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
-    const counted = countedOf(connection);
-    await this.inner.beginTransaction(counted.inner, settings);
-    counted.inTransaction = true;
-  }
-
-  async commitTransaction(connection: DatabaseConnection) {
-    const counted = countedOf(connection);
-    counted.inTransaction = false;
-    await this.inner.commitTransaction(counted.inner);
-    this.tally.commit();
-  }
-
-  async rollbackTransaction(connection: DatabaseConnection) {
-    const counted = countedOf(connection);
-    counted.inTransaction = false;
-    await this.inner.rollbackTransaction(counted.inner);
-  }
-
-  async savepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ) {
-    await this.inner.savepoint?.(countedOf(connection).inner, name, compile);
-  }
-
-  async rollbackToSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ) {
-    await this.inner.rollbackToSavepoint?.(countedOf(connection).inner, name, compile);
-  }
-
-  async releaseSavepoint(
-    connection: DatabaseConnection,
-    name: string,
-    compile: QueryCompiler['compileQuery'],
-  ) {
-    await this.inner.releaseSavepoint?.(countedOf(connection).inner, name, compile);
-  }
-
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection(countedOf(connection).inner);
-  }
-
-  destroy(): Promise<void> {
-    return this.inner.destroy();
-  }
 }
