@@ -25,7 +25,7 @@ import { createReconciliation, type Reconciliation } from './checkout/reconcilia
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
-import { createSetupRevisions } from './db/setup-revision.js';
+import { createSetupRevisions, type SetupRevisions } from './db/setup-revision.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -63,6 +63,8 @@ export interface Services {
   payments: FailoverExecutor;
   /** The catalog as pages and checkout read it: without pins. */
   catalogForSale: CatalogForSale;
+  /** The setup revision, which every cache of the setup is kept by. */
+  setupRevisions: SetupRevisions;
   checkout: CheckoutService;
   paymentEvents: PaymentEvents;
   reconciliation: Reconciliation;
@@ -232,6 +234,7 @@ export function createServices(options: ServiceOptions): Services {
     catalog,
     payments,
     catalogForSale,
+    setupRevisions: revisions,
     checkout,
     paymentEvents,
     reconciliation,

@@ -135,9 +135,10 @@ export interface AccountsService {
   /** Stripe said the platform lost access (`account.application.deauthorized`). */
   markDisconnected(accountId: string, reason: string, actor: string): Promise<void>;
   /** The decrypted secret key of an account's mode, for calls to Stripe; never shown. */
-  secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
+  /** `revision`: the setup revision the caller's request has read already (see live-accounts.ts). */
+  secretKeyOf(accountId: string, mode: Mode, revision?: number): Promise<string | null>;
   /** The publishable key Stripe.js needs for PaymentIntents made on an account's mode. */
-  publishableKeyOf(accountId: string, mode: Mode): Promise<string | null>;
+  publishableKeyOf(accountId: string, mode: Mode, revision?: number): Promise<string | null>;
 }
 
 export interface AccountsDependencies {
@@ -465,8 +466,12 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     });
   }
 
-  async function secretKeyOf(accountId: string, mode: Mode): Promise<string | null> {
-    const credential = await liveAccounts.credentialOf(accountId, mode);
+  async function secretKeyOf(
+    accountId: string,
+    mode: Mode,
+    revision?: number,
+  ): Promise<string | null> {
+    const credential = await liveAccounts.credentialOf(accountId, mode, revision);
     return credential ? vault.open(credential.sealedSecret) : null;
   }
 
@@ -743,8 +748,8 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
 
     secretKeyOf,
 
-    async publishableKeyOf(accountId, mode) {
-      return (await liveAccounts.credentialOf(accountId, mode))?.publishableKey ?? null;
+    async publishableKeyOf(accountId, mode, revision) {
+      return (await liveAccounts.credentialOf(accountId, mode, revision))?.publishableKey ?? null;
     },
   };
 }

@@ -38,8 +38,9 @@ export function createCatalogForSale(deps: {
     },
   });
   return {
-    showFunnel: (workspaceId, slug) => funnels.get(keyOf(workspaceId, slug)),
-    showProduct: (workspaceId, slug) => products.get(keyOf(workspaceId, slug)),
-    showOffers: (workspaceId, product, bump) => offers.get(keyOf(workspaceId, product, bump)),
+    showFunnel: (workspaceId, slug, revision) => funnels.get(keyOf(workspaceId, slug), revision),
+    showProduct: (workspaceId, slug, revision) => products.get(keyOf(workspaceId, slug), revision),
+    showOffers: (workspaceId, product, bump, revision) =>
+      offers.get(keyOf(workspaceId, product, bump), revision),
   };
 }

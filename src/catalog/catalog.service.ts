@@ -159,11 +159,19 @@ export interface CatalogService {
   exportFunnel(workspaceId: string, slug: string): Promise<FunnelDocumentFile>;
 }
 
-/** The catalog as the visitor pages and the checkout read it: without pins. */
+/**
+ * The catalog as the visitor pages and the checkout read it: without pins, and kept until the
+ * setup changes (catalog-for-sale.ts). `revision`: the setup revision the request has read.
+ */
 export interface CatalogForSale {
-  showFunnel: CatalogService['showFunnelForSale'];
-  showProduct: CatalogService['showProductForSale'];
-  showOffers: CatalogService['showOffersForSale'];
+  showFunnel(workspaceId: string, slug: string, revision?: number): Promise<FunnelView>;
+  showProduct(workspaceId: string, slug: string, revision?: number): Promise<ProductView>;
+  showOffers(
+    workspaceId: string,
+    product: string,
+    bump: string | null,
+    revision?: number,
+  ): Promise<{ main: ProductView; bump: ProductView | null }>;
 }
 
 export interface CatalogDependencies {

@@ -53,6 +53,9 @@ export interface PaymentCreated {
 /** What of a payment request its attempts send and record. */
 export interface AttemptRequest {
   workspaceId: string;
+  /** The setup revision the request has read: the keys are taken as of it. */
+  revision?: number | undefined;
+
   /** Our id of the payment; each attempt's idempotency key is derived from it. */
   paymentId: string;
   /**
@@ -105,7 +108,7 @@ export interface AttemptsDependencies {
   db: Kysely<Database>;
   clock: Clock;
   health: Pick<HealthService, 'recordOutcome'>;
-  secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
+  secretKeyOf(accountId: string, mode: Mode, revision?: number): Promise<string | null>;
   /** Milliseconds from a monotonic source, for attempt latency; the clock may stand still in tests. */
   stopwatch?: (() => number) | undefined;
   retry?: RetryPolicy | undefined;
@@ -133,7 +136,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
     request: AttemptRequest,
     attempt: Attempt,
   ): Promise<PaymentIntentSummary> {
-    const secretKey = await deps.secretKeyOf(attempt.accountId, attempt.mode);
+    const secretKey = await deps.secretKeyOf(attempt.accountId, attempt.mode, request.revision);
     if (secretKey === null) {
       throw new StripeGatewayError({
         kind: 'authentication',

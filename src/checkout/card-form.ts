@@ -26,7 +26,7 @@ export interface CardForms {
    * The card form of a payment that has its PaymentIntent; `known` is that PaymentIntent when
    * Stripe has just answered with it. What Stripe says of it meanwhile is recorded.
    */
-  cardFormOf(payment: Payment, known?: PaymentIntentSummary): Promise<CardForm>;
+  cardFormOf(payment: Payment, known?: PaymentIntentSummary, revision?: number): Promise<CardForm>;
 }
 
 export interface CardFormsDependencies {
@@ -39,8 +39,10 @@ export interface CardFormsDependencies {
 export async function credentialsOf(
   accounts: Pick<AccountsService, 'secretKeyOf'>,
   account: { id: string; handle: string; mode: Mode },
+  /** The setup revision the request has read, if it has. */
+  revision?: number,
 ): Promise<StripeCredentials> {
-  const secretKey = await accounts.secretKeyOf(account.id, account.mode);
+  const secretKey = await accounts.secretKeyOf(account.id, account.mode, revision);
   if (secretKey === null) {
     throw new AppError(
       'upstream_unavailable',
@@ -53,7 +55,7 @@ export async function credentialsOf(
 export function createCardForms(deps: CardFormsDependencies): CardForms {
   const { gateway, accounts, records } = deps;
   return {
-    async cardFormOf(payment, known) {
+    async cardFormOf(payment, known, revision) {
       if (!payment.accountId || !payment.accountHandle || !payment.paymentIntentId) {
         throw new AppError(
           'conflict',
@@ -64,16 +66,24 @@ export function createCardForms(deps: CardFormsDependencies): CardForms {
         known?.id === payment.paymentIntentId && known.clientSecret
           ? known
           : await gateway.retrievePaymentIntent({
-              credentials: await credentialsOf(accounts, {
-                id: payment.accountId,
-                handle: payment.accountHandle,
-                mode: payment.mode,
-              }),
+              credentials: await credentialsOf(
+                accounts,
+                {
+                  id: payment.accountId,
+                  handle: payment.accountHandle,
+                  mode: payment.mode,
+                },
+                revision,
+              ),
               id: payment.paymentIntentId,
             });
       // A buyer back on the page may have paid in a tab whose return never reached us.
       if (intent.status !== payment.status) await records.recordIntent(payment, intent);
-      const publishableKey = await accounts.publishableKeyOf(payment.accountId, payment.mode);
+      const publishableKey = await accounts.publishableKeyOf(
+        payment.accountId,
+        payment.mode,
+        revision,
+      );
       if (!publishableKey || !intent.clientSecret) {
         throw new AppError(
           'upstream_unavailable',

@@ -13,6 +13,7 @@ import type {
   StepView,
 } from '../catalog/catalog.service.js';
 import { formatMoney } from '../catalog/money.js';
+import type { SetupRevisions } from '../db/setup-revision.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
 import type { App } from '../http/app.js';
@@ -45,6 +46,8 @@ import type { CheckoutLimiter } from './rate-limits.js';
 export interface CheckoutRouteOptions {
   checkout: CheckoutService;
   catalog: CatalogForSale;
+  /** A page reads the setup revision once; what it reads of the setup is taken as of it. */
+  revisions: SetupRevisions;
   vault: Pick<Vault, 'sign'>;
   stripeJsUrl: string;
   /** PUBLIC_URL: behind https the visit cookie is sent over https only. */
@@ -118,8 +121,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     return next ? stepUrl(funnel.slug, next.slug) : stepUrl(funnel.slug, step.slug);
   }
 
-  async function findStep(funnelSlug: string, stepSlug: string) {
-    const funnel = await catalog.showFunnel(workspaceId, funnelSlug);
+  async function findStep(funnelSlug: string, stepSlug: string, revision?: number) {
+    const funnel = await catalog.showFunnel(workspaceId, funnelSlug, revision);
     const step = funnel.steps.find((candidate) => candidate.slug === stepSlug);
     if (!step) {
       // The error page links back to this funnel's start: it exists.
@@ -270,9 +273,10 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     step: StepView,
     values: Record<string, string>,
     errors: Record<string, string>,
+    revision?: number,
   ) {
     if (!step.product) throw new Error('an order step without a product');
-    const { main, bump } = await catalog.showOffers(workspaceId, step.product, step.bump);
+    const { main, bump } = await catalog.showOffers(workspaceId, step.product, step.bump, revision);
     // The currency the payment step will charge for this country (checkout.service's rule).
     const currencies = main.prices.map((price) => price.currency);
     const currency = currencyForCountry(values.country ?? '', currencies);
@@ -301,7 +305,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     '/f/:funnel/:step',
     { schema: { params: pathParams } },
     async function showStep(request, reply) {
-      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const revision = await options.revisions.current();
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
       const orderId = visitOrderId(request, funnel.slug);
       const order = orderId ? await checkout.findOrder(workspaceId, orderId) : undefined;
       switch (step.kind) {
@@ -324,7 +329,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           const values: Record<string, string> = order
             ? { email: order.email, name: order.name, country: order.country }
             : { country: countryFromHeaders(request) };
-          return sendHtml(reply, await renderContact(funnel, step, values, {}));
+          return sendHtml(reply, await renderContact(funnel, step, values, {}, revision));
         }
         case 'upsell':
         case 'downsell': {
@@ -455,7 +460,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     '/f/:funnel/:step/pay',
     { schema: { params: pathParams, querystring: payQuery }, ...limited },
     async function showPayment(request, reply) {
-      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const revision = await options.revisions.current();
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
       const orderId = visitOrderId(request, funnel.slug);
       if (!orderId || step.kind !== 'order')
         return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
@@ -468,6 +474,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           stepSlug: step.slug,
           currency: request.query.currency,
           funnel,
+          revision,
         });
       } catch (error) {
         if (error instanceof AppError && error.code === 'no_account_available') {

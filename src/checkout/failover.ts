@@ -60,7 +60,7 @@ export interface FailoverDependencies {
   gateway: Pick<StripeGateway, 'retrievePaymentIntent'>;
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   health: Pick<HealthService, 'admitCall' | 'recordOutcome'>;
-  secretKeyOf(accountId: string, mode: Mode): Promise<string | null>;
+  secretKeyOf(accountId: string, mode: Mode, revision?: number): Promise<string | null>;
   /** Milliseconds from a monotonic source, for attempt latency; the clock may stand still in tests. */
   stopwatch?: () => number;
   retry?: RetryPolicy;
@@ -93,7 +93,11 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
       (attempt) => attempt.status === 'created' && attempt.paymentIntentId !== null,
     );
     if (!done || done.paymentIntentId === null) return null;
-    const secretKey = await deps.secretKeyOf(done.accountId, request.context.mode);
+    const secretKey = await deps.secretKeyOf(
+      done.accountId,
+      request.context.mode,
+      request.revision,
+    );
     if (secretKey === null) return null;
     const paymentIntent = await gateway.retrievePaymentIntent({
       credentials: { secretKey },
@@ -204,7 +208,7 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
     }
 
     for (;;) {
-      const live = await routing.liveRouting(workspaceId, context.mode);
+      const live = await routing.liveRouting(workspaceId, context.mode, request.revision);
       const routed = live.routing.route({
         ...context,
         health: { ...live.health, ...context.health, ...setAside },

@@ -47,6 +47,8 @@ export interface PaymentToMake {
   amount: number;
   context: PaymentContext;
   payer: Payer;
+  /** The setup revision the request has read: routing and keys are taken as of it. */
+  revision?: number | undefined;
 }
 
 /** A new payment on the routed account, for a card form (an order form, or an offer's). */
@@ -60,6 +62,8 @@ export interface PaymentToOpen {
   lines: PaymentLine[];
   context: PaymentContext;
   saveCard: boolean;
+  /** The setup revision the request has read: routing and keys are taken as of it. */
+  revision?: number | undefined;
 }
 
 /** New payments: written before Stripe is asked, made on the routed account, placed when made. */
@@ -148,6 +152,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
       workspaceId: order.workspaceId,
       paymentId,
       context: { ...input.context, amount },
+      revision: input.revision,
       // Charging a saved card is in the request: an unclear answer may have charged it.
       confirms: payer.card === 'saved',
       // A new payment is written with its first attempt, in one commit, before Stripe is asked.
@@ -219,6 +224,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
         amount: payment.amount,
         context: input.context,
         payer: { card: 'form', saveCard: input.saveCard },
+        revision: input.revision,
       });
       return { payment: await again(payment), intent: created.paymentIntent };
     },

@@ -63,6 +63,8 @@ export interface PreparePaymentInput {
   bump?: boolean | undefined;
   /** The funnel, when the caller has just read it. */
   funnel?: FunnelView | undefined;
+  /** The setup revision the request has read: offers, routing and keys are taken as of it. */
+  revision?: number | undefined;
 }
 
 /** The order form: the buyer's contact and country, then the payment step with its card form. */
@@ -166,6 +168,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       input.workspaceId,
       step.product,
       step.bump,
+      input.revision,
     );
     const sellsBump = (currency: string) => {
       const mainLine = lineOf(main, currency);
@@ -211,6 +214,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
             amount: totalOf(lines),
             health: {},
           },
+          revision: input.revision,
         }));
       }
       const amount = totalOf(lines);
@@ -220,7 +224,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
         created === undefined && amount !== payment.amount && takesChanges(payment.status);
       let card = changing
         ? await deps.bumpAmounts.changeAmount(payment, lines, amount)
-        : await deps.cardForms.cardFormOf(payment, created);
+        : await deps.cardForms.cardFormOf(payment, created, input.revision);
       if (amount !== card.amount && takesChanges(card.status)) {
         card = await deps.bumpAmounts.changeAmount(payment, lines, amount);
       }

@@ -108,7 +108,8 @@ export interface RoutingConfigService {
   /** The active document, its accounts part read from the accounts themselves. */
   showActive(workspaceId: string): Promise<ActiveRouting>;
   /** What one payment of the mode routes over right now. */
-  liveRouting(workspaceId: string, mode: Mode): Promise<LiveRouting>;
+  /** `revision`: the setup revision the caller's request has read already, if it has. */
+  liveRouting(workspaceId: string, mode: Mode, revision?: number): Promise<LiveRouting>;
   /** The newest versions first. */
   listVersions(workspaceId: string, limit?: number): Promise<RoutingVersionSummary[]>;
   /**
@@ -327,8 +328,12 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
     };
   }
 
-  async function liveRouting(workspaceId: string, mode: Mode): Promise<LiveRouting> {
-    const revision = await revisions.current();
+  async function liveRouting(
+    workspaceId: string,
+    mode: Mode,
+    known?: number,
+  ): Promise<LiveRouting> {
+    const revision = known ?? (await revisions.current());
     const [{ active, routing }, live] = await Promise.all([
       activeRouting.get(workspaceId, revision),
       liveAccounts.of(workspaceId, revision),

@@ -83,6 +83,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
     catalog: services.catalogForSale,
+    revisions: services.setupRevisions,
     vault: services.vault,
     stripeJsUrl: config.stripeJsUrl,
     publicUrl: config.publicUrl,
