@@ -77,6 +77,12 @@ export interface AccountHealth {
   modes: Partial<Record<Mode, ModeHealth>>;
 }
 
+/** The health of accounts read at one moment, and the breakers it was read from. */
+export interface LiveHealth {
+  accounts: AccountHealth[];
+  breakers: readonly Breaker[];
+}
+
 /** Whether a call may go to an account now: through a closed breaker, as the one trial, or not. */
 export type Admission = 'closed' | 'trial' | 'refused';
 
@@ -87,12 +93,15 @@ export interface HealthService {
     target: { workspaceId: string; accountId: string; mode: Mode },
     outcome: CallOutcome,
   ): Promise<void>;
-  /** Asks the breaker before a call; a half-open breaker admits exactly one trial. */
-  admitCall(accountId: string, mode: Mode): Promise<Admission>;
+  /**
+   * Asks the breaker before a call; a half-open breaker admits exactly one trial. `read`: the
+   * breakers the caller has just read (`healthOf`), so this one is not read again.
+   */
+  admitCall(accountId: string, mode: Mode, read?: readonly Breaker[]): Promise<Admission>;
   /** Every live account's health in one mode: what routing uses as `context.health`. */
   listHealth(workspaceId: string, mode: Mode): Promise<AccountHealth[]>;
   /** The same for accounts the caller has read already: only their breakers are read. */
-  healthOf(live: LiveAccounts, mode: Mode): Promise<AccountHealth[]>;
+  healthOf(live: LiveAccounts, mode: Mode): Promise<LiveHealth>;
   /** One account's health in every mode it has keys for. */
   showHealth(workspaceId: string, handle: string): Promise<AccountHealth>;
 }
@@ -230,10 +239,17 @@ export function createHealthService({
     throw new Error(`could not record the outcome on breaker ${target.accountId}/${target.mode}`);
   }
 
-  async function admitCall(accountId: string, mode: Mode): Promise<Admission> {
+  async function admitCall(
+    accountId: string,
+    mode: Mode,
+    read?: readonly Breaker[],
+  ): Promise<Admission> {
     for (let round = 0; round < 10; round++) {
       const now = clock();
-      const breaker = await findBreaker(db, accountId, mode);
+      const breaker =
+        round === 0 && read
+          ? read.find((known) => known.accountId === accountId && known.mode === mode)
+          : await findBreaker(db, accountId, mode);
       const state = effectiveState(breaker, now.getTime());
       if (!breaker || state === 'closed') return 'closed';
       if (state === 'open' || trialInFlight(breaker, now.getTime())) return 'refused';
@@ -359,12 +375,12 @@ export function createHealthService({
     });
   }
 
-  async function healthOf(live: LiveAccounts, mode: Mode): Promise<AccountHealth[]> {
+  async function healthOf(live: LiveAccounts, mode: Mode): Promise<LiveHealth> {
     const breakers = await listBreakers(
       db,
       live.accounts.map((account) => account.accountId),
     );
-    return describeWith(live, breakers, mode);
+    return { accounts: describeWith(live, breakers, mode), breakers };
   }
 
   return {
@@ -372,7 +388,7 @@ export function createHealthService({
     admitCall,
 
     async listHealth(workspaceId, mode) {
-      return healthOf(await liveAccounts.of(workspaceId), mode);
+      return (await healthOf(await liveAccounts.of(workspaceId), mode)).accounts;
     },
 
     healthOf,

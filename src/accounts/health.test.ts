@@ -156,6 +156,29 @@ describeEachDatabase('the circuit breaker of an account', (database) => {
     expect((await stateOf(health)).recentFailures).toHaveLength(6);
   });
 
+  it('admits on the breakers the caller has just read, and lets one trial through however stale they are', async () => {
+    const health = healthWith();
+    const accounts = createLiveAccountsCache({
+      db: store.db,
+      revisions: createSetupRevisions(store.db),
+    });
+    /** The breakers as routing reads them, with the health. */
+    const live = async () =>
+      (await health.healthOf(await accounts.of(workspaceId), 'test')).breakers;
+    expect(await health.admitCall(accountId, 'test', await live())).toBe('closed');
+    await record(
+      health,
+      Array.from({ length: 5 }, () => failure),
+    );
+    const readWhileOpen = await live();
+    expect(await health.admitCall(accountId, 'test', readWhileOpen)).toBe('refused');
+    now += 30_000;
+    const readWhileHalfOpen = await live();
+    expect(await health.admitCall(accountId, 'test', readWhileHalfOpen)).toBe('trial');
+    // A second caller that read the breaker before the trial was claimed finds it claimed.
+    expect(await health.admitCall(accountId, 'test', readWhileHalfOpen)).toBe('refused');
+  });
+
   it('writes nothing for a success that changes nothing, and still counts the next failure', async () => {
     const health = healthWith();
     const revisionOf = async () =>

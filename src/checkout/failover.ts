@@ -229,7 +229,7 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
         );
       }
 
-      const admission = await health.admitCall(accountId, context.mode);
+      const admission = await health.admitCall(accountId, context.mode, live.breakers);
       if (admission === 'refused') {
         // Another instance holds the half-open trial, or the breaker opened meanwhile.
         setAside[handle] = 'down';

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AccountChanges, AccountsService, AccountView } from '../accounts/accounts.service.js';
+import type { Breaker } from '../accounts/health.repository.js';
 import type { HealthService } from '../accounts/health.service.js';
 import type { LiveAccountsCache } from '../accounts/live-accounts.js';
 import type { AuditLog } from '../audit/audit.service.js';
@@ -79,6 +80,8 @@ export interface LiveRouting {
   health: Record<string, HealthState>;
   /** Handle -> internal account id, for the calls the decision leads to. */
   accountIds: ReadonlyMap<string, string>;
+  /** The circuit breakers the health was read from, for the call's admission (admitCall). */
+  breakers: readonly Breaker[];
 }
 
 export interface ExplainedRoute {
@@ -338,7 +341,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
       activeRouting.get(workspaceId, revision),
       liveAccounts.of(workspaceId, revision),
     ]);
-    const healthList = await health.healthOf(live, mode);
+    const { accounts: healthList, breakers } = await health.healthOf(live, mode);
     const healthByHandle: Record<string, HealthState> = {};
     for (const account of healthList) {
       const state = account.modes[mode]?.health ?? 'healthy';
@@ -350,6 +353,7 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
       routing,
       health: healthByHandle,
       accountIds: new Map(healthList.map((account) => [account.handle, account.accountId])),
+      breakers,
     };
   }
 
