@@ -95,7 +95,13 @@ export interface Attempts {
    * has answered with a PaymentIntent, nothing of ours may turn that into a failure (a retry
    * would then charge again).
    */
-  send(request: AttemptRequest, attempt: Attempt, sentBefore: boolean): Promise<AttemptOutcome>;
+  send(
+    request: AttemptRequest,
+    attempt: Attempt,
+    sentBefore: boolean,
+    /** The payment's attempts before this one, when the caller knows them all (none, say). */
+    logBefore?: readonly PaymentAttempt[],
+  ): Promise<AttemptOutcome>;
   /** Every attempt of a payment with its tries, in order, for the transaction log. */
   attemptsOf(
     workspaceId: string,
@@ -175,6 +181,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
     request: AttemptRequest,
     attempt: Attempt,
     sentBefore: boolean,
+    logBefore?: readonly PaymentAttempt[],
   ): Promise<AttemptOutcome> {
     const { workspaceId, paymentId } = request;
     const scope = { workspaceId, accountId: attempt.accountId, mode: attempt.mode };
@@ -192,6 +199,8 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
           (entry) => entry.attemptId === attempt.id,
         );
     let tryNumber = earlier.reduce((max, entry) => Math.max(max, entry.number), 0);
+    // What this send has written of its tries: with `logBefore`, the log needs no reading back.
+    const written: StoredTry[] = [...earlier];
     let latencyMs = attempt.latencyMs ?? 0;
     // A charge that got no clear answer stays unknown until Stripe answers this key with a
     // PaymentIntent or a card error: a later 429, refused key or idempotency error says nothing
@@ -239,6 +248,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
         if (failure && retries + 1 < retry.tries && isWorthRetrying(failure)) {
           // Stripe's advice for a 429 or a dropped connection: the same request, a little later.
           await insertTry(db, tried);
+          written.push(tried);
           await pause(retry.backoffMs(retries + 1));
           continue;
         }
@@ -286,30 +296,31 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
       const elapsed = Math.round(stopwatch() - started);
       const finishedAt = clock().toISOString();
       const created = await db.transaction().execute(async (trx) => {
-        await insertTry(
-          trx,
-          triedOf({
-            number: tryNumber,
-            outcome: 'created',
-            ...noFailure,
-            latencyMs: elapsed,
-            startedAt,
-            finishedAt,
-          }),
-        );
-        await finishAttempt(trx, attempt.id, {
-          status: 'created',
+        const tried = triedOf({
+          number: tryNumber,
+          outcome: 'created',
+          ...noFailure,
+          latencyMs: elapsed,
+          startedAt,
+          finishedAt,
+        });
+        await insertTry(trx, tried);
+        const finished = {
+          status: 'created' as const,
           paymentIntentId: paymentIntent.id,
           ...noFailure,
           latencyMs: latencyMs + elapsed,
           finishedAt,
-        });
+        };
+        await finishAttempt(trx, attempt.id, finished);
         const done: PaymentCreated = {
           paymentIntent,
           account: attempt.account,
           accountId: attempt.accountId,
           decision: attempt.decision,
-          attempts: await attemptsOf(workspaceId, paymentId, trx),
+          attempts: logBefore
+            ? [...logBefore, paymentAttemptOf({ ...attempt, ...finished }, [...written, tried])]
+            : await attemptsOf(workspaceId, paymentId, trx),
         };
         await request.recordCreated?.(trx, done);
         return done;

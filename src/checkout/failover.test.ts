@@ -295,6 +295,17 @@ describeEachDatabase('failing a payment over to another account', (database) => 
     },
   );
 
+  it('answers a payment it knows to be new with the same log as the one stored, read or not', async () => {
+    await fault(primary, 'rate_limit', 1);
+    const created = await services.payments.createPaymentWithFailover({
+      ...paymentOf('pay_new', { confirms: false }),
+      noAttemptsYet: true,
+    });
+    expect(created.attempts).toHaveLength(1);
+    expect(created.attempts[0]?.tries).toHaveLength(2);
+    expect(created.attempts).toEqual(await services.payments.listAttempts(workspaceId, 'pay_new'));
+  });
+
   it('gives up on the primary after three tries of a lasting 429, and fails over', async () => {
     await fault(primary, 'rate_limit');
     const created = await services.payments.createPaymentWithFailover(

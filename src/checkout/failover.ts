@@ -39,6 +39,12 @@ export interface PaymentRequest extends AttemptRequest {
    * writes each attempt before Stripe is called: both are on disk before the call, in one commit.
    */
   recordAttempt?: (executor: Kysely<Database>) => Promise<void>;
+  /**
+   * True when the caller has just found that the payment does not exist: it has no attempts to
+   * read (should another instance make it meanwhile, its first attempt's number is taken and
+   * this request is refused as a concurrent one).
+   */
+  noAttemptsYet?: boolean | undefined;
 }
 
 export interface FailoverExecutor {
@@ -138,12 +144,14 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
     const { workspaceId, paymentId, context } = request;
     requirePaymentId(paymentId);
     requireAmount(context.amount);
-    const previous = await listAttempts(db, workspaceId, paymentId);
+    const previous = request.noAttemptsYet ? [] : await listAttempts(db, workspaceId, paymentId);
     requireSameParameters(paymentId, previous, context);
     const replay = await replayCreated(request, previous);
     if (replay) return replay;
 
     let nextNumber = previous.reduce((max, attempt) => Math.max(max, attempt.number), 0) + 1;
+    // The whole log so far, while this request knows it without reading: none yet, until one fails.
+    let logBefore: PaymentAttempt[] | undefined = request.noAttemptsYet ? [] : undefined;
     const setAside: Record<string, HealthState> = {};
     const story: string[] = [];
 
@@ -258,8 +266,9 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
         finishedAt: null,
       };
       await writeAttempt(request, attempt);
-      const outcome = await attempts.send(request, attempt, false);
+      const outcome = await attempts.send(request, attempt, false, logBefore);
       if (outcome.created) return outcome.created;
+      logBefore = undefined;
       await handleFailure(outcome.failure, attempt, outcome.unclear);
     }
   }

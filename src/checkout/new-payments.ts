@@ -49,6 +49,8 @@ export interface PaymentToMake {
   payer: Payer;
   /** The setup revision the request has read: routing and keys are taken as of it. */
   revision?: number | undefined;
+  /** The caller has just found no such payment: it has no attempts to read either. */
+  notFound?: boolean | undefined;
 }
 
 /** A new payment on the routed account, for a card form (an order form, or an offer's). */
@@ -64,6 +66,8 @@ export interface PaymentToOpen {
   saveCard: boolean;
   /** The setup revision the request has read: routing and keys are taken as of it. */
   revision?: number | undefined;
+  /** `stored` is missing because the caller has just looked the payment up and found none. */
+  notFound?: boolean | undefined;
 }
 
 /** New payments: written before Stripe is asked, made on the routed account, placed when made. */
@@ -153,6 +157,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
       paymentId,
       context: { ...input.context, amount },
       revision: input.revision,
+      noAttemptsYet: input.notFound,
       // Charging a saved card is in the request: an unclear answer may have charged it.
       confirms: payer.card === 'saved',
       // A new payment is written with its first attempt, in one commit, before Stripe is asked.
@@ -225,6 +230,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
         context: input.context,
         payer: { card: 'form', saveCard: input.saveCard },
         revision: input.revision,
+        notFound: stored === undefined && input.notFound,
       });
       return { payment: await again(payment), intent: created.paymentIntent };
     },

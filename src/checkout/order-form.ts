@@ -101,11 +101,12 @@ export interface OrderFormDependencies {
 export function createOrderForm(deps: OrderFormDependencies): OrderForm {
   const { db, clock, gateway, catalog, records, visits, once } = deps;
 
-  async function openPaymentIdOf(
+  /** The step's open payment in this currency, as just read, or the id for a new one. */
+  async function openPaymentOf(
     order: Order,
     stepSlug: string,
     currency: string,
-  ): Promise<string> {
+  ): Promise<{ paymentId: string; stored: Payment | undefined }> {
     const base = `${order.orderId}.${stepSlug}.${currency}`;
     const same = (await listPaymentsOfOrders(db, [order.orderId])).filter(
       (payment) =>
@@ -114,8 +115,11 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
         payment.currency === currency,
     );
     const open = same.find((payment) => payment.status !== 'canceled');
-    if (open) return open.paymentId;
-    return same.length === 0 ? base : `${base}.${same.length + 1}`;
+    if (open) return { paymentId: open.paymentId, stored: open };
+    return {
+      paymentId: same.length === 0 ? base : `${base}.${same.length + 1}`,
+      stored: undefined,
+    };
   }
 
   /**
@@ -185,10 +189,11 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
     const mainLine = lineOf(main, currency);
     if (!mainLine) throw new Error(`product ${main.slug} lost its ${currency} price`);
     const bumpLine = sellsBump(currency);
-    const paymentId = await openPaymentIdOf(order, step.slug, currency);
+    const { paymentId, stored } = await openPaymentOf(order, step.slug, currency);
 
     return once(paymentId, async () => {
-      let payment = await findPayment(db, order.workspaceId, paymentId);
+      // As the list of the order's payments has it, read a moment ago.
+      let payment = stored;
       const chosen = input.bump ?? (payment ? payment.lines.some((line) => line.bump) : false);
       const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
       let created: PaymentIntentSummary | undefined;
@@ -201,6 +206,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
           kind: 'initial',
           stepSlug: step.slug,
           lines,
+          notFound: stored === undefined,
           saveCard: mainLine.recurring !== null || laterStepsSellOffers(funnel.steps, step.slug),
           context: {
             mode: order.mode,
@@ -302,7 +308,8 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
 
     preparePayment,
 
-    openPaymentIdOf,
+    openPaymentIdOf: async (order, stepSlug, currency) =>
+      (await openPaymentOf(order, stepSlug, currency)).paymentId,
   };
 }
 
