@@ -90,7 +90,7 @@ export interface NewPaymentsDependencies {
   clock: Clock;
   gateway: Pick<StripeGateway, 'createPaymentIntent'>;
   payments: Pick<FailoverExecutor, 'createPaymentWithFailover'>;
-  records: Pick<PaymentRecords, 'recordIntent'>;
+  records: Pick<PaymentRecords, 'recordPlacement'>;
   stripeObjects: Pick<StripeObjects, 'customerOn'>;
   subscriptions: Subscriptions;
 }
@@ -127,19 +127,19 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
   }
 
   /**
-   * Stores where a payment landed and its PaymentIntent's state; the executor calls it in the
-   * transaction that marks the attempt succeeded.
+   * Stores where a payment landed and its PaymentIntent's state, in one write; the executor calls
+   * it in the transaction that marks the attempt succeeded. `stored` is told the payment as it is
+   * stored then (null: read it again).
    */
-  function recordPlacement(payment: Payment) {
+  function recordPlacement(payment: Payment, stored: (placed: Payment | null) => void) {
     return async (executor: Kysely<Database>, created: PaymentCreated): Promise<void> => {
-      const placed = {
+      const placement = {
         accountId: created.accountId,
         accountHandle: created.account,
         decision: created.decision,
         updatedAt: clock().toISOString(),
       };
-      await updatePayment(executor, payment.paymentId, placed);
-      await records.recordIntent(payment, created.paymentIntent, executor);
+      stored(await records.recordPlacement(payment, placement, created.paymentIntent, executor));
     };
   }
 
@@ -148,11 +148,19 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
   }
 
   async function make(input: PaymentToMake): Promise<PaymentCreated> {
+    return (await makeAndPlace(input)).created;
+  }
+
+  /** Makes the payment; answers it as stored once placed, when that is known without a read. */
+  async function makeAndPlace(
+    input: PaymentToMake,
+  ): Promise<{ created: PaymentCreated; placed: Payment | null }> {
     const { order, payment, lines, amount, payer } = input;
+    let placed: Payment | null = null;
     const paymentId = payment.paymentId;
     const currency = input.context.currency;
     const recurring = lines.find((line) => line.recurring !== null);
-    return deps.payments.createPaymentWithFailover({
+    const created = await deps.payments.createPaymentWithFailover({
       workspaceId: order.workspaceId,
       paymentId,
       context: { ...input.context, amount },
@@ -162,7 +170,9 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
       confirms: payer.card === 'saved',
       // A new payment is written with its first attempt, in one commit, before Stripe is asked.
       recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
-      recordCreated: recordPlacement(payment),
+      recordCreated: recordPlacement(payment, (stored) => {
+        placed = stored;
+      }),
       createOn: async (target) => {
         const customer =
           payer.card === 'saved' ? payer.customer : await stripeObjects.customerOn(target, order);
@@ -199,6 +209,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
         });
       },
     });
+    return { created, placed };
   }
 
   return {
@@ -220,7 +231,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
           lines: input.lines,
           parent: null,
         });
-      const created = await make({
+      const { created, placed } = await makeAndPlace({
         order,
         payment,
         funnelSlug: order.funnelSlug,
@@ -232,7 +243,7 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
         revision: input.revision,
         notFound: stored === undefined && input.notFound,
       });
-      return { payment: await again(payment), intent: created.paymentIntent };
+      return { payment: placed ?? (await again(payment)), intent: created.paymentIntent };
     },
 
     again,

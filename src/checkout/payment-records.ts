@@ -8,7 +8,9 @@ import {
   advancePaymentStatus,
   listPaymentsOfOrders,
   type Payment,
+  type PaymentChanges,
   raiseRefundedAmount,
+  updatePayment,
 } from './payments.repository.js';
 import { type Refund, sumMadeRefunds, updateRefund } from './refunds.repository.js';
 
@@ -43,6 +45,17 @@ export interface PaymentRecords {
     intent: PaymentIntentSummary,
     executor?: Kysely<Database>,
   ): Promise<boolean>;
+  /**
+   * Records where a new payment landed (its account and decision) with its PaymentIntent's state,
+   * in one write. Answers the payment as now stored, or null when its state did not move (a
+   * webhook got there first) and only the placement was written.
+   */
+  recordPlacement(
+    payment: Payment,
+    placement: Pick<PaymentChanges, 'accountId' | 'accountHandle' | 'decision' | 'updatedAt'>,
+    intent: PaymentIntentSummary,
+    executor?: Kysely<Database>,
+  ): Promise<Payment | null>;
   /** Raises a payment's refunded total (never lowers it) and its order's with it. */
   recordRefunded(
     payment: Pick<Payment, 'paymentId' | 'orderId'>,
@@ -98,6 +111,37 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     });
   }
 
+  /**
+   * Moves the payment to its PaymentIntent's state, with `alongside` in the same write; answers
+   * what it wrote, or null when the state did not move. `executor` is a transaction.
+   */
+  async function advanceTo(
+    payment: RecordedPayment,
+    intent: PaymentIntentSummary,
+    executor: Kysely<Database>,
+    alongside: PaymentChanges = {},
+  ): Promise<(PaymentChanges & { status: PaymentStatus }) | null> {
+    // The payment's row is written before the order's, in every caller, so two transactions
+    // never wait on each other's locks in opposite orders.
+    const status = paymentStatusOf(intent);
+    const changes: PaymentChanges = {
+      ...alongside,
+      paymentIntentId: intent.id,
+      ...(intent.paymentMethod ? { paymentMethodId: intent.paymentMethod } : {}),
+      ...(intent.customer ? { stripeCustomerId: intent.customer } : {}),
+      // The amount Stripe holds is the truth (an order bump ticked after the form opened).
+      amount: intent.amount,
+      failureMessage: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
+      updatedAt: clock().toISOString(),
+    };
+    const changed = await advancePaymentStatus(executor, payment.paymentId, status, changes);
+    // A decline stays in the history when the next card pays: the payment's state alone forgets it.
+    await charges.recordChargeOfIntent(executor, payment, intent);
+    // An order's totals count succeeded payments only.
+    if (changed && status === 'succeeded') await refreshOrder(payment.orderId, executor);
+    return changed ? { ...changes, status } : null;
+  }
+
   async function recordIntent(
     payment: RecordedPayment,
     intent: PaymentIntentSummary,
@@ -106,23 +150,24 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     if (!executor.isTransaction) {
       return executor.transaction().execute((trx) => recordIntent(payment, intent, trx));
     }
-    // The payment's row is written before the order's, in every caller, so two transactions
-    // never wait on each other's locks in opposite orders.
-    const status = paymentStatusOf(intent);
-    const changed = await advancePaymentStatus(executor, payment.paymentId, status, {
-      paymentIntentId: intent.id,
-      ...(intent.paymentMethod ? { paymentMethodId: intent.paymentMethod } : {}),
-      ...(intent.customer ? { stripeCustomerId: intent.customer } : {}),
-      // The amount Stripe holds is the truth (an order bump ticked after the form opened).
-      amount: intent.amount,
-      failureMessage: status === 'succeeded' ? null : (intent.lastPaymentError?.message ?? null),
-      updatedAt: clock().toISOString(),
-    });
-    // A decline stays in the history when the next card pays: the payment's state alone forgets it.
-    await charges.recordChargeOfIntent(executor, payment, intent);
-    // An order's totals count succeeded payments only.
-    if (changed && status === 'succeeded') await refreshOrder(payment.orderId, executor);
-    return changed;
+    return (await advanceTo(payment, intent, executor)) !== null;
+  }
+
+  async function recordPlacement(
+    payment: Payment,
+    placement: PaymentChanges,
+    intent: PaymentIntentSummary,
+    executor = db,
+  ): Promise<Payment | null> {
+    if (!executor.isTransaction) {
+      return executor
+        .transaction()
+        .execute((trx) => recordPlacement(payment, placement, intent, trx));
+    }
+    const written = await advanceTo(payment, intent, executor, placement);
+    if (written) return { ...payment, ...written };
+    await updatePayment(executor, payment.paymentId, placement);
+    return null;
   }
 
   async function recordRefunded(
@@ -169,6 +214,7 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
 
   return {
     recordIntent,
+    recordPlacement,
     recordRefunded,
     recordRefund,
     recordFailedCharge: (payment, charge) => charges.recordFailedCharge(db, payment, charge),
