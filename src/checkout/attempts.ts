@@ -38,7 +38,15 @@ export interface AttemptTarget {
   idempotencyKey: string;
   /** Our ids for the PaymentIntent's metadata. */
   metadata: Record<string, string>;
+  /**
+   * Adds a write to the transaction that records how this try ends (made or failed): what the
+   * call made at Stripe on its way (a customer) is remembered in the same commit as the try.
+   */
+  alongside(write: AlongsideWrite): void;
 }
+
+/** A write a try's call asks for, committed with the try's record. */
+export type AlongsideWrite = (executor: Kysely<Database>) => Promise<void>;
 
 export interface PaymentCreated {
   paymentIntent: PaymentIntentSummary;
@@ -141,6 +149,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
   async function callStripe(
     request: AttemptRequest,
     attempt: Attempt,
+    alongside: AlongsideWrite[],
   ): Promise<PaymentIntentSummary> {
     const secretKey = await deps.secretKeyOf(attempt.accountId, attempt.mode, request.revision);
     if (secretKey === null) {
@@ -158,6 +167,9 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
       metadata: {
         switchyard_payment: request.paymentId,
         switchyard_attempt: String(attempt.number),
+      },
+      alongside: (write) => {
+        alongside.push(write);
       },
     });
   }
@@ -212,8 +224,12 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
       const startedAt = clock().toISOString();
       const started = stopwatch();
       let paymentIntent: PaymentIntentSummary;
+      const alongside: AlongsideWrite[] = [];
+      const writeAlongside = async (executor: Kysely<Database>) => {
+        for (const write of alongside) await write(executor);
+      };
       try {
-        paymentIntent = await callStripe(request, attempt);
+        paymentIntent = await callStripe(request, attempt, alongside);
       } catch (error) {
         if (error instanceof StripeGatewayError && error.statusCode === 409) {
           // Stripe is still working on this very key for another request: that request owns it.
@@ -247,7 +263,13 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
         }
         if (failure && retries + 1 < retry.tries && isWorthRetrying(failure)) {
           // Stripe's advice for a 429 or a dropped connection: the same request, a little later.
-          await insertTry(db, tried);
+          if (alongside.length === 0) await insertTry(db, tried);
+          else {
+            await db.transaction().execute(async (trx) => {
+              await insertTry(trx, tried);
+              await writeAlongside(trx);
+            });
+          }
           written.push(tried);
           await pause(retry.backoffMs(retries + 1));
           continue;
@@ -258,6 +280,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
           failure?.kind !== 'card';
         await db.transaction().execute(async (trx) => {
           await insertTry(trx, tried);
+          await writeAlongside(trx);
           await finishAttempt(
             trx,
             attempt.id,
@@ -305,6 +328,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
           finishedAt,
         });
         await insertTry(trx, tried);
+        await writeAlongside(trx);
         const finished = {
           status: 'created' as const,
           paymentIntentId: paymentIntent.id,

@@ -71,15 +71,17 @@ export function createStripeObjects(deps: StripeObjectsDependencies): StripeObje
         name: buyer.name,
         metadata: { switchyard_customer: buyer.customerId },
       });
-      // Remembered at once, whatever becomes of this payment, so the buyer's next order reuses it.
-      await rememberStripeCustomer(db, {
+      // Remembered with the try, whatever becomes of this payment, so the buyer's next order
+      // reuses it (lost with a crash before that commit, the key above gives it back).
+      const remembered = {
         customerId: buyer.customerId,
         accountId: target.accountId,
         mode: target.mode,
         stripeCustomerId: created.id,
         createdAt: clock().toISOString(),
-      });
-      return (await findStripeCustomer(db, key)) ?? created.id;
+      };
+      target.alongside((executor) => rememberStripeCustomer(executor, remembered));
+      return created.id;
     },
 
     async priceOn(target, line) {
