@@ -8,9 +8,10 @@ import { createStatementCounter, type StatementCount } from '../db/statement-cou
 
 /**
  * The checkout's own cost, counted (not timed): one order up to the card form, as
- * `bench:checkout` places it, must stay within the statements and durable commits below.
+ * `bench:checkout` places it, must stay within the statements and durable commits below (issue
+ * 13's target; the order took 36 statements in 5 commits before it).
  */
-const budget = { statements: 16, commits: 3 };
+const budget = { statements: 15, commits: 3 };
 
 const emulator = useEmulator();
 

@@ -460,9 +460,11 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     '/f/:funnel/:step/pay',
     { schema: { params: pathParams, querystring: payQuery }, ...limited },
     async function showPayment(request, reply) {
-      const revision = await options.revisions.current();
+      const orderId = visitOrderId(request, request.params.funnel);
+      // The visit's order comes with the setup revision: the page takes the setup as of it.
+      const visit = orderId ? await checkout.findVisit(workspaceId, orderId) : undefined;
+      const revision = visit?.revision ?? (await options.revisions.current());
       const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
-      const orderId = visitOrderId(request, funnel.slug);
       if (!orderId || step.kind !== 'order')
         return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
       let prepared: PreparedPayment;
@@ -475,6 +477,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           currency: request.query.currency,
           funnel,
           revision,
+          order: visit?.order,
         });
       } catch (error) {
         if (error instanceof AppError && error.code === 'no_account_available') {

@@ -13,7 +13,7 @@ import { createNewPayments } from './new-payments.js';
 import { createOffers, type Offers } from './offers.js';
 import { createOrderBump, type OrderBump } from './order-bump.js';
 import { createOrderForm, type OrderForm } from './order-form.js';
-import { findOrder, type Order } from './orders.repository.js';
+import { findOrder, findOrderWithSetupRevision, type Order } from './orders.repository.js';
 import type { PaymentRecords } from './payment-records.js';
 import {
   findPayment,
@@ -35,6 +35,14 @@ export interface CheckoutService
     Offers,
     OrderBump {
   findOrder(workspaceId: string, orderId: string): Promise<Order | undefined>;
+  /**
+   * The visit's order with the setup revision, in one read (undefined: no such order): a page
+   * that starts from the order takes the setup as of that revision.
+   */
+  findVisit(
+    workspaceId: string,
+    orderId: string,
+  ): Promise<{ order: Order; revision: number } | undefined>;
   /** The return page: reads the PaymentIntent from its account and records what happened. */
   completeReturn(input: {
     workspaceId: string;
@@ -108,6 +116,10 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
   return {
     startOrder: orderForm.startOrder,
     findOrder: (workspaceId, orderId) => findOrder(db, workspaceId, orderId),
+    async findVisit(workspaceId, orderId) {
+      const found = await findOrderWithSetupRevision(db, workspaceId, orderId);
+      return found && { order: found.order, revision: found.setupRevision };
+    },
     preparePayment: orderForm.preparePayment,
 
     async completeReturn(input) {

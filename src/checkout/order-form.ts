@@ -65,6 +65,8 @@ export interface PreparePaymentInput {
   funnel?: FunnelView | undefined;
   /** The setup revision the request has read: offers, routing and keys are taken as of it. */
   revision?: number | undefined;
+  /** The order, when the caller has just read it. */
+  order?: Order | undefined;
 }
 
 /** The order form: the buyer's contact and country, then the payment step with its card form. */
@@ -158,7 +160,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
   }
 
   async function preparePayment(input: PreparePaymentInput): Promise<PreparedPayment> {
-    const order = await visits.requireOrder(input.workspaceId, input.orderId);
+    const order = await visits.requireOrder(input.workspaceId, input.orderId, input.order);
     const { funnel, step } = await visits.requireStep(
       input.workspaceId,
       input.funnelSlug,

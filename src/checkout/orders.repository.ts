@@ -198,6 +198,27 @@ export async function findOrder(
   return row && orderOf(row);
 }
 
+/**
+ * The order and the setup revision, in one read: a page that starts from the visit's order takes
+ * the setup (funnel, offers, routing, keys) as of that revision (db/setup-revision.ts).
+ */
+export async function findOrderWithSetupRevision(
+  db: Kysely<Database>,
+  workspaceId: string,
+  orderId: string,
+): Promise<{ order: Order; setupRevision: number } | undefined> {
+  const row = await db
+    .selectFrom('orders')
+    .selectAll()
+    .select((query) => query.selectFrom('setup_revision').select('revision').as('setup_revision'))
+    .where('workspace_id', '=', workspaceId)
+    .where('order_id', '=', orderId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  if (row.setup_revision === null) throw new Error('setup_revision has no row: run the migrations');
+  return { order: orderOf(row), setupRevision: row.setup_revision };
+}
+
 export async function updateOrder(
   db: Kysely<Database>,
   orderId: string,

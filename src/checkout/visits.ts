@@ -7,7 +7,7 @@ import { findOrder, type Order } from './orders.repository.js';
 /** A visit: the visitor's order and the funnel step they are on. */
 export interface Visits {
   /** The visit's order; refused when it does not exist. */
-  requireOrder(workspaceId: string, orderId: string): Promise<Order>;
+  requireOrder(workspaceId: string, orderId: string, known?: Order): Promise<Order>;
   /** The funnel, read unless the caller has just read it (`known`). */
   funnelOf(workspaceId: string, funnelSlug: string, known?: FunnelView): Promise<FunnelView>;
   /** The funnel and its step; refused when the funnel has no such step. */
@@ -30,8 +30,8 @@ export function createVisits(deps: {
   }
 
   return {
-    async requireOrder(workspaceId, orderId) {
-      const order = await findOrder(db, workspaceId, orderId);
+    async requireOrder(workspaceId, orderId, known) {
+      const order = known?.orderId === orderId ? known : await findOrder(db, workspaceId, orderId);
       if (!order) {
         throw new AppError(
           'not_found',
