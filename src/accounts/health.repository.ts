@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepareQuery, prepareUpdate } from '../db/prepared-query.js';
 import type { AccountBreakerTable, Database } from '../db/schema.js';
 import type { Mode } from './key-verification.js';
 
@@ -35,17 +36,21 @@ export interface Breaker {
   updatedAt: string;
 }
 
+const findBreakerRow = prepareQuery<{ accountId: string; mode: Mode }, AccountBreakerTable>(
+  (db, slot) =>
+    db
+      .selectFrom('account_breakers')
+      .selectAll()
+      .where('account_id', '=', slot('accountId'))
+      .where('mode', '=', slot('mode')),
+);
+
 export async function findBreaker(
   db: Kysely<Database>,
   accountId: string,
   mode: Mode,
 ): Promise<Breaker | undefined> {
-  const row = await db
-    .selectFrom('account_breakers')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('mode', '=', mode)
-    .executeTakeFirst();
+  const [row] = (await findBreakerRow.execute(db, { accountId, mode })).rows;
   return row && breakerOf(row);
 }
 
@@ -77,19 +82,29 @@ export async function insertBreaker(db: Kysely<Database>, breaker: Breaker): Pro
  * Writes the breaker only if nobody else wrote it since it was read at `revision`; false means
  * the caller lost the race and must read again.
  */
+const updateBreakerRow = prepareUpdate<
+  'account_breakers',
+  { accountId: string; mode: Mode; revision: number }
+>((db, set, slot) =>
+  db
+    .updateTable('account_breakers')
+    .set(set)
+    .where('account_id', '=', slot('accountId'))
+    .where('mode', '=', slot('mode'))
+    .where('revision', '=', slot('revision')),
+);
+
 export async function updateBreakerAt(
   db: Kysely<Database>,
   breaker: Breaker,
   revision: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('account_breakers')
-    .set({ ...breakerRowOf(breaker), revision: revision + 1 })
-    .where('account_id', '=', breaker.accountId)
-    .where('mode', '=', breaker.mode)
-    .where('revision', '=', revision)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  const result = await updateBreakerRow.execute(
+    db,
+    { ...breakerRowOf(breaker), revision: revision + 1 },
+    { accountId: breaker.accountId, mode: breaker.mode, revision },
+  );
+  return result.numAffectedRows === 1n;
 }
 
 function breakerOf(row: AccountBreakerTable): Breaker {

@@ -8,12 +8,7 @@ import type { FailoverExecutor } from './failover.js';
 import type { Order } from './orders.repository.js';
 import { type PaymentLine, totalOf } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
-import {
-  findPayment,
-  insertPaymentIfNew,
-  type Payment,
-  updatePayment,
-} from './payments.repository.js';
+import { findPayment, insertPaymentIfNew, type Payment } from './payments.repository.js';
 import type { StripeObjects } from './stripe-objects.js';
 import type { Subscriptions } from './subscriptions.js';
 

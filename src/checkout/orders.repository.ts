@@ -1,4 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
+import { prepareInsert, prepareQuery } from '../db/prepared-query.js';
 import type { Database, OrderStatus, OrderTable } from '../db/schema.js';
 import type { Mode } from '../routing/index.js';
 
@@ -75,41 +76,57 @@ function orderOf(row: OrderTable): Order {
  * given): one statement, so two first visits with one email make one customer. Answers its id.
  */
 export async function saveCustomer(db: Kysely<Database>, customer: Customer): Promise<string> {
-  const saved = await db
-    .insertInto('customers')
-    .values({
-      customer_id: customer.customerId,
-      workspace_id: customer.workspaceId,
-      email: customer.email,
-      name: customer.name,
-      country: customer.country,
-      created_at: customer.createdAt,
-      updated_at: customer.updatedAt,
-    })
-    .onConflict((conflict) =>
-      conflict.columns(['workspace_id', 'email']).doUpdateSet((update) => ({
-        name: customer.name === '' ? update.ref('customers.name') : update.ref('excluded.name'),
-        country: update.ref('excluded.country'),
-        updated_at: update.ref('excluded.updated_at'),
-      })),
-    )
-    .returning('customer_id')
-    .executeTakeFirstOrThrow();
+  const upsert = customer.name === '' ? saveCustomerKeepingName : saveCustomerRow;
+  const { rows } = await upsert.execute(db, {
+    customer_id: customer.customerId,
+    workspace_id: customer.workspaceId,
+    email: customer.email,
+    name: customer.name,
+    country: customer.country,
+    created_at: customer.createdAt,
+    updated_at: customer.updatedAt,
+  });
+  const saved = rows[0];
+  if (!saved) throw new Error(`saving customer ${customer.email} answered no row`);
   return saved.customer_id;
 }
+
+/** The upsert of a customer by email; `keepName`: an empty name leaves the stored one. */
+function customerUpsert(keepName: boolean) {
+  return prepareInsert('customers', (insert) =>
+    insert
+      .onConflict((conflict) =>
+        conflict.columns(['workspace_id', 'email']).doUpdateSet((update) => ({
+          name: keepName ? update.ref('customers.name') : update.ref('excluded.name'),
+          country: update.ref('excluded.country'),
+          updated_at: update.ref('excluded.updated_at'),
+        })),
+      )
+      .returning('customer_id'),
+  );
+}
+
+const saveCustomerRow = customerUpsert(false);
+const saveCustomerKeepingName = customerUpsert(true);
+
+const findStripeCustomerRow = prepareQuery<
+  OnAccount & { customerId: string },
+  { stripe_customer_id: string }
+>((db, slot) =>
+  db
+    .selectFrom('customer_accounts')
+    .select('stripe_customer_id')
+    .where('customer_id', '=', slot('customerId'))
+    .where('account_id', '=', slot('accountId'))
+    .where('mode', '=', slot('mode')),
+);
 
 export async function findStripeCustomer(
   db: Kysely<Database>,
   key: OnAccount & { customerId: string },
 ): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('customer_accounts')
-    .select('stripe_customer_id')
-    .where('customer_id', '=', key.customerId)
-    .where('account_id', '=', key.accountId)
-    .where('mode', '=', key.mode)
-    .executeTakeFirst();
-  return row?.stripe_customer_id;
+  const { rows } = await findStripeCustomerRow.execute(db, key);
+  return rows[0]?.stripe_customer_id;
 }
 
 /** Remembers a Stripe customer; a second writer (a concurrent checkout) keeps the first one. */
@@ -117,18 +134,20 @@ export async function rememberStripeCustomer(
   db: Kysely<Database>,
   known: OnAccount & { customerId: string; stripeCustomerId: string; createdAt: string },
 ): Promise<void> {
-  await db
-    .insertInto('customer_accounts')
-    .values({
-      customer_id: known.customerId,
-      account_id: known.accountId,
-      mode: known.mode,
-      stripe_customer_id: known.stripeCustomerId,
-      created_at: known.createdAt,
-    })
-    .onConflict((conflict) => conflict.columns(['customer_id', 'account_id', 'mode']).doNothing())
-    .execute();
+  await rememberStripeCustomerRow.execute(db, {
+    customer_id: known.customerId,
+    account_id: known.accountId,
+    mode: known.mode,
+    stripe_customer_id: known.stripeCustomerId,
+    created_at: known.createdAt,
+  });
 }
+
+const rememberStripeCustomerRow = prepareInsert('customer_accounts', (insert) =>
+  insert.onConflict((conflict) =>
+    conflict.columns(['customer_id', 'account_id', 'mode']).doNothing(),
+  ),
+);
 
 /** The Stripe id of one of our products or prices (`localId`) on an account. */
 export async function findStripeCatalogObject(
@@ -162,26 +181,25 @@ export async function rememberStripeCatalogObject(
     .execute();
 }
 
+const insertOrderRow = prepareInsert('orders', (insert) => insert);
+
 export async function insertOrder(db: Kysely<Database>, order: Order): Promise<void> {
-  await db
-    .insertInto('orders')
-    .values({
-      order_id: order.orderId,
-      workspace_id: order.workspaceId,
-      funnel_slug: order.funnelSlug,
-      mode: order.mode,
-      customer_id: order.customerId,
-      email: order.email,
-      name: order.name,
-      country: order.country,
-      status: order.status,
-      paid_amount: order.paidAmount,
-      refunded_amount: order.refundedAmount,
-      currency: order.currency,
-      created_at: order.createdAt,
-      updated_at: order.updatedAt,
-    })
-    .execute();
+  await insertOrderRow.execute(db, {
+    order_id: order.orderId,
+    workspace_id: order.workspaceId,
+    funnel_slug: order.funnelSlug,
+    mode: order.mode,
+    customer_id: order.customerId,
+    email: order.email,
+    name: order.name,
+    country: order.country,
+    status: order.status,
+    paid_amount: order.paidAmount,
+    refunded_amount: order.refundedAmount,
+    currency: order.currency,
+    created_at: order.createdAt,
+    updated_at: order.updatedAt,
+  });
 }
 
 export async function findOrder(
@@ -202,18 +220,24 @@ export async function findOrder(
  * The order and the setup revision, in one read: a page that starts from the visit's order takes
  * the setup (funnel, offers, routing, keys) as of that revision (db/setup-revision.ts).
  */
+const findOrderWithRevision = prepareQuery<
+  { workspaceId: string; orderId: string },
+  OrderTable & { setup_revision: number | null }
+>((db, slot) =>
+  db
+    .selectFrom('orders')
+    .selectAll()
+    .select((query) => query.selectFrom('setup_revision').select('revision').as('setup_revision'))
+    .where('workspace_id', '=', slot('workspaceId'))
+    .where('order_id', '=', slot('orderId')),
+);
+
 export async function findOrderWithSetupRevision(
   db: Kysely<Database>,
   workspaceId: string,
   orderId: string,
 ): Promise<{ order: Order; setupRevision: number } | undefined> {
-  const row = await db
-    .selectFrom('orders')
-    .selectAll()
-    .select((query) => query.selectFrom('setup_revision').select('revision').as('setup_revision'))
-    .where('workspace_id', '=', workspaceId)
-    .where('order_id', '=', orderId)
-    .executeTakeFirst();
+  const [row] = (await findOrderWithRevision.execute(db, { workspaceId, orderId })).rows;
   if (!row) return undefined;
   if (row.setup_revision === null) throw new Error('setup_revision has no row: run the migrations');
   return { order: orderOf(row), setupRevision: row.setup_revision };

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepareInsert, prepareUpdate } from '../db/prepared-query.js';
 import type { Database, PaymentAttemptTable, PaymentAttemptTryTable } from '../db/schema.js';
 import type { Mode, RoutingDecision } from '../routing/index.js';
 
@@ -165,45 +166,48 @@ export function paymentAttemptOf(attempt: Attempt, tries: readonly StoredTry[]):
   };
 }
 
+const insertAttemptRow = prepareInsert('payment_attempts', (insert) => insert);
+
 export async function insertAttempt(db: Kysely<Database>, attempt: Attempt): Promise<void> {
-  await db
-    .insertInto('payment_attempts')
-    .values({
-      attempt_id: attempt.id,
-      workspace_id: attempt.workspaceId,
-      payment_id: attempt.paymentId,
-      attempt_number: attempt.number,
-      account_id: attempt.accountId,
-      account_handle: attempt.account,
-      mode: attempt.mode,
-      idempotency_key: attempt.idempotencyKey,
-      amount: attempt.amount,
-      currency: attempt.currency,
-      status: attempt.status,
-      failure_kind: attempt.failureKind,
-      stripe_code: attempt.stripeCode,
-      decline_code: attempt.declineCode,
-      http_status: attempt.httpStatus,
-      request_id: attempt.requestId,
-      message: attempt.message,
-      payment_intent_id: attempt.paymentIntentId,
-      latency_ms: attempt.latencyMs,
-      decision: JSON.stringify(attempt.decision),
-      started_at: attempt.startedAt,
-      finished_at: attempt.finishedAt,
-    })
-    .execute();
+  await insertAttemptRow.execute(db, {
+    attempt_id: attempt.id,
+    workspace_id: attempt.workspaceId,
+    payment_id: attempt.paymentId,
+    attempt_number: attempt.number,
+    account_id: attempt.accountId,
+    account_handle: attempt.account,
+    mode: attempt.mode,
+    idempotency_key: attempt.idempotencyKey,
+    amount: attempt.amount,
+    currency: attempt.currency,
+    status: attempt.status,
+    failure_kind: attempt.failureKind,
+    stripe_code: attempt.stripeCode,
+    decline_code: attempt.declineCode,
+    http_status: attempt.httpStatus,
+    request_id: attempt.requestId,
+    message: attempt.message,
+    payment_intent_id: attempt.paymentIntentId,
+    latency_ms: attempt.latencyMs,
+    decision: JSON.stringify(attempt.decision),
+    started_at: attempt.startedAt,
+    finished_at: attempt.finishedAt,
+  });
 }
+
+const updateAttempt = prepareUpdate<'payment_attempts', { attemptId: string }>((db, set, slot) =>
+  db.updateTable('payment_attempts').set(set).where('attempt_id', '=', slot('attemptId')),
+);
 
 export async function finishAttempt(
   db: Kysely<Database>,
   attemptId: string,
   changes: AttemptChanges,
 ): Promise<void> {
-  await db
-    .updateTable('payment_attempts')
-    // Kysely leaves out what is undefined: only the changes given are written.
-    .set({
+  // What is undefined is left out: only the changes given are written.
+  await updateAttempt.execute(
+    db,
+    {
       status: changes.status,
       failure_kind: changes.failureKind,
       stripe_code: changes.stripeCode,
@@ -214,9 +218,9 @@ export async function finishAttempt(
       payment_intent_id: changes.paymentIntentId,
       latency_ms: changes.latencyMs,
       finished_at: changes.finishedAt,
-    })
-    .where('attempt_id', '=', attemptId)
-    .execute();
+    },
+    { attemptId },
+  );
 }
 
 export async function listAttempts(
@@ -234,27 +238,26 @@ export async function listAttempts(
   return rows.map(attemptOf);
 }
 
+const insertTryRow = prepareInsert('payment_attempt_tries', (insert) => insert);
+
 export async function insertTry(db: Kysely<Database>, tried: StoredTry): Promise<void> {
-  await db
-    .insertInto('payment_attempt_tries')
-    .values({
-      try_id: tried.id,
-      attempt_id: tried.attemptId,
-      try_number: tried.number,
-      workspace_id: tried.workspaceId,
-      payment_id: tried.paymentId,
-      outcome: tried.outcome,
-      failure_kind: tried.failureKind,
-      stripe_code: tried.stripeCode,
-      decline_code: tried.declineCode,
-      http_status: tried.httpStatus,
-      request_id: tried.requestId,
-      message: tried.message,
-      latency_ms: tried.latencyMs,
-      started_at: tried.startedAt,
-      finished_at: tried.finishedAt,
-    })
-    .execute();
+  await insertTryRow.execute(db, {
+    try_id: tried.id,
+    attempt_id: tried.attemptId,
+    try_number: tried.number,
+    workspace_id: tried.workspaceId,
+    payment_id: tried.paymentId,
+    outcome: tried.outcome,
+    failure_kind: tried.failureKind,
+    stripe_code: tried.stripeCode,
+    decline_code: tried.declineCode,
+    http_status: tried.httpStatus,
+    request_id: tried.requestId,
+    message: tried.message,
+    latency_ms: tried.latencyMs,
+    started_at: tried.startedAt,
+    finished_at: tried.finishedAt,
+  });
 }
 
 /** Every try of a payment's attempts, in the order they were sent. */

@@ -1,4 +1,5 @@
 import type { Kysely, Updateable } from 'kysely';
+import { prepareInsert, prepareQuery, prepareUpdate } from '../db/prepared-query.js';
 import type { Database, PaymentKind, PaymentStatus, PaymentTable } from '../db/schema.js';
 import type { Mode, RoutingDecision } from '../routing/index.js';
 import type { PaymentLine } from './payment-lines.js';
@@ -135,12 +136,12 @@ function changesRowOf(changes: PaymentChanges): Updateable<PaymentTable> {
   };
 }
 
+const insertPaymentRow = prepareInsert('payments', (insert) =>
+  insert.onConflict((conflict) => conflict.column('payment_id').doNothing()),
+);
+
 export async function insertPaymentIfNew(db: Kysely<Database>, payment: Payment): Promise<void> {
-  await db
-    .insertInto('payments')
-    .values(rowOf(payment))
-    .onConflict((conflict) => conflict.column('payment_id').doNothing())
-    .execute();
+  await insertPaymentRow.execute(db, rowOf(payment));
 }
 
 export async function findPayment(
@@ -169,11 +170,25 @@ export async function findPaymentByIntent(
   return row && paymentOf(row);
 }
 
+/** The payments of one order: what every payment step reads. */
+const listPaymentsOfOrder = prepareQuery<{ orderId: string }, PaymentTable>((db, slot) =>
+  db
+    .selectFrom('payments')
+    .selectAll()
+    .where('order_id', '=', slot('orderId'))
+    .orderBy('created_at')
+    .orderBy('payment_id'),
+);
+
 export async function listPaymentsOfOrders(
   db: Kysely<Database>,
   orderIds: readonly string[],
 ): Promise<Payment[]> {
   if (orderIds.length === 0) return [];
+  const [only] = orderIds;
+  if (orderIds.length === 1 && only !== undefined) {
+    return (await listPaymentsOfOrder.execute(db, { orderId: only })).rows.map(paymentOf);
+  }
   const rows = await db
     .selectFrom('payments')
     .selectAll()
@@ -200,19 +215,26 @@ export async function updatePayment(
  * Moves a payment's status forward only: a final status (succeeded, canceled) never changes, so
  * duplicate and late webhooks are harmless. Returns whether the row changed.
  */
+const advanceStatus = prepareUpdate<'payments', { paymentId: string }>((db, set, slot) =>
+  db
+    .updateTable('payments')
+    .set(set)
+    .where('payment_id', '=', slot('paymentId'))
+    .where('status', 'not in', ['succeeded', 'canceled']),
+);
+
 export async function advancePaymentStatus(
   db: Kysely<Database>,
   paymentId: string,
   status: PaymentStatus,
   changes: PaymentChanges,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('payments')
-    .set({ ...changesRowOf(changes), status })
-    .where('payment_id', '=', paymentId)
-    .where('status', 'not in', ['succeeded', 'canceled'])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  const result = await advanceStatus.execute(
+    db,
+    { ...changesRowOf(changes), status },
+    { paymentId },
+  );
+  return Number(result.numAffectedRows ?? 0) > 0;
 }
 
 /** Refunded amounts only grow: a late `charge.refunded` with a smaller total changes nothing. */

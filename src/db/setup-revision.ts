@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepareQuery } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 /**
@@ -14,8 +15,12 @@ export interface SetupRevisions {
   current(): Promise<number>;
 }
 
+const revisionRow = prepareQuery<Record<string, never>, { revision: number }>((db) =>
+  db.selectFrom('setup_revision').select('revision'),
+);
+
 export async function readSetupRevision(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('setup_revision').select('revision').executeTakeFirst();
+  const [row] = (await revisionRow.execute(db, {})).rows;
   if (!row) throw new Error('setup_revision has no row: run the migrations');
   return row.revision;
 }
