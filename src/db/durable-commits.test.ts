@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as settled } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWalSync, durableCommits, type WalFile } from './durable-commits.js';
+import { createWalSync, durableCommits, type WalFile, walFileAt } from './durable-commits.js';
 
 interface Row {
   things: { name: string };
@@ -112,5 +112,14 @@ describe('durable commits (SQLite)', () => {
     await Promise.all(meanwhile);
     expect(answered).toBe(3);
     expect(events).toEqual(['sync', 'sync']);
+  });
+
+  it('syncs the WAL file once there is one, opened once and closed with the store', async () => {
+    const wal = walFileAt(join(folder, 'other.db-wal'));
+    await wal.datasync();
+    writeFileSync(join(folder, 'other.db-wal'), 'frames');
+    await wal.datasync();
+    await wal.datasync();
+    await wal.close();
   });
 });

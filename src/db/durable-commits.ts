@@ -1,4 +1,4 @@
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Dialect } from 'kysely';
 import { watchedDialect } from './watched-driver.js';
 
@@ -65,27 +65,30 @@ export function durableCommits(dialect: Dialect, wal: Pick<WalSync, 'sync'>): Di
   });
 }
 
-/** The WAL file at `path`, opened once (again should SQLite replace the file). */
+/**
+ * The WAL file at `path`, opened once: SQLite keeps that file (resetting it in place after a
+ * checkpoint) as long as a connection of its database is open, as the store's is until it closes.
+ */
 export function walFileAt(path: string): WalFile {
-  let current: { inode: number; handle: Promise<FileHandle> } | null = null;
-  function handleFor(inode: number): Promise<FileHandle> {
-    if (current?.inode === inode) return current.handle;
-    // A handle's close waits for the sync under way on it.
-    current?.handle.then((handle) => handle.close()).catch(() => {});
-    current = { inode, handle: open(path, 'r') };
-    return current.handle;
-  }
+  let handle: Promise<FileHandle | null> | null = null;
   return {
     async datasync() {
-      const now = await stat(path).catch(() => null);
-      // No WAL file: every commit went into the database file by a checkpoint, which SQLite syncs.
-      if (!now) return;
-      await (await handleFor(now.ino)).datasync();
+      // No WAL file (yet): nothing was committed to it.
+      handle ??= open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      const opened = await handle.catch((error: unknown) => {
+        handle = null;
+        throw error;
+      });
+      if (opened === null) handle = null;
+      await opened?.datasync();
     },
     async close() {
-      const closing = current;
-      current = null;
-      await (await closing?.handle)?.close();
+      const closing = handle;
+      handle = null;
+      await (await closing)?.close();
     },
   };
 }

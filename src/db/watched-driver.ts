@@ -58,6 +58,8 @@ class WatchedConnection implements DatabaseConnection {
   ) {}
 
   private see(sql: string) {
+    // Inside a transaction only its commit counts, unless the watcher looks at each statement.
+    if (this.inTransaction && !this.watch.statement) return;
     const kind = statementKind(sql);
     if (kind === 'control') return;
     this.watch.statement?.(sql, kind, this.inTransaction);
