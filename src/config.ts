@@ -4,7 +4,12 @@ import { AppError } from './errors.js';
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables whose values must never be echoed back, not even in a config error. */
-const secretVariables = new Set(['SWITCHYARD_MASTER_KEY', 'STRIPE_CONNECT_SECRET_KEY']);
+const secretVariables = new Set([
+  'SWITCHYARD_MASTER_KEY',
+  'STRIPE_CONNECT_SECRET_KEY',
+  'ALERT_SLACK_WEBHOOK_URL',
+  'ALERT_SMTP_URL',
+]);
 
 function port(what: string) {
   return z
@@ -116,6 +121,56 @@ const environmentSchema = z.object({
   SWITCHYARD_DEMO: z
     .enum(['auto', 'on', 'off'], { message: 'needs auto, on or off' })
     .default('auto'),
+  // Operations (issue 14): doctor, jobs, alerts.
+  DOCTOR_TIMEOUT_MS: wholeNumber(
+    'a whole number of milliseconds from 100 to 120000',
+    100,
+    120_000,
+  ).default(10_000),
+  KEY_ROTATION_DAYS: wholeNumber('a whole number of days from 1 to 3650', 1, 3_650).default(90),
+  QUIET_ACCOUNT_HOURS: wholeNumber('a whole number of hours from 1 to 8760', 1, 8_760).default(24),
+  JOBS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('on'),
+  JOB_VERIFY_MINUTES: wholeNumber('a whole number of minutes from 1 to 10080', 1, 10_080).default(
+    15,
+  ),
+  JOB_TEST_PAYMENT_MINUTES: wholeNumber(
+    'a whole number of minutes from 1 to 10080',
+    1,
+    10_080,
+  ).default(1_440),
+  JOB_UNRECORDED_MINUTES: wholeNumber(
+    'a whole number of minutes from 1 to 10080',
+    1,
+    10_080,
+  ).default(60),
+  JOB_WEBHOOK_WATCHDOG_MINUTES: wholeNumber(
+    'a whole number of minutes from 1 to 10080',
+    1,
+    10_080,
+  ).default(15),
+  JOB_KEY_AGE_MINUTES: wholeNumber('a whole number of minutes from 1 to 10080', 1, 10_080).default(
+    1_440,
+  ),
+  JOB_ALERTS_MINUTES: wholeNumber('a whole number of minutes from 1 to 10080', 1, 10_080).default(
+    5,
+  ),
+  ALERT_SLACK_WEBHOOK_URL: httpUrl(
+    'an http(s) URL of a Slack-compatible incoming webhook',
+  ).optional(),
+  ALERT_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, 'needs smtp://user:password@host:port or smtps://…')
+    .optional(),
+  ALERT_EMAIL_FROM: z.string().email('needs an email address').optional(),
+  ALERT_EMAIL_TO: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((one) => z.string().email().safeParse(one.trim()).success),
+      'needs one email address, or several separated by commas',
+    )
+    .optional(),
+  ALERT_WARNINGS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('off'),
+  ALERT_DIGEST: z.enum(['on', 'off'], { message: 'needs on or off' }).default('off'),
 });
 
 export interface Config {
@@ -149,6 +204,32 @@ export interface Config {
   readonly reconciliation: Readonly<{ intervalSeconds: number; graceSeconds: number }>;
   /** `auto`: the demo (emulator, two accounts, a funnel) runs when no Stripe is configured. */
   readonly demo: 'auto' | 'on' | 'off';
+  /** How long doctor's checks that call Stripe may take for one account and mode. */
+  readonly doctorTimeoutMs: number;
+  /** `key_age` warns when a key is older than this. */
+  readonly keyRotationDays: number;
+  /** `no_recent_payment` warns when a routed-to account took nothing for this long. */
+  readonly quietAccountHours: number;
+  /** The job runner: off in this instance when `JOBS=off`; each job's interval in minutes. */
+  readonly jobs: Readonly<{
+    enabled: boolean;
+    verifyMinutes: number;
+    testPaymentMinutes: number;
+    unrecordedMinutes: number;
+    webhookWatchdogMinutes: number;
+    keyAgeMinutes: number;
+    alertsMinutes: number;
+  }>;
+  /** Alert channels set in the environment (the API and CLI can set them too). */
+  readonly alerts: Readonly<{
+    slackWebhookUrl: string | null;
+    smtpUrl: string | null;
+    emailFrom: string | null;
+    emailTo: string[];
+    /** Send warnings too, not only failures. */
+    warnings: boolean;
+    digest: boolean;
+  }>;
   /** "Connect with Stripe" (OAuth), when a Connect platform is configured. */
   readonly stripeConnect: Readonly<{
     clientId: string;
@@ -222,6 +303,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graceSeconds: values.RECONCILE_GRACE_SECONDS,
     }),
     demo: values.SWITCHYARD_DEMO,
+    doctorTimeoutMs: values.DOCTOR_TIMEOUT_MS,
+    keyRotationDays: values.KEY_ROTATION_DAYS,
+    quietAccountHours: values.QUIET_ACCOUNT_HOURS,
+    jobs: Object.freeze({
+      enabled: values.JOBS === 'on',
+      verifyMinutes: values.JOB_VERIFY_MINUTES,
+      testPaymentMinutes: values.JOB_TEST_PAYMENT_MINUTES,
+      unrecordedMinutes: values.JOB_UNRECORDED_MINUTES,
+      webhookWatchdogMinutes: values.JOB_WEBHOOK_WATCHDOG_MINUTES,
+      keyAgeMinutes: values.JOB_KEY_AGE_MINUTES,
+      alertsMinutes: values.JOB_ALERTS_MINUTES,
+    }),
+    alerts: Object.freeze({
+      slackWebhookUrl: values.ALERT_SLACK_WEBHOOK_URL ?? null,
+      smtpUrl: values.ALERT_SMTP_URL ?? null,
+      emailFrom: values.ALERT_EMAIL_FROM ?? null,
+      emailTo: (values.ALERT_EMAIL_TO ?? '')
+        .split(',')
+        .map((one) => one.trim())
+        .filter((one) => one !== ''),
+      warnings: values.ALERT_WARNINGS === 'on',
+      digest: values.ALERT_DIGEST === 'on',
+    }),
   });
 }
 

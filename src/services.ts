@@ -26,6 +26,8 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
 import { createSetupRevisions, type SetupRevisions } from './db/setup-revision.js';
+import { allChecks } from './doctor/all-checks.js';
+import { createDoctorService, type DoctorService } from './doctor/doctor.service.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -70,6 +72,8 @@ export interface Services {
   reconciliation: Reconciliation;
   eventsBackfill: EventsBackfill;
   orders: OrdersService;
+  /** `switchyard doctor`: what is wrong with the setup and each account, and how to mend it. */
+  doctor: DoctorService;
 }
 
 /**
@@ -204,6 +208,23 @@ export function createServices(options: ServiceOptions): Services {
     secretKeyOf: accounts.secretKeyOf,
     logger,
   });
+  const doctor = createDoctorService({
+    db: store.db,
+    clock,
+    timeoutMs: config.doctorTimeoutMs,
+    checks: allChecks({
+      db: store.db,
+      clock,
+      config,
+      gateway,
+      vault,
+      accounts,
+      health,
+      routingConfig,
+      catalog,
+      webhooks,
+    }),
+  });
   webhooks.reactWith(async function reactToStripe(action, context) {
     switch (action.kind) {
       case 'account_updated':
@@ -240,5 +261,6 @@ export function createServices(options: ServiceOptions): Services {
     reconciliation,
     eventsBackfill,
     orders,
+    doctor,
   };
 }

@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { HealthService } from '../accounts/health.service.js';
+import type { Vault } from '../accounts/vault.js';
+import type { CatalogService } from '../catalog/catalog.service.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
+import type { StripeGateway } from '../stripe/gateway.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
+import type { DoctorCheck } from './check.js';
+
+/**
+ * What the checks are built from. Each area's factory takes what it needs from here; the
+ * composition root (services.ts) fills it in.
+ */
+export interface CheckDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  config: Config;
+  gateway: StripeGateway;
+  vault: Vault;
+  accounts: AccountsService;
+  health: HealthService;
+  routingConfig: RoutingConfigService;
+  catalog: CatalogService;
+  webhooks: WebhooksService;
+}
+
+/** Every doctor check, one group per area; each area adds its factory here. */
+export function allChecks(_deps: CheckDependencies): DoctorCheck[] {
+  return [];
+}

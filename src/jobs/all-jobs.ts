@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { CheckDependencies } from '../doctor/all-checks.js';
+import type { DoctorService } from '../doctor/doctor.service.js';
+import type { JobDefinition } from './job.js';
+
+/** What the jobs are built from; the composition root (services.ts) fills it in. */
+export interface JobDependencies extends CheckDependencies {
+  logger: Logger;
+  doctor: DoctorService;
+}
+
+/** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
+export function allJobs(_deps: JobDependencies): JobDefinition[] {
+  return [];
+}
