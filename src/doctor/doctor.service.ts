@@ -9,12 +9,21 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { CheckTarget, DoctorCheck } from './check.js';
-import { compareFindings, type Finding, type FindingStatus, warn } from './finding.js';
+import {
+  compareFindings,
+  type Finding,
+  type FindingScope,
+  type FindingStatus,
+  fail,
+  warn,
+} from './finding.js';
 
 export interface DoctorReport {
   generatedAt: string;
   /** The worst status of any finding. */
   status: FindingStatus;
+  counts: Record<FindingStatus, number>;
+  /** Fails first, then warnings, then passes (see `compareFindings`). */
   findings: Finding[];
 }
 
@@ -31,37 +40,55 @@ export interface DoctorDependencies {
   timeoutMs: number;
 }
 
+type Place = Omit<CheckTarget, 'signal'>;
+
+/**
+ * Runs every group at once. Groups that call Stripe for one account and mode share one deadline:
+ * when it passes their signal aborts and each of their codes answers a warning, so one hung
+ * account never holds up the report. A group that throws answers a failure per code instead of
+ * sinking the whole report.
+ */
 export function createDoctorService({
   db,
   clock,
   checks,
   timeoutMs,
 }: DoctorDependencies): DoctorService {
-  async function runCheck(check: DoctorCheck, target: Omit<CheckTarget, 'signal'>) {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        resolve('timeout');
-      }, timeoutMs);
-    });
+  const seconds = `${timeoutMs / 1000} s`;
+
+  async function runGroup(check: DoctorCheck, place: Place, deadline: Deadline) {
+    const scope: FindingScope = {
+      account: place.account?.handle ?? null,
+      mode: place.mode ?? null,
+    };
+    const where = place.account ? ` for ${place.account.handle} (${place.mode})` : '';
+    const again = place.account
+      ? `switchyard doctor --account ${place.account.handle}`
+      : 'switchyard doctor';
+    const running = check.run({ ...place, signal: deadline.signal });
     try {
       const result = check.callsStripe
-        ? await Promise.race([check.run({ ...target, signal: controller.signal }), timedOut])
-        : await check.run({ ...target, signal: controller.signal });
+        ? await Promise.race([running, deadline.passed])
+        : await running;
       if (result !== 'timeout') return result;
-      const scope = { account: target.account?.handle ?? null, mode: target.mode ?? null };
       return check.codes.map((code) =>
         warn(
           code,
           scope,
-          `Not checked: Stripe did not answer the ${check.name} checks within ${timeoutMs / 1000} s.`,
-          'Run `switchyard doctor` again; if it keeps timing out, see stripe_unreachable.',
+          `Not checked: Stripe did not answer the ${check.name} checks${where} within ${seconds} (DOCTOR_TIMEOUT_MS).`,
+          `Run "${again}" again; if it keeps timing out, see stripe_unreachable, or raise DOCTOR_TIMEOUT_MS.`,
         ),
       );
-    } finally {
-      clearTimeout(timer);
+    } catch (error) {
+      const message = withoutSecrets(error instanceof Error ? error.message : String(error));
+      return check.codes.map((code) =>
+        fail(
+          code,
+          scope,
+          `Not checked: the ${check.name} checks${where} failed: ${message}`,
+          `Mend what the detail names and run "${again}" again; if it names nothing you can mend, report it with this detail.`,
+        ),
+      );
     }
   }
 
@@ -82,28 +109,62 @@ export function createDoctorService({
         db,
         accounts.map((account) => account.accountId),
       );
-      const runs: Promise<Finding[]>[] = [];
-      for (const check of checks) {
-        if (check.scope === 'workspace') {
-          if (options.account === undefined) runs.push(runCheck(check, { workspaceId, now }));
-          continue;
-        }
-        for (const account of accounts) {
-          for (const credential of credentials) {
-            if (credential.accountId !== account.accountId) continue;
-            runs.push(
-              runCheck(check, { workspaceId, now, account, mode: credential.mode, credential }),
-            );
-          }
+      const places: Place[] = options.account === undefined ? [{ workspaceId, now }] : [];
+      for (const account of accounts) {
+        for (const credential of credentials) {
+          if (credential.accountId !== account.accountId) continue;
+          places.push({ workspaceId, now, account, mode: credential.mode, credential });
         }
       }
-      const findings = (await Promise.all(runs)).flat().sort(compareFindings);
-      const status: FindingStatus = findings.some((finding) => finding.status === 'fail')
-        ? 'fail'
-        : findings.some((finding) => finding.status === 'warn')
-          ? 'warn'
-          : 'pass';
-      return { generatedAt: now.toISOString(), status, findings };
+      const deadlines = places.map(() => startDeadline(timeoutMs));
+      try {
+        const runs = places.flatMap((place, index) => {
+          const deadline = deadlines[index] as Deadline;
+          const scope = place.account ? 'account' : 'workspace';
+          return checks
+            .filter((check) => check.scope === scope)
+            .map((check) => runGroup(check, place, deadline));
+        });
+        const findings = (await Promise.all(runs)).flat().sort(compareFindings);
+        return reportOf(now, findings);
+      } finally {
+        for (const deadline of deadlines) deadline.stop();
+      }
     },
   };
+}
+
+export function reportOf(now: Date, findings: Finding[]): DoctorReport {
+  const counts: Record<FindingStatus, number> = { pass: 0, warn: 0, fail: 0 };
+  for (const finding of findings) counts[finding.status] += 1;
+  const status: FindingStatus = counts.fail > 0 ? 'fail' : counts.warn > 0 ? 'warn' : 'pass';
+  return { generatedAt: now.toISOString(), status, counts, findings };
+}
+
+interface Deadline {
+  signal: AbortSignal;
+  /** Resolves with `timeout` when the time is up (and the signal aborts). */
+  passed: Promise<'timeout'>;
+  stop(): void;
+}
+
+function startDeadline(timeoutMs: number): Deadline {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const passed = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(`the doctor's ${timeoutMs} ms ran out`));
+      resolve('timeout');
+    }, timeoutMs);
+  });
+  return { signal: controller.signal, passed, stop: () => clearTimeout(timer) };
+}
+
+/** An error's words may quote a key (Stripe's "Invalid API Key provided: sk_…"): keep its tail. */
+export function withoutSecrets(text: string): string {
+  return text.replace(
+    /\b(sk|rk)_(test|live)_[A-Za-z0-9*]+|\bwhsec_[A-Za-z0-9]+|\b(ac|rt|sk)_[A-Za-z0-9]{16,}/g,
+    (secret) =>
+      `${/^(sk|rk)_(test|live)_/.exec(secret)?.[0] ?? secret.slice(0, 3)}…${secret.slice(-4)}`,
+  );
 }
