@@ -287,11 +287,33 @@ export const controlRoutes: ControlRoute[] = [
         z.strictObject({
           duplicates: z.number().int().min(0).max(10).optional(),
           shuffle: z.boolean().optional(),
+          drop: z.number().int().min(0).max(1000).optional(),
+          failing: z.boolean().optional(),
         }),
         request.body,
       );
       environment.hub.setChaos(body);
-      return { duplicates: body.duplicates ?? 0, shuffle: body.shuffle ?? false };
+      return {
+        duplicates: body.duplicates ?? 0,
+        shuffle: body.shuffle ?? false,
+        drop: body.drop ?? 0,
+        failing: body.failing ?? false,
+      };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/_emulator/webhook_endpoints/:id/roll_secret',
+    handle: function rollWebhookSecret(request, environment) {
+      const id = request.pathParams.id ?? '';
+      const endpoint = environment.hub.rollEndpointSecret(id);
+      if (endpoint === undefined) {
+        throw invalidRequest(`No such webhook endpoint: '${id}'`, {
+          status: 404,
+          code: 'resource_missing',
+        });
+      }
+      return endpoint;
     },
   },
   {

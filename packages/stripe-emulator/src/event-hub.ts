@@ -17,6 +17,8 @@ export interface EndpointInput {
   connect?: boolean;
   description?: string;
   metadata?: Record<string, string>;
+  /** Events are rendered at this version; absent: the account's default (`null` on the object). */
+  api_version?: string | undefined;
 }
 
 export interface EndpointUpdate {
@@ -65,7 +67,14 @@ export interface EventHub {
   eventDeliveries(accountId: string, livemode: boolean): Record<string, unknown>[];
   /** Sends the retries that fall due once the emulator's clock has been advanced. */
   sendDueRetries(): void;
-  setChaos(chaos: { duplicates?: number; shuffle?: boolean }): void;
+  setChaos(chaos: {
+    duplicates?: number;
+    shuffle?: boolean;
+    drop?: number;
+    failing?: boolean;
+  }): void;
+  /** The dashboard's "Roll secret": deliveries are signed with a new secret from now on. */
+  rollEndpointSecret(id: string): Record<string, unknown> | undefined;
   deliveries(): Record<string, unknown>[];
   idle(): Promise<void>;
   reset(): void;

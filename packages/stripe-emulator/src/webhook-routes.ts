@@ -41,6 +41,7 @@ export const webhookRoutes: ApiRoute[] = [
         connect: params.connect,
         description: params.description ?? undefined,
         metadata: readMetadata(params.metadata),
+        api_version: params.api_version,
       });
     },
   },

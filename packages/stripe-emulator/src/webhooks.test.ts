@@ -389,6 +389,92 @@ describe('WebhookHub', () => {
     expect(receiver.received).toHaveLength(4);
   });
 
+  it('loses the next deliveries with chaos drop, leaving them undelivered in the events list', async () => {
+    const hub = trackedHub({ retryDelaysSeconds: [1] });
+    hub.createEndpoint('acct_shop', false, { url: receiver.url, enabled_events: ['*'] });
+    hub.setChaos({ drop: 1 });
+    const lost = hub.publish({
+      accountId: 'acct_shop',
+      livemode: false,
+      type: 'charge.refunded',
+      object: {},
+    });
+    const kept = hub.publish({
+      accountId: 'acct_shop',
+      livemode: false,
+      type: 'charge.refunded',
+      object: {},
+    });
+    await hub.idle();
+
+    expect(receiver.received.map((delivery) => JSON.parse(delivery.body).id)).toEqual([kept.id]);
+    expect(hub.deliveries()).toMatchObject([
+      { event_id: lost.id, error: 'dropped by the emulator', succeeded: false },
+      { event_id: kept.id, succeeded: true },
+    ]);
+    const undelivered = hub.listEvents('acct_shop', false, { deliverySuccess: false });
+    expect(undelivered).toMatchObject([{ id: lost.id, pending_webhooks: 1 }]);
+    expect(hub.eventDeliveries('acct_shop', false)[1]).toMatchObject({
+      id: lost.id,
+      delivery: 'failed',
+    });
+  });
+
+  it('fails every attempt with chaos failing, and retries succeed once it is cleared', async () => {
+    let now = 1_800_000_000;
+    const hub = trackedHub({
+      now: () => now,
+      retryDelaysSeconds: [60],
+      realMsPerSecond: 1_000_000,
+    });
+    hub.createEndpoint('acct_shop', false, { url: receiver.url, enabled_events: ['*'] });
+    hub.setChaos({ failing: true });
+    const event = hub.publish({
+      accountId: 'acct_shop',
+      livemode: false,
+      type: 'charge.refunded',
+      object: {},
+    });
+    await vi.waitFor(() => expect(hub.deliveries()).toHaveLength(1));
+    expect(receiver.received).toHaveLength(0);
+    expect(hub.deliveries()[0]).toMatchObject({
+      error: 'failed by the emulator',
+      succeeded: false,
+    });
+
+    hub.setChaos({});
+    now += 60;
+    hub.sendDueRetries();
+    await hub.idle();
+    expect(receiver.received.map((delivery) => JSON.parse(delivery.body).id)).toEqual([event.id]);
+  });
+
+  it("signs with a new secret after the dashboard's roll, and keeps the endpoint's api_version", async () => {
+    const hub = trackedHub();
+    const created = hub.createEndpoint('acct_shop', false, {
+      url: receiver.url,
+      enabled_events: ['*'],
+      api_version: '2024-06-20',
+    });
+    expect(created.api_version).toBe('2024-06-20');
+    expect(
+      hub.createEndpoint('acct_shop', false, { url: other.url, enabled_events: [] }).api_version,
+    ).toBeNull();
+    const rolled = hub.rollEndpointSecret(String(created.id));
+    expect(rolled?.secret).not.toBe(created.secret);
+    hub.publish({ accountId: 'acct_shop', livemode: false, type: 'charge.refunded', object: {} });
+    await hub.idle();
+    const [delivery] = receiver.received;
+    const header = String(delivery?.headers['stripe-signature']);
+    expect(() =>
+      stripe.webhooks.constructEvent(delivery?.body ?? '', header, String(created.secret)),
+    ).toThrow(/No signatures found/);
+    expect(
+      stripe.webhooks.constructEvent(delivery?.body ?? '', header, String(rolled?.secret)).type,
+    ).toBe('charge.refunded');
+    expect(hub.rollEndpointSecret('we_missing')).toBeUndefined();
+  });
+
   it('keeps publish order normally and reorders deliveries with chaos shuffle', async () => {
     const hub = trackedHub();
     hub.createEndpoint('acct_shop', false, { url: receiver.url, enabled_events: ['*'] });

@@ -50,7 +50,7 @@ export interface EndpointCreateParams {
   connect?: boolean;
   description?: string;
   metadata?: Record<string, string>;
-  api_version?: string;
+  api_version?: string | undefined;
 }
 
 export interface EndpointUpdateParams {
@@ -66,6 +66,10 @@ export interface WebhookChaos {
   duplicates?: number;
   /** Deliver queued events in random order. */
   shuffle?: boolean;
+  /** The next this many deliveries are lost: never sent, never retried (Stripe gave up on them). */
+  drop?: number;
+  /** Every delivery attempt fails without reaching the endpoint, and is retried on schedule. */
+  failing?: boolean;
 }
 
 export interface DeliveryAttempt {
@@ -173,7 +177,7 @@ export class WebhookHub {
   private endpoints = new Map<string, Endpoint>();
   private eventsById = new Map<string, StoredEvent>();
   private eventsByScope = new Map<string, StoredEvent[]>();
-  private chaos = { duplicates: 0, shuffle: false };
+  private chaos = { duplicates: 0, shuffle: false, drop: 0, failing: false };
   private queues = new Map<string, Delivery[]>();
   private inFlight = new Map<string, number>();
   private retries = new Set<PendingRetry>();
@@ -367,7 +371,16 @@ export class WebhookHub {
     this.chaos = {
       duplicates: Math.max(0, Math.floor(chaos.duplicates ?? 0)),
       shuffle: chaos.shuffle === true,
+      drop: Math.max(0, Math.floor(chaos.drop ?? 0)),
+      failing: chaos.failing === true,
     };
+  }
+
+  rollEndpointSecret(id: string): Record<string, unknown> | undefined {
+    const endpoint = this.endpoints.get(id);
+    if (!endpoint) return undefined;
+    endpoint.secret = generateSigningSecret();
+    return { ...presentEndpoint(endpoint), secret: endpoint.secret };
   }
 
   /** Every delivery attempt, oldest first (the most recent 10,000). */
@@ -428,7 +441,7 @@ export class WebhookHub {
     this.eventsById.clear();
     this.eventsByScope.clear();
     this.attempts = [];
-    this.chaos = { duplicates: 0, shuffle: false };
+    this.chaos = { duplicates: 0, shuffle: false, drop: 0, failing: false };
   }
 
   close(): void {
@@ -538,25 +551,28 @@ export class WebhookHub {
       this.finish();
       return;
     }
+    if (this.chaos.drop > 0 && !delivery.duplicate) {
+      this.chaos.drop -= 1;
+      this.record(
+        this.attemptOf(delivery, endpoint, {
+          status: null,
+          error: 'dropped by the emulator',
+          succeeded: false,
+        }),
+      );
+      this.noteDelivery(delivery, 'failed', null);
+      this.finish();
+      return;
+    }
     const generation = this.generation;
     this.inFlight.set(endpoint.id, (this.inFlight.get(endpoint.id) ?? 0) + 1);
-    const answer = await this.post(endpoint, delivery);
+    const answer = this.chaos.failing
+      ? { status: null, error: 'failed by the emulator', succeeded: false }
+      : await this.post(endpoint, delivery);
     if (generation !== this.generation) return;
     this.inFlight.set(endpoint.id, (this.inFlight.get(endpoint.id) ?? 1) - 1);
 
-    this.record({
-      event_id: String(delivery.event.json.id),
-      event_type: String(delivery.event.json.type),
-      account: endpoint.accountId,
-      endpoint_id: endpoint.id,
-      url: endpoint.url,
-      attempt: delivery.attempt,
-      duplicate: delivery.duplicate,
-      status: answer.status,
-      error: answer.error,
-      succeeded: answer.succeeded,
-      at: this.now(),
-    });
+    this.record(this.attemptOf(delivery, endpoint, answer));
 
     if (answer.succeeded) {
       this.acknowledge(delivery.event, endpoint.id);
@@ -566,6 +582,24 @@ export class WebhookHub {
       this.retryLater(delivery);
     }
     this.schedulePump();
+  }
+
+  private attemptOf(
+    delivery: Delivery,
+    endpoint: Endpoint,
+    answer: { status: number | null; error: string | null; succeeded: boolean },
+  ): DeliveryAttempt {
+    return {
+      event_id: String(delivery.event.json.id),
+      event_type: String(delivery.event.json.type),
+      account: endpoint.accountId,
+      endpoint_id: endpoint.id,
+      url: endpoint.url,
+      attempt: delivery.attempt,
+      duplicate: delivery.duplicate,
+      ...answer,
+      at: this.now(),
+    };
   }
 
   private async post(
