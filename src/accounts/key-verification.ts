@@ -1,7 +1,12 @@
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
-import type { StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
+import type {
+  CallLimit,
+  StripeAccountSummary,
+  StripeCredentials,
+  StripeGateway,
+} from '../stripe/gateway.js';
 
 export type Mode = 'test' | 'live';
 
@@ -41,7 +46,8 @@ function slot(mode: Mode, key: 'secretKey' | 'publishableKey'): string {
   return `credentials.${mode}.${key}`;
 }
 
-function keyShape(key: string): {
+/** What a key's prefix says it is: its type and mode, or nulls when it is no Stripe key. */
+export function keyShape(key: string): {
   type: 'secret' | 'restricted' | 'publishable' | null;
   mode: Mode | null;
 } {
@@ -151,17 +157,7 @@ export async function verifyKeyPair(
   const restricted = secretKey.startsWith('rk_');
 
   if (restricted) {
-    const checks = await withStripe(mode, () =>
-      Promise.all(
-        requiredPermissions.map(async (permission) => ({
-          permission,
-          state: await gateway.checkPermission({ credentials, permission }),
-        })),
-      ),
-    );
-    const missing = checks
-      .filter((check) => check.state === 'missing')
-      .map((check) => check.permission);
+    const missing = await withStripe(mode, () => missingPermissions(gateway, credentials));
     if (missing.length > 0) {
       throw new AppError(
         'missing_permissions',
@@ -178,6 +174,78 @@ export async function verifyKeyPair(
   return { mode, kind: restricted ? 'restricted_key' : 'secret_key', account };
 }
 
+/** The permissions Switchyard needs that a restricted key lacks, asked of Stripe one by one. */
+export async function missingPermissions(
+  gateway: StripeGateway,
+  credentials: StripeCredentials,
+  limit: CallLimit = {},
+): Promise<string[]> {
+  const checks = await Promise.all(
+    requiredPermissions.map(async (permission) => ({
+      permission,
+      state: await gateway.checkPermission({ credentials, permission, ...limit }),
+    })),
+  );
+  return checks.filter((check) => check.state === 'missing').map((check) => check.permission);
+}
+
+/** How a publishable key fared reading a PaymentIntent its secret key made. */
+export type PublishableKeyCheck =
+  | { outcome: 'same_account' }
+  /** Stripe refused the publishable key itself (401: mistyped, rolled). */
+  | { outcome: 'rejected'; error: StripeGatewayError }
+  /** The key works but cannot see the PaymentIntent: it is another account's (or mode's). */
+  | { outcome: 'other_account'; error: StripeGatewayError };
+
+/**
+ * A PaymentIntent made with the secret key is read back with the publishable key, as Stripe.js
+ * would, then cancelled: it is never confirmed, so nothing is charged.
+ */
+export async function checkPublishableKey(
+  gateway: StripeGateway,
+  input: {
+    credentials: StripeCredentials;
+    publishableKey: string;
+    currency: string;
+  } & CallLimit,
+): Promise<PublishableKeyCheck> {
+  const { credentials, timeoutMs } = input;
+  const probe = await gateway.createPaymentIntent({
+    credentials,
+    idempotencyKey: newId('verify'),
+    amount: 100,
+    currency: input.currency,
+    description: 'Switchyard key check (cancelled at once, never charged)',
+    metadata: { switchyard: 'key_check' },
+  });
+  try {
+    if (!probe.clientSecret) throw new Error('Stripe returned no client secret for the key check.');
+    await gateway.retrievePaymentIntentAsClient({
+      publishableKey: input.publishableKey,
+      stripeAccount: credentials.stripeAccount,
+      clientSecret: probe.clientSecret,
+    });
+    return { outcome: 'same_account' };
+  } catch (error) {
+    if (error instanceof StripeGatewayError && error.kind === 'authentication') {
+      return { outcome: 'rejected', error };
+    }
+    if (error instanceof StripeGatewayError && error.kind === 'invalid_request') {
+      return { outcome: 'other_account', error };
+    }
+    throw error;
+  } finally {
+    await gateway
+      .cancelPaymentIntent({
+        credentials,
+        id: probe.id,
+        idempotencyKey: `${probe.id}-cancel`,
+        timeoutMs,
+      })
+      .catch(() => {});
+  }
+}
+
 async function proveSameAccount(
   gateway: StripeGateway,
   mode: Mode,
@@ -185,35 +253,16 @@ async function proveSameAccount(
   publishableKey: string,
   account: StripeAccountSummary,
 ): Promise<void> {
-  const probe = await gateway.createPaymentIntent({
+  const check = await checkPublishableKey(gateway, {
     credentials,
-    idempotencyKey: newId('verify'),
-    amount: 100,
+    publishableKey,
     currency: account.defaultCurrency ?? 'usd',
-    description: 'Switchyard key check (cancelled at once, never charged)',
-    metadata: { switchyard: 'key_check' },
   });
-  try {
-    if (!probe.clientSecret) throw new Error('Stripe returned no client secret for the key check.');
-    await gateway.retrievePaymentIntentAsClient({
-      publishableKey,
-      clientSecret: probe.clientSecret,
-    });
-  } catch (error) {
-    if (
-      error instanceof StripeGatewayError &&
-      (error.kind === 'authentication' || error.kind === 'invalid_request')
-    ) {
-      throw new AppError(
-        'keys_from_different_accounts',
-        `The ${mode} publishable key belongs to a different Stripe account than the secret key (${account.id}). Copy both keys from the same account's API keys page.`,
-        { field: slot(mode, 'publishableKey'), stripeAccountId: account.id },
-      );
-    }
-    throw error;
-  } finally {
-    await gateway
-      .cancelPaymentIntent({ credentials, id: probe.id, idempotencyKey: `${probe.id}-cancel` })
-      .catch(() => {});
+  if (check.outcome !== 'same_account') {
+    throw new AppError(
+      'keys_from_different_accounts',
+      `The ${mode} publishable key belongs to a different Stripe account than the secret key (${account.id}). Copy both keys from the same account's API keys page.`,
+      { field: slot(mode, 'publishableKey'), stripeAccountId: account.id },
+    );
   }
 }

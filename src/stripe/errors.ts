@@ -27,6 +27,8 @@ export class StripeGatewayError extends Error {
   readonly paymentIntentId: string | null;
   /** A connection failure that was our timeout running out (the account is hung), not a reset. */
   readonly timedOut: boolean;
+  /** A connection failure's own words (`connect ECONNREFUSED …`, `getaddrinfo ENOTFOUND …`, a TLS error). */
+  readonly networkCause: string | null;
 
   constructor(input: {
     kind: StripeFailureKind;
@@ -38,6 +40,7 @@ export class StripeGatewayError extends Error {
     param?: string | null;
     paymentIntentId?: string | null;
     timedOut?: boolean;
+    networkCause?: string | null;
   }) {
     super(input.message);
     this.kind = input.kind;
@@ -48,6 +51,7 @@ export class StripeGatewayError extends Error {
     this.param = input.param ?? null;
     this.paymentIntentId = input.paymentIntentId ?? null;
     this.timedOut = input.timedOut ?? false;
+    this.networkCause = input.networkCause ?? null;
   }
 
   /** True when the account, not the card or our request, is the problem. */

@@ -18,6 +18,19 @@ export interface StripeAccountSummary {
   /** Stripe's `requirements.disabled_reason` when charges are disabled. */
   disabledReason: string | null;
   displayName: string | null;
+  payoutsEnabled: boolean;
+  /** What Stripe asks of the account (`requirements`), in Stripe's field names. */
+  requirements: {
+    currentlyDue: string[];
+    pastDue: string[];
+    /** When `currently_due` must be provided, as an ISO time; null when Stripe sets none. */
+    currentDeadline: string | null;
+  };
+}
+
+/** How long one call may take (doctor and jobs bound theirs); sent once, without the SDK's resends. */
+export interface CallLimit {
+  timeoutMs?: number | undefined;
 }
 
 export interface PaymentIntentSummary {
@@ -121,7 +134,9 @@ export interface InvoiceSummary {
 }
 
 export interface StripeGateway {
-  retrieveAccount(input: { credentials: StripeCredentials }): Promise<StripeAccountSummary>;
+  retrieveAccount(
+    input: { credentials: StripeCredentials } & CallLimit,
+  ): Promise<StripeAccountSummary>;
   createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSummary>;
   retrievePaymentIntent(input: {
     credentials: StripeCredentials;
@@ -194,16 +209,27 @@ export interface StripeGateway {
     credentials: StripeCredentials;
     paymentIntent: string;
   }): Promise<RefundSummary[]>;
-  cancelPaymentIntent(input: {
-    credentials: StripeCredentials;
-    id: string;
-    idempotencyKey: string;
-  }): Promise<PaymentIntentSummary>;
+  cancelPaymentIntent(
+    input: {
+      credentials: StripeCredentials;
+      id: string;
+      idempotencyKey: string;
+    } & CallLimit,
+  ): Promise<PaymentIntentSummary>;
   /** Whether a (restricted) key holds one permission, e.g. `payment_intents:write`. */
-  checkPermission(input: {
-    credentials: StripeCredentials;
-    permission: string;
-  }): Promise<'granted' | 'missing'>;
+  checkPermission(
+    input: {
+      credentials: StripeCredentials;
+      permission: string;
+    } & CallLimit,
+  ): Promise<'granted' | 'missing'>;
+  /**
+   * Whether Stripe knows the Connect platform's OAuth client id as the secret key's, asked
+   * without touching any connection; when refused, `error` is in Stripe's words.
+   */
+  checkOAuthClient(
+    input: { platformSecretKey: string; clientId: string } & CallLimit,
+  ): Promise<{ known: true } | { known: false; error: string }>;
   createWebhookEndpoint(input: {
     credentials: StripeCredentials;
     url: string;

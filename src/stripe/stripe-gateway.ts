@@ -87,6 +87,14 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     };
   }
 
+  /** A call with a bound of its own (doctor, jobs): that timeout, one try. */
+  function limitedOptions(credentials: StripeCredentials, timeoutMs: number | undefined) {
+    return {
+      ...requestOptions(credentials),
+      ...(timeoutMs === undefined ? {} : { timeout: timeoutMs, maxNetworkRetries: 0 }),
+    };
+  }
+
   /** A call a waiting buyer makes: a checkout's timeout, one try (the caller owns retries). */
   function checkoutOptions(credentials: StripeCredentials, idempotencyKey?: string) {
     return {
@@ -106,12 +114,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
   }
 
   return {
-    retrieveAccount: ({ credentials }) =>
+    retrieveAccount: ({ credentials, timeoutMs }) =>
       call(async () => {
         const client = clientFor(credentials.secretKey);
+        const options = limitedOptions({ secretKey: credentials.secretKey }, timeoutMs);
         const account = credentials.stripeAccount
-          ? await client.accounts.retrieve(credentials.stripeAccount)
-          : await client.accounts.retrieveCurrent();
+          ? await client.accounts.retrieve(credentials.stripeAccount, {}, options)
+          : await client.accounts.retrieveCurrent({}, options);
         return accountSummary(account);
       }),
 
@@ -314,20 +323,21 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         return refunds;
       }),
 
-    cancelPaymentIntent: ({ credentials, id, idempotencyKey }) =>
+    cancelPaymentIntent: ({ credentials, id, idempotencyKey, timeoutMs }) =>
       call(async () =>
         paymentIntentSummary(
           await clientFor(credentials.secretKey).paymentIntents.cancel(
             id,
             {},
-            requestOptions(credentials, idempotencyKey),
+            { ...limitedOptions(credentials, timeoutMs), idempotencyKey },
           ),
         ),
       ),
 
-    async checkPermission({ credentials, permission }) {
+    async checkPermission({ credentials, permission, timeoutMs }) {
       const [resource, access] = permission.split(':');
       const client = clientFor(credentials.secretKey);
+      const options = limitedOptions(credentials, timeoutMs);
       try {
         // A write to an id that cannot exist is refused for permission (403) before it is looked
         // up (404), so it proves the permission without changing anything.
@@ -336,13 +346,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
             'POST',
             `/v1/${resource}/switchyard_permission_probe`,
             {},
-            requestOptions(credentials),
+            options,
           );
         } else if (resource === 'account' || resource === 'balance') {
-          await client.rawRequest('GET', `/v1/${resource}`, {}, requestOptions(credentials));
+          await client.rawRequest('GET', `/v1/${resource}`, {}, options);
         } else {
           const path = `/v1/${resource}?limit=1`;
-          await client.rawRequest('GET', path, {}, requestOptions(credentials));
+          await client.rawRequest('GET', path, {}, options);
         }
         return 'granted';
       } catch (error) {
@@ -404,6 +414,28 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
           scope: token.scope ?? null,
         };
       }),
+
+    async checkOAuthClient({ platformSecretKey, clientId, timeoutMs }) {
+      // Deauthorizing an account that cannot exist changes nothing: Stripe refuses an unknown
+      // client id with "No such application", and a known one with "not connected".
+      try {
+        await clientFor(platformSecretKey).oauth.deauthorize(
+          { client_id: clientId, stripe_user_id: 'acct_switchyardclientcheck' },
+          limitedOptions({ secretKey: platformSecretKey }, timeoutMs),
+        );
+        return { known: true };
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeError)) throw error;
+        const failure = toGatewayError(error);
+        if (failure.kind === 'oauth' && /not connected/i.test(failure.message)) {
+          return { known: true };
+        }
+        if (failure.kind === 'oauth' || failure.kind === 'authentication') {
+          return { known: false, error: failure.message };
+        }
+        throw failure;
+      }
+    },
 
     deauthorizeAccount: ({ platformSecretKey, clientId, stripeUserId }) =>
       call(async () => {
@@ -479,6 +511,15 @@ function accountSummary(account: Stripe.Account): StripeAccountSummary {
     disabledReason: account.requirements?.disabled_reason ?? null,
     displayName:
       account.settings?.dashboard?.display_name ?? account.business_profile?.name ?? null,
+    payoutsEnabled: account.payouts_enabled ?? false,
+    requirements: {
+      currentlyDue: account.requirements?.currently_due ?? [],
+      pastDue: account.requirements?.past_due ?? [],
+      currentDeadline:
+        typeof account.requirements?.current_deadline === 'number'
+          ? new Date(account.requirements.current_deadline * 1000).toISOString()
+          : null,
+    },
   };
 }
 
@@ -512,6 +553,7 @@ function toGatewayError(error: unknown): StripeGatewayError {
       param: error.param ?? null,
       paymentIntentId: paymentIntentIdOf(error.raw),
       timedOut: connectionCodeOf(error) === Stripe.HttpClient.TIMEOUT_ERROR_CODE,
+      networkCause: networkCauseOf(error),
     });
   }
   return new StripeGatewayError({
@@ -525,6 +567,15 @@ function connectionCodeOf(error: InstanceType<typeof Stripe.errors.StripeError>)
   if (!(error instanceof Stripe.errors.StripeConnectionError)) return null;
   const code = (error.detail as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : null;
+}
+
+/** What the network said under a connection error: the DNS, TLS or socket error's own message. */
+function networkCauseOf(error: InstanceType<typeof Stripe.errors.StripeError>): string | null {
+  if (!(error instanceof Stripe.errors.StripeConnectionError)) return null;
+  const detail = error.detail as { message?: unknown; cause?: unknown } | undefined;
+  const cause = detail?.cause as { message?: unknown } | undefined;
+  const message = typeof cause?.message === 'string' ? cause.message : detail?.message;
+  return typeof message === 'string' && message.length > 0 ? message : null;
 }
 
 function paymentIntentIdOf(raw: unknown): string | null {

@@ -193,6 +193,22 @@ export async function listEvents(
   return (await select.execute()).map(storedEventOf);
 }
 
+/** The newest stored event of one type about an account (doctor: a deauthorization seen). */
+export async function findNewestEventOfType(
+  db: Kysely<Database>,
+  query: { accountId: string; type: string },
+): Promise<StoredEvent | undefined> {
+  const row = await db
+    .selectFrom('webhook_events')
+    .selectAll()
+    .where('account_id', '=', query.accountId)
+    .where('type', '=', query.type)
+    .orderBy('stripe_created', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && storedEventOf(row);
+}
+
 export async function listSealedEndpointSecrets(
   db: Kysely<Database>,
 ): Promise<Array<{ endpointId: string; sealedSecret: string }>> {

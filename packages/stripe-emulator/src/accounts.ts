@@ -13,9 +13,21 @@ export interface ApiKey {
   livemode: boolean;
   /** Restricted keys only: resource (path segment after /v1/) to access. */
   permissions: ReadonlyMap<string, Access> | null;
+  /** OAuth access tokens whose grant was deauthorized. */
   revoked: boolean;
+  /** A rolled key stops working at this time (unix seconds), as Stripe's roll with an expiry. */
+  expiresAt: number | null;
   /** OAuth access tokens: the platform the account granted access to. */
   platformId: string | null;
+}
+
+/** What Stripe asks of an account (`requirements`), when set by the control API. */
+export interface AccountRequirements {
+  currentlyDue: string[];
+  pastDue: string[];
+  eventuallyDue: string[];
+  /** Unix seconds, or null. */
+  currentDeadline: number | null;
 }
 
 export interface KeyPair {
@@ -34,6 +46,8 @@ export interface AccountRecord {
   payoutsEnabled: boolean;
   detailsSubmitted: boolean;
   disabledReason: string | null;
+  /** Null: derived from the account's state (a disabled account is asked for `external_account`). */
+  requirements: AccountRequirements | null;
   /** Set when the account is a Connect platform: its OAuth client id (`ca_…`). */
   clientId: string | null;
   keys: Record<Mode, KeyPair>;
@@ -115,6 +129,7 @@ export class AccountDirectory {
       payoutsEnabled: true,
       detailsSubmitted: true,
       disabledReason: null,
+      requirements: null,
       clientId: null,
       keys: { test: this.issueKeyPair(id, false), live: this.issueKeyPair(id, true) },
       ledgers: { test: new Ledger(id, false), live: new Ledger(id, true) },
@@ -155,16 +170,30 @@ export class AccountDirectory {
       livemode: mode === 'live',
       permissions,
       revoked: false,
+      expiresAt: null,
       platformId: null,
     };
     this.keys.set(key.value, key);
     return key;
   }
 
-  /** Revokes every key the account issued itself (not OAuth grants) and issues new ones. */
-  rollKeys(account: AccountRecord): void {
+  /** Deletes a restricted key (Stripe deletes only those; the others are rolled): it is unknown after. */
+  deleteRestrictedKey(account: AccountRecord, value: string): boolean {
+    const key = this.keys.get(value);
+    if (key?.kind !== 'restricted' || key.accountId !== account.id) return false;
+    return this.keys.delete(value);
+  }
+
+  /**
+   * Issues new keys; the old ones the account issued itself (not OAuth grants) expire after
+   * `expiresInSeconds` (0: at once), as a roll in Stripe's dashboard does.
+   */
+  rollKeys(account: AccountRecord, expiresInSeconds = 0): void {
+    const expiresAt = this.now() + expiresInSeconds;
     for (const key of this.keys.values()) {
-      if (key.accountId === account.id && key.kind !== 'oauth') key.revoked = true;
+      if (key.accountId === account.id && key.kind !== 'oauth') {
+        key.expiresAt = Math.min(key.expiresAt ?? expiresAt, expiresAt);
+      }
     }
     account.keys = {
       test: this.issueKeyPair(account.id, false),
@@ -219,6 +248,7 @@ export class AccountDirectory {
       livemode,
       permissions: null,
       revoked: false,
+      expiresAt: null,
       platformId: platform.id,
     };
     this.keys.set(accessToken.value, accessToken);
@@ -309,6 +339,7 @@ export class AccountDirectory {
     for (const account of state.accounts) {
       this.accounts.set(account.id, {
         ...account,
+        requirements: account.requirements ?? null,
         ledgers: {
           test: Ledger.restore(account.ledgers.test),
           live: Ledger.restore(account.ledgers.live),
@@ -318,6 +349,7 @@ export class AccountDirectory {
     for (const key of state.keys) {
       this.keys.set(key.value, {
         ...key,
+        expiresAt: key.expiresAt ?? null,
         permissions: key.permissions === null ? null : new Map(key.permissions),
       });
     }
@@ -352,6 +384,7 @@ export class AccountDirectory {
       livemode,
       permissions: null,
       revoked: false,
+      expiresAt: null,
       platformId: null,
     };
     const publishable: ApiKey = {
@@ -361,6 +394,7 @@ export class AccountDirectory {
       livemode,
       permissions: null,
       revoked: false,
+      expiresAt: null,
       platformId: null,
     };
     this.keys.set(secret.value, secret);
@@ -369,8 +403,21 @@ export class AccountDirectory {
   }
 }
 
+/** What Stripe asks for: as set by the control API, or derived from a disabled account's state. */
+function requirementsOf(account: AccountRecord): AccountRequirements {
+  if (account.requirements !== null) return account.requirements;
+  const disabled = !account.chargesEnabled || !account.payoutsEnabled;
+  return {
+    currentlyDue: disabled ? ['external_account'] : [],
+    pastDue:
+      disabled && account.disabledReason === 'requirements.past_due' ? ['external_account'] : [],
+    eventuallyDue: disabled ? ['external_account'] : [],
+    currentDeadline: null,
+  };
+}
+
 export function presentAccount(account: AccountRecord): AccountObject {
-  const disabled = !account.chargesEnabled;
+  const requirements = requirementsOf(account);
   return {
     id: account.id,
     object: 'account',
@@ -401,13 +448,12 @@ export function presentAccount(account: AccountRecord): AccountObject {
     payouts_enabled: account.payoutsEnabled,
     requirements: {
       alternatives: [],
-      current_deadline: null,
-      currently_due: disabled ? ['external_account'] : [],
+      current_deadline: requirements.currentDeadline,
+      currently_due: [...requirements.currentlyDue],
       disabled_reason: account.disabledReason,
       errors: [],
-      eventually_due: disabled ? ['external_account'] : [],
-      past_due:
-        disabled && account.disabledReason === 'requirements.past_due' ? ['external_account'] : [],
+      eventually_due: [...requirements.eventuallyDue],
+      past_due: [...requirements.pastDue],
       pending_verification: [],
     },
     settings: {

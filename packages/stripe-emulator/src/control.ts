@@ -77,11 +77,29 @@ const restrictedKeyBody = z.strictObject({
   permissions: z.array(z.string().regex(permissionPattern, 'use resource:read or resource:write')),
 });
 
+const requirementsBody = z.strictObject({
+  currently_due: z.array(z.string().min(1)).default([]),
+  past_due: z.array(z.string().min(1)).default([]),
+  eventually_due: z.array(z.string().min(1)).optional(),
+  current_deadline: z.number().int().positive().nullable().default(null),
+});
+
 const statusBody = z.strictObject({
   charges_enabled: z.boolean().optional(),
   payouts_enabled: z.boolean().optional(),
   details_submitted: z.boolean().optional(),
   disabled_reason: z.string().nullable().optional(),
+  /** What Stripe asks for; null goes back to what the account's state implies. */
+  requirements: requirementsBody.nullable().optional(),
+});
+
+const rollKeysBody = z.strictObject({
+  expires_in_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(0),
 });
 
 const faultBody = z
@@ -183,8 +201,28 @@ export const controlRoutes: ControlRoute[] = [
     pattern: '/_emulator/accounts/:id/roll_keys',
     handle: function rollKeys(request, environment) {
       const account = findAccount(environment, request.pathParams.id ?? '');
-      environment.accounts.rollKeys(account);
-      return { id: account.id, keys: presentKeys(account) };
+      const body = readBody(rollKeysBody, request.body);
+      environment.accounts.rollKeys(account, body.expires_in_seconds);
+      return {
+        id: account.id,
+        keys: presentKeys(account),
+        old_keys_expire_at: environment.clock.now() + body.expires_in_seconds,
+      };
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/_emulator/accounts/:id/restricted_keys/:key',
+    handle: function deleteRestrictedKey(request, environment) {
+      const account = findAccount(environment, request.pathParams.id ?? '');
+      const key = request.pathParams.key ?? '';
+      if (!environment.accounts.deleteRestrictedKey(account, key)) {
+        throw invalidRequest(`No such restricted key on account '${account.id}'`, {
+          status: 404,
+          code: 'resource_missing',
+        });
+      }
+      return { deleted: true };
     },
   },
   {
@@ -200,9 +238,22 @@ export const controlRoutes: ControlRoute[] = [
       account.disabledReason =
         body.disabled_reason !== undefined
           ? body.disabled_reason
-          : account.chargesEnabled
+          : account.chargesEnabled && account.payoutsEnabled
             ? null
             : (account.disabledReason ?? 'requirements.past_due');
+      if (body.requirements !== undefined) {
+        account.requirements =
+          body.requirements === null
+            ? null
+            : {
+                currentlyDue: body.requirements.currently_due,
+                pastDue: body.requirements.past_due,
+                eventuallyDue: body.requirements.eventually_due ?? [
+                  ...new Set([...body.requirements.currently_due, ...body.requirements.past_due]),
+                ],
+                currentDeadline: body.requirements.current_deadline,
+              };
+      }
       const after = presentAccount(account);
       publishBothModes(environment, account, 'account.updated', after, {
         charges_enabled: before.charges_enabled,

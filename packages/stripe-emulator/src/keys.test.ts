@@ -179,5 +179,58 @@ describe('rolling keys', () => {
     }
     const fresh = harness.stripe(result.keys.test.secret);
     expect((await fresh.customers.retrieve(customer.id)).id).toBe(customer.id);
+    await expect(harness.stripe(rolled.keys.test.secret).customers.list()).rejects.toMatchObject({
+      statusCode: 401,
+      code: 'api_key_expired',
+      message: `Expired API Key provided: sk_test_****${rolled.keys.test.secret.slice(-4)}`,
+    });
+  });
+
+  it('keeps the old keys working until the expiry the roll was given', async () => {
+    const rolled = await harness.createAccount({ name: 'Rolled later' });
+    const result = await harness.control<{ old_keys_expire_at: number }>(
+      'POST',
+      `/_emulator/accounts/${rolled.id}/roll_keys`,
+      { expires_in_seconds: 3600 },
+    );
+    const old = harness.stripe(rolled.keys.test.secret);
+    expect((await old.accounts.retrieveCurrent()).id).toBe(rolled.id);
+    const { now } = await harness.control<{ now: number }>('GET', '/_emulator/clock');
+    expect(result.old_keys_expire_at).toBe(now + 3600);
+    await harness.control('POST', '/_emulator/clock/advance', { seconds: 3600 });
+    await expect(old.accounts.retrieveCurrent()).rejects.toMatchObject({
+      statusCode: 401,
+      code: 'api_key_expired',
+    });
+  });
+});
+
+describe('deleting a restricted key', () => {
+  it('makes it unknown: 401 Invalid API Key, no code', async () => {
+    const owner = await harness.createAccount({ name: 'Deleted key' });
+    const { secret } = await harness.control<{ secret: string }>(
+      'POST',
+      `/_emulator/accounts/${owner.id}/restricted_keys`,
+      { mode: 'test', permissions: ['account:read'] },
+    );
+    expect((await harness.stripe(secret).accounts.retrieveCurrent()).id).toBe(owner.id);
+    await harness.control('DELETE', `/_emulator/accounts/${owner.id}/restricted_keys/${secret}`);
+    const failure = await harness
+      .stripe(secret)
+      .accounts.retrieveCurrent()
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    expect(failure).toMatchObject({
+      statusCode: 401,
+      code: undefined,
+      message: `Invalid API Key provided: rk_test_****${secret.slice(-4)}`,
+    });
+    // Only restricted keys are deleted; the standard secret key is rolled instead.
+    await expect(
+      harness.control(
+        'DELETE',
+        `/_emulator/accounts/${owner.id}/restricted_keys/${owner.keys.test.secret}`,
+      ),
+    ).rejects.toThrow(/404/);
   });
 });

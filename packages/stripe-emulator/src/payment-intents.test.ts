@@ -265,6 +265,42 @@ describe('accounts that cannot take charges', () => {
     });
     expect(paid.status).toBe('succeeded');
   });
+
+  it("shows what Stripe asks for, its deadline, and payouts disabled", async () => {
+    const asked = await harness.createAccount({ name: 'Asked' });
+    const client = harness.stripe(asked.keys.test.secret);
+    await harness.control('POST', `/_emulator/accounts/${asked.id}/status`, {
+      payouts_enabled: false,
+      disabled_reason: 'requirements.past_due',
+      requirements: {
+        currently_due: ['individual.verification.document'],
+        past_due: ['external_account'],
+        current_deadline: 1_900_000_000,
+      },
+    });
+    const shown = await client.accounts.retrieveCurrent();
+    expect(shown).toMatchObject({
+      charges_enabled: true,
+      payouts_enabled: false,
+      requirements: {
+        currently_due: ['individual.verification.document'],
+        past_due: ['external_account'],
+        eventually_due: ['individual.verification.document', 'external_account'],
+        current_deadline: 1_900_000_000,
+        disabled_reason: 'requirements.past_due',
+      },
+    });
+    await harness.control('POST', `/_emulator/accounts/${asked.id}/status`, {
+      payouts_enabled: true,
+      requirements: null,
+    });
+    expect((await client.accounts.retrieveCurrent()).requirements).toMatchObject({
+      currently_due: [],
+      past_due: [],
+      current_deadline: null,
+      disabled_reason: null,
+    });
+  });
 });
 
 describe('events of a payment', () => {

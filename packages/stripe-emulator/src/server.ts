@@ -192,7 +192,13 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     if (key === undefined)
       throw authenticationError(`Invalid API Key provided: ${redactKey(value)}`);
     if (key.revoked) {
-      throw authenticationError(`Invalid API Key provided: ${redactKey(value)}`, 'api_key_expired');
+      throw authenticationError(
+        `Expired API Key provided: ${redactKey(value)}. Platform access may have been revoked.`,
+        'api_key_expired',
+      );
+    }
+    if (key.expiresAt !== null && key.expiresAt <= environment.clock.now()) {
+      throw authenticationError(`Expired API Key provided: ${redactKey(value)}`, 'api_key_expired');
     }
     return key;
   }
