@@ -266,7 +266,7 @@ describe('accounts that cannot take charges', () => {
     expect(paid.status).toBe('succeeded');
   });
 
-  it("shows what Stripe asks for, its deadline, and payouts disabled", async () => {
+  it('shows what Stripe asks for, its deadline, and payouts disabled', async () => {
     const asked = await harness.createAccount({ name: 'Asked' });
     const client = harness.stripe(asked.keys.test.secret);
     await harness.control('POST', `/_emulator/accounts/${asked.id}/status`, {
