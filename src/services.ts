@@ -28,6 +28,7 @@ import type { Store } from './db/database.js';
 import { createSetupRevisions, type SetupRevisions } from './db/setup-revision.js';
 import { allChecks } from './doctor/all-checks.js';
 import { createDoctorService, type DoctorService } from './doctor/doctor.service.js';
+import { createTestPayments, type TestPayments } from './operations/test-payments.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -74,6 +75,8 @@ export interface Services {
   orders: OrdersService;
   /** `switchyard doctor`: what is wrong with the setup and each account, and how to mend it. */
   doctor: DoctorService;
+  /** Test payments per account and mode: charged and refunded (test), canceled unconfirmed (live). */
+  testPayments: TestPayments;
 }
 
 /**
@@ -208,6 +211,13 @@ export function createServices(options: ServiceOptions): Services {
     secretKeyOf: accounts.secretKeyOf,
     logger,
   });
+  const testPayments = createTestPayments({
+    db: store.db,
+    clock,
+    gateway,
+    secretKeyOf: accounts.secretKeyOf,
+    timeoutMs: 20_000,
+  });
   const doctor = createDoctorService({
     db: store.db,
     clock,
@@ -262,5 +272,6 @@ export function createServices(options: ServiceOptions): Services {
     eventsBackfill,
     orders,
     doctor,
+    testPayments,
   };
 }

@@ -11,6 +11,7 @@ import { registerProductsCommand } from './products.command.js';
 import { registerRouteCommand } from './route.command.js';
 import { exitCodeFor, processOutput } from './run-command.js';
 import { registerServeCommand } from './serve.command.js';
+import { registerTestPaymentCommand } from './test-payment.command.js';
 import { registerTokensCommand } from './tokens.command.js';
 import { registerVaultCommand } from './vault.command.js';
 import { actAs } from './with-services.js';
@@ -33,6 +34,7 @@ const commands: Array<(program: Command) => void> = [
   registerFunnelsCommand,
   registerOrdersCommand,
   registerPaymentsCommand,
+  registerTestPaymentCommand,
 ];
 
 export function createProgram(): Command {

@@ -31,6 +31,9 @@ export interface Database {
   payment_checks: PaymentCheckTable;
   stripe_event_cursors: StripeEventCursorTable;
   setup_revision: SetupRevisionTable;
+  test_payments: TestPaymentTable;
+  unrecorded_payments: UnrecordedPaymentTable;
+  unrecorded_search_cursors: UnrecordedSearchCursorTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -444,5 +447,60 @@ export interface StripeEventCursorTable {
   workspace_id: string;
   last_event_id: string;
   last_event_created: number;
+  updated_at: string;
+}
+
+/** One test payment on one account and mode: a charge refunded (test) or a PaymentIntent canceled (live). */
+export interface TestPaymentTable {
+  test_payment_id: string;
+  workspace_id: string;
+  account_id: string;
+  account_handle: string;
+  mode: 'test' | 'live';
+  /** Who ran it: `job:test_payments`, `cli:<user>`, `token:<name>`. */
+  actor: string;
+  started_at: string;
+  finished_at: string | null;
+  outcome: 'running' | 'succeeded' | 'failed';
+  amount: number;
+  currency: string;
+  payment_intent_id: string | null;
+  refund_id: string | null;
+  /** Stripe's request id of the last call made (or of the one that failed). */
+  request_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  latency_ms: number | null;
+}
+
+/** A PaymentIntent at Stripe with Switchyard's metadata and no payment or attempt here. */
+export interface UnrecordedPaymentTable {
+  payment_intent_id: string;
+  workspace_id: string;
+  account_id: string;
+  account_handle: string;
+  mode: 'test' | 'live';
+  amount: number;
+  currency: string;
+  stripe_status: string;
+  /** Our ids from its metadata, when it has them. */
+  order_id: string | null;
+  payment_id: string | null;
+  stripe_created_at: string;
+  found_at: string;
+  /** `open` until adopted into its order or explained by the merchant. */
+  state: 'open' | 'adopted' | 'explained';
+  /** Why it is not adopted yet, or how it was resolved. */
+  reason: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+}
+
+/** How far (unix seconds of `created`) the search for unrecorded payments has read. */
+export interface UnrecordedSearchCursorTable {
+  account_id: string;
+  mode: 'test' | 'live';
+  workspace_id: string;
+  searched_until: number;
   updated_at: string;
 }

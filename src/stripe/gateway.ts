@@ -133,6 +133,19 @@ export interface InvoiceSummary {
   paymentIntent: string | null;
 }
 
+/** A call no buyer waits on, under its caller's time limit (doctor, jobs, test payments). */
+export interface TimedCall {
+  timeoutMs: number;
+  /** Checked before the call is sent: an aborted caller sends nothing more. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What Stripe answered, with the request id Stripe gave the call (kept with test payments). */
+export interface Answered<T> {
+  answer: T;
+  requestId: string | null;
+}
+
 export interface StripeGateway {
   retrieveAccount(
     input: { credentials: StripeCredentials } & CallLimit,
@@ -262,4 +275,42 @@ export interface StripeGateway {
     secret: string;
     toleranceSeconds: number;
   }): VerifiedWebhookEvent;
+  /**
+   * A test payment's PaymentIntent: confirmed with `paymentMethod` (a test card) when given,
+   * otherwise created unconfirmed, so nothing is charged.
+   */
+  createTestPaymentIntent(
+    input: TimedCall & {
+      credentials: StripeCredentials;
+      idempotencyKey: string;
+      amount: number;
+      currency: string;
+      paymentMethod: string | null;
+      metadata: Record<string, string>;
+      description: string;
+    },
+  ): Promise<Answered<PaymentIntentSummary>>;
+  refundTestPayment(
+    input: TimedCall & {
+      credentials: StripeCredentials;
+      idempotencyKey: string;
+      paymentIntent: string;
+      metadata: Record<string, string>;
+    },
+  ): Promise<Answered<RefundSummary>>;
+  cancelTestPaymentIntent(
+    input: TimedCall & { credentials: StripeCredentials; idempotencyKey: string; id: string },
+  ): Promise<Answered<PaymentIntentSummary>>;
+  /**
+   * One page (newest first) of the PaymentIntents created at or after `createdSince` (unix
+   * seconds) whose metadata has `key` at all (Stripe's search: `-metadata['key']:null`).
+   */
+  searchPaymentIntentsWithMetadataKey(
+    input: TimedCall & {
+      credentials: StripeCredentials;
+      key: string;
+      createdSince: number;
+      page?: string | undefined;
+    },
+  ): Promise<{ intents: PaymentIntentSummary[]; nextPage: string | null }>;
 }

@@ -5,6 +5,7 @@ import type {
   StripeAccountSummary,
   StripeCredentials,
   StripeGateway,
+  TimedCall,
   VerifiedWebhookEvent,
 } from './gateway.js';
 import { invoicePaymentIntentId, paymentIntentSummary, refundSummary } from './objects.js';
@@ -100,6 +101,22 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     return {
       ...requestOptions(credentials, idempotencyKey),
       timeout: checkoutTimeoutMs,
+      maxNetworkRetries: 0,
+    };
+  }
+
+  /** Options of a call under its caller's time limit: one try, so the limit is the caller's. */
+  function timedOptions(credentials: StripeCredentials, timed: TimedCall, idempotencyKey?: string) {
+    if (timed.signal?.aborted) {
+      throw new StripeGatewayError({
+        kind: 'connection',
+        message: 'Not sent: the caller stopped waiting for Stripe.',
+        timedOut: true,
+      });
+    }
+    return {
+      ...requestOptions(credentials, idempotencyKey),
+      timeout: timed.timeoutMs,
       maxNetworkRetries: 0,
     };
   }
@@ -445,6 +462,63 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         });
       }),
 
+    createTestPaymentIntent: (input) =>
+      call(async () => {
+        const intent = await clientFor(input.credentials.secretKey).paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency,
+            metadata: input.metadata,
+            description: input.description,
+            ...(input.paymentMethod
+              ? {
+                  payment_method: input.paymentMethod,
+                  confirm: true,
+                  payment_method_types: ['card'],
+                }
+              : { payment_method_types: ['card'] }),
+          },
+          timedOptions(input.credentials, input, input.idempotencyKey),
+        );
+        return { answer: paymentIntentSummary(intent), requestId: requestIdOf(intent) };
+      }),
+
+    refundTestPayment: (input) =>
+      call(async () => {
+        const refund = await clientFor(input.credentials.secretKey).refunds.create(
+          { payment_intent: input.paymentIntent, metadata: input.metadata },
+          timedOptions(input.credentials, input, input.idempotencyKey),
+        );
+        return { answer: refundSummary(refund), requestId: requestIdOf(refund) };
+      }),
+
+    cancelTestPaymentIntent: (input) =>
+      call(async () => {
+        const intent = await clientFor(input.credentials.secretKey).paymentIntents.cancel(
+          input.id,
+          {},
+          timedOptions(input.credentials, input, input.idempotencyKey),
+        );
+        return { answer: paymentIntentSummary(intent), requestId: requestIdOf(intent) };
+      }),
+
+    searchPaymentIntentsWithMetadataKey: (input) =>
+      call(async () => {
+        const key = input.key.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+        const found = await clientFor(input.credentials.secretKey).paymentIntents.search(
+          {
+            query: `-metadata['${key}']:null AND created>=${Math.floor(input.createdSince)}`,
+            limit: 100,
+            ...(input.page ? { page: input.page } : {}),
+          },
+          timedOptions(input.credentials, input),
+        );
+        return {
+          intents: found.data.map(paymentIntentSummary),
+          nextPage: found.has_more ? (found.next_page ?? null) : null,
+        };
+      }),
+
     verifyWebhookEvent({ payload, signature, secret, toleranceSeconds }) {
       // Verification needs no API key; any client instance can do it.
       const event = clientFor('sk_webhook_verification').webhooks.constructEvent(
@@ -471,6 +545,10 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         return { events: page.data.map(eventSummary), hasMore: page.has_more };
       }),
   };
+}
+
+function requestIdOf(answer: { lastResponse?: { requestId?: string } }): string | null {
+  return answer.lastResponse?.requestId ?? null;
 }
 
 function eventSummary(event: Stripe.Event): VerifiedWebhookEvent {

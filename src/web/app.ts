@@ -20,6 +20,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
 import type { App } from '../http/app.js';
 import { handleError, handleNotFound } from '../http/error-handler.js';
+import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import type { Services } from '../services.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
@@ -79,6 +80,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerAuditRoutes(admin, services.audit);
     registerCatalogRoutes(admin, services.catalog);
     registerOrderRoutes(admin, services.orders);
+    registerTestPaymentRoutes(admin, services.testPayments);
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,

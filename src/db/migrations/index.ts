@@ -7,6 +7,7 @@ import { checkout } from './0005_checkout.js';
 import { attemptHistory } from './0006_attempt_history.js';
 import { reconciliation } from './0007_reconciliation.js';
 import { setupRevision } from './0008_setup_revision.js';
+import { testPayments } from './0010_test_payments.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_attempt_history': attemptHistory,
   '0007_reconciliation': reconciliation,
   '0008_setup_revision': setupRevision,
+  '0010_test_payments': testPayments,
 };
