@@ -37,6 +37,10 @@ import {
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway } from './stripe/stripe-gateway.js';
 import { createTokenService, type TokenService } from './tokens/tokens.service.js';
+import {
+  createTransactionsService,
+  type TransactionsService,
+} from './transactions/transactions.service.js';
 import { createEventsBackfill, type EventsBackfill } from './webhooks/events-backfill.js';
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
 
@@ -77,6 +81,8 @@ export interface Services {
   doctor: DoctorService;
   /** Test payments per account and mode: charged and refunded (test), canceled unconfirmed (live). */
   testPayments: TestPayments;
+  /** The transaction log and the accounts report. */
+  transactions: TransactionsService;
 }
 
 /**
@@ -273,5 +279,6 @@ export function createServices(options: ServiceOptions): Services {
     orders,
     doctor,
     testPayments,
+    transactions: createTransactionsService({ db: store.db }),
   };
 }

@@ -7,6 +7,7 @@ import {
   manualClock,
   visitorOf,
 } from '../../test/checkout.js';
+import { parseCsv } from '../../test/csv.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import { useEmulator } from '../../test/emulator.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
@@ -23,36 +24,6 @@ const webinarFunnel = {
 
 /** A name a spreadsheet would run as a formula if it were written as it is. */
 const formulaName = '=HYPERLINK("http://evil.example","Refund")';
-
-/** RFC 4180 rows: quoted fields may hold commas, quotes ("") and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        field += '"';
-        index++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\r' && text[index + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      index++;
-    } else field += char;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 describeEachDatabase('the orders API', (database) => {
   let store: TestStore;

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database, OrderStatus, PaymentKind, PaymentStatus } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { csvDocument } from '../http/csv.js';
 import type { RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
@@ -559,16 +560,7 @@ export function createOrdersService(deps: OrdersDependencies): OrdersService {
         if (page.length < 500 || !last) break;
         before = { createdAt: last.createdAt, orderId: last.orderId };
       }
-      return [header, ...rows]
-        .map((row) => row.map(csvField).join(','))
-        .join('\r\n')
-        .concat('\r\n');
+      return csvDocument([header, ...rows]);
     },
   };
-}
-
-/** RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

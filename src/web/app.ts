@@ -23,6 +23,7 @@ import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import type { Services } from '../services.js';
+import { registerTransactionRoutes } from '../transactions/transactions.routes.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerHealthRoutes } from './health.routes.js';
@@ -81,6 +82,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerCatalogRoutes(admin, services.catalog);
     registerOrderRoutes(admin, services.orders);
     registerTestPaymentRoutes(admin, services.testPayments);
+    registerTransactionRoutes(admin, services.transactions);
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
