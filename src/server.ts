@@ -56,6 +56,9 @@ export async function startServer({
       intervalMs: intervalSeconds * 1000,
       graceMs: graceSeconds * 1000,
     });
+    // Scheduled jobs (verify, test payments, …), once per slot across all instances; JOBS=off
+    // leaves this instance out.
+    services.jobs.start();
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -65,6 +68,7 @@ export async function startServer({
       close() {
         closing ??= (async () => {
           await app.close();
+          await services.jobs.stop();
           await services.eventsBackfill.stop();
           await services.webhooks.stop();
           await services.reconciliation.stop();

@@ -26,8 +26,11 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
 import { createSetupRevisions, type SetupRevisions } from './db/setup-revision.js';
+import { DEFAULT_WORKSPACE_ID } from './db/workspace.js';
 import { allChecks } from './doctor/all-checks.js';
 import { createDoctorService, type DoctorService } from './doctor/doctor.service.js';
+import { allJobs } from './jobs/all-jobs.js';
+import { createJobsService, type JobsService } from './jobs/jobs.service.js';
 import { createTestPayments, type TestPayments } from './operations/test-payments.js';
 import { referencesTo } from './routing-config/references.js';
 import {
@@ -51,6 +54,8 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Tests pass a gateway with short timeouts; by default one is made from the config. */
   gateway?: StripeGateway;
+  /** The job runner's name among the instances; by default `host-pid-random`. */
+  instanceId?: string;
 }
 
 /** Every service of the app, each by its contract. */
@@ -83,6 +88,8 @@ export interface Services {
   testPayments: TestPayments;
   /** The transaction log and the accounts report. */
   transactions: TransactionsService;
+  /** The scheduled jobs: this instance's runner (started by the server) and the runs recorded. */
+  jobs: JobsService;
 }
 
 /**
@@ -224,22 +231,32 @@ export function createServices(options: ServiceOptions): Services {
     secretKeyOf: accounts.secretKeyOf,
     timeoutMs: 20_000,
   });
+  const checkDependencies = {
+    db: store.db,
+    clock,
+    config,
+    gateway,
+    vault,
+    accounts,
+    health,
+    routingConfig,
+    catalog,
+    webhooks,
+  };
   const doctor = createDoctorService({
     db: store.db,
     clock,
     timeoutMs: config.doctorTimeoutMs,
-    checks: allChecks({
-      db: store.db,
-      clock,
-      config,
-      gateway,
-      vault,
-      accounts,
-      health,
-      routingConfig,
-      catalog,
-      webhooks,
-    }),
+    checks: allChecks(checkDependencies),
+  });
+  const jobs = createJobsService({
+    db: store.db,
+    clock,
+    logger,
+    workspaceId: DEFAULT_WORKSPACE_ID,
+    enabled: config.jobs.enabled,
+    jobs: allJobs({ ...checkDependencies, logger, doctor }),
+    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
   webhooks.reactWith(async function reactToStripe(action, context) {
     switch (action.kind) {
@@ -280,5 +297,6 @@ export function createServices(options: ServiceOptions): Services {
     doctor,
     testPayments,
     transactions: createTransactionsService({ db: store.db }),
+    jobs,
   };
 }

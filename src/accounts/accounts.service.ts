@@ -126,8 +126,16 @@ export interface AccountsService {
     credentials: Partial<Record<Mode, KeyPair>>,
     actor: string,
   ): Promise<AccountResult>;
-  /** Reads the account from Stripe again and records what it says. */
-  verifyAccount(workspaceId: string, handle: string, actor: string): Promise<AccountResult>;
+  /**
+   * Reads the account from Stripe again and records what it says. The audit log gets a row each
+   * time, or with `auditOnlyChanges` (the scheduled `verify` job) only when health or charges moved.
+   */
+  verifyAccount(
+    workspaceId: string,
+    handle: string,
+    actor: string,
+    options?: { auditOnlyChanges?: boolean },
+  ): Promise<AccountResult>;
   /** Refused while routing names it or while it is the primary of other accounts. */
   removeAccount(workspaceId: string, handle: string, actor: string): Promise<void>;
   /** Stripe said the account changed (`account.updated`): read it again and record its state. */
@@ -479,6 +487,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     workspaceId: string,
     handle: string,
     actor: string,
+    options: { auditOnlyChanges?: boolean } = {},
   ): Promise<AccountResult> {
     const account = await requireAccount(workspaceId, handle);
     const credentials = await listCredentials(db, [account.accountId]);
@@ -516,18 +525,23 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
         }
       }
     }
+    const before = { health: account.status, chargesEnabled: account.chargesEnabled };
+    const after = {
+      health: patch.status ?? account.status,
+      chargesEnabled: patch.chargesEnabled ?? account.chargesEnabled,
+    };
+    const changed =
+      before.health !== after.health || before.chargesEnabled !== after.chargesEnabled;
     await db.transaction().execute(async (trx) => {
       await updateAccount(trx, account.accountId, patch);
+      if (!changed && options.auditOnlyChanges === true) return;
       await audit.record(trx, {
         workspaceId,
         actor,
         action: 'account.verified',
         subject: `account:${handle}`,
-        before: { health: account.status, chargesEnabled: account.chargesEnabled },
-        after: {
-          health: patch.status ?? account.status,
-          chargesEnabled: patch.chargesEnabled ?? account.chargesEnabled,
-        },
+        before,
+        after,
       });
     });
     return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };

@@ -34,6 +34,8 @@ export interface Database {
   test_payments: TestPaymentTable;
   unrecorded_payments: UnrecordedPaymentTable;
   unrecorded_search_cursors: UnrecordedSearchCursorTable;
+  job_leases: JobLeaseTable;
+  job_runs: JobRunTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -503,4 +505,28 @@ export interface UnrecordedSearchCursorTable {
   workspace_id: string;
   searched_until: number;
   updated_at: string;
+}
+
+/** Who runs a job's current slot; one row per job, free again once its holder finishes or expires. */
+export interface JobLeaseTable {
+  workspace_id: string;
+  job: string;
+  slot_start: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
+}
+
+/** One run of a job for one slot, by one instance. */
+export interface JobRunTable {
+  run_id: string;
+  workspace_id: string;
+  job: string;
+  slot_start: string;
+  instance: string;
+  started_at: string;
+  finished_at: string | null;
+  outcome: 'running' | 'ok' | 'failed' | 'abandoned';
+  summary: string | null;
+  error: string | null;
 }

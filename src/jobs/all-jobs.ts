@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createVerifyJob } from '../accounts/verify.job.js';
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import type { JobDefinition } from './job.js';
@@ -10,6 +11,8 @@ export interface JobDependencies extends CheckDependencies {
 }
 
 /** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
-export function allJobs(_deps: JobDependencies): JobDefinition[] {
-  return [];
+export function allJobs(deps: JobDependencies): JobDefinition[] {
+  return [
+    createVerifyJob({ accounts: deps.accounts, intervalMinutes: deps.config.jobs.verifyMinutes }),
+  ];
 }

@@ -7,6 +7,7 @@ import { checkout } from './0005_checkout.js';
 import { attemptHistory } from './0006_attempt_history.js';
 import { reconciliation } from './0007_reconciliation.js';
 import { setupRevision } from './0008_setup_revision.js';
+import { jobs } from './0009_jobs.js';
 import { testPayments } from './0010_test_payments.js';
 
 /**
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '0006_attempt_history': attemptHistory,
   '0007_reconciliation': reconciliation,
   '0008_setup_revision': setupRevision,
+  '0009_jobs': jobs,
   '0010_test_payments': testPayments,
 };

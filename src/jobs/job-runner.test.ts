@@ -1,0 +1,228 @@
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { TestApp } from '../../test/app.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import {
+  control,
+  createEmulatorAccount,
+  emulatorEnv,
+  emulatorGateway,
+  keysOf,
+  useEmulator,
+} from '../../test/emulator.js';
+import { capturedLogger } from '../../test/log-capture.js';
+import { workspaceWithAccounts } from '../../test/workspace.js';
+import { createVerifyJob } from '../accounts/verify.job.js';
+import { loadConfig } from '../config.js';
+import { openStore, type Store } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { createServices, type Services } from '../services.js';
+import type { JobDefinition } from './job.js';
+import { createJobRunner, defaultLeaseMs, type JobRunner } from './job-runner.js';
+import { insertRun, takeLease } from './jobs.repository.js';
+
+const emulator = useEmulator();
+const minute = 60_000;
+const start = new Date('2026-12-01T00:00:00.000Z');
+
+/** A clock the test moves: Switchyard's, shared by every instance. */
+function movableClock() {
+  let now = start.getTime();
+  return {
+    clock: () => new Date(now),
+    moveTo(time: number) {
+      now = time;
+    },
+  };
+}
+
+/** A job that does nothing but count the slots it ran for. */
+function tallyJob(intervalMinutes: number) {
+  const ranFor: string[] = [];
+  const job: JobDefinition = {
+    name: 'tally',
+    intervalMs: intervalMinutes * minute,
+    async run({ slotStart }) {
+      ranFor.push(slotStart.toISOString());
+      return `Counted ${slotStart.toISOString()}.`;
+    },
+  };
+  return { job, ranFor };
+}
+
+describeEachDatabase('the job runner', (database) => {
+  let store: TestStore;
+  let testApp: TestApp;
+  let stripeAccountId: string;
+  const moving = movableClock();
+  /** Other instances' stores, closed after the test. */
+  const opened: Store[] = [];
+
+  beforeEach(async () => {
+    moving.moveTo(start.getTime());
+    store = await database.openMigrated();
+    ({ testApp } = await workspaceWithAccounts(store, emulator(), {
+      handles: [],
+      clock: moving.clock,
+    }));
+    const stripeAccount = await createEmulatorAccount(emulator());
+    stripeAccountId = stripeAccount.id;
+    await testApp.services.accounts.connectWithKeys(
+      'default',
+      { handle: 'us', credentials: keysOf(stripeAccount) },
+      'test',
+    );
+  });
+  afterEach(async () => {
+    await testApp.app.close();
+    for (const other of opened.splice(0)) await other.close();
+    await store.dispose();
+  });
+
+  interface Instance {
+    services: Services;
+    db: Kysely<Database>;
+  }
+
+  const instanceA = (): Instance => ({ services: testApp.services, db: store.db });
+
+  /** Another instance on the same database: its own connections and services, the same clock. */
+  function anotherInstance(): Instance {
+    const other = openStore(store.url);
+    opened.push(other);
+    const services = createServices({
+      config: loadConfig({ SWITCHYARD_MASTER_KEY: testApp.masterKey, ...emulatorEnv(emulator()) }),
+      store: other,
+      logger: capturedLogger().logger,
+      clock: moving.clock,
+      gateway: emulatorGateway(emulator()),
+    });
+    return { services, db: other.db };
+  }
+
+  /** The runner of an instance with the real verify job and `extra` test jobs. */
+  function runnerOf(
+    instance: Instance,
+    instanceId: string,
+    extra: JobDefinition[] = [],
+  ): JobRunner {
+    return createJobRunner({
+      db: instance.db,
+      clock: moving.clock,
+      logger: capturedLogger().logger,
+      jobs: [
+        createVerifyJob({ accounts: instance.services.accounts, intervalMinutes: 15 }),
+        ...extra,
+      ],
+      workspaceId: 'default',
+      instanceId,
+    });
+  }
+
+  async function runsOf(job: string) {
+    return store.db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('job', '=', job)
+      .orderBy('slot_start')
+      .orderBy('started_at')
+      .execute();
+  }
+
+  it('runs every job once per slot through a simulated day with two instances', async () => {
+    const tallyA = tallyJob(60);
+    const tallyB = tallyJob(60);
+    const a = runnerOf(instanceA(), 'instance-a', [tallyA.job]);
+    const b = runnerOf(anotherInstance(), 'instance-b', [tallyB.job]);
+    const stepMinutes = 5;
+    const steps = (24 * 60) / stepMinutes;
+    for (let step = 0; step < steps; step += 1) {
+      moving.moveTo(start.getTime() + step * stepMinutes * minute);
+      // Halfway through the day Stripe disables charges on the account.
+      if (step === steps / 2) {
+        await control(emulator(), 'POST', `accounts/${stripeAccountId}/status`, {
+          charges_enabled: false,
+        });
+      }
+      await Promise.all([a.runDue(), b.runDue()]);
+      await control(emulator(), 'POST', 'clock/advance', { seconds: stepMinutes * 60 });
+    }
+
+    const verifyRuns = await runsOf('verify');
+    expect(verifyRuns).toHaveLength(96);
+    expect(new Set(verifyRuns.map((run) => run.slot_start)).size).toBe(96);
+    expect(verifyRuns.every((run) => run.outcome === 'ok')).toBe(true);
+    expect(verifyRuns[0]?.summary).toBe('Verified 1 of 1 accounts: us healthy.');
+    expect(verifyRuns.at(-1)?.summary).toBe('Verified 1 of 1 accounts: us restricted.');
+
+    const tallyRuns = await runsOf('tally');
+    expect(tallyRuns).toHaveLength(24);
+    expect(tallyRuns.every((run) => run.outcome === 'ok' && run.finished_at !== null)).toBe(true);
+    const ranFor = [...tallyA.ranFor, ...tallyB.ranFor].sort();
+    expect(ranFor).toEqual(
+      Array.from({ length: 24 }, (_, hour) =>
+        new Date(start.getTime() + hour * 60 * minute).toISOString(),
+      ),
+    );
+    // Every lease was given back.
+    expect(await store.db.selectFrom('job_leases').selectAll().execute()).toEqual([]);
+
+    // The account's health changed once in the day: one audit row, not one per run.
+    const account = await testApp.services.accounts.showAccount('default', 'us');
+    expect(account.health).toBe('restricted');
+    const audit = await testApp.services.audit.list({
+      workspaceId: 'default',
+      limit: 500,
+      subject: 'account:us',
+    });
+    const verified = audit.filter((entry) => entry.action === 'account.verified');
+    expect(verified).toHaveLength(1);
+    expect(verified[0]).toMatchObject({
+      actor: 'job:verify',
+      before: { health: 'healthy' },
+      after: { health: 'restricted' },
+    });
+  });
+
+  it('takes a crashed holder’s slot over once its lease expires and marks its run abandoned', async () => {
+    const slotStart = start.toISOString();
+    // Instance A takes the lease and starts the run, then dies: it never finishes nor releases.
+    await takeLease(store.db, {
+      workspaceId: 'default',
+      job: 'verify',
+      holder: 'instance-a',
+      slotStart,
+      now: slotStart,
+      expiresAt: new Date(start.getTime() + defaultLeaseMs).toISOString(),
+    });
+    await insertRun(store.db, {
+      runId: 'run_crashed',
+      workspaceId: 'default',
+      job: 'verify',
+      slotStart,
+      instance: 'instance-a',
+      startedAt: slotStart,
+    });
+    const b = runnerOf(anotherInstance(), 'instance-b');
+
+    moving.moveTo(start.getTime() + defaultLeaseMs - 1);
+    expect(await b.runDue()).toEqual([]);
+    expect((await runsOf('verify')).map((run) => run.outcome)).toEqual(['running']);
+
+    moving.moveTo(start.getTime() + defaultLeaseMs);
+    const taken = await b.runDue();
+    expect(taken).toEqual([expect.objectContaining({ job: 'verify', slotStart, outcome: 'ok' })]);
+    const runs = await runsOf('verify');
+    expect(runs.map((run) => [run.instance, run.slot_start, run.outcome])).toEqual([
+      ['instance-a', slotStart, 'abandoned'],
+      ['instance-b', slotStart, 'ok'],
+    ]);
+    expect(runs[0]?.error).toContain('lease expired');
+    expect(runs[0]?.error).toContain('instance-b took the slot over');
+
+    // The slot is done: neither instance runs it again.
+    const a = runnerOf(instanceA(), 'instance-a');
+    expect(await a.runDue()).toEqual([]);
+    expect(await b.runDue()).toEqual([]);
+  });
+});
