@@ -8,6 +8,7 @@ import {
 import { createHealthService, type HealthService } from './accounts/health.service.js';
 import { createLiveAccountsCache } from './accounts/live-accounts.js';
 import { createVault, loadMasterKey, type Vault } from './accounts/vault.js';
+import { type AlertsService, createAlertsService } from './alerts/alerts.service.js';
 import { type AuditLog, createAuditLog } from './audit/audit.service.js';
 import {
   type CatalogForSale,
@@ -90,6 +91,8 @@ export interface Services {
   transactions: TransactionsService;
   /** The scheduled jobs: this instance's runner (started by the server) and the runs recorded. */
   jobs: JobsService;
+  /** Alert channels (Slack, email), their test, and what the `alerts` job sends. */
+  alerts: AlertsService;
 }
 
 /**
@@ -258,6 +261,7 @@ export function createServices(options: ServiceOptions): Services {
     jobs: allJobs({ ...checkDependencies, logger, doctor }),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
+  const alerts = createAlertsService({ db: store.db, clock, config, vault, audit, doctor });
   webhooks.reactWith(async function reactToStripe(action, context) {
     switch (action.kind) {
       case 'account_updated':
@@ -298,5 +302,6 @@ export function createServices(options: ServiceOptions): Services {
     testPayments,
     transactions: createTransactionsService({ db: store.db }),
     jobs,
+    alerts,
   };
 }

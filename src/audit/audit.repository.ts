@@ -47,6 +47,23 @@ export async function listAuditEntries(
   return (await select.execute()).map(auditEntryOf);
 }
 
+/** The entries from `since` (inclusive) to `until` (exclusive), oldest first. */
+export async function listAuditEntriesBetween(
+  db: Kysely<Database>,
+  query: { workspaceId: string; since: string; until?: string; limit: number },
+): Promise<AuditEntry[]> {
+  let select = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('workspace_id', '=', query.workspaceId)
+    .where('at', '>=', query.since)
+    .orderBy('at')
+    .orderBy('audit_id')
+    .limit(query.limit);
+  if (query.until !== undefined) select = select.where('at', '<', query.until);
+  return (await select.execute()).map(auditEntryOf);
+}
+
 function auditEntryOf(row: AuditLogTable): AuditEntry {
   return {
     id: row.audit_id,

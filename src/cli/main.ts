@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountsCommand } from './accounts.command.js';
+import { registerAlertsCommand } from './alerts.command.js';
 import { registerConfigCommand } from './config.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
 import { registerFunnelsCommand } from './funnels.command.js';
@@ -35,6 +36,7 @@ const commands: Array<(program: Command) => void> = [
   registerOrdersCommand,
   registerPaymentsCommand,
   registerTestPaymentCommand,
+  registerAlertsCommand,
 ];
 
 export function createProgram(): Command {

@@ -36,6 +36,10 @@ export interface Database {
   unrecorded_search_cursors: UnrecordedSearchCursorTable;
   job_leases: JobLeaseTable;
   job_runs: JobRunTable;
+  alert_settings: AlertSettingsTable;
+  alert_conditions: AlertConditionTable;
+  alert_deliveries: AlertDeliveryTable;
+  alert_marks: AlertMarkTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -529,4 +533,56 @@ export interface JobRunTable {
   outcome: 'running' | 'ok' | 'failed' | 'abandoned';
   summary: string | null;
   error: string | null;
+}
+
+/** Alert channels set through the API or CLI; null columns fall back to the environment. */
+export interface AlertSettingsTable {
+  workspace_id: string;
+  /** Sealed by the vault: the Slack URL is a credential. */
+  sealed_slack_webhook_url: string | null;
+  /** Sealed by the vault: it carries the SMTP password. */
+  sealed_smtp_url: string | null;
+  email_from: string | null;
+  /** Comma separated. */
+  email_to: string | null;
+  warnings: number | null;
+  digest: number | null;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** A doctor finding that was not `pass`: code + account + mode ('' for none). */
+export interface AlertConditionTable {
+  workspace_id: string;
+  code: string;
+  account: string;
+  mode: string;
+  status: 'warn' | 'fail';
+  detail: string;
+  since: string;
+  notified_at: string | null;
+  resolved_at: string | null;
+}
+
+/** One message for one channel, retried with backoff until sent or given up. */
+export interface AlertDeliveryTable {
+  delivery_id: string;
+  workspace_id: string;
+  channel: 'slack' | 'email';
+  topic: string;
+  subject: string;
+  body: string;
+  created_at: string;
+  attempts: number;
+  next_at: string;
+  last_error: string | null;
+  sent_at: string | null;
+  gave_up_at: string | null;
+}
+
+/** What the alerts job remembers between runs: the audit cursor, the last digest's day. */
+export interface AlertMarkTable {
+  workspace_id: string;
+  name: string;
+  value: string;
 }

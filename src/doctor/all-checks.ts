@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { HealthService } from '../accounts/health.service.js';
 import type { Vault } from '../accounts/vault.js';
+import { alertChannelCheck } from '../alerts/alert-channel-check.js';
 import type { CatalogService } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -29,6 +30,6 @@ export interface CheckDependencies {
 }
 
 /** Every doctor check, one group per area; each area adds its factory here. */
-export function allChecks(_deps: CheckDependencies): DoctorCheck[] {
-  return [];
+export function allChecks(deps: CheckDependencies): DoctorCheck[] {
+  return [alertChannelCheck(deps)];
 }

@@ -78,6 +78,10 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
     api: `Change it with PATCH /api/products/${String(details.product)}.`,
     cli: 'Importing a funnel file that holds it with "switchyard funnels import" changes it.',
   }),
+  'alerts.set': () => ({
+    api: 'Set one with PUT /api/alerts: {"slackWebhookUrl"}, or {"smtpUrl", "emailFrom", "emailTo"}.',
+    cli: 'Set one with "switchyard alerts set --slack-url <url>", or --smtp-url, --email-from and --email-to.',
+  }),
 };
 
 /** The error's message with the hint for this surface, when there is one. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createVerifyJob } from '../accounts/verify.job.js';
+import { alertJobs } from '../alerts/alerts.jobs.js';
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import type { JobDefinition } from './job.js';
@@ -14,5 +15,6 @@ export interface JobDependencies extends CheckDependencies {
 export function allJobs(deps: JobDependencies): JobDefinition[] {
   return [
     createVerifyJob({ accounts: deps.accounts, intervalMinutes: deps.config.jobs.verifyMinutes }),
+    ...alertJobs(deps),
   ];
 }

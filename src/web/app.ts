@@ -11,6 +11,7 @@ import {
   registerConnectCallbackRoute,
   registerConnectStartRoute,
 } from '../accounts/connect.routes.js';
+import { registerAlertRoutes } from '../alerts/alerts.routes.js';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
 import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
@@ -83,6 +84,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerOrderRoutes(admin, services.orders);
     registerTestPaymentRoutes(admin, services.testPayments);
     registerTransactionRoutes(admin, services.transactions);
+    registerAlertRoutes(admin, services.alerts);
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,

@@ -9,6 +9,7 @@ import { reconciliation } from './0007_reconciliation.js';
 import { setupRevision } from './0008_setup_revision.js';
 import { jobs } from './0009_jobs.js';
 import { testPayments } from './0010_test_payments.js';
+import { alerts } from './0011_alerts.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_setup_revision': setupRevision,
   '0009_jobs': jobs,
   '0010_test_payments': testPayments,
+  '0011_alerts': alerts,
 };
