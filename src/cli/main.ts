@@ -9,11 +9,13 @@ import { registerMigrateCommand } from './migrate.command.js';
 import { registerOrdersCommand } from './orders.command.js';
 import { registerPaymentsCommand } from './payments.command.js';
 import { registerProductsCommand } from './products.command.js';
+import { registerReportCommand } from './report.command.js';
 import { registerRouteCommand } from './route.command.js';
 import { exitCodeFor, processOutput } from './run-command.js';
 import { registerServeCommand } from './serve.command.js';
 import { registerTestPaymentCommand } from './test-payment.command.js';
 import { registerTokensCommand } from './tokens.command.js';
+import { registerTransactionsCommand } from './transactions.command.js';
 import { registerVaultCommand } from './vault.command.js';
 import { actAs } from './with-services.js';
 
@@ -35,6 +37,8 @@ const commands: Array<(program: Command) => void> = [
   registerFunnelsCommand,
   registerOrdersCommand,
   registerPaymentsCommand,
+  registerTransactionsCommand,
+  registerReportCommand,
   registerTestPaymentCommand,
   registerAlertsCommand,
 ];

@@ -51,17 +51,20 @@ const limit = z.coerce
   .min(1, { error: 'a whole number from 1 to 200' })
   .max(200, { error: 'a whole number from 1 to 200' });
 
-function fromNotAfterTo(
-  range: { from?: string | undefined; to?: string | undefined },
-  context: z.RefinementCtx,
-): void {
-  if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
-    context.addIssue({
-      code: 'custom',
-      path: ['to'],
-      message: `must not be before from (${range.from})`,
-    });
-  }
+/** `to` may not come before `from`; `what` is what they are (a time, a day). */
+function fromNotAfterTo(what: string) {
+  return function checkRange(
+    range: { from?: string | undefined; to?: string | undefined },
+    context: z.RefinementCtx,
+  ): void {
+    if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
+      context.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `${what} not before from (${range.from})`,
+      });
+    }
+  };
 }
 
 const filterShape = {
@@ -83,7 +86,7 @@ const filterShape = {
   to: timeOrDay.optional(),
 };
 
-export const transactionFilters = z.strictObject(filterShape).superRefine(fromNotAfterTo);
+export const transactionFilters = z.strictObject(filterShape).superRefine(fromNotAfterTo('a time'));
 
 export const transactionQuery = z
   .strictObject({
@@ -91,7 +94,7 @@ export const transactionQuery = z
     cursor: z.string().min(1).max(500, { error: 'the nextCursor of the last page' }).optional(),
     limit: limit.optional(),
   })
-  .superRefine(fromNotAfterTo);
+  .superRefine(fromNotAfterTo('a time'));
 
 export type TransactionFilters = z.output<typeof transactionFilters>;
 export type TransactionQuery = z.output<typeof transactionQuery>;
@@ -99,6 +102,6 @@ export type TransactionQuery = z.output<typeof transactionQuery>;
 /** The report's days, both included. */
 export const accountsReportQuery = z
   .strictObject({ from: day.optional(), to: day.optional(), mode: mode.optional() })
-  .superRefine(fromNotAfterTo);
+  .superRefine(fromNotAfterTo('a day'));
 
 export type AccountsReportQuery = z.output<typeof accountsReportQuery>;

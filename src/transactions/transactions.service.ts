@@ -111,7 +111,7 @@ function decodeCursor(cursor: string): TransactionKey {
   throw AppError.validation([
     {
       field: 'cursor',
-      message: 'is not a cursor this log gave out; use nextCursor of the last page',
+      message: "a cursor this log gave out: the last page's nextCursor",
     },
   ]);
 }

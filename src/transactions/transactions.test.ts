@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { AdminCall, TestApp } from '../../test/app.js';
 import {
@@ -10,8 +13,9 @@ import {
 } from '../../test/checkout.js';
 import { parseCsv } from '../../test/csv.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import { control, useEmulator } from '../../test/emulator.js';
+import { control, emulatorEnv, useEmulator } from '../../test/emulator.js';
 import { workspaceWithAccounts } from '../../test/workspace.js';
+import { runInProcess } from '../cli/cli-in-process.test-helper.js';
 import type { Clock } from '../clock.js';
 
 const emulator = useEmulator();
@@ -315,6 +319,10 @@ describeEachDatabase('the transaction log and the accounts report', (database) =
 
   it('reports each account by day and currency: payments, volume, refunds, success, failovers, errors', async () => {
     await daysOfSales();
+    // A test payment charges and refunds a card on us: it checks the account, it is no sale.
+    const testPayment = await api('POST', '/api/accounts/us/test-payments', { mode: 'test' });
+    expect(testPayment.status, JSON.stringify(testPayment.body)).toBe(201);
+    expect(await listed('')).toHaveLength(8);
     const report = await api('GET', '/api/reports/accounts');
     expect(report.status, JSON.stringify(report.body)).toBe(200);
     expect(report.body).toEqual({
@@ -409,5 +417,116 @@ describeEachDatabase('the transaction log and the accounts report', (database) =
     expect(await problemOf('/api/reports/accounts?account=us')).toEqual(['query.account']);
     const unauthenticated = await testApp.app.inject({ method: 'GET', url: '/api/transactions' });
     expect(unauthenticated.statusCode).toBe(401);
+  });
+
+  it('lists the log and reports the accounts from the command line', async () => {
+    const orders = await daysOfSales();
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-transactions-cli-'));
+    const env = {
+      ...emulatorEnv(emulator()),
+      DATABASE_URL: store.url,
+      DATA_DIR: dataDir,
+      SWITCHYARD_MASTER_KEY: testApp.masterKey,
+    };
+    try {
+      const list = await runInProcess(['transactions', 'list', '--limit', '3'], env);
+      expect([list.code, list.stderr]).toEqual([0, '']);
+      seen.push(list.stdout);
+      const lines = list.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(
+        /^TIME\s+ENTRY\s+KIND\s+ACCOUNT\s+AMOUNT\s+OUTCOME\s+CODE\s+LATENCY\s+REQUEST\s+PAYMENT\s+ROUTED BY$/,
+      );
+      expect(lines[1]).toMatch(
+        /^2026-03-03T08:00\S+\s+refund\s+refund\s+us\s+\$24\.50\s+succeeded\s+-\s+-\s+-\s+ord_\S+\s+continuation on us$/,
+      );
+      expect(lines[2]).toMatch(
+        /^2026-03-02T11:00\S+\s+charge\s+initial\s+us\s+\$49\.00\s+declined\s+card_declined\/insufficient_funds\s/,
+      );
+      expect(lines[3]).toMatch(/\sattempt\s+initial\s+us\s+\$49\.00\s+created\s/);
+      const more = /^More: (switchyard transactions list --limit 3 --cursor (\S+))$/.exec(
+        lines.at(-1) ?? '',
+      );
+      expect(more, list.stdout).not.toBeNull();
+      const next = await runInProcess(
+        ['transactions', 'list', '--limit', '3', '--cursor', more?.[2] ?? '', '--json'],
+        env,
+      );
+      expect(next.code, next.stderr).toBe(0);
+      const page = JSON.parse(next.stdout);
+      expect(page.transactions.map(brief)).toEqual([
+        'charge initial eu 4900 usd succeeded',
+        'attempt initial eu 4900 usd created',
+        'attempt initial us 4900 usd failed',
+      ]);
+      expect(page.transactions[0].order).toBe(orders.bo);
+
+      const declined = await runInProcess(
+        ['transactions', 'list', '--error', 'insufficient_funds', '--json'],
+        env,
+      );
+      expect(JSON.parse(declined.stdout).transactions.map(brief)).toEqual([
+        'charge initial us 4900 usd declined',
+      ]);
+      const none = await runInProcess(['transactions', 'list', '--funnel', 'webinar'], env);
+      expect(none.stdout.trim()).toBe('No transactions match these filters.');
+
+      const report = await runInProcess(['report', 'accounts', '--to', '2026-03-02'], env);
+      expect([report.code, report.stderr]).toEqual([0, '']);
+      const rows = report.stdout.trim().split('\n');
+      expect(rows[0]).toMatch(
+        /^DAY\s+ACCOUNT\s+MODE\s+CURRENCY\s+PAYMENTS\s+VOLUME\s+REFUNDS\s+SUCCESS\s+FAILOVERS\s+TOP ERRORS$/,
+      );
+      expect(rows[1]).toMatch(
+        /^2026-03-02\s+eu\s+test\s+usd\s+1\s+\$49\.00\s+-\s+100\.0%\s+0\s+-$/,
+      );
+      expect(rows[2]).toMatch(
+        /^2026-03-02\s+us\s+test\s+usd\s+1\s+\$49\.00\s+-\s+33\.3%\s+1\s+card_declined\/insufficient_funds ×1, \S+ ×1$/,
+      );
+      expect(rows).toHaveLength(3);
+      const json = await runInProcess(
+        ['report', 'accounts', '--from', '2026-03-03', '--json'],
+        env,
+      );
+      expect(JSON.parse(json.stdout).days).toMatchObject([
+        { day: '2026-03-03', account: 'us', refunds: { count: 1, amount: 2450 } },
+      ]);
+
+      // Bad input exits 2 and names the option, in the words of the command line.
+      for (const [args, problem] of [
+        [
+          ['transactions', 'list', '--from', 'yesterday'],
+          '--from: got "yesterday", needs an ISO 8601',
+        ],
+        [
+          ['transactions', 'list', '--limit', '0'],
+          '--limit: got "0", needs a whole number from 1 to 200',
+        ],
+        [
+          ['transactions', 'list', '--outcome', 'lost'],
+          '--outcome: got "lost", needs one of pending',
+        ],
+        [
+          ['transactions', 'list', '--cursor', 'abc'],
+          '--cursor: got "abc", needs the cursor the last page printed',
+        ],
+        [
+          ['transactions', 'list', '--from', '2026-03-03', '--to', '2026-03-02'],
+          '--to: got "2026-03-02", needs a time not before from (2026-03-03T00:00:00.000Z)',
+        ],
+        [
+          ['report', 'accounts', '--from', '2026-3-1'],
+          '--from: got "2026-3-1", needs a day as YYYY-MM-DD',
+        ],
+        [['report', 'accounts', '--mode', 'prod'], '--mode: got "prod", needs test or live'],
+        [['transactions', 'list', '--colour', 'red'], "unknown option '--colour'"],
+      ] as const) {
+        const refused = await runInProcess([...args], env);
+        expect([refused.code, refused.stdout], refused.stderr).toEqual([2, '']);
+        expect(refused.stderr).toContain(problem);
+        expect(refused.stderr).not.toContain('query.');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
