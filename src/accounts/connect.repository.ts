@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, OAuthStateTable } from '../db/schema.js';
+import type { ConnectCallbackFailureTable, Database, OAuthStateTable } from '../db/schema.js';
 
 /** One "Connect with Stripe" attempt: it carries the handle to Stripe's callback, once. */
 export interface OAuthState {
@@ -41,6 +41,66 @@ export async function useOAuthState(
     .where('used_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** A "Connect with Stripe" return that connected nothing, as the merchant was told. */
+export interface ConnectCallbackFailure {
+  failureId: string;
+  /** Null when the link carried no state Switchyard issued. */
+  workspaceId: string | null;
+  handle: string | null;
+  outcome: string;
+  /** Stripe's own error on the return (`access_denied`) or on the code exchange. */
+  stripeError: string | null;
+  message: string;
+  occurredAt: string;
+}
+
+export async function insertConnectCallbackFailure(
+  db: Kysely<Database>,
+  failure: ConnectCallbackFailure,
+): Promise<void> {
+  await db
+    .insertInto('connect_callback_failures')
+    .values({
+      failure_id: failure.failureId,
+      workspace_id: failure.workspaceId,
+      handle: failure.handle,
+      outcome: failure.outcome,
+      stripe_error: failure.stripeError?.slice(0, 200) ?? null,
+      message: failure.message.slice(0, 1000),
+      occurred_at: failure.occurredAt,
+    })
+    .execute();
+}
+
+/** Failures since `since`, newest first: the workspace's, and those no workspace could be told of. */
+export async function listConnectCallbackFailures(
+  db: Kysely<Database>,
+  query: { workspaceId: string; since: string },
+): Promise<ConnectCallbackFailure[]> {
+  const rows = await db
+    .selectFrom('connect_callback_failures')
+    .selectAll()
+    .where((eb) =>
+      eb.or([eb('workspace_id', '=', query.workspaceId), eb('workspace_id', 'is', null)]),
+    )
+    .where('occurred_at', '>=', query.since)
+    .orderBy('occurred_at', 'desc')
+    .execute();
+  return rows.map(connectCallbackFailureOf);
+}
+
+function connectCallbackFailureOf(row: ConnectCallbackFailureTable): ConnectCallbackFailure {
+  return {
+    failureId: row.failure_id,
+    workspaceId: row.workspace_id,
+    handle: row.handle,
+    outcome: row.outcome,
+    stripeError: row.stripe_error,
+    message: row.message,
+    occurredAt: row.occurred_at,
+  };
 }
 
 function oauthStateOf(row: OAuthStateTable): OAuthState {

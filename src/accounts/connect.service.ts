@@ -9,8 +9,20 @@ import { AppError, isAppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeGateway } from '../stripe/gateway.js';
 import type { AccountsService, AccountView } from './accounts.service.js';
-import { findOAuthState, insertOAuthState, useOAuthState } from './connect.repository.js';
+import {
+  findOAuthState,
+  insertConnectCallbackFailure,
+  insertOAuthState,
+  type OAuthState,
+  useOAuthState,
+} from './connect.repository.js';
 import type { Vault } from './vault.js';
+
+/** What a callback revealed on its way, for the record of a failed one. */
+interface CallbackSeen {
+  state?: OAuthState | undefined;
+  stripeError?: string;
+}
 
 /** How long an authorize link stays good. */
 const stateLifetimeMs = 10 * 60 * 1000;
@@ -90,6 +102,101 @@ export function createConnectService(deps: ConnectDependencies): ConnectService 
     return expected.length === given.length && timingSafeEqual(expected, given) ? stateId : null;
   }
 
+  /** The callback's outcome; `seen` gathers the state and Stripe's error for the record. */
+  async function finishConnect(query: ConnectCallback, seen: CallbackSeen): Promise<ConnectResult> {
+    const connect = requireConfigured();
+    const result = (outcome: ConnectOutcome, message: string): ConnectResult => ({
+      outcome,
+      message,
+      account: null,
+      warnings: [],
+    });
+    const stateId = query.state ? stateIdOf(query.state) : null;
+    const state = stateId ? await findOAuthState(db, stateId) : undefined;
+    seen.state = state;
+    if (!stateId || !state) {
+      return result(
+        'state_invalid',
+        'This link did not come from Switchyard, or was altered. Start connecting again from Switchyard.',
+      );
+    }
+    if (state.usedAt !== null) {
+      return result(
+        'state_replayed',
+        'This link was already used. If the account is not connected yet, start connecting again.',
+      );
+    }
+    if (Date.parse(state.expiresAt) < clock().getTime()) {
+      await useOAuthState(db, stateId, clock().toISOString());
+      return result(
+        'state_expired',
+        'This link expired (links last 10 minutes). Start connecting again from Switchyard.',
+      );
+    }
+    if (!(await useOAuthState(db, stateId, clock().toISOString()))) {
+      return result(
+        'state_replayed',
+        'This link was already used. If the account is not connected yet, start connecting again.',
+      );
+    }
+    if (query.error) {
+      seen.stripeError = query.errorDescription
+        ? `${query.error}: ${query.errorDescription}`
+        : query.error;
+      return result(
+        'denied',
+        query.error === 'access_denied'
+          ? `Stripe says access was denied, so nothing was connected for "${state.handle}". Start again and choose Authorize to connect it.`
+          : `Stripe answered "${query.error}"${query.errorDescription ? ` (${query.errorDescription})` : ''}; nothing was connected.`,
+      );
+    }
+    if (!query.code) {
+      return result(
+        'code_rejected',
+        'Stripe sent no authorization code back. Start connecting again.',
+      );
+    }
+    let grant: OAuthGrant;
+    try {
+      grant = await gateway.exchangeOAuthCode({
+        platformSecretKey: connect.secretKey,
+        code: query.code,
+      });
+    } catch (error) {
+      if (error instanceof StripeGatewayError) seen.stripeError = error.message;
+      if (
+        error instanceof StripeGatewayError &&
+        (error.kind === 'oauth' || error.kind === 'invalid_request')
+      ) {
+        return result(
+          'code_rejected',
+          `Stripe rejected the authorization code (${error.message}). Codes work once and expire quickly: start connecting again.`,
+        );
+      }
+      deps.logger.warn({ err: (error as Error).message }, 'OAuth code exchange failed');
+      return result(
+        'failed',
+        'Stripe could not be reached to finish connecting. Start connecting again in a minute.',
+      );
+    }
+    try {
+      const saved = await accounts.connectWithGrant(
+        state.workspaceId,
+        { handle: state.handle, grant },
+        state.actor,
+      );
+      return {
+        outcome: 'connected',
+        message: `Connected Stripe account ${saved.account.stripeAccountId} as "${state.handle}".`,
+        account: saved.account,
+        warnings: saved.warnings,
+      };
+    } catch (error) {
+      if (isAppError(error)) return result('failed', error.message);
+      throw error;
+    }
+  }
+
   const callbackUrl = `${publicUrl}/connect/stripe/callback`;
 
   return {
@@ -129,92 +236,23 @@ export function createConnectService(deps: ConnectDependencies): ConnectService 
     },
 
     async completeConnect(query) {
-      const connect = requireConfigured();
-      const result = (outcome: ConnectOutcome, message: string): ConnectResult => ({
-        outcome,
-        message,
-        account: null,
-        warnings: [],
-      });
-      const stateId = query.state ? stateIdOf(query.state) : null;
-      const state = stateId ? await findOAuthState(db, stateId) : undefined;
-      if (!stateId || !state) {
-        return result(
-          'state_invalid',
-          'This link did not come from Switchyard, or was altered. Start connecting again from Switchyard.',
-        );
-      }
-      if (state.usedAt !== null) {
-        return result(
-          'state_replayed',
-          'This link was already used. If the account is not connected yet, start connecting again.',
-        );
-      }
-      if (Date.parse(state.expiresAt) < clock().getTime()) {
-        await useOAuthState(db, stateId, clock().toISOString());
-        return result(
-          'state_expired',
-          'This link expired (links last 10 minutes). Start connecting again from Switchyard.',
-        );
-      }
-      if (!(await useOAuthState(db, stateId, clock().toISOString()))) {
-        return result(
-          'state_replayed',
-          'This link was already used. If the account is not connected yet, start connecting again.',
-        );
-      }
-      if (query.error) {
-        return result(
-          'denied',
-          query.error === 'access_denied'
-            ? `Stripe says access was denied, so nothing was connected for "${state.handle}". Start again and choose Authorize to connect it.`
-            : `Stripe answered "${query.error}"${query.errorDescription ? ` (${query.errorDescription})` : ''}; nothing was connected.`,
-        );
-      }
-      if (!query.code) {
-        return result(
-          'code_rejected',
-          'Stripe sent no authorization code back. Start connecting again.',
-        );
-      }
-      let grant: OAuthGrant;
-      try {
-        grant = await gateway.exchangeOAuthCode({
-          platformSecretKey: connect.secretKey,
-          code: query.code,
+      const seen: CallbackSeen = {};
+      const result = await finishConnect(query, seen);
+      if (result.outcome !== 'connected') {
+        // The merchant sees the page either way; the record is for doctor, never worth a 500.
+        await insertConnectCallbackFailure(db, {
+          failureId: newId('ccf'),
+          workspaceId: seen.state?.workspaceId ?? null,
+          handle: seen.state?.handle ?? null,
+          outcome: result.outcome,
+          stripeError: seen.stripeError ?? null,
+          message: result.message,
+          occurredAt: clock().toISOString(),
+        }).catch((error: unknown) => {
+          deps.logger.warn({ err: (error as Error).message }, 'could not record a failed connect');
         });
-      } catch (error) {
-        if (
-          error instanceof StripeGatewayError &&
-          (error.kind === 'oauth' || error.kind === 'invalid_request')
-        ) {
-          return result(
-            'code_rejected',
-            `Stripe rejected the authorization code (${error.message}). Codes work once and expire quickly: start connecting again.`,
-          );
-        }
-        deps.logger.warn({ err: (error as Error).message }, 'OAuth code exchange failed');
-        return result(
-          'failed',
-          'Stripe could not be reached to finish connecting. Start connecting again in a minute.',
-        );
       }
-      try {
-        const saved = await accounts.connectWithGrant(
-          state.workspaceId,
-          { handle: state.handle, grant },
-          state.actor,
-        );
-        return {
-          outcome: 'connected',
-          message: `Connected Stripe account ${saved.account.stripeAccountId} as "${state.handle}".`,
-          account: saved.account,
-          warnings: saved.warnings,
-        };
-      } catch (error) {
-        if (isAppError(error)) return result('failed', error.message);
-        throw error;
-      }
+      return result;
     },
   };
 }

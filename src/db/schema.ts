@@ -40,6 +40,7 @@ export interface Database {
   alert_conditions: AlertConditionTable;
   alert_deliveries: AlertDeliveryTable;
   alert_marks: AlertMarkTable;
+  connect_callback_failures: ConnectCallbackFailureTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -585,4 +586,14 @@ export interface AlertMarkTable {
   workspace_id: string;
   name: string;
   value: string;
+}
+
+export interface ConnectCallbackFailureTable {
+  failure_id: string;
+  workspace_id: string | null;
+  handle: string | null;
+  outcome: string;
+  stripe_error: string | null;
+  message: string;
+  occurred_at: string;
 }

@@ -11,6 +11,8 @@ import type { RoutingConfigService } from '../routing-config/routing-config.serv
 import type { StripeGateway } from '../stripe/gateway.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { DoctorCheck } from './check.js';
+import { stripeAccountCheck } from './checks/stripe-account.js';
+import { connectCallbacksCheck, connectPlatformCheck } from './checks/stripe-connect.js';
 
 /**
  * What the checks are built from. Each area's factory takes what it needs from here; the
@@ -31,5 +33,10 @@ export interface CheckDependencies {
 
 /** Every doctor check, one group per area; each area adds its factory here. */
 export function allChecks(deps: CheckDependencies): DoctorCheck[] {
-  return [alertChannelCheck(deps)];
+  return [
+    alertChannelCheck(deps),
+    stripeAccountCheck(deps),
+    connectPlatformCheck(deps),
+    connectCallbacksCheck(deps),
+  ];
 }

@@ -177,6 +177,18 @@ export class AccountDirectory {
     return key;
   }
 
+  /** Changes what a restricted key may do, as editing it in Stripe's dashboard does. */
+  setRestrictedKeyPermissions(
+    account: AccountRecord,
+    value: string,
+    permissions: ReadonlyMap<string, Access>,
+  ): boolean {
+    const key = this.keys.get(value);
+    if (key?.kind !== 'restricted' || key.accountId !== account.id) return false;
+    key.permissions = permissions;
+    return true;
+  }
+
   /** Deletes a restricted key (Stripe deletes only those; the others are rolled): it is unknown after. */
   deleteRestrictedKey(account: AccountRecord, value: string): boolean {
     const key = this.keys.get(value);

@@ -211,6 +211,28 @@ export const controlRoutes: ControlRoute[] = [
     },
   },
   {
+    method: 'POST',
+    pattern: '/_emulator/accounts/:id/restricted_keys/:key',
+    handle: function editRestrictedKey(request, environment) {
+      const account = findAccount(environment, request.pathParams.id ?? '');
+      const body = readBody(restrictedKeyBody.omit({ mode: true }), request.body);
+      const key = request.pathParams.key ?? '';
+      if (
+        !environment.accounts.setRestrictedKeyPermissions(
+          account,
+          key,
+          readPermissions(body.permissions),
+        )
+      ) {
+        throw invalidRequest(`No such restricted key on account '${account.id}'`, {
+          status: 404,
+          code: 'resource_missing',
+        });
+      }
+      return { secret: key, permissions: body.permissions };
+    },
+  },
+  {
     method: 'DELETE',
     pattern: '/_emulator/accounts/:id/restricted_keys/:key',
     handle: function deleteRestrictedKey(request, environment) {

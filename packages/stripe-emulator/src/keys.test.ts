@@ -205,6 +205,26 @@ describe('rolling keys', () => {
   });
 });
 
+describe('editing a restricted key', () => {
+  it('answers 403 to what its new permissions leave out', async () => {
+    const owner = await harness.createAccount({ name: 'Edited key' });
+    const { secret } = await harness.control<{ secret: string }>(
+      'POST',
+      `/_emulator/accounts/${owner.id}/restricted_keys`,
+      { mode: 'test', permissions: ['account:read', 'customers:write'] },
+    );
+    await harness.stripe(secret).customers.create({});
+    await harness.control('POST', `/_emulator/accounts/${owner.id}/restricted_keys/${secret}`, {
+      permissions: ['account:read', 'customers:read'],
+    });
+    await harness.stripe(secret).customers.list();
+    await expect(harness.stripe(secret).customers.create({})).rejects.toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining("Having the 'customers:write' permission"),
+    });
+  });
+});
+
 describe('deleting a restricted key', () => {
   it('makes it unknown: 401 Invalid API Key, no code', async () => {
     const owner = await harness.createAccount({ name: 'Deleted key' });

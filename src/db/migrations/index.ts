@@ -10,6 +10,7 @@ import { setupRevision } from './0008_setup_revision.js';
 import { jobs } from './0009_jobs.js';
 import { testPayments } from './0010_test_payments.js';
 import { alerts } from './0011_alerts.js';
+import { connectCallbackFailures } from './0012_connect_callback_failures.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_jobs': jobs,
   '0010_test_payments': testPayments,
   '0011_alerts': alerts,
+  '0012_connect_callback_failures': connectCallbackFailures,
 };
