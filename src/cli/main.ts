@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAccountsCommand } from './accounts.command.js';
 import { registerAlertsCommand } from './alerts.command.js';
 import { registerConfigCommand } from './config.command.js';
+import { registerDoctorCommand } from './doctor.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
 import { registerFunnelsCommand } from './funnels.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
@@ -41,6 +42,7 @@ const commands: Array<(program: Command) => void> = [
   registerReportCommand,
   registerTestPaymentCommand,
   registerAlertsCommand,
+  registerDoctorCommand,
 ];
 
 export function createProgram(): Command {

@@ -11,6 +11,7 @@ import type { RoutingConfigService } from '../routing-config/routing-config.serv
 import type { StripeGateway } from '../stripe/gateway.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { DoctorCheck } from './check.js';
+import { configurationChecks } from './checks/configuration.js';
 import { stripeAccountCheck } from './checks/stripe-account.js';
 import { connectCallbacksCheck, connectPlatformCheck } from './checks/stripe-connect.js';
 
@@ -34,6 +35,7 @@ export interface CheckDependencies {
 /** Every doctor check, one group per area; each area adds its factory here. */
 export function allChecks(deps: CheckDependencies): DoctorCheck[] {
   return [
+    configurationChecks(deps),
     alertChannelCheck(deps),
     stripeAccountCheck(deps),
     connectPlatformCheck(deps),

@@ -19,6 +19,7 @@ import { registerOrderRoutes } from '../checkout/orders.routes.js';
 import { checkoutLimiters } from '../checkout/rate-limits.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
+import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
 import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
@@ -85,6 +86,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerTestPaymentRoutes(admin, services.testPayments);
     registerTransactionRoutes(admin, services.transactions);
     registerAlertRoutes(admin, services.alerts);
+    registerDoctorRoutes(admin, services.doctor);
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
