@@ -6,6 +6,7 @@ import { registerConfigCommand } from './config.command.js';
 import { registerDoctorCommand } from './doctor.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
 import { registerFunnelsCommand } from './funnels.command.js';
+import { registerJobsCommand } from './jobs.command.js';
 import { registerMigrateCommand } from './migrate.command.js';
 import { registerOrdersCommand } from './orders.command.js';
 import { registerPaymentsCommand } from './payments.command.js';
@@ -43,6 +44,7 @@ const commands: Array<(program: Command) => void> = [
   registerTestPaymentCommand,
   registerAlertsCommand,
   registerDoctorCommand,
+  registerJobsCommand,
 ];
 
 export function createProgram(): Command {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { TestApp } from '../../test/app.js';
+import { buildTestApp, type TestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   control,
@@ -226,5 +226,124 @@ describeEachDatabase('the job runner', (database) => {
     const a = runnerOf(instanceA(), 'instance-a');
     expect(await a.runDue()).toEqual([]);
     expect(await b.runDue()).toEqual([]);
+  });
+});
+
+describeEachDatabase('one job runner', (database) => {
+  let store: TestStore;
+  const moving = movableClock();
+  let log: ReturnType<typeof capturedLogger>;
+
+  beforeEach(async () => {
+    moving.moveTo(start.getTime());
+    store = await database.openMigrated();
+    log = capturedLogger();
+  });
+  afterEach(async () => {
+    await store.dispose();
+  });
+
+  function runnerWith(jobs: JobDefinition[], instanceId = 'instance-a'): JobRunner {
+    return createJobRunner({
+      db: store.db,
+      clock: moving.clock,
+      logger: log.logger,
+      jobs,
+      workspaceId: 'default',
+      instanceId,
+    });
+  }
+
+  async function runs() {
+    return store.db.selectFrom('job_runs').selectAll().orderBy('started_at').execute();
+  }
+
+  it('records a failing job’s error without its secrets, and keeps running the other jobs', async () => {
+    const secret = 'sk_live_51SecretKeyThatMustNeverShow0000abcd';
+    let failing = true;
+    const flaky: JobDefinition = {
+      name: 'flaky',
+      intervalMs: 60 * minute,
+      async run() {
+        if (failing)
+          throw new Error(`Stripe refused ${secret} for smtp://ops:hunter2@mail.example.com`);
+        return 'Fine now.';
+      },
+    };
+    const tally = tallyJob(60);
+    const runner = runnerWith([flaky, tally.job]);
+
+    const first = await runner.runDue();
+    expect(first.map((run) => [run.job, run.outcome]).sort()).toEqual([
+      ['flaky', 'failed'],
+      ['tally', 'ok'],
+    ]);
+    const failed = (await runs()).find((run) => run.job === 'flaky');
+    expect(failed?.error).toBe('Stripe refused sk_live_…abcd for smtp://…@mail.example.com');
+    const logged = JSON.stringify(log.lines());
+    expect(logged).toContain('job failed');
+    expect(logged).not.toContain(secret);
+    expect(logged).not.toContain('hunter2');
+
+    // A failed run is the slot's run: it is not tried again until the next slot.
+    failing = false;
+    expect(await runner.runDue()).toEqual([]);
+    moving.moveTo(start.getTime() + 60 * minute);
+    expect((await runner.runDue()).map((run) => [run.job, run.outcome]).sort()).toEqual([
+      ['flaky', 'ok'],
+      ['tally', 'ok'],
+    ]);
+  });
+
+  it('aborts a running job on stop, waits for it, and leaves its slot to the next instance', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow: JobDefinition = {
+      name: 'slow',
+      intervalMs: 60 * minute,
+      run({ signal }) {
+        started();
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        });
+      },
+    };
+    const runner = runnerWith([slow]);
+    const tick = runner.runDue();
+    await running;
+    await runner.stop();
+    expect(await tick).toEqual([expect.objectContaining({ job: 'slow', outcome: 'abandoned' })]);
+    const [abandoned] = await runs();
+    expect(abandoned?.error).toContain('The instance shut down before the run finished');
+    expect(await store.db.selectFrom('job_leases').selectAll().execute()).toEqual([]);
+    // A stopped runner starts nothing more.
+    expect(await runner.runDue()).toEqual([]);
+
+    const done: JobDefinition = { ...slow, run: async () => 'Done.' };
+    const next = runnerWith([done], 'instance-b');
+    expect(await next.runDue()).toEqual([
+      expect.objectContaining({ job: 'slow', outcome: 'ok', slotStart: start.toISOString() }),
+    ]);
+  });
+
+  it('runs nothing in an instance with JOBS=off, and the jobs at start with JOBS=on', async () => {
+    const off = await buildTestApp(store, { env: { JOBS: 'off' }, clock: moving.clock });
+    off.services.jobs.start();
+    await off.services.jobs.stop();
+    await off.app.close();
+    expect(await runs()).toEqual([]);
+
+    const on = await buildTestApp(store, { env: { JOBS: 'on' }, clock: moving.clock });
+    on.services.jobs.start();
+    await on.services.jobs.stop();
+    await on.app.close();
+    const ran = await runs();
+    expect(ran.map((run) => run.job).sort()).toEqual([...on.services.jobs.names].sort());
+    expect(ran.find((run) => run.job === 'verify')).toMatchObject({
+      outcome: 'ok',
+      summary: 'No accounts to verify.',
+    });
   });
 });

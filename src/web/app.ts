@@ -22,6 +22,7 @@ import type { Store } from '../db/database.js';
 import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
 import { handleError, handleNotFound } from '../http/error-handler.js';
+import { registerJobRoutes } from '../jobs/jobs.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import type { Services } from '../services.js';
@@ -87,6 +88,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerTransactionRoutes(admin, services.transactions);
     registerAlertRoutes(admin, services.alerts);
     registerDoctorRoutes(admin, services.doctor);
+    registerJobRoutes(admin, services.jobs);
   });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
