@@ -66,7 +66,10 @@ describeEachDatabase('the jobs list: `switchyard jobs list` and GET /api/jobs', 
     expect(table.stdout).toMatch(
       /verify\s+2026-12-01T10:00:00.000Z\s+\S+\s+2026-12-01T10:05:00.000Z\s+2026-12-01T10:05:00.000Z\s+ok\s+No accounts to verify./,
     );
-    const json = await runInProcess(['jobs', 'list', '--json', '--limit', '1'], env);
+    const json = await runInProcess(
+      ['jobs', 'list', '--json', '--job', 'verify', '--limit', '1'],
+      env,
+    );
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).runs).toEqual(listed.body.runs);
   });
