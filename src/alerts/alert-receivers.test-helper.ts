@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** What a receiver got: the subject line and the whole text as a person would read it. */
 export interface Received {
@@ -154,4 +155,27 @@ function decodeHeader(value: string): string {
         ? Buffer.from(word, 'base64').toString('utf8')
         : decodeQuotedPrintable(word.replace(/_/g, ' ')),
     );
+}
+
+/**
+ * One Slack receiver and one mail server for a whole test file, up and empty at the start of each
+ * test. Call at the top level of the file.
+ */
+export function useAlertReceivers(): { slack: SlackReceiver; mail: MailReceiver } {
+  const receivers = {} as { slack: SlackReceiver; mail: MailReceiver };
+  beforeAll(async () => {
+    receivers.slack = await startSlackReceiver();
+    receivers.mail = await startMailReceiver();
+  });
+  afterAll(async () => {
+    await receivers.slack.close();
+    await receivers.mail.close();
+  });
+  beforeEach(() => {
+    for (const receiver of [receivers.slack, receivers.mail]) {
+      receiver.messages.length = 0;
+      receiver.down = false;
+    }
+  });
+  return receivers;
 }

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { AdminCall, TestApp } from '../../test/app.js';
 import { manualClock } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
@@ -6,28 +6,13 @@ import { control, type EmulatorAccount, useEmulator } from '../../test/emulator.
 import { workspaceWithAccounts } from '../../test/workspace.js';
 import { loadConfig } from '../config.js';
 import type { JobDefinition } from '../jobs/job.js';
-import {
-  type MailReceiver,
-  type Received,
-  type SlackReceiver,
-  startMailReceiver,
-  startSlackReceiver,
-} from './alert-receivers.test-helper.js';
+import { type Received, useAlertReceivers } from './alert-receivers.test-helper.js';
 import { alertJobs } from './alerts.jobs.js';
 
 const emulator = useEmulator();
 const workspaceId = 'default';
 
-let slack: SlackReceiver;
-let mail: MailReceiver;
-beforeAll(async () => {
-  slack = await startSlackReceiver();
-  mail = await startMailReceiver();
-});
-afterAll(async () => {
-  await slack.close();
-  await mail.close();
-});
+const receivers = useAlertReceivers();
 
 describeEachDatabase('alerts', (database) => {
   let store: TestStore;
@@ -37,10 +22,6 @@ describeEachDatabase('alerts', (database) => {
   let jobs: JobDefinition[];
 
   beforeEach(async () => {
-    slack.messages.length = 0;
-    mail.messages.length = 0;
-    slack.down = false;
-    mail.down = false;
     clock = manualClock(new Date().toISOString());
     store = await database.openMigrated();
     ({ testApp, api } = await workspaceWithAccounts(store, emulator(), { clock }));
@@ -66,15 +47,15 @@ describeEachDatabase('alerts', (database) => {
   /** Both channels set through the API, and a first run that starts the audit cursor. */
   async function bothChannels(): Promise<void> {
     const saved = await api('PUT', '/api/alerts', {
-      slackWebhookUrl: slack.url,
-      smtpUrl: mail.url,
+      slackWebhookUrl: receivers.slack.url,
+      smtpUrl: receivers.mail.url,
       emailFrom: 'switchyard@example.com',
       emailTo: ['ops@example.com', 'founder@example.com'],
     });
     expect(saved.status).toBe(200);
     await runJob('alerts');
-    slack.messages.length = 0;
-    mail.messages.length = 0;
+    receivers.slack.messages.length = 0;
+    receivers.mail.messages.length = 0;
   }
 
   async function channelFinding() {
@@ -90,7 +71,7 @@ describeEachDatabase('alerts', (database) => {
     await bothChannels();
     expect((await api('PATCH', '/api/accounts/eu', { drain: true, priority: 3 })).status).toBe(200);
     await runJob('alerts');
-    for (const messages of [slack.messages, mail.messages]) {
+    for (const messages of [receivers.slack.messages, receivers.mail.messages]) {
       expect(messages).toHaveLength(1);
       const [change] = messages;
       expect(change?.subject).toContain('account.updated account:eu by token:test-suite');
@@ -98,19 +79,19 @@ describeEachDatabase('alerts', (database) => {
       expect(change?.text).toContain('priority: 0 → 3');
     }
     await runJob('alerts');
-    expect(slack.messages).toHaveLength(1);
-    expect(mail.messages).toHaveLength(1);
+    expect(receivers.slack.messages).toHaveLength(1);
+    expect(receivers.mail.messages).toHaveLength(1);
   });
 
   it('a dead channel is retried with backoff, shown by doctor, and its failure is told once and its mending once', async () => {
     await bothChannels();
     expect((await channelFinding())?.status).toBe('pass');
-    mail.down = true;
+    receivers.mail.down = true;
     await api('PATCH', '/api/accounts/eu', { drain: true });
     await runJob('alerts');
-    expect(slack.messages).toHaveLength(1);
-    expect(mail.offers).toBeGreaterThan(0);
-    const offersAfterFirstTry = mail.offers;
+    expect(receivers.slack.messages).toHaveLength(1);
+    expect(receivers.mail.offers).toBeGreaterThan(0);
+    const offersAfterFirstTry = receivers.mail.offers;
 
     const failing = await channelFinding();
     expect(failing).toMatchObject({ status: 'fail', account: null, mode: null });
@@ -118,63 +99,63 @@ describeEachDatabase('alerts', (database) => {
     expect(failing?.detail).toContain('Mailbox unavailable');
     expect(failing?.detail).toContain('retried with backoff');
     expect(failing?.fix).toContain('switchyard alerts set --smtp-url');
-    expect(failing?.detail).not.toContain(mail.password);
+    expect(failing?.detail).not.toContain(receivers.mail.password);
 
     // The condition turns `fail`: Slack hears of it once; the mail server is not asked before
     // the failed message's backoff, only for the new one (and refuses it).
     clock.advance(20);
     await runJob('alerts');
-    expect(subjects(slack.messages).slice(1)).toEqual([
+    expect(subjects(receivers.slack.messages).slice(1)).toEqual([
       '*[Switchyard] Failing: alert_channel_failing on the workspace*',
     ]);
-    expect(slack.messages[1]?.text).toContain('Fix: Check the mail server');
-    expect(mail.offers).toBe(offersAfterFirstTry + 1);
+    expect(receivers.slack.messages[1]?.text).toContain('Fix: Check the mail server');
+    expect(receivers.mail.offers).toBe(offersAfterFirstTry + 1);
     clock.advance(20);
     await runJob('alerts');
-    expect(slack.messages).toHaveLength(2);
-    expect(mail.offers).toBe(offersAfterFirstTry + 1);
+    expect(receivers.slack.messages).toHaveLength(2);
+    expect(receivers.mail.offers).toBe(offersAfterFirstTry + 1);
 
     // Mended: after the backoff both waiting messages reach the mail server, then doctor passes
     // and each channel hears once that it is resolved.
-    mail.down = false;
+    receivers.mail.down = false;
     clock.advance(120);
     await runJob('alerts');
-    expect(subjects(mail.messages)).toEqual([
+    expect(subjects(receivers.mail.messages)).toEqual([
       '[Switchyard] account.updated account:eu by token:test-suite',
       '[Switchyard] Failing: alert_channel_failing on the workspace',
     ]);
     expect((await channelFinding())?.status).toBe('pass');
     clock.advance(60);
     await runJob('alerts');
-    expect(subjects(slack.messages).slice(2)).toEqual([
+    expect(subjects(receivers.slack.messages).slice(2)).toEqual([
       '*[Switchyard] Resolved: alert_channel_failing on the workspace*',
     ]);
-    expect(subjects(mail.messages).slice(2)).toEqual([
+    expect(subjects(receivers.mail.messages).slice(2)).toEqual([
       '[Switchyard] Resolved: alert_channel_failing on the workspace',
     ]);
     clock.advance(60);
     await runJob('alerts');
-    expect(slack.messages).toHaveLength(3);
-    expect(mail.messages).toHaveLength(3);
+    expect(receivers.slack.messages).toHaveLength(3);
+    expect(receivers.mail.messages).toHaveLength(3);
   });
 
   it('reminds once per key when it passes KEY_ROTATION_DAYS', async () => {
     await bothChannels();
     await runJob('key_age');
-    expect(slack.messages).toEqual([]);
+    expect(receivers.slack.messages).toEqual([]);
     clock.advance(91 * 86_400);
     await runJob('key_age');
-    expect(subjects(mail.messages).sort()).toEqual([
+    expect(subjects(receivers.mail.messages).sort()).toEqual([
       '[Switchyard] Time to roll the test key of eu: 91 days old',
       '[Switchyard] Time to roll the test key of us: 91 days old',
     ]);
-    expect(slack.messages).toHaveLength(2);
-    expect(mail.messages[0]?.text).toContain('switchyard accounts keys');
-    expect(mail.messages[0]?.text).toMatch(/sk_test_…[A-Za-z0-9]{4}/);
+    expect(receivers.slack.messages).toHaveLength(2);
+    expect(receivers.mail.messages[0]?.text).toContain('switchyard accounts keys');
+    expect(receivers.mail.messages[0]?.text).toMatch(/sk_test_…[A-Za-z0-9]{4}/);
     clock.advance(86_400);
     await runJob('key_age');
-    expect(slack.messages).toHaveLength(2);
-    expect(mail.messages).toHaveLength(2);
+    expect(receivers.slack.messages).toHaveLength(2);
+    expect(receivers.mail.messages).toHaveLength(2);
   });
 
   it('sends the day before in one digest, once a day, when the digest is on', async () => {
@@ -185,13 +166,15 @@ describeEachDatabase('alerts', (database) => {
     tomorrow.setUTCHours(24, 5, 0, 0);
     clock.advance((tomorrow.getTime() - clock().getTime()) / 1000);
     await runJob('alerts');
-    const digests = slack.messages.filter((message) => message.subject.includes('Daily digest'));
+    const digests = receivers.slack.messages.filter((message) =>
+      message.subject.includes('Daily digest'),
+    );
     expect(digests).toHaveLength(1);
     expect(digests[0]?.text).toContain('account.updated account:us');
     clock.advance(3_600);
     await runJob('alerts');
     expect(
-      slack.messages.filter((message) => message.subject.includes('Daily digest')),
+      receivers.slack.messages.filter((message) => message.subject.includes('Daily digest')),
     ).toHaveLength(1);
   });
 
@@ -213,35 +196,45 @@ describeEachDatabase('alerts', (database) => {
       action: 'account.updated',
       subject: 'account:us',
       before: { note: `old key ${secretKey}` },
-      after: { note: `signing secret ${signingSecret}, relay ${mail.url}, hook ${slack.url}` },
+      after: {
+        note: `signing secret ${signingSecret}, relay ${receivers.mail.url}, hook ${receivers.slack.url}`,
+      },
     });
-    slack.down = true;
+    receivers.slack.down = true;
     await runJob('alerts');
     clock.advance(30);
     await runJob('alerts');
-    slack.down = false;
+    receivers.slack.down = false;
     clock.advance(3_600);
     await runJob('alerts');
     clock.advance(3_600);
     await runJob('alerts');
-    expect(slack.messages.length).toBeGreaterThanOrEqual(3);
-    expect(mail.messages.length).toBeGreaterThanOrEqual(3);
-    const everything = [...slack.messages, ...mail.messages].map((one) => one.text).join('\n');
+    expect(receivers.slack.messages.length).toBeGreaterThanOrEqual(3);
+    expect(receivers.mail.messages.length).toBeGreaterThanOrEqual(3);
+    const everything = [...receivers.slack.messages, ...receivers.mail.messages]
+      .map((one) => one.text)
+      .join('\n');
     expect(everything).toContain('signing secret whsec_…');
-    for (const secret of [secretKey, signingSecret, mail.password, slack.url, mail.url]) {
+    for (const secret of [
+      secretKey,
+      signingSecret,
+      receivers.mail.password,
+      receivers.slack.url,
+      receivers.mail.url,
+    ]) {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toMatch(/\b(sk|rk)_(test|live)_[A-Za-z0-9]{5}/);
     expect(everything).not.toContain('s3cretWebhookPath');
 
     const shown = JSON.stringify((await api('GET', '/api/alerts')).body);
-    for (const secret of [mail.password, slack.url, 's3cretWebhookPath']) {
+    for (const secret of [receivers.mail.password, receivers.slack.url, 's3cretWebhookPath']) {
       expect(shown).not.toContain(secret);
     }
     const stored = JSON.stringify(
       await store.db.selectFrom('alert_settings').selectAll().execute(),
     );
-    for (const secret of [mail.password, slack.url, 's3cretWebhookPath']) {
+    for (const secret of [receivers.mail.password, receivers.slack.url, 's3cretWebhookPath']) {
       expect(stored).not.toContain(secret);
     }
   });

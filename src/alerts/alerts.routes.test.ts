@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { type AdminCall, adminClient, buildTestApp, type TestApp } from '../../test/app.js';
+import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import { runInProcess } from '../cli/cli-in-process.test-helper.js';
+import { useAlertReceivers } from './alert-receivers.test-helper.js';
+
+const receivers = useAlertReceivers();
+
+describeEachDatabase('alert channels through the API and the CLI', (database) => {
+  let store: TestStore;
+  let testApp: TestApp;
+  let api: AdminCall;
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    store = await database.openMigrated();
+    testApp = await buildTestApp(store);
+    api = await adminClient(testApp);
+    dataDir = mkdtempSync(join(tmpdir(), 'switchyard-alerts-cli-'));
+    env = { DATABASE_URL: store.url, DATA_DIR: dataDir, SWITCHYARD_MASTER_KEY: testApp.masterKey };
+  });
+  afterEach(async () => {
+    await testApp.app.close();
+    await store.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('bad input is a 400 naming the field', async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ slackWebhookUrl: 'hooks.slack.com/x' }, 'slackWebhookUrl'],
+      [{ smtpUrl: 'mail.example.com:25' }, 'smtpUrl'],
+      [{ emailTo: ['ops@example.com', 'not-an-address'] }, 'emailTo[1]'],
+      [{ warnings: 'yes' }, 'warnings'],
+      [{ channel: 'pager' }, 'channel'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await api('PUT', '/api/alerts', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.stringify(answer.body), JSON.stringify(body)).toContain(field);
+    }
+    const incomplete = await api('PUT', '/api/alerts', { smtpUrl: receivers.mail.url });
+    expect(incomplete.status).toBe(400);
+    expect(incomplete.body.error.message).toContain('emailFrom');
+    expect(incomplete.body.error.message).toContain('emailTo');
+    expect(JSON.stringify(incomplete.body)).not.toContain(receivers.mail.password);
+  });
+
+  it('stores the channels sealed, shows them masked, and tests each channel saying what happened', async () => {
+    const none = await api('POST', '/api/alerts/test');
+    expect(none.status).toBe(422);
+    expect(none.body.error.message).toContain('PUT /api/alerts');
+
+    const saved = await api('PUT', '/api/alerts', {
+      slackWebhookUrl: receivers.slack.url,
+      smtpUrl: receivers.mail.url,
+      emailFrom: 'switchyard@example.com',
+      emailTo: ['ops@example.com'],
+      warnings: true,
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body.alerts).toMatchObject({
+      slack: {
+        webhookUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/…th42$/),
+        source: 'stored',
+      },
+      email: {
+        smtpUrl: expect.stringMatching(/^smtp:\/\/alerts:…@127\.0\.0\.1:\d+$/),
+        from: 'switchyard@example.com',
+        to: ['ops@example.com'],
+        source: 'stored',
+        missing: [],
+      },
+      warnings: true,
+      digest: false,
+      updatedBy: 'token:test-suite',
+    });
+    const shown = JSON.stringify((await api('GET', '/api/alerts')).body);
+    expect(shown).not.toContain(receivers.mail.password);
+    expect(shown).not.toContain('s3cretWebhookPath');
+
+    receivers.mail.down = true;
+    const tested = await api('POST', '/api/alerts/test');
+    expect(tested.status).toBe(200);
+    expect(tested.body.results).toEqual([
+      { channel: 'slack', delivered: true, detail: 'Delivered.' },
+      {
+        channel: 'email',
+        delivered: false,
+        detail: expect.stringContaining('Mailbox unavailable'),
+      },
+    ]);
+    expect(receivers.slack.messages.at(-1)?.text).toContain('token:test-suite sent this test');
+
+    // null falls back to the environment, which has no Slack URL here.
+    const cleared = await api('PUT', '/api/alerts', { slackWebhookUrl: null });
+    expect(cleared.body.alerts.slack).toEqual({ webhookUrl: null, source: null });
+  });
+
+  it('switchyard alerts set, show and test; a bad option is exit 2 naming it', async () => {
+    for (const [args, option] of [
+      [['--slack-url', 'nope'], '--slack-url'],
+      [['--warnings', 'maybe'], '--warnings'],
+      [['--email-to', 'ops@example.com,broken'], '--email-to'],
+      [['--clear', 'pager'], '--clear'],
+      [['--smtp-url', receivers.mail.url], '--email-from'],
+    ] as const) {
+      const result = await runInProcess(['alerts', 'set', ...args], env);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(option);
+      expect(result.stderr).not.toContain(receivers.mail.password);
+    }
+    const nothing = await runInProcess(['alerts', 'set'], env);
+    expect(nothing.code).toBe(2);
+
+    const none = await runInProcess(['alerts', 'test'], env);
+    expect(none.code).toBe(5);
+    expect(none.stderr).toContain('switchyard alerts set --slack-url');
+    expect(none.stderr).not.toContain('/api/');
+
+    const set = await runInProcess(
+      [
+        '--as',
+        'ana',
+        'alerts',
+        'set',
+        '--slack-url',
+        receivers.slack.url,
+        '--smtp-url',
+        receivers.mail.url,
+        '--email-from',
+        'switchyard@example.com',
+        '--email-to',
+        'ops@example.com, founder@example.com',
+        '--digest',
+        'on',
+      ],
+      env,
+    );
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    const show = await runInProcess(['alerts', 'show'], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/slack +http:\/\/127\.0\.0\.1:\d+\/…th42 \(stored\)/);
+    expect(show.stdout).toContain(
+      'from switchyard@example.com to ops@example.com, founder@example.com',
+    );
+    expect(show.stdout).toContain('digest    on');
+    for (const output of [set.stdout, show.stdout]) {
+      expect(output).not.toContain(receivers.mail.password);
+      expect(output).not.toContain('s3cretWebhookPath');
+    }
+
+    const tested = await runInProcess(['alerts', 'test'], env);
+    expect(tested.code).toBe(0);
+    expect(tested.stdout).toMatch(/slack +delivered/);
+    expect(tested.stdout).toMatch(/email +delivered/);
+    expect(receivers.mail.messages.at(-1)?.text).toContain('cli:');
+
+    receivers.slack.down = true;
+    const failing = await runInProcess(['alerts', 'test', '--json'], env);
+    expect(failing.code).toBe(7);
+    expect(JSON.parse(failing.stdout)).toContainEqual({
+      channel: 'slack',
+      delivered: false,
+      detail: 'The webhook answered HTTP 500: channel_is_archived',
+    });
+    expect(failing.stderr).toContain('slack did not take the test message');
+  });
+});
