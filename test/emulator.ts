@@ -42,6 +42,20 @@ export function createEmulatorAccount(
   return control<EmulatorAccount>(emulator, 'POST', 'accounts', details);
 }
 
+/** A Connect platform at the emulator: an account with an OAuth client id. */
+export interface EmulatorPlatform {
+  id: string;
+  client_id: string;
+  keys: EmulatorAccount['keys'];
+}
+
+export function createEmulatorPlatform(
+  emulator: RunningEmulator,
+  name: string,
+): Promise<EmulatorPlatform> {
+  return control<EmulatorPlatform>(emulator, 'POST', 'platforms', { name });
+}
+
 /** The production gateway pointed at the emulator, with a short timeout so fault tests are quick. */
 export function emulatorGateway(emulator: RunningEmulator, timeoutMs = 2_000): StripeGateway {
   return createStripeGateway({

@@ -5,6 +5,7 @@ import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   control,
   createEmulatorAccount,
+  createEmulatorPlatform,
   type EmulatorAccount,
   emulatorEnv,
   emulatorGateway,
@@ -21,12 +22,6 @@ import { createDoctorService, type DoctorReport } from './doctor.service.js';
 import type { Finding, FindingCode } from './finding.js';
 
 const emulator = useEmulator();
-
-interface Platform {
-  client_id: string;
-  id: string;
-  keys: EmulatorAccount['keys'];
-}
 
 const accountCodes = stripeAccountCodes;
 
@@ -402,9 +397,7 @@ describeEachDatabase('doctor: what Stripe says of each account', (database) => {
   });
 
   it('oauth_revoked: the account deauthorized Switchyard, seen in its event and in the refused token', async () => {
-    const platform = await control<Platform>(emulator(), 'POST', 'platforms', {
-      name: 'Switchyard platform',
-    });
+    const platform = await createEmulatorPlatform(emulator(), 'Switchyard platform');
     const gateway = emulatorGateway(emulator());
     const { code } = await control<{ code: string }>(emulator(), 'POST', 'oauth/codes', {
       client_id: platform.client_id,

@@ -4,7 +4,8 @@ import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   control,
   createEmulatorAccount,
-  type EmulatorAccount,
+  createEmulatorPlatform,
+  type EmulatorPlatform,
   emulatorEnv,
   emulatorGateway,
   useEmulator,
@@ -14,17 +15,11 @@ import type { Finding, FindingCode } from './finding.js';
 
 const emulator = useEmulator();
 
-interface Platform {
-  client_id: string;
-  id: string;
-  keys: EmulatorAccount['keys'];
-}
-
-let platform: Platform;
-let otherPlatform: Platform;
+let platform: EmulatorPlatform;
+let otherPlatform: EmulatorPlatform;
 beforeAll(async () => {
-  platform = await control<Platform>(emulator(), 'POST', 'platforms', { name: 'Switchyard' });
-  otherPlatform = await control<Platform>(emulator(), 'POST', 'platforms', { name: 'Other' });
+  platform = await createEmulatorPlatform(emulator(), 'Switchyard');
+  otherPlatform = await createEmulatorPlatform(emulator(), 'Other');
 });
 
 describeEachDatabase(
@@ -89,9 +84,7 @@ describeEachDatabase(
       expect(wrongClient.fix).toContain('STRIPE_CONNECT_CLIENT_ID');
       expect(wrongClient.fix).toContain(`signed in to the platform ${platform.id}`);
 
-      const rolledPlatform = await control<Platform>(emulator(), 'POST', 'platforms', {
-        name: 'Rolled platform',
-      });
+      const rolledPlatform = await createEmulatorPlatform(emulator(), 'Rolled platform');
       await control(emulator(), 'POST', `accounts/${rolledPlatform.id}/roll_keys`);
       const rolledKey = await clientFinding(
         await appWith({
