@@ -12,6 +12,7 @@ import type { StripeGateway } from '../stripe/gateway.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { DoctorCheck } from './check.js';
 import { configurationChecks } from './checks/configuration.js';
+import { accountStateChecks } from './checks/state.js';
 import { stripeAccountCheck } from './checks/stripe-account.js';
 import { connectCallbacksCheck, connectPlatformCheck } from './checks/stripe-connect.js';
 
@@ -36,6 +37,7 @@ export interface CheckDependencies {
 export function allChecks(deps: CheckDependencies): DoctorCheck[] {
   return [
     configurationChecks(deps),
+    accountStateChecks({ ...deps, quietAccountHours: deps.config.quietAccountHours }),
     alertChannelCheck(deps),
     stripeAccountCheck(deps),
     connectPlatformCheck(deps),
