@@ -23,6 +23,10 @@ import { createOrdersService, type OrdersService } from './checkout/orders.servi
 import { createPaymentEvents, type PaymentEvents } from './checkout/payment-events.js';
 import { createPaymentRecords } from './checkout/payment-records.js';
 import { createReconciliation, type Reconciliation } from './checkout/reconciliation.js';
+import {
+  createUnrecordedPayments,
+  type UnrecordedPayments,
+} from './checkout/unrecorded-payments.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Store } from './db/database.js';
@@ -87,6 +91,8 @@ export interface Services {
   doctor: DoctorService;
   /** Test payments per account and mode: charged and refunded (test), canceled unconfirmed (live). */
   testPayments: TestPayments;
+  /** PaymentIntents at Stripe with Switchyard's metadata and no record here: adopted or kept. */
+  unrecordedPayments: UnrecordedPayments;
   /** The transaction log and the accounts report. */
   transactions: TransactionsService;
   /** The scheduled jobs: this instance's runner (started by the server) and the runs recorded. */
@@ -234,6 +240,17 @@ export function createServices(options: ServiceOptions): Services {
     secretKeyOf: accounts.secretKeyOf,
     timeoutMs: 20_000,
   });
+  const unrecordedPayments = createUnrecordedPayments({
+    db: store.db,
+    clock,
+    gateway,
+    accounts,
+    records,
+    events: paymentEvents,
+    logger,
+    graceSeconds: config.reconciliation.graceSeconds,
+    timeoutMs: 20_000,
+  });
   const checkDependencies = {
     db: store.db,
     clock,
@@ -245,6 +262,8 @@ export function createServices(options: ServiceOptions): Services {
     routingConfig,
     catalog,
     webhooks,
+    testPayments,
+    unrecordedPayments,
   };
   const doctor = createDoctorService({
     db: store.db,
@@ -300,6 +319,7 @@ export function createServices(options: ServiceOptions): Services {
     orders,
     doctor,
     testPayments,
+    unrecordedPayments,
     transactions: createTransactionsService({ db: store.db }),
     jobs,
     alerts,

@@ -146,6 +146,19 @@ export function manualClock(start: string): Clock & { advance(seconds: number): 
   });
 }
 
+/** The real time moved ahead by the test: in step with the emulator's clock, which runs on. */
+export function clockAhead(): Clock & { advance(seconds: number): void; reset(): void } {
+  let offsetMs = 0;
+  return Object.assign(() => new Date(Date.now() + offsetMs), {
+    advance(seconds: number) {
+      offsetMs += seconds * 1000;
+    },
+    reset() {
+      offsetMs = 0;
+    },
+  });
+}
+
 /** What Stripe.js would need to know about an account: its Stripe id and publishable key. */
 export async function stripeSideOf(
   api: AdminCall,

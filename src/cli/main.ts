@@ -18,6 +18,7 @@ import { registerServeCommand } from './serve.command.js';
 import { registerTestPaymentCommand } from './test-payment.command.js';
 import { registerTokensCommand } from './tokens.command.js';
 import { registerTransactionsCommand } from './transactions.command.js';
+import { registerUnrecordedCommand } from './unrecorded.command.js';
 import { registerVaultCommand } from './vault.command.js';
 import { actAs } from './with-services.js';
 
@@ -45,6 +46,7 @@ const commands: Array<(program: Command) => void> = [
   registerAlertsCommand,
   registerDoctorCommand,
   registerJobsCommand,
+  registerUnrecordedCommand,
 ];
 
 export function createProgram(): Command {

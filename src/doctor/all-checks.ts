@@ -4,9 +4,11 @@ import type { HealthService } from '../accounts/health.service.js';
 import type { Vault } from '../accounts/vault.js';
 import { alertChannelCheck } from '../alerts/alert-channel-check.js';
 import type { CatalogService } from '../catalog/catalog.service.js';
+import type { UnrecordedPayments } from '../checkout/unrecorded-payments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
+import type { TestPayments } from '../operations/test-payments.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import type { StripeGateway } from '../stripe/gateway.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
@@ -15,6 +17,7 @@ import { configurationChecks } from './checks/configuration.js';
 import { accountStateChecks } from './checks/state.js';
 import { stripeAccountCheck } from './checks/stripe-account.js';
 import { connectCallbacksCheck, connectPlatformCheck } from './checks/stripe-connect.js';
+import { createTestPaymentChecks } from './checks/test-payments.js';
 
 /**
  * What the checks are built from. Each area's factory takes what it needs from here; the
@@ -31,6 +34,8 @@ export interface CheckDependencies {
   routingConfig: RoutingConfigService;
   catalog: CatalogService;
   webhooks: WebhooksService;
+  testPayments: TestPayments;
+  unrecordedPayments: UnrecordedPayments;
 }
 
 /** Every doctor check, one group per area; each area adds its factory here. */
@@ -42,5 +47,10 @@ export function allChecks(deps: CheckDependencies): DoctorCheck[] {
     stripeAccountCheck(deps),
     connectPlatformCheck(deps),
     connectCallbacksCheck(deps),
+    createTestPaymentChecks({
+      testPayments: deps.testPayments,
+      unrecordedPayments: deps.unrecordedPayments,
+      testPaymentMinutes: deps.config.jobs.testPaymentMinutes,
+    }),
   ];
 }

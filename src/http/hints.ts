@@ -34,6 +34,10 @@ const notFoundHints: Record<string, Hint> = {
     api: 'GET /api/routing/versions lists them.',
     cli: 'Run "switchyard config history" to see them.',
   },
+  unrecordedPayment: {
+    api: 'GET /api/unrecorded-payments lists them.',
+    cli: 'Run "switchyard unrecorded list" to see them.',
+  },
   // Tokens are made and revoked from the command line only.
   token: { cli: 'Run "switchyard tokens list" to see them.' },
 };

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { createVerifyJob } from '../accounts/verify.job.js';
 import { alertJobs } from '../alerts/alerts.jobs.js';
+import { createUnrecordedPaymentsJob } from '../checkout/unrecorded-payments.job.js';
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
+import { createTestPaymentsJob } from '../operations/test-payments.job.js';
 import type { JobDefinition } from './job.js';
 
 /** What the jobs are built from; the composition root (services.ts) fills it in. */
@@ -16,5 +18,14 @@ export function allJobs(deps: JobDependencies): JobDefinition[] {
   return [
     createVerifyJob({ accounts: deps.accounts, intervalMinutes: deps.config.jobs.verifyMinutes }),
     ...alertJobs(deps),
+    createTestPaymentsJob({
+      db: deps.db,
+      testPayments: deps.testPayments,
+      intervalMinutes: deps.config.jobs.testPaymentMinutes,
+    }),
+    createUnrecordedPaymentsJob({
+      unrecordedPayments: deps.unrecordedPayments,
+      intervalMinutes: deps.config.jobs.unrecordedMinutes,
+    }),
   ];
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type AdminCall, adminClient, buildTestApp, type TestApp } from '../../test/app.js';
+import { clockAhead } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   control,
@@ -19,6 +20,7 @@ import { runInProcess } from '../cli/cli-in-process.test-helper.js';
 const emulator = useEmulator();
 
 describeEachDatabase('test payments', (database) => {
+  const clock = clockAhead();
   let store: TestStore;
   let testApp: TestApp;
   let api: AdminCall;
@@ -33,10 +35,12 @@ describeEachDatabase('test payments', (database) => {
   }
 
   beforeEach(async () => {
+    clock.reset();
     store = await database.openMigrated();
     testApp = await buildTestApp(store, {
       env: emulatorEnv(emulator()),
       gateway: emulatorGateway(emulator()),
+      clock,
     });
     api = await adminClient(testApp);
     stripeAccount = await createEmulatorAccount(emulator(), { default_currency: 'usd' });
@@ -224,5 +228,75 @@ describeEachDatabase('test payments', (database) => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  /** Doctor's test payment findings for us in `mode`, by code. */
+  async function findingsOf(mode: 'test' | 'live') {
+    const report = await testApp.services.doctor.run('default', { account: 'us' });
+    return Object.fromEntries(
+      report.findings
+        .filter((finding) => finding.mode === mode && finding.code.startsWith('test_payment'))
+        .map((finding) => [finding.code, finding]),
+    );
+  }
+
+  it('the job tests every account and mode; doctor reports a failed or stale test payment until mended', async () => {
+    const job = testApp.services.jobs.jobs.find((one) => one.name === 'test_payments');
+    expect(job?.intervalMs).toBe(24 * 60 * 60_000);
+    const slot = {
+      workspaceId: 'default',
+      slotStart: clock(),
+      signal: new AbortController().signal,
+    };
+
+    // Nothing has run yet: stale (a warning), not failed.
+    let findings = await findingsOf('test');
+    expect(findings.test_payment_stale).toMatchObject({ status: 'warn' });
+    expect(findings.test_payment_stale?.fix).toContain('switchyard test-payment us --mode test');
+    expect(findings.test_payment_failed).toMatchObject({ status: 'pass' });
+
+    expect(await job?.run(slot)).toBe(
+      'Test payments passed on 2 of 2 accounts and modes: us live, us test.',
+    );
+    for (const mode of ['test', 'live'] as const) {
+      findings = await findingsOf(mode);
+      expect(findings.test_payment_stale).toMatchObject({ status: 'pass' });
+      expect(findings.test_payment_failed).toMatchObject({ status: 'pass' });
+    }
+    const runs = (await api('GET', '/api/accounts/us/test-payments')).body.testPayments;
+    expect(runs.map((run: { actor: string }) => run.actor)).toEqual([
+      'job:test_payments',
+      'job:test_payments',
+    ]);
+
+    // The key is rolled at Stripe: the job fails, naming it, and doctor says what Stripe said.
+    stripeAccount = await control<EmulatorAccount>(
+      emulator(),
+      'POST',
+      `accounts/${stripeAccount.id}/roll_keys`,
+    );
+    await expect(job?.run(slot)).rejects.toThrow(
+      /Failed: us live: api_key_expired \(tpay_\S+\); us test: api_key_expired/,
+    );
+    findings = await findingsOf('test');
+    expect(findings.test_payment_failed).toMatchObject({ status: 'fail', account: 'us' });
+    expect(findings.test_payment_failed?.detail).toMatch(
+      /failed: api_key_expired: .*API Key provided.*\(Stripe request req_\w+\)/,
+    );
+    expect(findings.test_payment_failed?.fix).toContain('switchyard accounts keys us');
+
+    // Mended: new keys and a test payment that passes.
+    await api('POST', '/api/accounts/us/keys', {
+      credentials: { ...keysOf(stripeAccount, 'test'), ...keysOf(stripeAccount, 'live') },
+    });
+    await api('POST', '/api/accounts/us/test-payments', { mode: 'test' });
+    findings = await findingsOf('test');
+    expect(findings.test_payment_failed).toMatchObject({ status: 'pass' });
+
+    // Two days without one: stale again, naming when the last ran.
+    clock.advance(49 * 60 * 60);
+    findings = await findingsOf('test');
+    expect(findings.test_payment_stale).toMatchObject({ status: 'warn' });
+    expect(findings.test_payment_stale?.detail).toContain('No test payment in the last 48 h');
   });
 });

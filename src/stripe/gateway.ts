@@ -312,5 +312,9 @@ export interface StripeGateway {
       createdSince: number;
       page?: string | undefined;
     },
-  ): Promise<{ intents: PaymentIntentSummary[]; nextPage: string | null }>;
+  ): Promise<{
+    /** Each with `created`, Stripe's unix seconds. */
+    intents: Array<PaymentIntentSummary & { created: number }>;
+    nextPage: string | null;
+  }>;
 }

@@ -514,7 +514,10 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
           timedOptions(input.credentials, input),
         );
         return {
-          intents: found.data.map(paymentIntentSummary),
+          intents: found.data.map((intent) => ({
+            ...paymentIntentSummary(intent),
+            created: intent.created,
+          })),
           nextPage: found.has_more ? (found.next_page ?? null) : null,
         };
       }),

@@ -17,6 +17,7 @@ import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
 import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
 import { registerOrderRoutes } from '../checkout/orders.routes.js';
 import { checkoutLimiters } from '../checkout/rate-limits.js';
+import { registerUnrecordedPaymentRoutes } from '../checkout/unrecorded-payments.routes.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/database.js';
 import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
@@ -85,6 +86,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerCatalogRoutes(admin, services.catalog);
     registerOrderRoutes(admin, services.orders);
     registerTestPaymentRoutes(admin, services.testPayments);
+    registerUnrecordedPaymentRoutes(admin, services.unrecordedPayments);
     registerTransactionRoutes(admin, services.transactions);
     registerAlertRoutes(admin, services.alerts);
     registerDoctorRoutes(admin, services.doctor);
