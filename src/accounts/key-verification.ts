@@ -198,8 +198,10 @@ export type PublishableKeyCheck =
   | { outcome: 'other_account'; error: StripeGatewayError };
 
 /**
- * A PaymentIntent made with the secret key is read back with the publishable key, as Stripe.js
- * would, then cancelled: it is never confirmed, so nothing is charged.
+ * A PaymentIntent of the secret key's account is read back with the publishable key, as Stripe.js
+ * would. With `reuseNewest` (doctor, run every few minutes) it is the account's newest one, so
+ * nothing is made; otherwise, or when the account has none, one is made and cancelled: it is
+ * never confirmed, so nothing is charged.
  */
 export async function checkPublishableKey(
   gateway: StripeGateway,
@@ -207,9 +209,16 @@ export async function checkPublishableKey(
     credentials: StripeCredentials;
     publishableKey: string;
     currency: string;
+    reuseNewest?: boolean;
   } & CallLimit,
 ): Promise<PublishableKeyCheck> {
   const { credentials, timeoutMs } = input;
+  const newest = input.reuseNewest
+    ? await gateway.newestPaymentIntent({ credentials, timeoutMs })
+    : null;
+  if (newest?.clientSecret) {
+    return readBackAsClient(gateway, credentials, input.publishableKey, newest.clientSecret);
+  }
   const probe = await gateway.createPaymentIntent({
     credentials,
     idempotencyKey: newId('verify'),
@@ -220,10 +229,30 @@ export async function checkPublishableKey(
   });
   try {
     if (!probe.clientSecret) throw new Error('Stripe returned no client secret for the key check.');
+    return await readBackAsClient(gateway, credentials, input.publishableKey, probe.clientSecret);
+  } finally {
+    await gateway
+      .cancelPaymentIntent({
+        credentials,
+        id: probe.id,
+        idempotencyKey: `${probe.id}-cancel`,
+        timeoutMs,
+      })
+      .catch(() => {});
+  }
+}
+
+async function readBackAsClient(
+  gateway: StripeGateway,
+  credentials: StripeCredentials,
+  publishableKey: string,
+  clientSecret: string,
+): Promise<PublishableKeyCheck> {
+  try {
     await gateway.retrievePaymentIntentAsClient({
-      publishableKey: input.publishableKey,
+      publishableKey,
       stripeAccount: credentials.stripeAccount,
-      clientSecret: probe.clientSecret,
+      clientSecret,
     });
     return { outcome: 'same_account' };
   } catch (error) {
@@ -234,15 +263,6 @@ export async function checkPublishableKey(
       return { outcome: 'other_account', error };
     }
     throw error;
-  } finally {
-    await gateway
-      .cancelPaymentIntent({
-        credentials,
-        id: probe.id,
-        idempotencyKey: `${probe.id}-cancel`,
-        timeoutMs,
-      })
-      .catch(() => {});
   }
 }
 

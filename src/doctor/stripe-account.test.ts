@@ -85,7 +85,19 @@ describeEachDatabase('doctor: what Stripe says of each account', (database) => {
 
   it('passes every Stripe check of a working account, each saying what it saw', async () => {
     await connect('us', keysOf(stripeAccount));
+    const posts = async () =>
+      (
+        await control<{ data: Array<{ method: string; path: string }> }>(
+          emulator(),
+          'GET',
+          `requests?account=${stripeAccount.id}`,
+        )
+      ).data.filter((entry) => entry.method === 'POST' && entry.path === '/v1/payment_intents');
+    const madeBefore = (await posts()).length;
+    expect(madeBefore).toBe(1); // the key check when it was connected
     const report = await doctor();
+    // The publishable key reads back the account's newest PaymentIntent: doctor makes none.
+    expect((await posts()).length).toBe(madeBefore);
     expect(statusOf(report)).toEqual(allPass());
     expect(finding(report, 'keys_from_different_accounts').detail).toContain(stripeAccount.id);
     expect(finding(report, 'key_rejected').detail).toContain(

@@ -155,6 +155,10 @@ export interface StripeGateway {
     credentials: StripeCredentials;
     id: string;
   }): Promise<PaymentIntentSummary>;
+  /** The account's newest PaymentIntent, or null when it has none (doctor reads it back with the publishable key). */
+  newestPaymentIntent(
+    input: { credentials: StripeCredentials } & CallLimit,
+  ): Promise<PaymentIntentSummary | null>;
   /** What the browser does: reads a PaymentIntent with a publishable key and its client secret. */
   retrievePaymentIntentAsClient(input: {
     publishableKey: string;

@@ -180,6 +180,16 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         isSafeToSendAgain,
       ),
 
+    newestPaymentIntent: ({ credentials, timeoutMs }) =>
+      call(async () => {
+        const page = await clientFor(credentials.secretKey).paymentIntents.list(
+          { limit: 1 },
+          limitedOptions(credentials, timeoutMs),
+        );
+        const [newest] = page.data;
+        return newest ? paymentIntentSummary(newest) : null;
+      }),
+
     retrievePaymentIntentAsClient: ({ publishableKey, stripeAccount, clientSecret }) =>
       withRetries(() =>
         call(async () => {

@@ -110,6 +110,8 @@ export function stripeAccountCheck(deps: {
             credentials,
             publishableKey: credential.publishableKey,
             currency: read.value.defaultCurrency ?? account.defaultCurrency ?? 'usd',
+            // Doctor runs every few minutes (alerts): read back a PaymentIntent, make none.
+            reuseNewest: true,
             timeoutMs,
           }),
         )
