@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { findingCodes } from '../src/doctor/finding.js';
+import { buildTestApp } from './app.js';
+import { testDatabases } from './databases.js';
 
 const root = new URL('../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
@@ -35,5 +38,35 @@ describe('the README', () => {
       return anchor !== undefined && !anchorsIn(file).includes(anchor);
     });
     expect(broken).toEqual([]);
+  });
+});
+
+describe("the README's Troubleshooting section", () => {
+  const section = /^## Troubleshooting\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+  const rows = [...section.matchAll(/^\| `([a-z_]+)` \|(.+)\|(.+)\|$/gm)];
+
+  it('explains every code the registered doctor checks answer, with its fix', async () => {
+    const [sqlite] = testDatabases;
+    const store = await sqlite?.openMigrated();
+    if (!store) throw new Error('SQLite is always there');
+    const testApp = await buildTestApp(store);
+    try {
+      const explained = rows
+        .filter((row) => (row[2] ?? '').trim() !== '' && (row[3] ?? '').trim() !== '')
+        .map((row) => row[1]);
+      // The checks list their codes; alerts' code counts from when its check is registered.
+      expect(testApp.services.doctor.codes.filter((code) => !explained.includes(code))).toEqual([]);
+    } finally {
+      await testApp.app.close();
+      await store.dispose();
+    }
+  });
+
+  it('names only codes doctor has, each once', () => {
+    const named = rows.map((row) => row[1]);
+    expect(
+      named.filter((code) => !(findingCodes as readonly string[]).includes(code ?? '')),
+    ).toEqual([]);
+    expect(named.filter((code, index) => named.indexOf(code) !== index)).toEqual([]);
   });
 });

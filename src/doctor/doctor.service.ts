@@ -12,6 +12,7 @@ import type { CheckTarget, DoctorCheck } from './check.js';
 import {
   compareFindings,
   type Finding,
+  type FindingCode,
   type FindingScope,
   type FindingStatus,
   fail,
@@ -28,6 +29,8 @@ export interface DoctorReport {
 }
 
 export interface DoctorService {
+  /** Every code the registered checks answer, in their order: what the README must explain. */
+  readonly codes: readonly FindingCode[];
   /** Runs every check for the workspace and each account and mode (or only `account`'s). */
   run(workspaceId: string, options?: { account?: string }): Promise<DoctorReport>;
 }
@@ -93,6 +96,8 @@ export function createDoctorService({
   }
 
   return {
+    codes: [...new Set(checks.flatMap((check) => check.codes))],
+
     async run(workspaceId, options = {}) {
       const now = clock();
       let accounts: Account[] = await listLiveAccounts(db, workspaceId);
