@@ -212,9 +212,9 @@ export async function checkPublishableKey(
     reuseNewest?: boolean;
   } & CallLimit,
 ): Promise<PublishableKeyCheck> {
-  const { credentials, timeoutMs } = input;
+  const { credentials, timeoutMs, signal } = input;
   const newest = input.reuseNewest
-    ? await gateway.newestPaymentIntent({ credentials, timeoutMs })
+    ? await gateway.newestPaymentIntent({ credentials, timeoutMs, signal })
     : null;
   if (newest?.clientSecret) {
     return readBackAsClient(gateway, credentials, input.publishableKey, newest.clientSecret);
@@ -236,6 +236,7 @@ export async function checkPublishableKey(
         credentials,
         id: probe.id,
         idempotencyKey: `${probe.id}-cancel`,
+        // Not the signal: a probe made is cancelled even when its caller stopped waiting.
         timeoutMs,
       })
       .catch(() => {});

@@ -28,10 +28,8 @@ export interface StripeAccountSummary {
   };
 }
 
-/** How long one call may take (doctor and jobs bound theirs); sent once, without the SDK's resends. */
-export interface CallLimit {
-  timeoutMs?: number | undefined;
-}
+/** A call that other callers make unbounded, and doctor or a job under its time limit. */
+export type CallLimit = Partial<TimedCall>;
 
 export interface PaymentIntentSummary {
   id: string;

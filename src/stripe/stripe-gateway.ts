@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { type StripeFailureKind, StripeGatewayError } from './errors.js';
 import type {
+  CallLimit,
   RefundSummary,
   StripeAccountSummary,
   StripeCredentials,
@@ -88,14 +89,6 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     };
   }
 
-  /** A call with a bound of its own (doctor, jobs): that timeout, one try. */
-  function limitedOptions(credentials: StripeCredentials, timeoutMs: number | undefined) {
-    return {
-      ...requestOptions(credentials),
-      ...(timeoutMs === undefined ? {} : { timeout: timeoutMs, maxNetworkRetries: 0 }),
-    };
-  }
-
   /** A call a waiting buyer makes: a checkout's timeout, one try (the caller owns retries). */
   function checkoutOptions(credentials: StripeCredentials, idempotencyKey?: string) {
     return {
@@ -121,6 +114,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     };
   }
 
+  /** Unbounded as other callers make it, or under the caller's limit (doctor, jobs): one try. */
+  function limitedOptions(credentials: StripeCredentials, limit: CallLimit) {
+    return limit.timeoutMs === undefined
+      ? requestOptions(credentials)
+      : timedOptions(credentials, { timeoutMs: limit.timeoutMs, signal: limit.signal });
+  }
+
   async function call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -131,10 +131,10 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
   }
 
   return {
-    retrieveAccount: ({ credentials, timeoutMs }) =>
+    retrieveAccount: ({ credentials, ...limit }) =>
       call(async () => {
         const client = clientFor(credentials.secretKey);
-        const options = limitedOptions({ secretKey: credentials.secretKey }, timeoutMs);
+        const options = limitedOptions({ secretKey: credentials.secretKey }, limit);
         const account = credentials.stripeAccount
           ? await client.accounts.retrieve(credentials.stripeAccount, {}, options)
           : await client.accounts.retrieveCurrent({}, options);
@@ -180,11 +180,11 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         isSafeToSendAgain,
       ),
 
-    newestPaymentIntent: ({ credentials, timeoutMs }) =>
+    newestPaymentIntent: ({ credentials, ...limit }) =>
       call(async () => {
         const page = await clientFor(credentials.secretKey).paymentIntents.list(
           { limit: 1 },
-          limitedOptions(credentials, timeoutMs),
+          limitedOptions(credentials, limit),
         );
         const [newest] = page.data;
         return newest ? paymentIntentSummary(newest) : null;
@@ -350,21 +350,21 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         return refunds;
       }),
 
-    cancelPaymentIntent: ({ credentials, id, idempotencyKey, timeoutMs }) =>
+    cancelPaymentIntent: ({ credentials, id, idempotencyKey, ...limit }) =>
       call(async () =>
         paymentIntentSummary(
           await clientFor(credentials.secretKey).paymentIntents.cancel(
             id,
             {},
-            { ...limitedOptions(credentials, timeoutMs), idempotencyKey },
+            { ...limitedOptions(credentials, limit), idempotencyKey },
           ),
         ),
       ),
 
-    async checkPermission({ credentials, permission, timeoutMs }) {
+    async checkPermission({ credentials, permission, ...limit }) {
       const [resource, access] = permission.split(':');
       const client = clientFor(credentials.secretKey);
-      const options = limitedOptions(credentials, timeoutMs);
+      const options = limitedOptions(credentials, limit);
       try {
         // A write to an id that cannot exist is refused for permission (403) before it is looked
         // up (404), so it proves the permission without changing anything.
@@ -442,13 +442,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         };
       }),
 
-    async checkOAuthClient({ platformSecretKey, clientId, timeoutMs }) {
+    async checkOAuthClient({ platformSecretKey, clientId, ...limit }) {
       // Deauthorizing an account that cannot exist changes nothing: Stripe refuses an unknown
       // client id with "No such application", and a known one with "not connected".
       try {
         await clientFor(platformSecretKey).oauth.deauthorize(
           { client_id: clientId, stripe_user_id: 'acct_switchyardclientcheck' },
-          limitedOptions({ secretKey: platformSecretKey }, timeoutMs),
+          limitedOptions({ secretKey: platformSecretKey }, limit),
         );
         return { known: true };
       } catch (error) {

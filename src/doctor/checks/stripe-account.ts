@@ -91,8 +91,10 @@ export function stripeAccountCheck(deps: {
     const credentials = { secretKey };
     const restricted = credential.kind === 'restricted_key' || secretKey.startsWith('rk_');
     const [read, missing, deauthorized] = await Promise.all([
-      answerOf(() => gateway.retrieveAccount({ credentials, timeoutMs })),
-      restricted ? answerOf(() => missingPermissions(gateway, credentials, { timeoutMs })) : null,
+      answerOf(() => gateway.retrieveAccount({ credentials, timeoutMs, signal })),
+      restricted
+        ? answerOf(() => missingPermissions(gateway, credentials, { timeoutMs, signal }))
+        : null,
       findNewestEventOfType(db, {
         accountId: account.accountId,
         type: 'account.application.deauthorized',
@@ -113,6 +115,7 @@ export function stripeAccountCheck(deps: {
             // Doctor runs every few minutes (alerts): read back a PaymentIntent, make none.
             reuseNewest: true,
             timeoutMs,
+            signal,
           }),
         )
       : null;

@@ -27,7 +27,7 @@ export function connectPlatformCheck(deps: {
     scope: 'workspace',
     codes: [code],
     callsStripe: true,
-    async run() {
+    async run({ signal }) {
       const connect = config.stripeConnect;
       if (!connect) {
         return [
@@ -44,11 +44,13 @@ export function connectPlatformCheck(deps: {
         const platform = await gateway.retrieveAccount({
           credentials: { secretKey: connect.secretKey },
           timeoutMs,
+          signal,
         });
         const client = await gateway.checkOAuthClient({
           platformSecretKey: connect.secretKey,
           clientId: connect.clientId,
           timeoutMs,
+          signal,
         });
         if (!client.known) {
           return [
