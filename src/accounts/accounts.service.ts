@@ -84,6 +84,13 @@ export interface AccountView
   >;
 }
 
+/** How a verification runs when a job, not a person, asks for it. */
+export interface VerifyOptions {
+  auditOnlyChanges?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 export interface AccountResult {
   account: AccountView;
   warnings: string[];
@@ -129,12 +136,13 @@ export interface AccountsService {
   /**
    * Reads the account from Stripe again and records what it says. The audit log gets a row each
    * time, or with `auditOnlyChanges` (the scheduled `verify` job) only when health or charges moved.
+   * The job also bounds each call to Stripe (`timeoutMs`) and stops between modes when aborted.
    */
   verifyAccount(
     workspaceId: string,
     handle: string,
     actor: string,
-    options?: { auditOnlyChanges?: boolean },
+    options?: VerifyOptions,
   ): Promise<AccountResult>;
   /** Refused while routing names it or while it is the primary of other accounts. */
   removeAccount(workspaceId: string, handle: string, actor: string): Promise<void>;
@@ -487,7 +495,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     workspaceId: string,
     handle: string,
     actor: string,
-    options: { auditOnlyChanges?: boolean } = {},
+    options: VerifyOptions = {},
   ): Promise<AccountResult> {
     const account = await requireAccount(workspaceId, handle);
     const credentials = await listCredentials(db, [account.accountId]);
@@ -496,8 +504,10 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     let patch: AccountPatch = { verifiedAt: now, updatedAt: now };
     for (const credential of credentials) {
       try {
+        options.signal?.throwIfAborted();
         const read = await gateway.retrieveAccount({
           credentials: { secretKey: vault.open(credential.sealedSecret) },
+          timeoutMs: options.timeoutMs,
         });
         patch = {
           ...patch,

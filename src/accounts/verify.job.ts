@@ -10,6 +10,8 @@ import type { AccountsService } from './accounts.service.js';
 export function createVerifyJob(deps: {
   accounts: Pick<AccountsService, 'listAccounts' | 'verifyAccount'>;
   intervalMinutes: number;
+  /** How long one call to Stripe may take. */
+  timeoutMs: number;
 }): JobDefinition {
   return {
     name: 'verify',
@@ -24,6 +26,8 @@ export function createVerifyJob(deps: {
         try {
           const { account } = await deps.accounts.verifyAccount(workspaceId, handle, 'job:verify', {
             auditOnlyChanges: true,
+            timeoutMs: deps.timeoutMs,
+            signal,
           });
           verified.push(`${handle} ${account.health}`);
         } catch (error) {

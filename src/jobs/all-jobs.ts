@@ -16,7 +16,11 @@ export interface JobDependencies extends CheckDependencies {
 /** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
 export function allJobs(deps: JobDependencies): JobDefinition[] {
   return [
-    createVerifyJob({ accounts: deps.accounts, intervalMinutes: deps.config.jobs.verifyMinutes }),
+    createVerifyJob({
+      accounts: deps.accounts,
+      intervalMinutes: deps.config.jobs.verifyMinutes,
+      timeoutMs: deps.config.doctorTimeoutMs,
+    }),
     ...alertJobs(deps),
     createTestPaymentsJob({
       db: deps.db,

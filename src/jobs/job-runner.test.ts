@@ -74,6 +74,7 @@ describeEachDatabase('the job runner', (database) => {
     );
   });
   afterEach(async () => {
+    await control(emulator(), 'DELETE', 'faults');
     await testApp.app.close();
     for (const other of opened.splice(0)) await other.close();
     await store.dispose();
@@ -111,7 +112,11 @@ describeEachDatabase('the job runner', (database) => {
       clock: moving.clock,
       logger: capturedLogger().logger,
       jobs: [
-        createVerifyJob({ accounts: instance.services.accounts, intervalMinutes: 15 }),
+        createVerifyJob({
+          accounts: instance.services.accounts,
+          intervalMinutes: 15,
+          timeoutMs: 2_000,
+        }),
         ...extra,
       ],
       workspaceId: 'default',
@@ -185,6 +190,38 @@ describeEachDatabase('the job runner', (database) => {
       after: { health: 'restricted' },
     });
   }, 60_000);
+
+  it('verifies the other accounts when Stripe does not answer for one, and fails the run naming it', async () => {
+    const eu = await createEmulatorAccount(emulator());
+    await testApp.services.accounts.connectWithKeys(
+      'default',
+      { handle: 'eu', credentials: keysOf(eu) },
+      'test',
+    );
+    await control(emulator(), 'POST', 'faults', {
+      account: stripeAccountId,
+      fault: 'server_error',
+    });
+    await control(emulator(), 'POST', `accounts/${eu.id}/status`, { charges_enabled: false });
+    const runner = runnerOf(instanceA(), 'instance-a');
+
+    expect(await runner.runDue()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+    const [failed] = await runsOf('verify');
+    expect(failed?.error).toContain('Verified 1 of 2 accounts: eu restricted.');
+    expect(failed?.error).toContain('Could not reach Stripe to verify "us"');
+    const accounts = await testApp.services.accounts.listAccounts('default');
+    expect(accounts.map((account) => [account.handle, account.health])).toEqual([
+      ['us', 'healthy'],
+      ['eu', 'restricted'],
+    ]);
+
+    await control(emulator(), 'DELETE', 'faults');
+    moving.moveTo(start.getTime() + 15 * minute);
+    expect(await runner.runDue()).toEqual([expect.objectContaining({ outcome: 'ok' })]);
+    expect((await runsOf('verify')).at(-1)?.summary).toBe(
+      'Verified 2 of 2 accounts: us healthy, eu restricted.',
+    );
+  });
 
   it('takes a crashed holder’s slot over once its lease expires and marks its run abandoned', async () => {
     const slotStart = start.toISOString();
