@@ -359,10 +359,21 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
       const settings = await settingsOf(workspaceId);
       const channels = channelsOf(settings);
       const now = clock();
-      const findings = await followFindings(workspaceId, settings, channels, now.toISOString());
+      // Doctor failing must not keep the changes and the waiting messages from going out.
+      const findings = await followFindings(
+        workspaceId,
+        settings,
+        channels,
+        now.toISOString(),
+      ).then(
+        (counts) => ({ ok: true as const, counts }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
       const changes = await tellChanges(workspaceId, channels, now);
       const digest = settings.digest ? await sendDigest(workspaceId, channels, now) : false;
-      return { ...findings, changes, digest, delivery: await deliverDue(workspaceId) };
+      const delivery = await deliverDue(workspaceId);
+      if (!findings.ok) throw findings.error;
+      return { ...findings.counts, changes, digest, delivery };
     },
 
     async remindKeyAges(workspaceId) {

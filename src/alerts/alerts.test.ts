@@ -139,6 +139,70 @@ describeEachDatabase('alerts', (database) => {
     expect(receivers.mail.messages).toHaveLength(3);
   });
 
+  it('a key rolled at Stripe: each channel hears once that key_expired fails, then once that it is resolved', async () => {
+    await bothChannels();
+    const us = await testApp.services.accounts.showAccount(workspaceId, 'us');
+    const rolled = await control<{ keys: EmulatorAccount['keys'] }>(
+      emulator(),
+      'POST',
+      `accounts/${us.stripeAccountId}/roll_keys`,
+    );
+    await runJob('alerts');
+    for (const messages of [receivers.slack.messages, receivers.mail.messages]) {
+      expect(subjects(messages).map((subject) => subject.replaceAll('*', ''))).toEqual([
+        '[Switchyard] Failing: key_expired on us (test)',
+      ]);
+      expect(messages[0]?.text).toContain('Expired API Key provided');
+      expect(messages[0]?.text).toContain('Fix: ');
+      expect(messages[0]?.text).toContain('switchyard accounts keys us');
+      expect(messages[0]?.text).not.toContain(rolled.keys.test.secret);
+    }
+    await runJob('alerts');
+    expect(receivers.slack.messages).toHaveLength(1);
+    expect(receivers.mail.messages).toHaveLength(1);
+
+    const replaced = await api('POST', '/api/accounts/us/keys', {
+      credentials: {
+        test: { secretKey: rolled.keys.test.secret, publishableKey: rolled.keys.test.publishable },
+      },
+    });
+    expect(replaced.status).toBe(200);
+    await runJob('alerts');
+    for (const messages of [receivers.slack.messages, receivers.mail.messages]) {
+      const told = subjects(messages.slice(1)).map((subject) => subject.replaceAll('*', ''));
+      expect(told.filter((subject) => subject.includes('key_expired'))).toEqual([
+        '[Switchyard] Resolved: key_expired on us (test)',
+      ]);
+      // The new keys are a change to the account, told as such.
+      expect(told.filter((subject) => !subject.includes('key_expired'))).toEqual([
+        '[Switchyard] account.keys_replaced account:us by token:test-suite',
+      ]);
+    }
+    await runJob('alerts');
+    expect(receivers.slack.messages).toHaveLength(3);
+    expect(receivers.mail.messages).toHaveLength(3);
+  });
+
+  it('a finding that turns warn is told only when warnings are on, and then once', async () => {
+    await bothChannels();
+    clock.advance(91 * 86_400);
+    const keyAge = (messages: Received[]) =>
+      subjects(messages).filter((subject) => subject.includes(': key_age on '));
+    await runJob('alerts');
+    expect(keyAge(receivers.slack.messages)).toEqual([]);
+    expect((await api('PUT', '/api/alerts', { warnings: true })).status).toBe(200);
+    clock.advance(60);
+    await runJob('alerts');
+    expect(keyAge(receivers.mail.messages).sort()).toEqual([
+      '[Switchyard] Warning: key_age on eu (test)',
+      '[Switchyard] Warning: key_age on us (test)',
+    ]);
+    clock.advance(60);
+    await runJob('alerts');
+    expect(keyAge(receivers.mail.messages)).toHaveLength(2);
+    expect(keyAge(receivers.slack.messages)).toHaveLength(2);
+  });
+
   it('reminds once per key when it passes KEY_ROTATION_DAYS', async () => {
     await bothChannels();
     await runJob('key_age');
