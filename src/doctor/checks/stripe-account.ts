@@ -144,7 +144,12 @@ export function stripeAccountCheck(deps: {
       const scope = { account: target.account?.handle ?? null, mode: target.mode ?? null };
       if (typeof seen === 'string') {
         return codes.map((code) =>
-          warn(code, scope, `Not checked: ${seen}.`, 'Run `switchyard doctor` to see why.'),
+          warn(
+            code,
+            scope,
+            `Not checked: ${seen}.`,
+            'Mend master_key_unreadable first: it says which master key opens the stored secrets.',
+          ),
         );
       }
       return judge(seen, config.keyRotationDays);
@@ -182,7 +187,7 @@ function judge(seen: Seen, keyRotationDays: number): Finding[] {
       code,
       scope,
       `Not checked: ${because ?? readFailure()}.`,
-      'Mend the failing check above, then run `switchyard doctor` again.',
+      `Mend what the detail names, then run \`switchyard doctor --account ${handle}\` again.`,
     );
   function readFailure(): string {
     if (seen.aborted) return "the doctor's time ran out";
@@ -266,7 +271,7 @@ function judge(seen: Seen, keyRotationDays: number): Finding[] {
   }
 
   // Keys: refused by Stripe.
-  const rolledHint = `In ${apiKeysPage}, copy the key that replaced it (or roll it), then run ${replaceKeys}.`;
+  const rolledHint = `Copy the key that replaced it (or roll it) in ${apiKeysPage}, then run ${replaceKeys}.`;
   for (const [code, expired] of [
     ['key_rejected', false],
     ['key_expired', true],
