@@ -55,7 +55,11 @@ describeEachDatabase('doctor: account state', (database) => {
 
     await control(emulator(), 'DELETE', 'faults');
     clock.advance(31);
-    expect(await finding('circuit_open')).toMatchObject({ status: 'warn' });
+    const halfOpen = await finding('circuit_open');
+    expect(halfOpen.status).toBe('warn');
+    expect(halfOpen.detail).toMatch(
+      /^The circuit breaker of us \(test\) opened at \S+ and is half-open since \S+: the next payment is its trial;/,
+    );
     expect(await buyerAtCardForm()).toBe(200);
     expect(await finding('circuit_open')).toMatchObject({ status: 'pass' });
   });

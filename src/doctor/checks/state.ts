@@ -118,7 +118,7 @@ function checkCircuit(
     return warn(
       'circuit_open',
       scope,
-      `The circuit breaker of ${place} is half-open since ${modeHealth.trialAt ?? 'its cooldown ended'}: ${modeHealth.reason}${why}`,
+      `The circuit breaker of ${place} opened at ${modeHealth.openedAt} and is half-open since ${modeHealth.trialAt}: the next payment is its trial; success closes it, failure opens it again.${why}`,
       fix,
     );
   }
