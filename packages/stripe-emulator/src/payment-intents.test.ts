@@ -211,6 +211,32 @@ describe('listing and searching PaymentIntents', () => {
     ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'query' });
   });
 
+  it("finds PaymentIntents that have a metadata key at all, made since a time, as Switchyard's unrecorded-payments search does", async () => {
+    const since = (await stripe.paymentIntents.create({ amount: 100, currency: 'usd' })).created;
+    const keyed = await stripe.paymentIntents.create({
+      amount: 2500,
+      currency: 'usd',
+      metadata: { marked_payment: 'pay_1' },
+    });
+    await stripe.paymentIntents.create({
+      amount: 2500,
+      currency: 'usd',
+      metadata: { other_key: 'pay_2' },
+    });
+    const found = await stripe.paymentIntents.search({
+      query: `-metadata['marked_payment']:null AND created>=${since}`,
+    });
+    expect(found.data.map((paymentIntent) => paymentIntent.id)).toEqual([keyed.id]);
+    const later = await stripe.paymentIntents.search({
+      query: `-metadata['marked_payment']:null AND created>=${keyed.created + 1}`,
+    });
+    expect(later.data).toEqual([]);
+    const without = await stripe.paymentIntents.search({
+      query: `metadata['marked_payment']:null AND created>=${since}`,
+    });
+    expect(without.data.map((paymentIntent) => paymentIntent.id)).not.toContain(keyed.id);
+  });
+
   it('pages search results with next_page', async () => {
     for (let index = 0; index < 3; index++) {
       await stripe.paymentIntents.create({
