@@ -16,6 +16,7 @@ import type { StripeAccountSummary, StripeGateway } from '../../stripe/gateway.j
 import { findNewestEventOfType, type StoredEvent } from '../../webhooks/webhooks.repository.js';
 import type { CheckTarget, DoctorCheck } from '../check.js';
 import { type Finding, type FindingCode, fail, pass, warn } from '../finding.js';
+import { accountStateFindings, connectionFinding, isUnreachable } from './stripe-account-state.js';
 
 export const stripeAccountCodes = [
   'stripe_unreachable',
@@ -205,37 +206,7 @@ function judge(seen: Seen, keyRotationDays: number): Finding[] {
   }
 
   // Connection.
-  if (refusal && refusal.kind === 'connection') {
-    const cause = refusal.networkCause ?? refusal.message;
-    put(
-      fail(
-        'stripe_unreachable',
-        scope,
-        `Could not reach Stripe to read ${account.stripeAccountId}: ${cause}${refusal.timedOut ? ' (no answer within the timeout)' : ''}.`,
-        "Check this server's DNS, outbound HTTPS to api.stripe.com (firewall, proxy) and its CA certificates and clock; https://status.stripe.com shows Stripe's own incidents. Then run `switchyard doctor` again.",
-      ),
-    );
-  } else if (refusal && refusal.kind === 'stripe_error') {
-    put(
-      fail(
-        'stripe_unreachable',
-        scope,
-        `Stripe answered HTTP ${refusal.statusCode ?? '5xx'} reading ${account.stripeAccountId}: "${refusal.message}"${refusal.requestId ? ` (request ${refusal.requestId})` : ''}.`,
-        'See https://status.stripe.com; run `switchyard doctor` again in a few minutes.',
-      ),
-    );
-  } else if (refusal && refusal.kind === 'rate_limit') {
-    put(
-      warn(
-        'stripe_unreachable',
-        scope,
-        `Stripe answered 429 (too many requests) reading ${account.stripeAccountId}: "${refusal.message}".`,
-        'Run `switchyard doctor` again in a minute; see rate_limited_recently if payments are limited too.',
-      ),
-    );
-  } else {
-    put(pass('stripe_unreachable', scope, `Stripe answered for ${account.stripeAccountId}.`));
-  }
+  put(connectionFinding(refusal, scope, account.stripeAccountId));
 
   // Authorization.
   const deauthorizedAt = seen.deauthorized ? seen.deauthorized.stripeCreated * 1000 : null;
@@ -463,37 +434,12 @@ function judge(seen: Seen, keyRotationDays: number): Finding[] {
   );
 
   // Account state.
-  if (!read.ok) {
+  if (read.ok) {
+    for (const finding of accountStateFindings(read.value, scope, handle)) put(finding);
+  } else {
     for (const code of ['charges_disabled', 'payouts_disabled', 'requirements_due'] as const) {
       put(notChecked(code));
     }
-  } else {
-    const state = read.value;
-    const reason = state.disabledReason
-      ? ` (requirements.disabled_reason: ${state.disabledReason})`
-      : '';
-    const dashboard = `Stripe's dashboard signed in to ${state.id}`;
-    put(
-      state.chargesEnabled
-        ? pass('charges_disabled', scope, `Stripe has charges enabled on ${state.id}.`)
-        : fail(
-            'charges_disabled',
-            scope,
-            `Stripe has disabled charges on ${state.id}${reason}. New payments go to other accounts.`,
-            `In ${dashboard}, provide what the banner on the home page asks for (see requirements_due); then run \`switchyard accounts verify ${handle}\`.`,
-          ),
-    );
-    put(
-      state.payoutsEnabled
-        ? pass('payouts_disabled', scope, `Stripe has payouts enabled on ${state.id}.`)
-        : warn(
-            'payouts_disabled',
-            scope,
-            `Stripe has disabled payouts on ${state.id}${reason}: payments still succeed, but the money stays in the Stripe balance.`,
-            `In ${dashboard}, open Settings → Payouts: add or verify the bank account and provide what requirements_due lists.`,
-          ),
-    );
-    put(requirementsFinding(state, scope, dashboard));
   }
 
   return codes.map((code) => {
@@ -501,47 +447,4 @@ function judge(seen: Seen, keyRotationDays: number): Finding[] {
     if (!finding) throw new Error(`the Stripe account check answered no ${code}`);
     return finding;
   });
-}
-
-function requirementsFinding(
-  state: StripeAccountSummary,
-  scope: { account: string; mode: Mode },
-  dashboard: string,
-): Finding {
-  const { currentlyDue, pastDue, currentDeadline } = state.requirements;
-  const deadline = currentDeadline ? `, current_deadline ${currentDeadline}` : '';
-  const asked = [
-    pastDue.length > 0 ? `past_due: ${pastDue.join(', ')}` : null,
-    currentlyDue.length > 0 ? `currently_due: ${currentlyDue.join(', ')}` : null,
-  ]
-    .filter((part) => part !== null)
-    .join('; ');
-  const fix = `In ${dashboard}, provide them (the banner on the home page, or Settings → Business → Account details)${currentDeadline ? ` before ${currentDeadline}` : ''}.`;
-  if (pastDue.length > 0) {
-    return fail(
-      'requirements_due',
-      scope,
-      `Stripe asks ${state.id} for information that is overdue: ${asked}${deadline}.`,
-      fix,
-    );
-  }
-  if (currentlyDue.length > 0) {
-    return warn(
-      'requirements_due',
-      scope,
-      `Stripe asks ${state.id} for: ${asked}${deadline}; unprovided, Stripe disables charges or payouts.`,
-      fix,
-    );
-  }
-  return pass(
-    'requirements_due',
-    scope,
-    `Stripe asks ${state.id} for nothing now (currently_due and past_due are empty).`,
-  );
-}
-
-function isUnreachable(error: StripeGatewayError): boolean {
-  return (
-    error.kind === 'connection' || error.kind === 'stripe_error' || error.kind === 'rate_limit'
-  );
 }
