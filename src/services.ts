@@ -43,12 +43,13 @@ import {
   type RoutingConfigService,
 } from './routing-config/routing-config.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
-import { createStripeGateway } from './stripe/stripe-gateway.js';
+import { createStripeGateway, pinnedApiVersion } from './stripe/stripe-gateway.js';
 import { createTokenService, type TokenService } from './tokens/tokens.service.js';
 import {
   createTransactionsService,
   type TransactionsService,
 } from './transactions/transactions.service.js';
+import { createEndpointUpkeep, type EndpointUpkeep } from './webhooks/endpoint-upkeep.js';
 import { createEventsBackfill, type EventsBackfill } from './webhooks/events-backfill.js';
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
 
@@ -72,6 +73,8 @@ export interface Services {
   tokens: TokenService;
   accounts: AccountsService;
   webhooks: WebhooksService;
+  /** Each account's webhook endpoints compared with what this server expects, and mended. */
+  endpointUpkeep: EndpointUpkeep;
   connect: ConnectService;
   health: HealthService;
   routingConfig: RoutingConfigService;
@@ -131,6 +134,15 @@ export function createServices(options: ServiceOptions): Services {
     clock,
     logger,
     publicUrl: config.publicUrl,
+    apiVersion: pinnedApiVersion,
+  });
+  const endpointUpkeep = createEndpointUpkeep({
+    db: store.db,
+    gateway,
+    clock,
+    webhooks,
+    publicUrl: config.publicUrl,
+    apiVersion: pinnedApiVersion,
   });
   // What every payment reads of the setup (accounts, keys, routing, catalog) is kept in the
   // process and read again only when the setup revision says something changed.
@@ -145,6 +157,7 @@ export function createServices(options: ServiceOptions): Services {
     clock,
     logger,
     webhooks,
+    endpoints: endpointUpkeep,
     deauthorize: createGrantRevoker({ gateway, logger, connect: config.stripeConnect }),
     referencesTo: (workspaceId, handle) => referencesTo(store.db, workspaceId, handle),
   });
@@ -264,6 +277,7 @@ export function createServices(options: ServiceOptions): Services {
     webhooks,
     testPayments,
     unrecordedPayments,
+    endpointUpkeep,
   };
   const doctor = createDoctorService({
     db: store.db,
@@ -277,7 +291,7 @@ export function createServices(options: ServiceOptions): Services {
     logger,
     workspaceId: DEFAULT_WORKSPACE_ID,
     enabled: config.jobs.enabled,
-    jobs: allJobs({ ...checkDependencies, logger, doctor }),
+    jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill }),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
   const alerts = createAlertsService({ db: store.db, clock, config, vault, audit, doctor });
@@ -305,6 +319,7 @@ export function createServices(options: ServiceOptions): Services {
     tokens,
     accounts,
     webhooks,
+    endpointUpkeep,
     connect,
     health,
     routingConfig,

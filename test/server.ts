@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { Clock } from '../src/clock.js';
 import type { Store } from '../src/db/database.js';
 import type { StripeGateway } from '../src/stripe/gateway.js';
 import { buildTestApp, type TestApp } from './app.js';
@@ -24,13 +25,14 @@ export interface ListeningTestApp extends TestApp {
 /** The real app listening on loopback, reachable by the emulator's webhook deliveries. */
 export async function listenTestApp(
   store: Store,
-  options: { env?: Record<string, string>; gateway?: StripeGateway } = {},
+  options: { env?: Record<string, string>; gateway?: StripeGateway; clock?: Clock } = {},
 ): Promise<ListeningTestApp> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const built = await buildTestApp(store, {
     env: { PUBLIC_URL: url, ...options.env },
     ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await built.app.listen({ port, host: '127.0.0.1' });
   return {

@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
+import type { EndpointUpkeep } from '../webhooks/endpoint-upkeep.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import {
   type Account,
@@ -134,8 +135,10 @@ export interface AccountsService {
     actor: string,
   ): Promise<AccountResult>;
   /**
-   * Reads the account from Stripe again and records what it says. The audit log gets a row each
-   * time, or with `auditOnlyChanges` (the scheduled `verify` job) only when health or charges moved.
+   * Reads the account from Stripe again and records what it says, and mends its webhook
+   * endpoints (registered, enabled, pointed here, all events, a secret we hold). The audit log
+   * gets a row each time, or with `auditOnlyChanges` (the scheduled `verify` job) only when
+   * health or charges moved; that job leaves the endpoints to the webhook watchdog.
    * The job also bounds each call to Stripe (`timeoutMs`) and stops between modes when aborted.
    */
   verifyAccount(
@@ -169,6 +172,8 @@ export interface AccountsDependencies {
   /** What still points at an account (routing pins, rules); filled in by the routing feature. */
   referencesTo?: (workspaceId: string, handle: string) => Promise<string[]>;
   webhooks: Pick<WebhooksService, 'registerEndpoint' | 'removeEndpoints'>;
+  /** Mends the account's webhook endpoints when an operator verifies it. */
+  endpoints?: Pick<EndpointUpkeep, 'repair'>;
   /** Revokes a Connect OAuth grant when its account is removed. */
   deauthorize?: (stripeAccountId: string) => Promise<void>;
 }
@@ -557,6 +562,32 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
     return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings };
   }
 
+  /** An operator's verify mends the endpoints too; what it did is said with the warnings. */
+  async function repairEndpoints(workspaceId: string, handle: string): Promise<string[]> {
+    const endpoints = deps.endpoints;
+    if (!endpoints) return [];
+    const account = await requireAccount(workspaceId, handle);
+    const said: string[] = [];
+    for (const credential of await listCredentials(db, [account.accountId])) {
+      try {
+        const repaired = await endpoints.repair({
+          workspaceId,
+          accountId: account.accountId,
+          mode: credential.mode,
+          secretKey: vault.open(credential.sealedSecret),
+          operator: true,
+        });
+        said.push(...repaired.repairs, ...repaired.left);
+      } catch (error) {
+        if (!(error instanceof StripeGatewayError)) throw error;
+        said.push(
+          `Could not check the ${credential.mode} webhook endpoint at Stripe (${error.message}).`,
+        );
+      }
+    }
+    return said;
+  }
+
   return {
     async listAccounts(workspaceId) {
       const live = await liveAccounts.of(workspaceId);
@@ -699,7 +730,12 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
       return { account: await viewOf(await requireAccount(workspaceId, handle)), warnings: [] };
     },
 
-    verifyAccount,
+    async verifyAccount(workspaceId, handle, actor, options = {}) {
+      const verified = await verifyAccount(workspaceId, handle, actor, options);
+      if (options.auditOnlyChanges) return verified;
+      const repaired = await repairEndpoints(workspaceId, handle);
+      return { ...verified, warnings: [...verified.warnings, ...repaired] };
+    },
 
     async removeAccount(workspaceId, handle, actor) {
       const account = await requireAccount(workspaceId, handle);

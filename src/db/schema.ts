@@ -41,6 +41,7 @@ export interface Database {
   alert_deliveries: AlertDeliveryTable;
   alert_marks: AlertMarkTable;
   connect_callback_failures: ConnectCallbackFailureTable;
+  webhook_signature_failures: WebhookSignatureFailureTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -596,4 +597,16 @@ export interface ConnectCallbackFailureTable {
   stripe_error: string | null;
   message: string;
   occurred_at: string;
+}
+
+/** A delivery whose signature did not verify; no payload, no header. */
+export interface WebhookSignatureFailureTable {
+  failure_id: string;
+  workspace_id: string;
+  account_id: string;
+  endpoint_id: string;
+  mode: 'test' | 'live';
+  /** `mismatch` (another secret), `stale` (outside the tolerance), `unsigned`. */
+  reason: 'mismatch' | 'stale' | 'unsigned';
+  received_at: string;
 }

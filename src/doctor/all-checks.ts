@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.js';
 import type { TestPayments } from '../operations/test-payments.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import type { StripeGateway } from '../stripe/gateway.js';
+import type { EndpointUpkeep } from '../webhooks/endpoint-upkeep.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { DoctorCheck } from './check.js';
 import { configurationChecks } from './checks/configuration.js';
@@ -18,6 +19,7 @@ import { accountStateChecks } from './checks/state.js';
 import { stripeAccountCheck } from './checks/stripe-account.js';
 import { connectCallbacksCheck, connectPlatformCheck } from './checks/stripe-connect.js';
 import { createTestPaymentChecks } from './checks/test-payments.js';
+import { webhookChecks } from './checks/webhooks.js';
 
 /**
  * What the checks are built from. Each area's factory takes what it needs from here; the
@@ -36,6 +38,7 @@ export interface CheckDependencies {
   webhooks: WebhooksService;
   testPayments: TestPayments;
   unrecordedPayments: UnrecordedPayments;
+  endpointUpkeep: EndpointUpkeep;
 }
 
 /** Every doctor check, one group per area; each area adds its factory here. */
@@ -52,5 +55,6 @@ export function allChecks(deps: CheckDependencies): DoctorCheck[] {
       unrecordedPayments: deps.unrecordedPayments,
       testPaymentMinutes: deps.config.jobs.testPaymentMinutes,
     }),
+    webhookChecks(deps),
   ];
 }

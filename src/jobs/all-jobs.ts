@@ -5,12 +5,15 @@ import { createUnrecordedPaymentsJob } from '../checkout/unrecorded-payments.job
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import { createTestPaymentsJob } from '../operations/test-payments.job.js';
+import type { EventsBackfill } from '../webhooks/events-backfill.js';
+import { webhookWatchdog } from '../webhooks/webhook-watchdog.js';
 import type { JobDefinition } from './job.js';
 
 /** What the jobs are built from; the composition root (services.ts) fills it in. */
 export interface JobDependencies extends CheckDependencies {
   logger: Logger;
   doctor: DoctorService;
+  eventsBackfill: EventsBackfill;
 }
 
 /** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
@@ -31,5 +34,6 @@ export function allJobs(deps: JobDependencies): JobDefinition[] {
       unrecordedPayments: deps.unrecordedPayments,
       intervalMinutes: deps.config.jobs.unrecordedMinutes,
     }),
+    webhookWatchdog({ ...deps, intervalMinutes: deps.config.jobs.webhookWatchdogMinutes }),
   ];
 }

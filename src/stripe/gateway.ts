@@ -74,6 +74,17 @@ export interface WebhookEndpointCreated {
   secret: string;
 }
 
+/** A webhook endpoint as Stripe holds it. */
+export interface WebhookEndpointSummary {
+  id: string;
+  url: string;
+  /** `enabled` or `disabled`, as Stripe shows it. */
+  status: string;
+  enabledEvents: string[];
+  /** The version its events are rendered at; null: the account's default version. */
+  apiVersion: string | null;
+}
+
 export interface OAuthGrant {
   stripeUserId: string;
   accessToken: string;
@@ -251,8 +262,24 @@ export interface StripeGateway {
     events: string[];
     description: string;
     idempotencyKey: string;
+    /** Pins the version its events are rendered at (Switchyard pins the SDK's). */
+    apiVersion?: string;
   }): Promise<WebhookEndpointCreated>;
   deleteWebhookEndpoint(input: { credentials: StripeCredentials; id: string }): Promise<void>;
+  /** Throws `resource_missing` when the endpoint was deleted at Stripe. */
+  retrieveWebhookEndpoint(
+    input: { credentials: StripeCredentials; id: string } & CallLimit,
+  ): Promise<WebhookEndpointSummary>;
+  /** Changes what Stripe lets change: the URL, the events, enabled or disabled. */
+  updateWebhookEndpoint(
+    input: {
+      credentials: StripeCredentials;
+      id: string;
+      url?: string;
+      events?: string[];
+      disabled?: boolean;
+    } & CallLimit,
+  ): Promise<WebhookEndpointSummary>;
   exchangeOAuthCode(input: { platformSecretKey: string; code: string }): Promise<OAuthGrant>;
   deauthorizeAccount(input: {
     platformSecretKey: string;
@@ -263,14 +290,16 @@ export interface StripeGateway {
    * A page of the account's events list (Stripe keeps 30 days), newest first: the events just
    * newer than `endingBefore`, or the newest at or after `createdSince` (unix seconds).
    */
-  listEvents(input: {
-    credentials: StripeCredentials;
-    types: readonly string[];
-    endingBefore?: string | undefined;
-    startingAfter?: string | undefined;
-    createdSince?: number | undefined;
-    limit: number;
-  }): Promise<{ events: VerifiedWebhookEvent[]; hasMore: boolean }>;
+  listEvents(
+    input: {
+      credentials: StripeCredentials;
+      types: readonly string[];
+      endingBefore?: string | undefined;
+      startingAfter?: string | undefined;
+      createdSince?: number | undefined;
+      limit: number;
+    } & CallLimit,
+  ): Promise<{ events: VerifiedWebhookEvent[]; hasMore: boolean }>;
   verifyWebhookEvent(input: {
     payload: string | Buffer;
     signature: string;

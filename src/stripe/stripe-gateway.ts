@@ -8,10 +8,14 @@ import type {
   StripeGateway,
   TimedCall,
   VerifiedWebhookEvent,
+  WebhookEndpointSummary,
 } from './gateway.js';
 import { invoicePaymentIntentId, paymentIntentSummary, refundSummary } from './objects.js';
 import { isSafeToSendAgain, isWorthRetrying, pause, stripeRetry } from './retry.js';
 import { parseWebhookEvent } from './webhook-event.js';
+
+/** The API version the SDK is pinned to: what Switchyard's code reads Stripe's objects as. */
+export const pinnedApiVersion: string = Stripe.API_VERSION;
 
 export interface StripeEndpoint {
   host: string;
@@ -391,13 +395,23 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       }
     },
 
-    createWebhookEndpoint: ({ credentials, url, events, description, idempotencyKey }) =>
+    createWebhookEndpoint: ({
+      credentials,
+      url,
+      events,
+      description,
+      idempotencyKey,
+      apiVersion,
+    }) =>
       call(async () => {
         const endpoint = await clientFor(credentials.secretKey).webhookEndpoints.create(
           {
             url,
             enabled_events: events as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
             description,
+            ...(apiVersion
+              ? { api_version: apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion }
+              : {}),
           },
           requestOptions(credentials, idempotencyKey),
         );
@@ -418,6 +432,36 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
           requestOptions(credentials),
         );
       }),
+
+    retrieveWebhookEndpoint: ({ credentials, id, ...limit }) =>
+      call(async () =>
+        webhookEndpointSummary(
+          await clientFor(credentials.secretKey).webhookEndpoints.retrieve(
+            id,
+            {},
+            limitedOptions(credentials, limit),
+          ),
+        ),
+      ),
+
+    updateWebhookEndpoint: ({ credentials, id, url, events, disabled, ...limit }) =>
+      call(async () =>
+        webhookEndpointSummary(
+          await clientFor(credentials.secretKey).webhookEndpoints.update(
+            id,
+            {
+              ...(url === undefined ? {} : { url }),
+              ...(events === undefined
+                ? {}
+                : {
+                    enabled_events: events as Stripe.WebhookEndpointUpdateParams.EnabledEvent[],
+                  }),
+              ...(disabled === undefined ? {} : { disabled }),
+            },
+            limitedOptions(credentials, limit),
+          ),
+        ),
+      ),
 
     exchangeOAuthCode: ({ platformSecretKey, code }) =>
       call(async () => {
@@ -543,7 +587,15 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       return parseWebhookEvent(event);
     },
 
-    listEvents: ({ credentials, types, endingBefore, startingAfter, createdSince, limit }) =>
+    listEvents: ({
+      credentials,
+      types,
+      endingBefore,
+      startingAfter,
+      createdSince,
+      limit,
+      ...callLimit
+    }) =>
       call(async () => {
         const page = await clientFor(credentials.secretKey).events.list(
           {
@@ -553,7 +605,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
             ...(startingAfter ? { starting_after: startingAfter } : {}),
             ...(createdSince !== undefined ? { created: { gte: createdSince } } : {}),
           },
-          requestOptions(credentials),
+          limitedOptions(credentials, callLimit),
         );
         return { events: page.data.map(eventSummary), hasMore: page.has_more };
       }),
@@ -562,6 +614,16 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
 
 function requestIdOf(answer: { lastResponse?: { requestId?: string } }): string | null {
   return answer.lastResponse?.requestId ?? null;
+}
+
+function webhookEndpointSummary(endpoint: Stripe.WebhookEndpoint): WebhookEndpointSummary {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    status: endpoint.status,
+    enabledEvents: [...endpoint.enabled_events],
+    apiVersion: endpoint.api_version ?? null,
+  };
 }
 
 function eventSummary(event: Stripe.Event): VerifiedWebhookEvent {

@@ -4,6 +4,7 @@ import type {
   StripeEventCursorTable,
   WebhookEndpointTable,
   WebhookEventTable,
+  WebhookSignatureFailureTable,
 } from '../db/schema.js';
 import type { VerifiedWebhookEvent } from '../stripe/gateway.js';
 
@@ -75,11 +76,12 @@ export async function insertEndpoint(
 export async function updateEndpoint(
   db: Kysely<Database>,
   endpointId: string,
-  patch: Partial<Pick<WebhookEndpoint, 'stripeEndpointId' | 'sealedSecret' | 'removedAt'>>,
+  patch: Partial<Pick<WebhookEndpoint, 'stripeEndpointId' | 'sealedSecret' | 'removedAt' | 'url'>>,
 ): Promise<void> {
   await db
     .updateTable('webhook_endpoints')
     .set({
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
       ...(patch.stripeEndpointId !== undefined
         ? { stripe_endpoint_id: patch.stripeEndpointId }
         : {}),
@@ -114,6 +116,23 @@ export async function listEndpointsOfAccount(
     .where('removed_at', 'is', null)
     .execute();
   return rows.map(endpointOf);
+}
+
+/** The endpoint an account's events for the mode arrive at now: the newest not removed. */
+export async function findCurrentEndpoint(
+  db: Kysely<Database>,
+  key: { accountId: string; mode: Mode },
+): Promise<WebhookEndpoint | undefined> {
+  const row = await db
+    .selectFrom('webhook_endpoints')
+    .selectAll()
+    .where('account_id', '=', key.accountId)
+    .where('mode', '=', key.mode)
+    .where('removed_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .orderBy('endpoint_id', 'desc')
+    .executeTakeFirst();
+  return row && endpointOf(row);
 }
 
 /** Stores an event once; returns false when it was already stored (a duplicate delivery). */
@@ -177,6 +196,141 @@ export async function markEventFailed(
     .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error }))
     .where('webhook_event_id', '=', id)
     .execute();
+}
+
+/** Which of these Stripe event ids of the account are stored here. */
+export async function findStoredEventIds(
+  db: Kysely<Database>,
+  accountId: string,
+  stripeEventIds: readonly string[],
+): Promise<Set<string>> {
+  if (stripeEventIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('webhook_events')
+    .select('stripe_event_id')
+    .where('account_id', '=', accountId)
+    .where('stripe_event_id', 'in', [...stripeEventIds])
+    .execute();
+  return new Set(rows.map((row) => row.stripe_event_id));
+}
+
+/** Stored events of an account and mode whose processing failed and has not succeeded since. */
+export interface FailedEvents {
+  count: number;
+  /** How many of them are no longer retried on their own. */
+  givenUp: number;
+  oldest: { stripeEventId: string; type: string } | null;
+  /** The newest failure's error. */
+  lastError: string | null;
+}
+
+export async function summarizeFailedEvents(
+  db: Kysely<Database>,
+  query: { accountId: string; mode: Mode; maxAttempts: number },
+): Promise<FailedEvents> {
+  const rows = await db
+    .selectFrom('webhook_events')
+    .innerJoin('webhook_endpoints', 'webhook_endpoints.endpoint_id', 'webhook_events.endpoint_id')
+    .select([
+      'webhook_events.stripe_event_id',
+      'webhook_events.type',
+      'webhook_events.attempts',
+      'webhook_events.last_error',
+    ])
+    .where('webhook_events.account_id', '=', query.accountId)
+    .where('webhook_endpoints.mode', '=', query.mode)
+    .where('webhook_events.processed_at', 'is', null)
+    .where('webhook_events.last_error', 'is not', null)
+    .orderBy('webhook_events.stripe_created')
+    .orderBy('webhook_events.received_at')
+    .execute();
+  const oldest = rows[0];
+  return {
+    count: rows.length,
+    givenUp: rows.filter((row) => row.attempts >= query.maxAttempts).length,
+    oldest: oldest ? { stripeEventId: oldest.stripe_event_id, type: oldest.type } : null,
+    lastError: rows.at(-1)?.last_error ?? null,
+  };
+}
+
+/** Gives every event that ran out of attempts one more; answers how many. */
+export async function requeueGivenUpEvents(
+  db: Kysely<Database>,
+  maxAttempts: number,
+): Promise<number> {
+  const result = await db
+    .updateTable('webhook_events')
+    .set({ attempts: maxAttempts - 1 })
+    .where('processed_at', 'is', null)
+    .where('attempts', '>=', maxAttempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** A delivery whose signature did not verify: never its payload or its header. */
+export interface SignatureFailure {
+  failureId: string;
+  workspaceId: string;
+  accountId: string;
+  endpointId: string;
+  mode: Mode;
+  reason: WebhookSignatureFailureTable['reason'];
+  receivedAt: string;
+}
+
+export async function insertSignatureFailure(
+  db: Kysely<Database>,
+  failure: SignatureFailure,
+): Promise<void> {
+  await db
+    .insertInto('webhook_signature_failures')
+    .values({
+      failure_id: failure.failureId,
+      workspace_id: failure.workspaceId,
+      account_id: failure.accountId,
+      endpoint_id: failure.endpointId,
+      mode: failure.mode,
+      reason: failure.reason,
+      received_at: failure.receivedAt,
+    })
+    .execute();
+}
+
+export interface SignatureFailures {
+  count: number;
+  byReason: Partial<Record<SignatureFailure['reason'], number>>;
+  lastAt: string | null;
+}
+
+/** The failures at one endpoint since a time (ISO). */
+export async function summarizeSignatureFailures(
+  db: Kysely<Database>,
+  query: { endpointId: string; since: string },
+): Promise<SignatureFailures> {
+  const rows = await db
+    .selectFrom('webhook_signature_failures')
+    .select(['reason', 'received_at'])
+    .where('endpoint_id', '=', query.endpointId)
+    .where('received_at', '>=', query.since)
+    .orderBy('received_at')
+    .execute();
+  const byReason: SignatureFailures['byReason'] = {};
+  for (const row of rows) {
+    byReason[row.reason] = (byReason[row.reason] ?? 0) + 1;
+  }
+  return { count: rows.length, byReason, lastAt: rows.at(-1)?.received_at ?? null };
+}
+
+/** Forgets failures older than a time (ISO); answers how many. */
+export async function deleteSignatureFailuresBefore(
+  db: Kysely<Database>,
+  before: string,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_signature_failures')
+    .where('received_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function listEvents(

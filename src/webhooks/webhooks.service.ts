@@ -11,10 +11,12 @@ import {
   findEndpoint,
   insertEndpoint,
   insertEventOnce,
+  insertSignatureFailure,
   listEndpointsOfAccount,
   listUnprocessedEvents,
   markEventFailed,
   markEventProcessed,
+  type SignatureFailure,
   updateEndpoint,
   type WebhookEndpoint,
 } from './webhooks.repository.js';
@@ -40,8 +42,9 @@ export const subscribedEvents = [
 
 /** Stripe's own default: a signature older than five minutes is a replay. */
 const signatureToleranceSeconds = 300;
-/** After this many failed attempts an event waits for a person (it stays stored, with its error). */
-const maxAttempts = 8;
+/** After this many failed attempts an event waits (stored, with its error) for the watchdog. */
+export const maxProcessingAttempts = 8;
+const maxAttempts = maxProcessingAttempts;
 
 export interface StoredEventContext {
   workspaceId: string;
@@ -62,13 +65,16 @@ export type StripeEventReaction = (
 export interface WebhooksService {
   /** Says what the app does with each of Stripe's events. */
   reactWith(reaction: StripeEventReaction): void;
-  /** Registers the account's endpoint for the mode at Stripe; a failure is a warning, not an error. */
+  /**
+   * Registers the account's endpoint for the mode at Stripe; a failure is a warning, not an error
+   * (the endpoint is then kept without its Stripe side, which the watchdog registers later).
+   */
   registerEndpoint(input: {
     workspaceId: string;
     accountId: string;
     mode: 'test' | 'live';
     secretKey: string;
-  }): Promise<{ warnings: string[] }>;
+  }): Promise<{ endpoint: WebhookEndpoint; warnings: string[] }>;
   /** Deletes the account's endpoints at Stripe, best effort: the account is going either way. */
   removeEndpoints(input: {
     accountId: string;
@@ -102,6 +108,8 @@ export interface WebhooksDependencies {
   clock: Clock;
   logger: Logger;
   publicUrl: string;
+  /** The API version endpoints are registered at: the SDK's, which our code reads events as. */
+  apiVersion: string;
 }
 
 function isLocal(url: string): boolean {
@@ -116,7 +124,7 @@ function isLocal(url: string): boolean {
 }
 
 export function createWebhooksService(deps: WebhooksDependencies): WebhooksService {
-  const { db, gateway, vault, clock, logger, publicUrl } = deps;
+  const { db, gateway, vault, clock, logger, publicUrl, apiVersion } = deps;
   let react: StripeEventReaction | null = null;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -136,6 +144,29 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
       attempts: 0,
       lastError: null,
     });
+
+  /** Kept for doctor (webhook_signature_failures): when and why, never what was sent. */
+  async function recordSignatureFailure(
+    endpoint: WebhookEndpoint,
+    reason: SignatureFailure['reason'],
+  ): Promise<void> {
+    await insertSignatureFailure(db, {
+      failureId: newId('wsf'),
+      workspaceId: endpoint.workspaceId,
+      accountId: endpoint.accountId,
+      endpointId: endpoint.endpointId,
+      mode: endpoint.mode,
+      reason,
+      receivedAt: clock().toISOString(),
+    });
+  }
+
+  /** The header's own timestamp (`t=`) outside the tolerance: an old or replayed delivery. */
+  function isStale(signature: string): boolean {
+    const stamp = /(?:^|,)t=(\d+)/.exec(signature)?.[1];
+    if (stamp === undefined) return false;
+    return Math.abs(clock().getTime() / 1000 - Number(stamp)) > signatureToleranceSeconds;
+  }
 
   async function processPending(): Promise<number> {
     let processed = 0;
@@ -196,7 +227,7 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
           `PUBLIC_URL is ${publicUrl}, which Stripe cannot reach: live webhooks (payments, refunds, account changes) will not arrive. Set PUBLIC_URL to this server's public https address and verify the account again.`,
         );
       }
-      await insertEndpoint(db, {
+      const endpoint: WebhookEndpoint = {
         endpointId,
         workspaceId: input.workspaceId,
         accountId: input.accountId,
@@ -206,7 +237,8 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
         sealedSecret: null,
         createdAt: clock().toISOString(),
         removedAt: null,
-      });
+      };
+      await insertEndpoint(db, endpoint);
       try {
         const created = await gateway.createWebhookEndpoint({
           credentials: { secretKey: input.secretKey },
@@ -214,17 +246,20 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
           events: [...subscribedEvents],
           description: 'Switchyard',
           idempotencyKey: `${endpointId}-create`,
+          apiVersion,
         });
+        endpoint.stripeEndpointId = created.id;
+        endpoint.sealedSecret = vault.seal(created.secret);
         await updateEndpoint(db, endpointId, {
-          stripeEndpointId: created.id,
-          sealedSecret: vault.seal(created.secret),
+          stripeEndpointId: endpoint.stripeEndpointId,
+          sealedSecret: endpoint.sealedSecret,
         });
       } catch (error) {
         warnings.push(
           `Stripe did not register the ${input.mode} webhook endpoint (${(error as Error).message}). Switchyard will not hear about this account's events until verifying the account again succeeds.`,
         );
       }
-      return { warnings };
+      return { endpoint, warnings };
     },
 
     async removeEndpoints(input) {
@@ -249,7 +284,11 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
     async receive(input) {
       const endpoint = await findEndpoint(db, input.endpointId);
       const refusal = new AppError('bad_request', 'Webhook signature verification failed.');
-      if (!endpoint?.sealedSecret || !input.signature) throw refusal;
+      if (!endpoint?.sealedSecret) throw refusal;
+      if (!input.signature) {
+        await recordSignatureFailure(endpoint, 'unsigned');
+        throw refusal;
+      }
       let event: VerifiedWebhookEvent;
       try {
         event = gateway.verifyWebhookEvent({
@@ -260,7 +299,9 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
         });
       } catch (error) {
         // A verified delivery whose event is malformed says why; anything else gives nothing away.
-        throw isAppError(error) ? error : refusal;
+        if (isAppError(error)) throw error;
+        await recordSignatureFailure(endpoint, isStale(input.signature) ? 'stale' : 'mismatch');
+        throw refusal;
       }
       return { duplicate: !(await ingest(endpoint, event)) };
     },

@@ -11,6 +11,7 @@ import { jobs } from './0009_jobs.js';
 import { testPayments } from './0010_test_payments.js';
 import { alerts } from './0011_alerts.js';
 import { connectCallbackFailures } from './0012_connect_callback_failures.js';
+import { webhookSignatureFailures } from './0013_webhook_signature_failures.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_test_payments': testPayments,
   '0011_alerts': alerts,
   '0012_connect_callback_failures': connectCallbackFailures,
+  '0013_webhook_signature_failures': webhookSignatureFailures,
 };
