@@ -18,7 +18,7 @@ import { openStore, type Store } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { createServices, type Services } from '../services.js';
 import type { JobDefinition } from './job.js';
-import { createJobRunner, defaultLeaseMs, type JobRunner } from './job-runner.js';
+import { createJobRunner, defaultLeaseMs, type JobRunner, keptRunsMs } from './job-runner.js';
 import { insertRun, takeLease } from './jobs.repository.js';
 
 const emulator = useEmulator();
@@ -363,6 +363,25 @@ describeEachDatabase('one job runner', (database) => {
     expect(await next.runDue()).toEqual([
       expect.objectContaining({ job: 'slow', outcome: 'ok', slotStart: start.toISOString() }),
     ]);
+  });
+
+  it('keeps 30 days of runs, and refuses two jobs of one name', async () => {
+    const tally = tallyJob(60 * 24);
+    const runner = runnerWith([tally.job]);
+    await runner.runDue();
+    moving.moveTo(start.getTime() + keptRunsMs);
+    await runner.runDue();
+    expect((await runs()).map((run) => run.slot_start)).toEqual([
+      start.toISOString(),
+      new Date(start.getTime() + keptRunsMs).toISOString(),
+    ]);
+    moving.moveTo(start.getTime() + keptRunsMs + 24 * 60 * minute);
+    await runner.runDue();
+    expect((await runs()).map((run) => run.slot_start)).not.toContain(start.toISOString());
+
+    expect(() => runnerWith([tally.job, tallyJob(5).job])).toThrow(
+      'Two jobs are named "tally"; each needs its own name.',
+    );
   });
 
   it('runs nothing in an instance with JOBS=off, and the jobs at start with JOBS=on', async () => {

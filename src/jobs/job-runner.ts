@@ -11,6 +11,7 @@ import {
   abandonRunningRuns,
   extendLease,
   finishRun,
+  forgetRunsBefore,
   hasFinishedRun,
   insertRun,
   type JobOutcome,
@@ -59,6 +60,10 @@ export interface JobRunnerOptions {
 /** A holder's lease lasts this long unless the job says otherwise; it is renewed while it runs. */
 export const defaultLeaseMs = 5 * 60_000;
 const defaultTickMs = 5_000;
+/** Runs are kept this long (`switchyard jobs list`), then forgotten by the job's next run. */
+export const keptRunsMs = 30 * 24 * 60 * 60_000;
+
+const shuttingDown = () => new Error('the instance is shutting down');
 
 /** The start of the slot `now` falls in. */
 export function slotStartOf(intervalMs: number, now: Date): Date {
@@ -72,6 +77,11 @@ export function newInstanceId(): string {
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const { db, clock, logger, jobs, workspaceId } = options;
   const instanceId = options.instanceId ?? newInstanceId();
+  const names = jobs.map((job) => job.name);
+  const twice = names.find((name, index) => names.indexOf(name) !== index);
+  // Jobs share nothing but their name's lease: two of one name would stall each other.
+  if (twice !== undefined)
+    throw new Error(`Two jobs are named "${twice}"; each needs its own name.`);
   const inFlight = new Map<string, Promise<FinishedRun | null>>();
   const controllers = new Set<AbortController>();
   let timer: NodeJS.Timeout | null = null;
@@ -117,6 +127,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       });
       const end = await execute(job, slotStart, leaseMs);
       await finishRun(db, runId, { finishedAt: clock().toISOString(), ...end });
+      await forgetRunsBefore(db, {
+        workspaceId,
+        job: job.name,
+        before: at(now.getTime() - keptRunsMs),
+      });
       return { runId, job: job.name, slotStart, outcome: end.outcome };
     } finally {
       await releaseLease(db, lease);
@@ -127,6 +142,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   async function execute(job: JobDefinition, slotStart: string, leaseMs: number) {
     const controller = new AbortController();
     controllers.add(controller);
+    // Told to stop while it took the lease: the job starts aborted and gives the slot back.
+    if (stopped) controller.abort(shuttingDown());
     const lease = { workspaceId, job: job.name, holder: instanceId };
     const renewal = setInterval(
       function renewLease() {
@@ -216,8 +233,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       stopped = true;
       if (timer) clearInterval(timer);
       timer = null;
-      for (const controller of controllers)
-        controller.abort(new Error('the instance is shutting down'));
+      for (const controller of controllers) controller.abort(shuttingDown());
       await Promise.all(inFlight.values());
     },
     runDue,

@@ -164,6 +164,20 @@ export async function finishRun(
     .execute();
 }
 
+/** Deletes the job's finished runs of slots before `before`: the history kept is bounded. */
+export async function forgetRunsBefore(
+  db: Kysely<Database>,
+  input: { workspaceId: string; job: string; before: string },
+): Promise<void> {
+  await db
+    .deleteFrom('job_runs')
+    .where('workspace_id', '=', input.workspaceId)
+    .where('job', '=', input.job)
+    .where('slot_start', '<', input.before)
+    .where('outcome', '!=', 'running')
+    .execute();
+}
+
 /** The latest runs, newest first, of every job or of one. */
 export async function listRuns(
   db: Kysely<Database>,
