@@ -60,8 +60,8 @@ export interface TransactionListing extends TransactionFilters {
 const nullText = sql<string | null>`cast(null as varchar(255))`;
 const nullNumber = sql<number | null>`cast(null as integer)`;
 
-/** Every entry of the workspace, unfiltered: the three sources with one shape. */
-function allEntries(db: Kysely<Database>, workspaceId: string) {
+/** The workspace's attempts, charges and refunds: three sources of entries of one shape. */
+function sources(db: Kysely<Database>, workspaceId: string) {
   const attempts = db
     .selectFrom('payment_attempts as a')
     .innerJoin('payments as p', 'p.payment_id', 'a.payment_id')
@@ -157,7 +157,43 @@ function allEntries(db: Kysely<Database>, workspaceId: string) {
       sql<string | null>`${eb.ref('r.decision')}`.as('decision'),
       eb.ref('o.funnel_slug').as('funnel'),
     ]);
-  return attempts.unionAll(charges).unionAll(refunds);
+  // Each source is a table `t` of one shape, so one function narrows any of them.
+  const first = db.selectFrom(attempts.as('t')).selectAll();
+  const sameShape: [typeof first, typeof first] = [
+    db.selectFrom(charges.as('t')).selectAll(),
+    db.selectFrom(refunds.as('t')).selectAll(),
+  ];
+  return [first, ...sameShape] as const;
+}
+
+type Source = ReturnType<typeof sources>[number];
+
+/** One source's entries that the listing asks for, newest first, at most its limit. */
+function narrowed(source: Source, listing: TransactionListing) {
+  let query = source;
+  if (listing.account) query = query.where('t.account', '=', listing.account);
+  if (listing.outcome) query = query.where('t.outcome', '=', listing.outcome);
+  if (listing.kind) query = query.where('t.kind', '=', listing.kind);
+  if (listing.funnel) query = query.where('t.funnel', '=', listing.funnel);
+  if (listing.mode) query = query.where('t.mode', '=', listing.mode);
+  if (listing.from) query = query.where('t.at', '>=', listing.from);
+  if (listing.to) query = query.where('t.at', '<', listing.to);
+  const code = listing.error;
+  if (code) {
+    query = query.where((eb) =>
+      eb.or([eb('t.error_code', '=', code), eb('t.decline_code', '=', code)]),
+    );
+  }
+  const before = listing.before;
+  if (before) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('t.at', '<', before.at),
+        eb.and([eb('t.at', '=', before.at), eb('t.id', '<', before.id)]),
+      ]),
+    );
+  }
+  return query.orderBy('t.at', 'desc').orderBy('t.id', 'desc').limit(listing.limit);
 }
 
 type EntryRow = {
@@ -208,38 +244,24 @@ function transactionOf(row: EntryRow): Transaction {
   };
 }
 
-/** A page of the log, newest first (time, then id), with the filters applied. */
+/**
+ * A page of the log, newest first (time, then id), with the filters applied. Each source is
+ * narrowed and cut to the page's size on its own (an index on its time serves it), so a page
+ * costs the same at the end of a long log as at its start; the three are then merged.
+ */
 export async function listTransactions(
   db: Kysely<Database>,
   workspaceId: string,
   listing: TransactionListing,
 ): Promise<Transaction[]> {
-  let query = db.selectFrom(allEntries(db, workspaceId).as('t')).selectAll();
-  if (listing.account) query = query.where('t.account', '=', listing.account);
-  if (listing.outcome) query = query.where('t.outcome', '=', listing.outcome);
-  if (listing.kind) query = query.where('t.kind', '=', listing.kind);
-  if (listing.funnel) query = query.where('t.funnel', '=', listing.funnel);
-  if (listing.mode) query = query.where('t.mode', '=', listing.mode);
-  if (listing.from) query = query.where('t.at', '>=', listing.from);
-  if (listing.to) query = query.where('t.at', '<', listing.to);
-  const code = listing.error;
-  if (code) {
-    query = query.where((eb) =>
-      eb.or([eb('t.error_code', '=', code), eb('t.decline_code', '=', code)]),
-    );
-  }
-  const before = listing.before;
-  if (before) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('t.at', '<', before.at),
-        eb.and([eb('t.at', '=', before.at), eb('t.id', '<', before.id)]),
-      ]),
-    );
-  }
-  const rows = await query
-    .orderBy('t.at', 'desc')
-    .orderBy('t.id', 'desc')
+  // SQLite takes ORDER BY and LIMIT in a compound's part only inside a subquery.
+  const part = (source: Source) => db.selectFrom(narrowed(source, listing).as('part')).selectAll();
+  const [attempts, charges, refunds] = sources(db, workspaceId);
+  const rows = await db
+    .selectFrom(part(attempts).unionAll(part(charges)).unionAll(part(refunds)).as('page'))
+    .selectAll()
+    .orderBy('page.at', 'desc')
+    .orderBy('page.id', 'desc')
     .limit(listing.limit)
     .execute();
   return rows.map(transactionOf);

@@ -12,6 +12,7 @@ import { testPayments } from './0010_test_payments.js';
 import { alerts } from './0011_alerts.js';
 import { connectCallbackFailures } from './0012_connect_callback_failures.js';
 import { webhookSignatureFailures } from './0013_webhook_signature_failures.js';
+import { transactionLog } from './0014_transaction_log.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_alerts': alerts,
   '0012_connect_callback_failures': connectCallbackFailures,
   '0013_webhook_signature_failures': webhookSignatureFailures,
+  '0014_transaction_log': transactionLog,
 };
