@@ -498,7 +498,11 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       } catch (error) {
         if (!(error instanceof Stripe.errors.StripeError)) throw error;
         const failure = toGatewayError(error);
-        if (failure.kind === 'oauth' && /not connected/i.test(failure.message)) {
+        // Refused for the account, not for the client: the client id is the platform's.
+        if (
+          (failure.kind === 'oauth' || failure.kind === 'invalid_request') &&
+          /not connected|no such (stripe )?account/i.test(failure.message)
+        ) {
           return { known: true };
         }
         if (failure.kind === 'oauth' || failure.kind === 'authentication') {

@@ -85,7 +85,7 @@ export function connectPlatformCheck(deps: {
           warn(
             code,
             workspaceScope,
-            `Not checked: Stripe did not answer for the Connect platform: ${error.networkCause ?? error.message}.`,
+            `Not checked: asking Stripe about the Connect platform failed: ${error.networkCause ?? error.message}.`,
             'See stripe_unreachable; run `switchyard doctor` again.',
           ),
         ];
