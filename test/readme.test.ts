@@ -54,8 +54,12 @@ describe("the README's Troubleshooting section", () => {
       const explained = rows
         .filter((row) => (row[2] ?? '').trim() !== '' && (row[3] ?? '').trim() !== '')
         .map((row) => row[1]);
-      // The checks list their codes; alerts' code counts from when its check is registered.
+      // The checks list their codes: a code counts from when its check is registered.
       expect(testApp.services.doctor.codes.filter((code) => !explained.includes(code))).toEqual([]);
+      // Every code has its check, so the README covers them all.
+      expect(findingCodes.filter((code) => !testApp.services.doctor.codes.includes(code))).toEqual(
+        [],
+      );
     } finally {
       await testApp.app.close();
       await store.dispose();
