@@ -226,6 +226,8 @@ export async function tallyFailovers(
       exists(
         selectFrom('payment_attempts as later')
           .select('later.attempt_id')
+          // The workspace too, so the index of a payment's attempts serves this.
+          .whereRef('later.workspace_id', '=', 'a.workspace_id')
           .whereRef('later.payment_id', '=', 'a.payment_id')
           .whereRef('later.attempt_number', '>', 'a.attempt_number')
           .whereRef('later.account_id', '<>', 'a.account_id'),
