@@ -68,6 +68,14 @@ export interface EndpointUpkeepDependencies {
   apiVersion: string;
 }
 
+/** In the order `findCurrentEndpoint` reads them: by creation, then id. */
+function isOlder(endpoint: WebhookEndpoint, than: WebhookEndpoint): boolean {
+  return (
+    endpoint.createdAt < than.createdAt ||
+    (endpoint.createdAt === than.createdAt && endpoint.endpointId < than.endpointId)
+  );
+}
+
 /** `2026-10-28.endive` and `2024-06-20` compare by their dates. */
 function isOlderVersion(version: string | null, than: string): boolean {
   return version === null || version.slice(0, 10) < than.slice(0, 10);
@@ -141,7 +149,8 @@ export function createEndpointUpkeep(deps: EndpointUpkeepDependencies): Endpoint
       return { repairs: [], left: registered.warnings };
     }
     for (const old of await listEndpointsOfAccount(db, input.accountId)) {
-      if (old.mode !== input.mode || old.endpointId === fresh.endpointId) continue;
+      // Only older ones: of two repairs at once, the newer endpoint survives, not neither.
+      if (old.mode !== input.mode || !isOlder(old, fresh)) continue;
       await updateEndpoint(db, old.endpointId, { removedAt });
       if (!old.stripeEndpointId) continue;
       await gateway

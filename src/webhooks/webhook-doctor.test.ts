@@ -249,6 +249,10 @@ describeEachDatabase('doctor: webhooks, and the webhook watchdog', (database) =>
     );
     expect(failures.fix).toContain('Roll secret');
     expect(failures.fix).toContain('run `switchyard accounts verify us`');
+    // Not Stripe's: no signature at all, kept with its reason too.
+    const unsigned = await fetch((await currentEndpoint()).url, { method: 'POST', body: '{}' });
+    expect(unsigned.status).toBe(400);
+    expect((await finding('webhook_signature_failures')).detail).toContain('no signature: 1');
     const kept = await store.db.selectFrom('webhook_signature_failures').selectAll().execute();
     expect(kept.length).toBeGreaterThan(0);
     expect(JSON.stringify(kept)).not.toContain(eventId);
