@@ -302,5 +302,12 @@ describeEachDatabase('test payments', (database) => {
     findings = await findingsOf('test');
     expect(findings.test_payment_stale).toMatchObject({ status: 'warn' });
     expect(findings.test_payment_stale?.detail).toContain('No test payment in the last 48 h');
+
+    // A disabled account takes no payments: the job leaves it out, and nothing is stale.
+    expect((await api('PATCH', '/api/accounts/us', { enabled: false })).status).toBe(200);
+    expect(await job?.run(slot)).toBe('No enabled account has keys to test.');
+    findings = await findingsOf('test');
+    expect(findings.test_payment_stale).toMatchObject({ status: 'pass' });
+    expect(findings.test_payment_stale?.detail).toContain('The account is disabled');
   });
 });

@@ -52,7 +52,15 @@ export function createTestPaymentChecks(deps: {
         );
       }
 
-      if (!latest || now.getTime() - Date.parse(latest.startedAt) > staleAfterMs) {
+      if (!account.enabled) {
+        findings.push(
+          pass(
+            'test_payment_stale',
+            scope,
+            'The account is disabled: it takes no payments, and the test_payments job leaves it out.',
+          ),
+        );
+      } else if (!latest || now.getTime() - Date.parse(latest.startedAt) > staleAfterMs) {
         findings.push(
           warn(
             'test_payment_stale',
