@@ -1,14 +1,19 @@
 import type { Kysely } from 'kysely';
+import type { Vault } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { DoctorCheck } from '../doctor/check.js';
 import { fail, pass, workspaceScope } from '../doctor/finding.js';
+import { effectiveSettings } from './alert-settings.js';
 import {
   type AlertDelivery,
   type ChannelName,
+  findAlertSettings,
   listFailingDeliveries,
 } from './alerts.repository.js';
 import { maxDeliveryAttempts } from './alerts.service.js';
+import { channelsOf } from './channels.js';
 
 const channelWords: Record<ChannelName, { name: string; fix: string }> = {
   slack: {
@@ -25,7 +30,12 @@ const channelWords: Record<ChannelName, { name: string; fix: string }> = {
 const gaveUpShownMs = 24 * 3_600_000;
 
 /** `alert_channel_failing`: a channel that did not take its messages, with what it answered. */
-export function alertChannelCheck(deps: { db: Kysely<Database>; clock: Clock }): DoctorCheck {
+export function alertChannelCheck(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  config: Pick<Config, 'alerts'>;
+  vault: Vault;
+}): DoctorCheck {
   return {
     name: 'alerts',
     scope: 'workspace',
@@ -33,7 +43,16 @@ export function alertChannelCheck(deps: { db: Kysely<Database>; clock: Clock }):
     callsStripe: false,
     async run({ workspaceId }) {
       const since = new Date(deps.clock().getTime() - gaveUpShownMs).toISOString();
-      const failing = await listFailingDeliveries(deps.db, workspaceId, since);
+      // A channel that was removed since is no one's to mend.
+      const settings = effectiveSettings(
+        await findAlertSettings(deps.db, workspaceId),
+        deps.config.alerts,
+        deps.vault,
+      );
+      const set = new Set(channelsOf(settings).map((channel) => channel.name));
+      const failing = (await listFailingDeliveries(deps.db, workspaceId, since)).filter(
+        (delivery) => set.has(delivery.channel),
+      );
       if (failing.length === 0) {
         return [
           pass('alert_channel_failing', workspaceScope, 'Every alert channel took its messages.'),

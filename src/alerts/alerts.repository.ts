@@ -237,6 +237,24 @@ export async function claimDelivery(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** A channel that was just set again or answered a test: its waiting messages are due now. */
+export async function hurryDeliveries(
+  db: Kysely<Database>,
+  workspaceId: string,
+  channel: ChannelName,
+  now: string,
+): Promise<void> {
+  await db
+    .updateTable('alert_deliveries')
+    .set({ next_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('channel', '=', channel)
+    .where('sent_at', 'is', null)
+    .where('gave_up_at', 'is', null)
+    .where('next_at', '>', now)
+    .execute();
+}
+
 export async function markDeliverySent(
   db: Kysely<Database>,
   deliveryId: string,

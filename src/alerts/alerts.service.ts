@@ -24,6 +24,7 @@ import {
   claimDelivery,
   findAlertMark,
   findAlertSettings,
+  hurryDeliveries,
   listAlertConditions,
   listDueDeliveries,
   markDeliveryFailed,
@@ -316,6 +317,10 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
         const effective = effectiveSettings(after, deps.config.alerts, vault);
         requireCompleteEmail(changes, effective);
         await saveAlertSettings(trx, workspaceId, after);
+        if (changes.slackWebhookUrl) await hurryDeliveries(trx, workspaceId, 'slack', at);
+        if (changes.smtpUrl || changes.emailFrom || changes.emailTo) {
+          await hurryDeliveries(trx, workspaceId, 'email', at);
+        }
         const view = settingsView(after, effective);
         await deps.audit.record(trx, {
           workspaceId,
@@ -343,6 +348,7 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
         channels.map(async (channel): Promise<ChannelTestResult> => {
           try {
             await channel.send(message);
+            await hurryDeliveries(db, workspaceId, channel.name, clock().toISOString());
             return { channel: channel.name, delivered: true, detail: 'Delivered.' };
           } catch (error) {
             return {
@@ -358,6 +364,8 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
     async runAlerts(workspaceId) {
       const settings = await settingsOf(workspaceId);
       const channels = channelsOf(settings);
+      // What waits goes first, so doctor sees a mended channel as mended.
+      const waiting = await deliverDue(workspaceId);
       const now = clock();
       // Doctor failing must not keep the changes and the waiting messages from going out.
       const findings = await followFindings(
@@ -371,7 +379,8 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
       );
       const changes = await tellChanges(workspaceId, channels, now);
       const digest = settings.digest ? await sendDigest(workspaceId, channels, now) : false;
-      const delivery = await deliverDue(workspaceId);
+      const fresh = await deliverDue(workspaceId);
+      const delivery = { sent: waiting.sent + fresh.sent, failed: waiting.failed + fresh.failed };
       if (!findings.ok) throw findings.error;
       return { ...findings.counts, changes, digest, delivery };
     },

@@ -115,28 +115,53 @@ describeEachDatabase('alerts', (database) => {
     expect(receivers.slack.messages).toHaveLength(2);
     expect(receivers.mail.offers).toBe(offersAfterFirstTry + 1);
 
-    // Mended: after the backoff both waiting messages reach the mail server, then doctor passes
-    // and each channel hears once that it is resolved.
+    // Mended: after the backoff both waiting messages reach the mail server first, so doctor
+    // passes in the same run and each channel hears once that it is resolved.
     receivers.mail.down = false;
     clock.advance(120);
     await runJob('alerts');
     expect(subjects(receivers.mail.messages)).toEqual([
       '[Switchyard] account.updated account:eu by token:test-suite',
       '[Switchyard] Failing: alert_channel_failing on the workspace',
+      '[Switchyard] Resolved: alert_channel_failing on the workspace',
+    ]);
+    expect(subjects(receivers.slack.messages).slice(2)).toEqual([
+      '*[Switchyard] Resolved: alert_channel_failing on the workspace*',
     ]);
     expect((await channelFinding())?.status).toBe('pass');
     clock.advance(60);
     await runJob('alerts');
-    expect(subjects(receivers.slack.messages).slice(2)).toEqual([
-      '*[Switchyard] Resolved: alert_channel_failing on the workspace*',
-    ]);
-    expect(subjects(receivers.mail.messages).slice(2)).toEqual([
-      '[Switchyard] Resolved: alert_channel_failing on the workspace',
-    ]);
-    clock.advance(60);
-    await runJob('alerts');
     expect(receivers.slack.messages).toHaveLength(3);
     expect(receivers.mail.messages).toHaveLength(3);
+  });
+
+  it('a mended channel gets its waiting alerts at once; a removed one is no longer failing', async () => {
+    await bothChannels();
+    receivers.mail.down = true;
+    await api('PATCH', '/api/accounts/eu', { drain: true });
+    await runJob('alerts');
+    expect((await channelFinding())?.status).toBe('fail');
+
+    receivers.mail.down = false;
+    const tested = await api('POST', '/api/alerts/test');
+    expect(tested.body.results).toContainEqual({
+      channel: 'email',
+      delivered: true,
+      detail: 'Delivered.',
+    });
+    await runJob('alerts');
+    expect(subjects(receivers.mail.messages)).toEqual([
+      '[Switchyard] Test alert',
+      '[Switchyard] account.updated account:eu by token:test-suite',
+    ]);
+    expect((await channelFinding())?.status).toBe('pass');
+
+    receivers.slack.down = true;
+    await api('PATCH', '/api/accounts/eu', { drain: false });
+    await runJob('alerts');
+    expect((await channelFinding())?.detail).toContain('Slack webhook did not take');
+    await api('PUT', '/api/alerts', { slackWebhookUrl: null });
+    expect((await channelFinding())?.status).toBe('pass');
   });
 
   it('a key rolled at Stripe: each channel hears once that key_expired fails, then once that it is resolved', async () => {
