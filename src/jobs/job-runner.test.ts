@@ -191,6 +191,37 @@ describeEachDatabase('the job runner', (database) => {
     });
   }, 60_000);
 
+  it('runs each of the real jobs once per slot with two instances through three simulated hours', async () => {
+    const a = testApp.services.jobs;
+    const b = anotherInstance().services.jobs;
+    expect(a.instanceId).not.toBe(b.instanceId);
+    const stepMinutes = 5;
+    const ticks = Array.from(
+      { length: 36 },
+      (_, step) => start.getTime() + step * stepMinutes * minute,
+    );
+    for (const time of ticks) {
+      moving.moveTo(time);
+      await Promise.all([a.runDue(), b.runDue()]);
+      await control(emulator(), 'POST', 'clock/advance', { seconds: stepMinutes * 60 });
+    }
+    const runs = await store.db.selectFrom('job_runs').selectAll().execute();
+    for (const job of a.jobs) {
+      const slots = new Set(
+        ticks.map((time) =>
+          new Date(Math.floor(time / job.intervalMs) * job.intervalMs).toISOString(),
+        ),
+      );
+      const ofJob = runs.filter((run) => run.job === job.name);
+      expect(ofJob.map((run) => run.slot_start).sort(), job.name).toEqual([...slots].sort());
+      expect(
+        ofJob.filter((run) => run.outcome !== 'ok' || run.finished_at === null),
+        job.name,
+      ).toEqual([]);
+    }
+    expect(runs.every((run) => [a.instanceId, b.instanceId].includes(run.instance))).toBe(true);
+  }, 60_000);
+
   it('verifies the other accounts when Stripe does not answer for one, and fails the run naming it', async () => {
     const eu = await createEmulatorAccount(emulator());
     await testApp.services.accounts.connectWithKeys(
