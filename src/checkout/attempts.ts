@@ -323,6 +323,8 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
           number: tryNumber,
           outcome: 'created',
           ...noFailure,
+          // The transaction log shows which request made it, as Stripe's dashboard lists it.
+          requestId: paymentIntent.requestId ?? null,
           latencyMs: elapsed,
           startedAt,
           finishedAt,
@@ -333,6 +335,7 @@ export function createAttempts(deps: AttemptsDependencies): Attempts {
           status: 'created' as const,
           paymentIntentId: paymentIntent.id,
           ...noFailure,
+          requestId: paymentIntent.requestId ?? null,
           latencyMs: latencyMs + elapsed,
           finishedAt,
         };

@@ -42,6 +42,8 @@ export interface PaymentIntentSummary {
   latestCharge: string | null;
   livemode: boolean;
   metadata: Record<string, string>;
+  /** Stripe's request id of the answer this came from, when it came from creating it. */
+  requestId?: string | null;
   lastPaymentError: {
     code: string | null;
     declineCode: string | null;

@@ -164,7 +164,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
           },
           checkoutOptions(input.credentials, input.idempotencyKey),
         );
-        return paymentIntentSummary(intent);
+        return { ...paymentIntentSummary(intent), requestId: requestIdOf(intent) };
       }),
 
     // Read by the return page, the card form and the bump while the buyer waits.

@@ -183,7 +183,13 @@ describeEachDatabase('the transaction log and the accounts report', (database) =
       },
     });
     expect(boPaid?.stripeId).toMatch(/^ch_/);
-    expect(anaAttempt).toMatchObject({ order: orders.ana, latencyMs: expect.any(Number) });
+    // A PaymentIntent made shows the request that made it, as Stripe's dashboard lists it.
+    expect(anaAttempt).toMatchObject({
+      order: orders.ana,
+      latencyMs: expect.any(Number),
+      requestId: expect.stringMatching(/^req_/),
+    });
+    expect(failover?.requestId).toMatch(/^req_/);
     expect(anaPaid?.payment).toBe(anaAttempt?.payment);
   });
 
