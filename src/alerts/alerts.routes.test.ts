@@ -100,6 +100,37 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
     expect(cleared.body.alerts.slack).toEqual({ webhookUrl: null, source: null });
   });
 
+  it('channels set in the environment are shown masked, used, and stored values win over them', async () => {
+    const fromEnvironment = await buildTestApp(store, {
+      env: {
+        ALERT_SLACK_WEBHOOK_URL: receivers.slack.url,
+        ALERT_SMTP_URL: receivers.mail.url,
+        ALERT_EMAIL_FROM: 'switchyard@example.com',
+        ALERT_EMAIL_TO: 'ops@example.com,founder@example.com',
+        ALERT_WARNINGS: 'on',
+      },
+    });
+    try {
+      const admin = await adminClient(fromEnvironment);
+      const shown = await admin('GET', '/api/alerts');
+      expect(shown.body.alerts).toMatchObject({
+        slack: { source: 'environment' },
+        email: { source: 'environment', to: ['ops@example.com', 'founder@example.com'] },
+        warnings: true,
+      });
+      expect(JSON.stringify(shown.body)).not.toContain(receivers.mail.password);
+      expect(JSON.stringify(shown.body)).not.toContain('s3cretWebhookPath');
+      expect((await admin('POST', '/api/alerts/test')).body.results).toHaveLength(2);
+      const stored = await admin('PUT', '/api/alerts', { warnings: false });
+      expect(stored.body.alerts).toMatchObject({
+        warnings: false,
+        slack: { source: 'environment' },
+      });
+    } finally {
+      await fromEnvironment.app.close();
+    }
+  });
+
   it('switchyard alerts set, show and test; a bad option is exit 2 naming it', async () => {
     for (const [args, option] of [
       [['--slack-url', 'nope'], '--slack-url'],
