@@ -40,10 +40,17 @@ function runRow(run: JobRun): string[] {
   ];
 }
 
+/** `15 min`, `1 h`, `1 day`: the largest whole unit. */
+function every(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440} ${minutes === 1440 ? 'day' : 'days'}`;
+  if (minutes % 60 === 0) return `${minutes / 60} h`;
+  return `${minutes} min`;
+}
+
 function listingText(listing: JobsListing): string {
   const schedule = formatRows([
     ['JOB', 'EVERY', 'NEXT SLOT'],
-    ...listing.jobs.map((job) => [job.name, `${job.intervalMinutes} min`, job.nextSlot]),
+    ...listing.jobs.map((job) => [job.name, every(job.intervalMinutes), job.nextSlot]),
   ]);
   const runs =
     listing.runs.length === 0

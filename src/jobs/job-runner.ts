@@ -168,7 +168,12 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         signal: controller.signal,
       });
       logger.info({ job: job.name, slot: slotStart, ms: Date.now() - started }, 'job ran');
-      return { outcome: 'ok' as const, summary: summary ?? null, error: null };
+      // What a job says of itself is shown to people too: the same masking as for errors.
+      return {
+        outcome: 'ok' as const,
+        summary: summary === undefined ? null : withoutSecrets(summary),
+        error: null,
+      };
     } catch (error) {
       const message = withoutSecrets(error instanceof Error ? error.message : String(error));
       if (controller.signal.aborted) {
