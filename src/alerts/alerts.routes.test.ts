@@ -146,6 +146,8 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
     }
     const nothing = await runInProcess(['alerts', 'set'], env);
     expect(nothing.code).toBe(2);
+    const empty = await runInProcess(['alerts', 'show'], env);
+    expect(empty.stdout).toContain('No channel is set');
 
     const none = await runInProcess(['alerts', 'test'], env);
     expect(none.code).toBe(5);

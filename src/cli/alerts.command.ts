@@ -121,6 +121,11 @@ function printSettings(view: AlertSettingsView, json: boolean | undefined): void
     ['digest', view.digest ? 'on: one message a day' : 'off'],
   ];
   processOutput.out(formatRows(rows).join('\n'));
+  if (view.slack.source === null && view.email.source === null) {
+    processOutput.out(
+      '\nNo channel is set, so nobody hears of failures. Set one with "switchyard alerts set --slack-url <url>", or --smtp-url, --email-from and --email-to.',
+    );
+  }
 }
 
 export function registerAlertsCommand(program: Command): void {
