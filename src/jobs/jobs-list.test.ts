@@ -75,6 +75,8 @@ describeEachDatabase('the jobs list: `switchyard jobs list` and GET /api/jobs', 
   });
 
   it('names the bad field: 400 for the API, exit 2 for the command line', async () => {
+    const anonymous = await testApp.app.inject({ method: 'GET', url: '/api/jobs' });
+    expect(anonymous.statusCode).toBe(401);
     for (const [query, field] of [
       ['job=nightly', 'query.job'],
       ['limit=0', 'query.limit'],
