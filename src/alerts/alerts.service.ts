@@ -243,7 +243,7 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
       day,
       changes,
       open: conditions.filter((condition) => condition.resolvedAt === null),
-      resolvedToday: conditions.filter(
+      resolvedThatDay: conditions.filter(
         (condition) =>
           condition.resolvedAt !== null &&
           condition.resolvedAt >= since &&

@@ -129,7 +129,7 @@ export function dailyDigest(digest: {
   day: string;
   changes: AuditEntry[];
   open: AlertCondition[];
-  resolvedToday: AlertCondition[];
+  resolvedThatDay: AlertCondition[];
 }): QueuedMessage {
   const lines = [`What happened on ${digest.day} (UTC).`, ''];
   lines.push(`Changes to accounts and routing: ${digest.changes.length}`);
@@ -142,8 +142,8 @@ export function dailyDigest(digest: {
       `- ${condition.status} ${condition.code} on ${place(condition)} since ${condition.since}: ${condition.detail}`,
     );
   }
-  lines.push('', `Resolved today: ${digest.resolvedToday.length}`);
-  for (const condition of digest.resolvedToday) {
+  lines.push('', `Resolved that day: ${digest.resolvedThatDay.length}`);
+  for (const condition of digest.resolvedThatDay) {
     lines.push(`- ${condition.code} on ${place(condition)} at ${condition.resolvedAt}`);
   }
   return {
