@@ -83,6 +83,26 @@ describeEachDatabase('alerts', (database) => {
     expect(receivers.mail.messages).toHaveLength(1);
   });
 
+  it('tells each channel once of a change to the routing, naming who and what', async () => {
+    await bothChannels();
+    const { document } = (await api('GET', '/api/routing')).body;
+    const applied = await api('PUT', '/api/routing', {
+      document: { ...document, rules: [{ name: 'euro', when: { currency: ['eur'] }, use: 'eu' }] },
+      message: 'EUR to eu',
+    });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    await runJob('alerts');
+    for (const messages of [receivers.slack.messages, receivers.mail.messages]) {
+      expect(messages).toHaveLength(1);
+      expect(messages[0]?.subject).toContain('routing.applied routing by token:test-suite');
+      expect(messages[0]?.text).toContain('message: (none) → "EUR to eu"');
+      expect(messages[0]?.text).toMatch(/version: (null|\d+) → \d+/);
+      expect(messages[0]?.text).not.toContain('restoredFrom');
+    }
+    await runJob('alerts');
+    expect(receivers.slack.messages).toHaveLength(1);
+  });
+
   it('a dead channel is retried with backoff, shown by doctor, and its failure is told once and its mending once', async () => {
     await bothChannels();
     expect((await channelFinding())?.status).toBe('pass');

@@ -79,6 +79,8 @@ export function describeChanges(before: unknown, after: unknown): string[] {
     const was = old.get(path);
     const is = now.get(path);
     if (was === is) continue;
+    // Nothing before and nothing after is no change, whatever the log's shape says.
+    if (isEmpty(was) && isEmpty(is)) continue;
     lines.push(`${path}: ${was ?? '(none)'} → ${is ?? '(none)'}`);
   }
   if (lines.length <= maxChangeLines) return lines;
@@ -86,6 +88,10 @@ export function describeChanges(before: unknown, after: unknown): string[] {
     ...lines.slice(0, maxChangeLines),
     `… and ${lines.length - maxChangeLines} more changes.`,
   ];
+}
+
+function isEmpty(value: string | undefined): boolean {
+  return value === undefined || value === 'null' || value === '[]';
 }
 
 function flatten(value: unknown, path = '', into = new Map<string, string>()): Map<string, string> {
