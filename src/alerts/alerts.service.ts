@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { listCredentials, listLiveAccounts } from '../accounts/accounts.repository.js';
 import type { Vault } from '../accounts/vault.js';
-import { listAuditEntriesBetween } from '../audit/audit.repository.js';
+import { type AuditEntry, listAuditEntriesBetween } from '../audit/audit.repository.js';
 import type { AuditLog } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -9,6 +9,8 @@ import type { Database } from '../db/schema.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import type { Finding } from '../doctor/finding.js';
 import { AppError } from '../errors.js';
+import { describeRoutingDifferences } from '../routing-config/routing-config.diff.js';
+import { findVersion } from '../routing-config/routing-config.repository.js';
 import {
   type AlertSettingsChanges,
   type AlertSettingsView,
@@ -216,13 +218,33 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
     });
     let told = 0;
     for (const entry of entries) {
-      if (isTeamNews(entry)) told += await queue(workspaceId, channels, auditChange(entry), at);
+      if (!isTeamNews(entry)) continue;
+      const routing = await routingDifferences(workspaceId, entry);
+      told += await queue(workspaceId, channels, auditChange(entry, routing), at);
     }
     const newest = entries.at(-1)?.at;
     if (newest !== undefined && newest > cursor) {
       await saveAlertMark(db, workspaceId, 'audit_cursor', newest);
     }
     return told;
+  }
+
+  /** For a routing change: what it changed in the document, in the words of `config diff`. */
+  async function routingDifferences(workspaceId: string, entry: AuditEntry): Promise<string[]> {
+    if (!entry.action.startsWith('routing.')) return [];
+    const versionOf = (side: unknown) =>
+      typeof side === 'object' && side !== null && 'version' in side ? side.version : null;
+    const before = versionOf(entry.before);
+    const after = versionOf(entry.after);
+    if (typeof after !== 'number') return [];
+    const now = await findVersion(db, workspaceId, after);
+    if (!now) return [];
+    // The first version is compared with no rules and no pins over the same accounts.
+    const old =
+      typeof before === 'number'
+        ? (await findVersion(db, workspaceId, before))?.document
+        : { ...now.document, rules: [], funnels: {}, steps: {}, products: {} };
+    return old ? describeRoutingDifferences(old, now.document) : [];
   }
 
   async function sendDigest(

@@ -98,6 +98,8 @@ describeEachDatabase('alerts', (database) => {
       expect(messages[0]?.text).toContain('message: (none) → "EUR to eu"');
       expect(messages[0]?.text).toMatch(/version: (null|\d+) → \d+/);
       expect(messages[0]?.text).not.toContain('restoredFrom');
+      expect(messages[0]?.text).toContain('In the routing document:');
+      expect(messages[0]?.text).toMatch(/\+ rule .*euro/);
     }
     await runJob('alerts');
     expect(receivers.slack.messages).toHaveLength(1);

@@ -55,8 +55,14 @@ export function isTeamNews(entry: AuditEntry): boolean {
   return JSON.stringify(entry.before) !== JSON.stringify(entry.after);
 }
 
-export function auditChange(entry: AuditEntry): QueuedMessage {
-  const changes = describeChanges(entry.before, entry.after);
+/** `routing`: for a routing change, what it changed in the document (`+`, `-`, `~` lines). */
+export function auditChange(entry: AuditEntry, routing: readonly string[] = []): QueuedMessage {
+  const changes = [
+    ...describeChanges(entry.before, entry.after),
+    ...(routing.length > 0
+      ? ['In the routing document:', ...routing.slice(0, maxChangeLines)]
+      : []),
+  ];
   return {
     topic: `audit:${entry.id}`,
     subject: `${prefix} ${entry.action} ${entry.subject} by ${entry.actor}`,
