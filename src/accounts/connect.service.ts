@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { scrubSecrets } from '../alerts/scrub.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { newId } from '../db/ids.js';
@@ -237,7 +238,12 @@ export function createConnectService(deps: ConnectDependencies): ConnectService 
 
     async completeConnect(query) {
       const seen: CallbackSeen = {};
-      const result = await finishConnect(query, seen);
+      const finished = await finishConnect(query, seen);
+      // Stripe's refusal quotes the authorization code back ("…does not exist: ac_…"): a code
+      // is a credential, so neither the page nor the record keeps it.
+      const hidden = (text: string) => scrubSecrets(text, query.code ? [query.code] : []);
+      const result = { ...finished, message: hidden(finished.message) };
+      if (seen.stripeError !== undefined) seen.stripeError = hidden(seen.stripeError);
       if (result.outcome !== 'connected') {
         // The merchant sees the page either way; the record is for doctor, never worth a 500.
         await insertConnectCallbackFailure(db, {

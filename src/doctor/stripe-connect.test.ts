@@ -147,9 +147,12 @@ describeEachDatabase(
         '"eu" code_rejected (Stripe: Authorization code does not exist',
       );
       expect(failed.fix).toContain('switchyard accounts connect <handle>');
-      // No authorization code is kept.
+      // No authorization code is kept, nor shown, though Stripe's refusal quotes it.
+      expect(refused.message).not.toContain('ac_unknown');
+      expect(failed.detail).not.toContain('ac_unknown');
       const rows = await store.db.selectFrom('connect_callback_failures').selectAll().execute();
       expect(JSON.stringify(rows)).not.toContain('ac_x');
+      expect(JSON.stringify(rows)).not.toContain('ac_unknown');
 
       // Connecting "eu" mends its failures; the forged link's fades after a day.
       now += 1_000;
