@@ -257,4 +257,68 @@ describeEachDatabase('unrecorded payments', (database) => {
       `Payment ${payment.id} of order ${order.id} already has PaymentIntent`,
     );
   });
+  it('adopts into a payment only the PaymentIntent that names its order, amount and currency', async () => {
+    const { services } = shop().testApp;
+    // Stripe refuses every PaymentIntent: the payment is written, with none of its own.
+    for (const handle of ['us', 'eu']) {
+      const account = await shop().api('GET', `/api/accounts/${handle}`);
+      await control(emulator(), 'POST', 'faults', {
+        account: account.body.account.stripeAccountId,
+        fault: 'server_error',
+        path: '/v1/payment_intents',
+      });
+    }
+    const visitor = visitorOf(shop().testApp.app);
+    await visitor.post('/f/launch/order/contact', {
+      email: 'ana@example.com',
+      name: 'Ana',
+      country: 'US',
+    });
+    await visitor.get('/f/launch/order/pay');
+    await control(emulator(), 'DELETE', 'faults');
+    const listed = await shop().api('GET', '/api/orders');
+    const order = (await shop().api('GET', `/api/orders/${listed.body.orders[0].id}`)).body.order;
+    const payment = order.payments[0] as { id: string; amount: number; paymentIntent: null };
+    expect(payment.paymentIntent).toBeNull();
+
+    const us = await stripeOf('us');
+    const paid = (amount: number, metadata: Record<string, string>) =>
+      us.paymentIntents.create({
+        amount,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        metadata,
+      });
+    // Our payment's id, but another order's; and our order, but another amount: neither is it.
+    const otherOrder = await paid(payment.amount, {
+      switchyard_order: 'ord_elsewhere',
+      switchyard_payment: payment.id,
+    });
+    const otherAmount = await paid(payment.amount + 100, {
+      switchyard_order: order.id,
+      switchyard_payment: payment.id,
+    });
+    clock.advance(3 * 60);
+    const run = await services.unrecordedPayments.reconcile('default');
+    expect(run.adopted).toEqual([]);
+    const reasons = Object.fromEntries(run.open.map((one) => [one.paymentIntentId, one.reason]));
+    expect(reasons[otherOrder.id]).toContain(
+      `It names order ord_elsewhere, but payment ${payment.id} is of order ${order.id}`,
+    );
+    expect(reasons[otherAmount.id]).toContain(`but payment ${payment.id} is for $`);
+    const untouched = (await shop().api('GET', `/api/orders/${order.id}`)).body.order;
+    expect(untouched.payments[0].paymentIntent).toBeNull();
+
+    // The one that matches is adopted.
+    const matching = await paid(payment.amount, {
+      switchyard_order: order.id,
+      switchyard_payment: payment.id,
+    });
+    clock.advance(3 * 60);
+    const again = await services.unrecordedPayments.reconcile('default');
+    expect(again.adopted.map((one) => one.paymentIntentId)).toEqual([matching.id]);
+    const adopted = (await shop().api('GET', `/api/orders/${order.id}`)).body.order;
+    expect(adopted.payments[0].paymentIntent).toBe(matching.id);
+  });
 });
