@@ -9,6 +9,7 @@ import { control, emulatorEnv, useEmulator } from '../../test/emulator.js';
 import { launchShopForEachTest } from '../../test/workspace.js';
 import { findLiveAccountByHandle } from '../accounts/accounts.repository.js';
 import { runInProcess } from '../cli/cli-in-process.test-helper.js';
+import { findPayment, insertPaymentIfNew } from './payments.repository.js';
 
 const emulator = useEmulator();
 
@@ -320,5 +321,28 @@ describeEachDatabase('unrecorded payments', (database) => {
     expect(again.adopted.map((one) => one.paymentIntentId)).toEqual([matching.id]);
     const adopted = (await shop().api('GET', `/api/orders/${order.id}`)).body.order;
     expect(adopted.payments[0].paymentIntent).toBe(matching.id);
+
+    // A payment id another workspace holds: not added here, and not told as added.
+    const elsewhere = await findPayment(shop().store.db, 'default', payment.id);
+    if (!elsewhere) throw new Error('the payment is stored');
+    await insertPaymentIfNew(shop().store.db, {
+      ...elsewhere,
+      paymentId: `${order.id}.taken`,
+      workspaceId: 'other',
+      paymentIntentId: null,
+    });
+    const taken = await paid(2500, {
+      switchyard_order: order.id,
+      switchyard_payment: `${order.id}.taken`,
+    });
+    clock.advance(3 * 60);
+    const third = await services.unrecordedPayments.reconcile('default');
+    expect(third.adopted).toEqual([]);
+    expect(third.open).toMatchObject([
+      {
+        paymentIntentId: taken.id,
+        reason: `Payment ${order.id}.taken is recorded already, without this PaymentIntent; it was not added to order ${order.id}.`,
+      },
+    ]);
   });
 });

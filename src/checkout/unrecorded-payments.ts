@@ -180,7 +180,7 @@ export function createUnrecordedPayments(deps: UnrecordedPaymentsDependencies): 
       };
     }
     const newPaymentId = paymentId ?? `${order.orderId}.unrecorded.${intent.id}`;
-    await db.transaction().execute(async (trx) => {
+    const added = await db.transaction().execute(async (trx) => {
       // The PaymentIntent id is unique among payments: it is never recorded on two.
       await insertPaymentIfNew(trx, {
         paymentId: newPaymentId,
@@ -207,8 +207,18 @@ export function createUnrecordedPayments(deps: UnrecordedPaymentsDependencies): 
         updatedAt: now,
       });
       const stored = await findPayment(trx, order.workspaceId, newPaymentId);
-      if (stored) await records.recordIntent(stored, intent, trx);
+      // The id was taken meanwhile (the buyer paying again, another workspace's payment): that
+      // payment is not this PaymentIntent's, and its state must not move with it.
+      if (stored?.paymentIntentId !== intent.id) return false;
+      await records.recordIntent(stored, intent, trx);
+      return true;
     });
+    if (!added) {
+      return {
+        ...found,
+        reason: `Payment ${newPaymentId} is recorded already, without this PaymentIntent; it was not added to order ${order.orderId}.`,
+      };
+    }
     return adopted(`Added to order ${order.orderId} as payment ${newPaymentId}.`);
   }
 
