@@ -18,11 +18,11 @@ import { channelsOf } from './channels.js';
 const channelWords: Record<ChannelName, { name: string; fix: string }> = {
   slack: {
     name: 'Slack webhook',
-    fix: 'Check the webhook in Slack (Apps → Incoming Webhooks), then set it with `switchyard alerts set --slack-url <url>` (or ALERT_SLACK_WEBHOOK_URL) and run `switchyard alerts test`.',
+    fix: 'Check the webhook in Slack (Apps → Incoming Webhooks), then set it with `switchyard alerts set --stdin < alerts.json`, the file holding {"slackWebhookUrl": "<url>"} (or ALERT_SLACK_WEBHOOK_URL), and run `switchyard alerts test`.',
   },
   email: {
     name: 'email',
-    fix: 'Check the mail server, its user and password, then set it with `switchyard alerts set --smtp-url smtp://user:password@host:port` (or ALERT_SMTP_URL) and run `switchyard alerts test`.',
+    fix: 'Check the mail server, its user and password, then set it with `switchyard alerts set --stdin < alerts.json`, the file holding {"smtpUrl": "smtp://user:password@host:port"} (or ALERT_SMTP_URL), and run `switchyard alerts test`.',
   },
 };
 

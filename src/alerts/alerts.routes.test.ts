@@ -133,16 +133,13 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
 
   it('switchyard alerts set, show and test; a bad option is exit 2 naming it', async () => {
     for (const [args, option] of [
-      [['--slack-url', 'nope'], '--slack-url'],
       [['--warnings', 'maybe'], '--warnings'],
       [['--email-to', 'ops@example.com,broken'], '--email-to'],
       [['--clear', 'pager'], '--clear'],
-      [['--smtp-url', receivers.mail.url], '--email-from'],
     ] as const) {
       const result = await runInProcess(['alerts', 'set', ...args], env);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toContain(option);
-      expect(result.stderr).not.toContain(receivers.mail.password);
     }
     const nothing = await runInProcess(['alerts', 'set'], env);
     expect(nothing.code).toBe(2);
@@ -151,19 +148,17 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
 
     const none = await runInProcess(['alerts', 'test'], env);
     expect(none.code).toBe(5);
-    expect(none.stderr).toContain('switchyard alerts set --slack-url');
+    expect(none.stderr).toContain('switchyard alerts set --stdin');
     expect(none.stderr).not.toContain('/api/');
 
+    // The secrets on standard input, the rest as options.
     const set = await runInProcess(
       [
         '--as',
         'ana',
         'alerts',
         'set',
-        '--slack-url',
-        receivers.slack.url,
-        '--smtp-url',
-        receivers.mail.url,
+        '--stdin',
         '--email-from',
         'switchyard@example.com',
         '--email-to',
@@ -172,6 +167,7 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
         'on',
       ],
       env,
+      JSON.stringify({ slackWebhookUrl: receivers.slack.url, smtpUrl: receivers.mail.url }),
     );
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
@@ -202,5 +198,86 @@ describeEachDatabase('alert channels through the API and the CLI', (database) =>
       detail: 'The webhook answered HTTP 500: channel_is_archived',
     });
     expect(failing.stderr).toContain('slack did not take the test message');
+  });
+
+  it('switchyard alerts set takes secrets only by --stdin: the options that would carry one are refused', async () => {
+    const help = await runInProcess(['alerts', 'set', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--stdin');
+    expect(help.stdout).toContain('not taken as options');
+    expect(help.stdout).toContain('ALERT_SMTP_URL');
+    expect(help.stdout).not.toContain('--smtp-url <url>');
+
+    for (const [option, secret, variable] of [
+      ['--slack-url', receivers.slack.url, 'ALERT_SLACK_WEBHOOK_URL'],
+      ['--smtp-url', receivers.mail.url, 'ALERT_SMTP_URL'],
+    ] as const) {
+      const refused = await runInProcess(
+        ['alerts', 'set', option, secret, '--email-from', 'switchyard@example.com'],
+        env,
+      );
+      expect(refused.code, option).toBe(2);
+      expect(refused.stderr).toContain(`${option}: is not taken`);
+      expect(refused.stderr).toContain('switchyard alerts set --stdin < alerts.json');
+      expect(refused.stderr).toContain(variable);
+      expect(refused.stderr).not.toContain('s3cretWebhookPath');
+      expect(refused.stderr).not.toContain(receivers.mail.password);
+    }
+    // Nothing was stored by the refused commands, not even their other options.
+    expect(
+      JSON.parse((await runInProcess(['alerts', 'show', '--json'], env)).stdout),
+    ).toMatchObject({ slack: { source: null }, email: { source: null, from: null } });
+
+    for (const [input, args, field] of [
+      [`{"slackWebhookUrl": "${receivers.slack.url}"`, [], '--stdin'],
+      ['', [], '--stdin'],
+      [JSON.stringify([receivers.slack.url]), [], '--stdin'],
+      [
+        JSON.stringify({ slackWebhookUrl: 'hooks.slack.com/s3cretWebhookPath42' }),
+        [],
+        'slackWebhookUrl',
+      ],
+      [JSON.stringify({ emailTo: ['ops@example.com', 'broken'] }), [], 'emailTo[1]'],
+      [JSON.stringify({ warnings: 'yes' }), [], 'warnings'],
+      [JSON.stringify({ channel: 'pager' }), [], 'channel'],
+      [JSON.stringify({ smtpUrl: receivers.mail.url }), [], '--email-from'],
+      [JSON.stringify({ digest: false }), ['--digest', 'on'], 'digest'],
+      [JSON.stringify({}), [], '--stdin'],
+    ] as const) {
+      const result = await runInProcess(['alerts', 'set', '--stdin', ...args], env, input);
+      expect(result.code, input).toBe(2);
+      expect(result.stderr, input).toContain(`${field}`);
+      expect(result.stderr, input).not.toContain('s3cretWebhookPath');
+      expect(result.stderr, input).not.toContain(receivers.mail.password);
+    }
+
+    // Mended: the same secrets by --stdin are stored, sealed and shown masked.
+    const stored = await runInProcess(
+      ['alerts', 'set', '--stdin', '--json'],
+      env,
+      JSON.stringify({
+        slackWebhookUrl: receivers.slack.url,
+        smtpUrl: receivers.mail.url,
+        emailFrom: 'switchyard@example.com',
+        emailTo: ['ops@example.com'],
+        warnings: true,
+      }),
+    );
+    expect(stored.stderr).toBe('');
+    expect(stored.code).toBe(0);
+    expect(JSON.parse(stored.stdout)).toMatchObject({
+      slack: { source: 'stored' },
+      email: { source: 'stored', from: 'switchyard@example.com', missing: [] },
+      warnings: true,
+    });
+    expect(stored.stdout).not.toContain('s3cretWebhookPath');
+    expect(stored.stdout).not.toContain(receivers.mail.password);
+    const cleared = await runInProcess(
+      ['alerts', 'set', '--stdin'],
+      env,
+      '{"slackWebhookUrl": null}',
+    );
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toMatch(/slack +not set/);
   });
 });

@@ -120,7 +120,7 @@ describeEachDatabase('alerts', (database) => {
     expect(failing?.detail).toContain('email did not take 1 alert');
     expect(failing?.detail).toContain('Mailbox unavailable');
     expect(failing?.detail).toContain('retried with backoff');
-    expect(failing?.fix).toContain('switchyard alerts set --smtp-url');
+    expect(failing?.fix).toContain('switchyard alerts set --stdin');
     expect(failing?.detail).not.toContain(receivers.mail.password);
 
     // The condition turns `fail`: Slack hears of it once; the mail server is not asked before

@@ -8,6 +8,7 @@ import {
 import type { AccountView } from '../accounts/accounts.service.js';
 import { AppError, fieldPath } from '../errors.js';
 import { processOutput, runCommand } from './run-command.js';
+import { readStdinJson } from './stdin.js';
 import { printListing } from './table.js';
 import { withServices } from './with-services.js';
 
@@ -51,23 +52,9 @@ function addKeyOptions(command: Command): Command {
     );
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function credentialsFrom(options: KeyOptions): Promise<unknown> {
   if (options.stdin) {
-    const text = await readStdin();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new AppError(
-        'bad_request',
-        'Standard input is not JSON. Send {"test": {"secretKey": "sk_test_…", "publishableKey": "pk_test_…"}}.',
-      );
-    }
+    return readStdinJson('{"test": {"secretKey": "sk_test_…", "publishableKey": "pk_test_…"}}');
   }
   const value = (name: keyof typeof keyVariables) =>
     options[name] ?? process.env[keyVariables[name]];

@@ -1,14 +1,19 @@
-import type { Command } from 'commander';
-import { type AlertSettingsView, alertSettingsChangesSchema } from '../alerts/alert-settings.js';
+import { type Command, Option } from 'commander';
+import {
+  type AlertSettingsChanges,
+  type AlertSettingsView,
+  alertSettingsChangesSchema,
+} from '../alerts/alert-settings.js';
 import { AppError, fieldPath, isAppError } from '../errors.js';
 import { processOutput, runCommand } from './run-command.js';
+import { readStdinJson } from './stdin.js';
 import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
 
-/** The option that sets each field, so a bad value is reported by the name the user typed. */
+/** How the user gives each field here, so a problem is reported in the words they typed. */
 const optionOf: Record<string, string> = {
-  slackWebhookUrl: '--slack-url',
-  smtpUrl: '--smtp-url',
+  slackWebhookUrl: 'slackWebhookUrl (by --stdin)',
+  smtpUrl: 'smtpUrl (by --stdin)',
   emailFrom: '--email-from',
   emailTo: '--email-to',
   warnings: '--warnings',
@@ -24,6 +29,32 @@ const clearable: Record<string, string> = {
   digest: 'digest',
 };
 
+/**
+ * Options that would carry a secret, refused because a command line stays in shell history and
+ * shows in `ps`; declared (hidden) so the refusal can say where the secret goes instead.
+ */
+const secretOptions = [
+  {
+    option: '--slack-url',
+    name: 'slackUrl',
+    field: 'slackWebhookUrl',
+    what: 'the webhook URL',
+    variable: 'ALERT_SLACK_WEBHOOK_URL',
+    example: 'https://hooks.slack.com/services/…',
+  },
+  {
+    option: '--smtp-url',
+    name: 'smtpUrl',
+    field: 'smtpUrl',
+    what: 'the mail password',
+    variable: 'ALERT_SMTP_URL',
+    example: 'smtp://user:password@host:587',
+  },
+] as const;
+
+const stdinExample =
+  '{"slackWebhookUrl": "https://hooks.slack.com/services/…", "smtpUrl": "smtp://user:password@host:587", "emailFrom": "switchyard@example.com", "emailTo": ["ops@example.com"], "warnings": true, "digest": false}';
+
 interface SetOptions {
   slackUrl?: string;
   smtpUrl?: string;
@@ -32,20 +63,37 @@ interface SetOptions {
   warnings?: string;
   digest?: string;
   clear?: string;
+  stdin?: boolean;
   json?: boolean;
 }
 
-/** Names options, not API fields, in a validation error. */
-function inOptionWords(error: unknown): unknown {
+function refuseSecretOptions(options: SetOptions): void {
+  const given = secretOptions.filter(({ name }) => options[name] !== undefined);
+  if (given.length === 0) return;
+  const problems = given.map(({ option, what }) => ({
+    field: option,
+    message: `is not taken: on the command line ${what} stays in shell history and shows in ps`,
+  }));
+  const example = given.map(({ field, example }) => `"${field}": "${example}"`).join(', ');
+  const variables = given.map(({ variable }) => variable).join(' and ');
+  throw new AppError(
+    'validation_failed',
+    `${AppError.validation(problems).message}. Nothing was changed. Send ${given.length > 1 ? 'them' : 'it'} on standard input instead, "switchyard alerts set --stdin < alerts.json" with {${example}} in alerts.json, or set ${variables} in the environment. Remove that line from your shell history, and rotate the secret if others can read it.`,
+    { fields: problems },
+  );
+}
+
+/** Names options, not API fields, in a validation error; fields sent by --stdin keep their JSON path. */
+function inOptionWords(error: unknown, fromStdin: ReadonlySet<string>): unknown {
   if (!isAppError(error) || error.code !== 'validation_failed') return error;
   const fields = (error.details as { fields?: { field: string; message: string }[] } | null)
     ?.fields;
   if (!fields) return error;
   return AppError.validation(
-    fields.map(({ field, message }) => ({
-      field: optionOf[field.split(/[.[]/)[0] ?? ''] ?? field,
-      message,
-    })),
+    fields.map(({ field, message }) => {
+      const root = field.split(/[.[]/)[0] ?? '';
+      return { field: fromStdin.has(root) ? field : (optionOf[root] ?? field), message };
+    }),
   );
 }
 
@@ -57,8 +105,6 @@ function onOff(option: string, value: string | undefined): boolean | undefined {
 
 function changesFrom(options: SetOptions): Record<string, unknown> {
   const changes: Record<string, unknown> = {
-    ...(options.slackUrl !== undefined ? { slackWebhookUrl: options.slackUrl } : {}),
-    ...(options.smtpUrl !== undefined ? { smtpUrl: options.smtpUrl } : {}),
     ...(options.emailFrom !== undefined ? { emailFrom: options.emailFrom } : {}),
     ...(options.emailTo !== undefined
       ? {
@@ -93,13 +139,71 @@ function changesFrom(options: SetOptions): Record<string, unknown> {
     }
     changes[field] = null;
   }
+  return changes;
+}
+
+/** The settings sent on standard input, as one JSON object; a field also given as an option is refused. */
+async function stdinChanges(
+  optionChanges: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const sent = await readStdinJson(`one JSON object of settings such as ${stdinExample}`);
+  if (typeof sent !== 'object' || sent === null || Array.isArray(sent)) {
+    throw AppError.validation([
+      { field: '--stdin', message: `needs one JSON object of settings such as ${stdinExample}` },
+    ]);
+  }
+  const twice = Object.keys(sent).filter((field) => field in optionChanges);
+  if (twice.length > 0) {
+    throw AppError.validation(
+      twice.map((field) => ({
+        field,
+        message: 'is given both by --stdin and by an option (or --clear); give it once',
+      })),
+    );
+  }
+  return sent as Record<string, unknown>;
+}
+
+function parseChanges(changes: Record<string, unknown>): AlertSettingsChanges {
+  const parsed = alertSettingsChangesSchema.safeParse(changes);
+  if (parsed.success) return parsed.data;
+  throw AppError.validation(
+    parsed.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            field: key,
+            message: `is not a setting; the settings are ${Object.keys(optionOf).join(', ')}`,
+          }))
+        : [
+            {
+              field: fieldPath(issue.path),
+              message: issue.message.replace(/^Invalid input: /, ''),
+            },
+          ],
+    ),
+  );
+}
+
+async function setAlerts(options: SetOptions): Promise<void> {
+  refuseSecretOptions(options);
+  const optionChanges = changesFrom(options);
+  const sent = options.stdin ? await stdinChanges(optionChanges) : {};
+  const fromStdin = new Set(Object.keys(sent));
+  const changes = { ...optionChanges, ...sent };
   if (Object.keys(changes).length === 0) {
     throw new AppError(
       'validation_failed',
-      'Nothing to change: give --slack-url, --smtp-url, --email-from, --email-to, --warnings, --digest or --clear.',
+      'Nothing to change: give --stdin (with the Slack webhook URL or the SMTP URL), --email-from, --email-to, --warnings, --digest or --clear.',
     );
   }
-  return changes;
+  try {
+    const parsed = parseChanges(changes);
+    await withServices(async ({ services, workspaceId, actor }) => {
+      printSettings(await services.alerts.updateSettings(workspaceId, parsed, actor), options.json);
+    });
+  } catch (error) {
+    throw inOptionWords(error, fromStdin);
+  }
 }
 
 function printSettings(view: AlertSettingsView, json: boolean | undefined): void {
@@ -123,7 +227,7 @@ function printSettings(view: AlertSettingsView, json: boolean | undefined): void
   processOutput.out(formatRows(rows).join('\n'));
   if (view.slack.source === null && view.email.source === null) {
     processOutput.out(
-      '\nNo channel is set, so nobody hears of failures. Set one with "switchyard alerts set --slack-url <url>", or --smtp-url, --email-from and --email-to.',
+      '\nNo channel is set, so nobody hears of failures. Set one with "switchyard alerts set --stdin" (see its --help): the Slack webhook URL, or the SMTP URL with --email-from and --email-to.',
     );
   }
 }
@@ -145,40 +249,38 @@ export function registerAlertsCommand(program: Command): void {
       }),
     );
 
-  alerts
+  const set = alerts
     .command('set')
-    .description('store alert channels (secrets sealed); --clear falls back to the environment')
-    .option('--slack-url <url>', 'a Slack-compatible incoming webhook URL')
-    .option('--smtp-url <url>', 'smtp://user:password@host:port (or smtps://…)')
+    .description(
+      'store alert channels (secrets sealed, sent by --stdin); --clear falls back to the environment',
+    )
+    .option(
+      '--stdin',
+      'read settings as one JSON object from standard input: {"slackWebhookUrl", "smtpUrl", "emailFrom", "emailTo": [...], "warnings", "digest"}, null clears',
+    )
     .option('--email-from <address>', 'the sender of alert emails')
     .option('--email-to <list>', 'recipients, comma separated')
     .option('--warnings <on|off>', 'send warnings too, not only failures')
     .option('--digest <on|off>', "one message a day with the day's changes and findings")
     .option('--clear <fields>', `stored values to remove: ${Object.keys(clearable).join(', ')}`)
-    .option('--json', 'print JSON for scripts')
-    .action(
-      runCommand(async function setAlerts(options: SetOptions) {
-        try {
-          const parsed = alertSettingsChangesSchema.safeParse(changesFrom(options));
-          if (!parsed.success) {
-            throw AppError.validation(
-              parsed.error.issues.map((issue) => ({
-                field: fieldPath(issue.path),
-                message: issue.message,
-              })),
-            );
-          }
-          await withServices(async ({ services, workspaceId, actor }) => {
-            printSettings(
-              await services.alerts.updateSettings(workspaceId, parsed.data, actor),
-              options.json,
-            );
-          });
-        } catch (error) {
-          throw inOptionWords(error);
-        }
-      }),
-    );
+    .option('--json', 'print JSON for scripts');
+  for (const { option } of secretOptions) {
+    set.addOption(new Option(`${option} <url>`).hideHelp());
+  }
+  set
+    .addHelpText(
+      'after',
+      `
+Secrets (the Slack webhook URL, the SMTP URL with its password) are not taken as options, which
+would leave them in shell history and in ps: send them with --stdin, or set
+ALERT_SLACK_WEBHOOK_URL and ALERT_SMTP_URL in the environment (used while nothing is stored).
+
+Example:
+  switchyard alerts set --stdin --email-from switchyard@example.com --email-to ops@example.com < alerts.json
+  with alerts.json holding {"slackWebhookUrl": "https://hooks.slack.com/services/…",
+                            "smtpUrl": "smtp://alerts:password@mail.example.com:587"}`,
+    )
+    .action(runCommand(setAlerts));
 
   alerts
     .command('test')

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { vi } from 'vitest';
 import { createProgram } from './main.js';
 
@@ -20,11 +21,12 @@ class ExitCalled extends Error {
 /**
  * Runs `switchyard …` inside the test process, capturing what it prints and its exit code: what
  * the binary does without the cost of starting a process. With `env`, the command sees only PATH
- * and those variables, as `runCli` gives the binary.
+ * and those variables, as `runCli` gives the binary; with `input`, that is its standard input.
  */
 export async function runInProcess(
   args: string[],
   env?: Record<string, string>,
+  input?: string,
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -39,6 +41,12 @@ export async function runInProcess(
   const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
     throw new ExitCalled(Number(code ?? 0));
   });
+  const stdin =
+    input === undefined
+      ? undefined
+      : vi
+          .spyOn(process, 'stdin', 'get')
+          .mockReturnValue(Readable.from([Buffer.from(input)]) as typeof process.stdin);
   const before = process.exitCode;
   const environment = process.env;
   if (env) process.env = { PATH: environment.PATH ?? '', ...env };
@@ -55,6 +63,7 @@ export async function runInProcess(
     out.mockRestore();
     err.mockRestore();
     exit.mockRestore();
+    stdin?.mockRestore();
   }
 }
 

@@ -84,7 +84,7 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
   }),
   'alerts.set': () => ({
     api: 'Set one with PUT /api/alerts: {"slackWebhookUrl"}, or {"smtpUrl", "emailFrom", "emailTo"}.',
-    cli: 'Set one with "switchyard alerts set --slack-url <url>", or --smtp-url, --email-from and --email-to.',
+    cli: 'Set one with "switchyard alerts set --stdin < alerts.json", the file holding {"slackWebhookUrl"}, or {"smtpUrl", "emailFrom", "emailTo"}; or set ALERT_SLACK_WEBHOOK_URL, or ALERT_SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO.',
   }),
 };
 
