@@ -1,3 +1,4 @@
+import { parseInput } from '../catalog/catalog.schema.js';
 import { type AdminApp, actorName, actorOf } from '../http/app.js';
 import { alertSettingsChangesSchema } from './alert-settings.js';
 import type { AlertsService } from './alerts.service.js';
@@ -7,19 +8,13 @@ export function registerAlertRoutes(app: AdminApp, alerts: AlertsService): void 
     return { alerts: await alerts.showSettings(actorOf(request).workspaceId) };
   });
 
-  app.put(
-    '/api/alerts',
-    { schema: { body: alertSettingsChangesSchema } },
-    async function updateAlertSettings(request) {
-      return {
-        alerts: await alerts.updateSettings(
-          actorOf(request).workspaceId,
-          request.body,
-          actorName(request),
-        ),
-      };
-    },
-  );
+  app.put('/api/alerts', async function updateAlertSettings(request) {
+    // Parsed here, as every route's body, so an unknown field is named as itself.
+    const changes = parseInput(alertSettingsChangesSchema, request.body ?? {});
+    return {
+      alerts: await alerts.updateSettings(actorOf(request).workspaceId, changes, actorName(request)),
+    };
+  });
 
   app.post('/api/alerts/test', async function testAlertChannels(request) {
     return {
