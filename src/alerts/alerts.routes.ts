@@ -12,7 +12,11 @@ export function registerAlertRoutes(app: AdminApp, alerts: AlertsService): void 
     // Parsed here, as every route's body, so an unknown field is named as itself.
     const changes = parseInput(alertSettingsChangesSchema, request.body ?? {});
     return {
-      alerts: await alerts.updateSettings(actorOf(request).workspaceId, changes, actorName(request)),
+      alerts: await alerts.updateSettings(
+        actorOf(request).workspaceId,
+        changes,
+        actorName(request),
+      ),
     };
   });
 
