@@ -142,3 +142,48 @@ export async function findLatestTestPayment(
     .executeTakeFirst();
   return row && testPaymentOf(row);
 }
+
+/**
+ * Test-mode runs that charged the test card and failed to refund it (their refund call failed):
+ * the next run of the account refunds them.
+ */
+export async function listUnrefundedTestPayments(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<TestPayment[]> {
+  const rows = await db
+    .selectFrom('test_payments')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('mode', '=', 'test')
+    .where('outcome', '=', 'failed')
+    .where('payment_intent_id', 'is not', null)
+    .where('refund_id', 'is', null)
+    // Left in another status by Stripe, the test card was never charged; and one Stripe said
+    // was refunded after all is done.
+    .where('error_code', 'not like', 'payment_intent_%')
+    .where('error_code', '!=', alreadyRefunded)
+    .orderBy('started_at')
+    .execute();
+  return rows.map(testPaymentOf);
+}
+
+/** Stripe's code for a refund of a charge refunded already: a refund whose answer was lost. */
+export const alreadyRefunded = 'charge_already_refunded';
+
+/** A later run refunded what this one left charged (or found it refunded: no refund id then). */
+export async function recordLateRefund(
+  db: Kysely<Database>,
+  id: string,
+  refund: { refundId: string | null; errorCode: string | null; errorMessage: string },
+): Promise<void> {
+  await db
+    .updateTable('test_payments')
+    .set({
+      refund_id: refund.refundId,
+      error_code: refund.errorCode,
+      error_message: refund.errorMessage.slice(0, 1000),
+    })
+    .where('test_payment_id', '=', id)
+    .execute();
+}

@@ -156,6 +156,51 @@ describeEachDatabase('test payments', (database) => {
       'failed',
       'failed',
     ]);
+    // The next run refunded the charge the failed one left, and says so on it.
+    const settled = listed.testPayments[1];
+    expect(settled.id).toBe(unrefunded.id);
+    expect(settled.refundId).toMatch(/^re_/);
+    expect(settled.errorMessage).toContain(
+      `Refunded later by test payment ${mended.body.testPayment.id}`,
+    );
+    const left = await stripeIn('test').paymentIntents.retrieve(unrefunded.paymentIntentId);
+    const charge = await stripeIn('test').charges.retrieve(String(left.latest_charge));
+    expect(charge).toMatchObject({ amount_refunded: 100, refunded: true });
+    // Refunded once: a run after it refunds nothing again.
+    await api('POST', '/api/accounts/us/test-payments', { mode: 'test' });
+    const refunds = await stripeIn('test').refunds.list({ payment_intent: left.id });
+    expect(refunds.data.map((refund) => refund.id)).toEqual([settled.refundId]);
+  });
+
+  it('a refund whose answer was lost is found refunded by the next run, never refunded twice', async () => {
+    await control(emulator(), 'POST', 'faults', {
+      account: stripeAccount.id,
+      fault: 'server_error',
+      after: true,
+      path: '/v1/refunds',
+      times: 1,
+    });
+    const lost = (await api('POST', '/api/accounts/us/test-payments', {})).body.testPayment;
+    expect(lost).toMatchObject({ outcome: 'failed', refundId: null });
+    const next = (await api('POST', '/api/accounts/us/test-payments', {})).body.testPayment;
+    expect(next.outcome).toBe('succeeded');
+    const listed = (await api('GET', '/api/accounts/us/test-payments')).body.testPayments;
+    expect(listed[1]).toMatchObject({ id: lost.id, errorCode: 'charge_already_refunded' });
+    expect(listed[1].errorMessage).toContain('Stripe says it was refunded after all.');
+    const refunds = await stripeIn('test').refunds.list({ payment_intent: lost.paymentIntentId });
+    expect(refunds.data).toHaveLength(1);
+    // Settled: the run after it leaves it alone.
+    await api('POST', '/api/accounts/us/test-payments', {});
+    const requests = await control<{ data: Array<{ method: string; path: string }> }>(
+      emulator(),
+      'GET',
+      `requests?account=${stripeAccount.id}&limit=100`,
+    );
+    const refundPosts = requests.data.filter(
+      (request) => request.method === 'POST' && request.path === '/v1/refunds',
+    );
+    // Its own, the next run's look and own, the last run's own: none for the settled one.
+    expect(refundPosts).toHaveLength(4);
   });
 
   it('refuses bad input naming the field, and an unknown account with 404', async () => {

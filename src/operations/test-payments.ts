@@ -13,10 +13,13 @@ import { AppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { StripeCredentials, StripeGateway } from '../stripe/gateway.js';
 import {
+  alreadyRefunded,
   findLatestTestPayment,
   finishTestPayment,
   insertTestPayment,
   listTestPayments,
+  listUnrefundedTestPayments,
+  recordLateRefund,
   type TestPayment,
   type TestPaymentEnd,
 } from './test-payments.repository.js';
@@ -123,11 +126,52 @@ export function createTestPayments(deps: TestPaymentsDependencies): TestPayments
       currency: account.defaultCurrency ?? account.currencies?.[0] ?? 'usd',
       ...notFinished,
     };
+    if (mode === 'test') await refundLeftCharged(account, { secretKey }, id, signal);
     // Kept before Stripe is called: a crash mid-way leaves a run that says it never finished.
     await insertTestPayment(db, started);
     const end = await makeTestPayment(started, { secretKey }, signal);
     await finishTestPayment(db, id, end);
     return { ...started, ...end };
+  }
+
+  /**
+   * Refunds what earlier runs charged and could not refund, so a test charge never stays. Under
+   * a key of this run's: Stripe keeps a refund's failed answer under the key it was sent with.
+   * A refund Stripe did make after all is refused as already refunded, and so counts as done.
+   */
+  async function refundLeftCharged(
+    account: Account,
+    credentials: StripeCredentials,
+    runId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (const earlier of await listUnrefundedTestPayments(db, account.accountId)) {
+      if (earlier.paymentIntentId === null) continue;
+      try {
+        const refunded = await gateway.refundTestPayment({
+          timeoutMs,
+          signal,
+          credentials,
+          idempotencyKey: `${earlier.id}:refund:${runId}`,
+          paymentIntent: earlier.paymentIntentId,
+          metadata: { [testPaymentMetadataKey]: earlier.id },
+        });
+        await recordLateRefund(db, earlier.id, {
+          refundId: refunded.answer.id,
+          errorCode: earlier.errorCode,
+          errorMessage: `${earlier.errorMessage ?? ''} Refunded later by test payment ${runId} (${refunded.answer.id}).`,
+        });
+      } catch (error) {
+        if (!(error instanceof StripeGatewayError)) throw error;
+        // Still failing: this run says so itself, and the next one tries again.
+        if (error.stripeCode !== alreadyRefunded) continue;
+        await recordLateRefund(db, earlier.id, {
+          refundId: null,
+          errorCode: alreadyRefunded,
+          errorMessage: `${earlier.errorMessage ?? ''} Stripe says it was refunded after all.`,
+        });
+      }
+    }
   }
 
   /** The calls of one test payment; a failure ends it, kept with Stripe's code and request id. */
