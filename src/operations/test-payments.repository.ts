@@ -185,5 +185,7 @@ export async function recordLateRefund(
       error_message: refund.errorMessage.slice(0, 1000),
     })
     .where('test_payment_id', '=', id)
+    // Of two runs at once, the one that made the refund keeps its id.
+    .where('refund_id', 'is', null)
     .execute();
 }
