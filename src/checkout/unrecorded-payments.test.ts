@@ -5,7 +5,13 @@ import Stripe from 'stripe';
 import { beforeEach, expect, it } from 'vitest';
 import { clockAhead, visitorOf } from '../../test/checkout.js';
 import { describeEachDatabase } from '../../test/databases.js';
-import { control, emulatorEnv, useEmulator } from '../../test/emulator.js';
+import {
+  control,
+  createEmulatorAccount,
+  emulatorEnv,
+  keysOf,
+  useEmulator,
+} from '../../test/emulator.js';
 import { launchShopForEachTest } from '../../test/workspace.js';
 import { findLiveAccountByHandle } from '../accounts/accounts.repository.js';
 import { runInProcess } from '../cli/cli-in-process.test-helper.js';
@@ -184,6 +190,48 @@ describeEachDatabase('unrecorded payments', (database) => {
       rmSync(dataDir, { recursive: true, force: true });
     }
     expect(await unrecordedFinding()).toMatchObject({ status: 'pass' });
+  });
+
+  it("adds to an order no PaymentIntent of another mode or currency than the order's", async () => {
+    const { services } = shop().testApp;
+    const order = await openOrder();
+    const both = await createEmulatorAccount(emulator());
+    const connected = await shop().api('POST', '/api/accounts', {
+      handle: 'both',
+      credentials: { ...keysOf(both, 'test'), ...keysOf(both, 'live') },
+    });
+    expect(connected.status, JSON.stringify(connected.body)).toBe(201);
+    const stripe = (mode: 'test' | 'live') =>
+      new Stripe(both.keys[mode].secret, {
+        host: emulator().host,
+        port: emulator().port,
+        protocol: 'http',
+      });
+    const made = (mode: 'test' | 'live', currency: string) =>
+      stripe(mode).paymentIntents.create({
+        amount: 2500,
+        currency,
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        metadata: {
+          switchyard_order: order.id,
+          switchyard_payment: `${order.id}.${mode}.${currency}`,
+        },
+      });
+    const live = await made('live', 'usd');
+    const euros = await made('test', 'eur');
+    clock.advance(3 * 60);
+    const run = await services.unrecordedPayments.reconcile('default');
+    expect(run.adopted).toEqual([]);
+    const reasons = Object.fromEntries(run.open.map((one) => [one.paymentIntentId, one.reason]));
+    expect(reasons[live.id]).toBe(
+      `It names order ${order.id}, a test order, but it is a live PaymentIntent.`,
+    );
+    expect(reasons[euros.id]).toBe(
+      `It names order ${order.id}, whose payments are in USD, but it is in EUR.`,
+    );
+    const after = (await shop().api('GET', `/api/orders/${order.id}`)).body.order;
+    expect(after.payments).toHaveLength(1);
   });
 
   it('refuses bad input naming the field', async () => {

@@ -16,7 +16,12 @@ import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import { findOrder } from './orders.repository.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentRecords } from './payment-records.js';
-import { findPayment, insertPaymentIfNew, type Payment } from './payments.repository.js';
+import {
+  findPayment,
+  insertPaymentIfNew,
+  listPaymentsOfOrders,
+  type Payment,
+} from './payments.repository.js';
 import {
   findSearchCursor,
   findUnrecorded,
@@ -177,6 +182,21 @@ export function createUnrecordedPayments(deps: UnrecordedPaymentsDependencies): 
         reason: orderId
           ? `It names order ${orderId}, which is not in this Switchyard.`
           : 'It names no order.',
+      };
+    }
+    // An order is of one mode and one currency: a PaymentIntent of another is not its payment.
+    if (order.mode !== mode) {
+      return {
+        ...found,
+        reason: `It names order ${order.orderId}, a ${order.mode} order, but it is a ${mode} PaymentIntent.`,
+      };
+    }
+    const currency =
+      order.currency ?? (await listPaymentsOfOrders(db, [order.orderId]))[0]?.currency ?? null;
+    if (currency !== null && currency !== intent.currency) {
+      return {
+        ...found,
+        reason: `It names order ${order.orderId}, whose payments are in ${currency.toUpperCase()}, but it is in ${intent.currency.toUpperCase()}.`,
       };
     }
     const newPaymentId = paymentId ?? `${order.orderId}.unrecorded.${intent.id}`;
