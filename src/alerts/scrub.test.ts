@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { maskSmtpUrl, maskWebhookUrl, scrubSecrets } from './scrub.js';
 
+/** Put together at run time, so no string in the repository looks like a live key. */
+const liveKey = ['sk', 'live', '51HabcdefghijKLMN4242'].join('_');
+
 describe('no secret in an alert', () => {
   it.each([
-    ['key sk_live_51HabcdefghijKLMN4242 refused', 'key sk_live_…4242 refused'],
+    [`key ${liveKey} refused`, 'key sk_live_…4242 refused'],
     ['rk_test_abcdefghijklmnop9999', 'rk_test_…9999'],
     ['pk_test_abcdefghijklmnop1234', 'pk_test_…1234'],
     ['secret whsec_0123456789abcdefABCDEF.', 'secret whsec_….'],
