@@ -143,6 +143,18 @@ export async function findLatestTestPayment(
   return row && testPaymentOf(row);
 }
 
+/** An account's failed test-mode runs with no refund recorded, oldest first. */
+function failedUnrefunded(db: Kysely<Database>, accountId: string) {
+  return db
+    .selectFrom('test_payments')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('mode', '=', 'test')
+    .where('outcome', '=', 'failed')
+    .where('refund_id', 'is', null)
+    .orderBy('started_at');
+}
+
 /**
  * Test-mode runs that charged the test card and failed to refund it (their refund call failed):
  * the next run of the account refunds them.
@@ -151,19 +163,29 @@ export async function listUnrefundedTestPayments(
   db: Kysely<Database>,
   accountId: string,
 ): Promise<TestPayment[]> {
-  const rows = await db
-    .selectFrom('test_payments')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('mode', '=', 'test')
-    .where('outcome', '=', 'failed')
+  const rows = await failedUnrefunded(db, accountId)
     .where('payment_intent_id', 'is not', null)
-    .where('refund_id', 'is', null)
     // Left in another status by Stripe, the test card was never charged; and one Stripe said
     // was refunded after all is done.
     .where('error_code', 'not like', 'payment_intent_%')
     .where('error_code', '!=', alreadyRefunded)
-    .orderBy('started_at')
+    .execute();
+  return rows.map(testPaymentOf);
+}
+
+/**
+ * Test-mode runs since `since` whose create call failed with no answer, so no PaymentIntent id
+ * is known: the answer may have been lost after Stripe charged the card. The next run of the
+ * account searches Stripe for them.
+ */
+export async function listLostTestPayments(
+  db: Kysely<Database>,
+  accountId: string,
+  since: string,
+): Promise<TestPayment[]> {
+  const rows = await failedUnrefunded(db, accountId)
+    .where('payment_intent_id', 'is', null)
+    .where('started_at', '>=', since)
     .execute();
   return rows.map(testPaymentOf);
 }
@@ -175,11 +197,18 @@ export const alreadyRefunded = 'charge_already_refunded';
 export async function recordLateRefund(
   db: Kysely<Database>,
   id: string,
-  refund: { refundId: string | null; errorCode: string | null; errorMessage: string },
+  refund: {
+    refundId: string | null;
+    errorCode: string | null;
+    errorMessage: string;
+    /** The PaymentIntent found at Stripe, for a run that never learnt its id. */
+    paymentIntentId?: string | undefined;
+  },
 ): Promise<void> {
   await db
     .updateTable('test_payments')
     .set({
+      ...(refund.paymentIntentId ? { payment_intent_id: refund.paymentIntentId } : {}),
       refund_id: refund.refundId,
       error_code: refund.errorCode,
       error_message: refund.errorMessage.slice(0, 1000),

@@ -203,6 +203,41 @@ describeEachDatabase('test payments', (database) => {
     expect(refundPosts).toHaveLength(4);
   });
 
+  it("a charge whose create call's answer was lost is found at Stripe and refunded by the next run", async () => {
+    await control(emulator(), 'POST', 'faults', {
+      account: stripeAccount.id,
+      fault: 'server_error',
+      after: true,
+      path: '/v1/payment_intents',
+      times: 1,
+    });
+    const lost = (await api('POST', '/api/accounts/us/test-payments', {})).body.testPayment;
+    expect(lost).toMatchObject({ outcome: 'failed', paymentIntentId: null, refundId: null });
+    // Stripe did charge the test card: the run never learnt it.
+    const charged = await stripeIn('test').paymentIntents.search({
+      query: `metadata['switchyard_test_payment']:'${lost.id}'`,
+    });
+    expect(charged.data.map((intent) => intent.status)).toEqual(['succeeded']);
+    const intent = charged.data[0] as Stripe.PaymentIntent;
+    const before = await stripeIn('test').charges.retrieve(String(intent.latest_charge));
+    expect(before.refunded).toBe(false);
+
+    const next = (await api('POST', '/api/accounts/us/test-payments', {})).body.testPayment;
+    expect(next.outcome).toBe('succeeded');
+    const listed = (await api('GET', '/api/accounts/us/test-payments')).body.testPayments;
+    expect(listed[1]).toMatchObject({ id: lost.id, paymentIntentId: intent.id });
+    expect(listed[1].refundId).toMatch(/^re_/);
+    expect(listed[1].errorMessage).toContain(`Its PaymentIntent ${intent.id} was found at Stripe.`);
+    expect(listed[1].errorMessage).toContain(`Refunded later by test payment ${next.id}`);
+    const after = await stripeIn('test').charges.retrieve(String(intent.latest_charge));
+    expect(after).toMatchObject({ amount_refunded: 100, refunded: true });
+
+    // Refunded once: the run after it neither searches for it nor refunds it again.
+    await api('POST', '/api/accounts/us/test-payments', {});
+    const refunds = await stripeIn('test').refunds.list({ payment_intent: intent.id });
+    expect(refunds.data.map((refund) => refund.id)).toEqual([listed[1].refundId]);
+  });
+
   it('refuses bad input naming the field, and an unknown account with 404', async () => {
     const badMode = await api('POST', '/api/accounts/us/test-payments', { mode: 'sandbox' });
     expect(badMode.status).toBe(400);

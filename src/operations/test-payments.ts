@@ -17,6 +17,7 @@ import {
   findLatestTestPayment,
   finishTestPayment,
   insertTestPayment,
+  listLostTestPayments,
   listTestPayments,
   listUnrefundedTestPayments,
   recordLateRefund,
@@ -42,6 +43,15 @@ const testCard = 'pm_card_visa';
 
 /** A small amount every currency Stripe takes allows (above its minimums), in minor units. */
 const testAmount = 100;
+
+/** How far back the next run looks for runs whose create call's answer was lost. */
+const lostLookbackDays = 7;
+
+/** How much earlier than a lost run Stripe's search starts: the two clocks may differ. */
+const clockSkewSeconds = 3600;
+
+/** At most this many pages of 100 are searched per run; the rest waits for the next one. */
+const maxSearchPages = 10;
 
 /** A run as kept when it starts: nothing known yet. */
 const notFinished: TestPaymentEnd = {
@@ -135,9 +145,9 @@ export function createTestPayments(deps: TestPaymentsDependencies): TestPayments
   }
 
   /**
-   * Refunds what earlier runs charged and could not refund, so a test charge never stays. Under
-   * a key of this run's: Stripe keeps a refund's failed answer under the key it was sent with.
-   * A refund Stripe did make after all is refused as already refunded, and so counts as done.
+   * Refunds what earlier runs charged and could not refund, so a test charge never stays: those
+   * whose refund failed, and those whose create call's answer was lost, found at Stripe by their
+   * metadata.
    */
   async function refundLeftCharged(
     account: Account,
@@ -147,30 +157,96 @@ export function createTestPayments(deps: TestPaymentsDependencies): TestPayments
   ): Promise<void> {
     for (const earlier of await listUnrefundedTestPayments(db, account.accountId)) {
       if (earlier.paymentIntentId === null) continue;
-      try {
-        const refunded = await gateway.refundTestPayment({
+      await refundEarlier(earlier, earlier.paymentIntentId, credentials, runId, signal);
+    }
+    for (const [earlier, paymentIntentId] of await findLost(account, credentials, signal)) {
+      await refundEarlier(earlier, paymentIntentId, credentials, runId, signal);
+    }
+  }
+
+  /**
+   * The succeeded test-mode PaymentIntents at Stripe of earlier runs that failed without learning
+   * their PaymentIntent id, with those runs. A search that fails finds none: the next run tries
+   * again.
+   */
+  async function findLost(
+    account: Account,
+    credentials: StripeCredentials,
+    signal: AbortSignal | undefined,
+  ): Promise<Array<[TestPayment, string]>> {
+    const lookbackStart = new Date(clock().getTime() - lostLookbackDays * 86_400_000);
+    const lost = await listLostTestPayments(db, account.accountId, lookbackStart.toISOString());
+    if (lost.length === 0) return [];
+    const runs = new Map(lost.map((run) => [run.id, run]));
+    // From a while before the oldest: Stripe's clock and ours may differ a little.
+    const since = Date.parse(lost[0]?.startedAt ?? '') / 1000 - clockSkewSeconds;
+    const found: Array<[TestPayment, string]> = [];
+    let page: string | undefined;
+    try {
+      for (let pages = 0; pages < maxSearchPages; pages++) {
+        const answer = await gateway.searchPaymentIntentsWithMetadataKey({
+          credentials,
+          key: testPaymentMetadataKey,
+          createdSince: since,
+          page,
           timeoutMs,
           signal,
-          credentials,
-          idempotencyKey: `${earlier.id}:refund:${runId}`,
-          paymentIntent: earlier.paymentIntentId,
-          metadata: { [testPaymentMetadataKey]: earlier.id },
         });
-        await recordLateRefund(db, earlier.id, {
-          refundId: refunded.answer.id,
-          errorCode: earlier.errorCode,
-          errorMessage: `${earlier.errorMessage ?? ''} Refunded later by test payment ${runId} (${refunded.answer.id}).`,
-        });
-      } catch (error) {
-        if (!(error instanceof StripeGatewayError)) throw error;
-        // Still failing: this run says so itself, and the next one tries again.
-        if (error.stripeCode !== alreadyRefunded) continue;
-        await recordLateRefund(db, earlier.id, {
-          refundId: null,
-          errorCode: alreadyRefunded,
-          errorMessage: `${earlier.errorMessage ?? ''} Stripe says it was refunded after all.`,
-        });
+        for (const intent of answer.intents) {
+          const run = runs.get(intent.metadata[testPaymentMetadataKey] ?? '');
+          // Only a charged test card: a live one is never confirmed, another status never paid.
+          if (!run || intent.livemode || intent.status !== 'succeeded') continue;
+          found.push([run, intent.id]);
+        }
+        if (answer.nextPage === null) break;
+        page = answer.nextPage;
       }
+    } catch (error) {
+      if (!(error instanceof StripeGatewayError)) throw error;
+    }
+    return found;
+  }
+
+  /**
+   * Refunds one earlier run's charge under a key of this run's: Stripe keeps a refund's failed
+   * answer under the key it was sent with. A refund Stripe did make after all is refused as
+   * already refunded, and so counts as done.
+   */
+  async function refundEarlier(
+    earlier: TestPayment,
+    paymentIntentId: string,
+    credentials: StripeCredentials,
+    runId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    // Named on a run that never learnt it: its record then says which charge was refunded.
+    const learnt = earlier.paymentIntentId === null ? paymentIntentId : undefined;
+    const found = learnt ? ` Its PaymentIntent ${learnt} was found at Stripe.` : '';
+    try {
+      const refunded = await gateway.refundTestPayment({
+        timeoutMs,
+        signal,
+        credentials,
+        idempotencyKey: `${earlier.id}:refund:${runId}`,
+        paymentIntent: paymentIntentId,
+        metadata: { [testPaymentMetadataKey]: earlier.id },
+      });
+      await recordLateRefund(db, earlier.id, {
+        paymentIntentId: learnt,
+        refundId: refunded.answer.id,
+        errorCode: earlier.errorCode,
+        errorMessage: `${earlier.errorMessage ?? ''}${found} Refunded later by test payment ${runId} (${refunded.answer.id}).`,
+      });
+    } catch (error) {
+      if (!(error instanceof StripeGatewayError)) throw error;
+      // Still failing: this run says so itself, and the next one tries again.
+      if (error.stripeCode !== alreadyRefunded) return;
+      await recordLateRefund(db, earlier.id, {
+        paymentIntentId: learnt,
+        refundId: null,
+        errorCode: alreadyRefunded,
+        errorMessage: `${earlier.errorMessage ?? ''}${found} Stripe says it was refunded after all.`,
+      });
     }
   }
 
