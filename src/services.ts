@@ -218,6 +218,7 @@ export function createServices(options: ServiceOptions): Services {
     routing: routingConfig,
     accounts,
     records,
+    logger,
   });
   const reconciliation = createReconciliation({
     db: store.db,

@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { AdminCall } from '../../test/app.js';
 import {
@@ -16,10 +16,16 @@ import {
   settleWebhooks,
   startProcess,
   stripeOfAccount,
+  stripeSideOf,
   visitorOf,
 } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
-import { control, emulatorGateway, useEmulator } from '../../test/emulator.js';
+import {
+  control,
+  type EmulatorAccount,
+  emulatorGateway,
+  useEmulator,
+} from '../../test/emulator.js';
 import { freePort } from '../../test/server.js';
 import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import type {
@@ -179,6 +185,75 @@ describeEachDatabase('payments as Stripe reports them', (database) => {
     const order = await onlyOrder(server.api);
     expect(order).toMatchObject({ status: 'paid', paid: 4900 });
     expect(order.payments[0]).toMatchObject({ status: 'succeeded', paymentIntent: paid.id });
+  });
+
+  it("adopts into a payment that lost its PaymentIntent only its own: not another amount, currency, mode or account's", async () => {
+    // Stripe refuses every PaymentIntent: the payment is written, with none of its own.
+    for (const handle of ['us', 'eu']) {
+      const { stripeAccountId } = await stripeSideOf(server.api, handle);
+      await control(emulator(), 'POST', 'faults', {
+        account: stripeAccountId,
+        fault: 'server_error',
+        path: '/v1/payment_intents',
+      });
+    }
+    const visitor = visitorOf(server.app);
+    await visitor.post('/f/launch/order/contact', ana);
+    await visitor.get('/f/launch/order/pay');
+    await control(emulator(), 'DELETE', 'faults');
+    const lost = await onlyOrder(server.api);
+    const payment = lost.payments[0];
+    expect(payment).toMatchObject({ status: 'pending', amount: 4900, paymentIntent: null });
+    expect(payment.attempts.map((attempt: { account: string }) => attempt.account)).toContain('us');
+    await connectAccounts(server.api, emulator(), ['gb']);
+    const ours = { switchyard_payment: payment.id, switchyard_order: lost.id };
+
+    /** Makes a PaymentIntent on `stripe` and hands its last event to our webhook for `handle`. */
+    async function deliverMade(
+      stripe: Stripe,
+      handle: string,
+      params: Stripe.PaymentIntentCreateParams,
+      type = 'payment_intent.succeeded',
+    ): Promise<Stripe.PaymentIntent> {
+      await holdBackWebhooks(stripe);
+      const made = await stripe.paymentIntents.create({ ...params, metadata: ours });
+      const intent =
+        type === 'payment_intent.canceled' ? await stripe.paymentIntents.cancel(made.id) : made;
+      const [event] = await eventsAbout(stripe, type, intent.id);
+      if (!event) throw new Error(`Stripe recorded no ${type} for ${intent.id}`);
+      await deliverEvent(server, store, handle, event);
+      await settleWebhooks(server, store);
+      return intent;
+    }
+    const paid = { payment_method: 'pm_card_visa', confirm: true } as const;
+    const us = await stripeOfAccount(emulator(), server.api, 'us');
+    const { stripeAccountId: usId } = await stripeSideOf(server.api, 'us');
+    const { data } = await control<{ data: EmulatorAccount[] }>(emulator(), 'GET', 'accounts');
+    const usLiveKey = data.find((account) => account.id === usId)?.keys.live.secret ?? '';
+    const usLive = new Stripe(usLiveKey, {
+      host: emulator().host,
+      port: emulator().port,
+      protocol: 'http',
+    });
+    await deliverMade(us, 'us', { amount: 5900, currency: 'usd', ...paid });
+    await deliverMade(us, 'us', { amount: 4900, currency: 'eur', ...paid });
+    await deliverMade(usLive, 'us', { amount: 4900, currency: 'usd' }, 'payment_intent.canceled');
+    const gb = await stripeOfAccount(emulator(), server.api, 'gb');
+    await deliverMade(gb, 'gb', { amount: 4900, currency: 'usd', ...paid });
+    const untouched = await onlyOrder(server.api);
+    expect(untouched).toMatchObject({ paid: 0 });
+    expect(untouched.payments).toHaveLength(1);
+    expect(untouched.payments[0]).toMatchObject({ status: 'pending', paymentIntent: null });
+
+    // Its own, on the account it was tried on, for its amount: adopted, and the order is paid.
+    const real = await deliverMade(us, 'us', { amount: 4900, currency: 'usd', ...paid });
+    const healed = await onlyOrder(server.api);
+    expect(healed).toMatchObject({ status: 'paid', paid: 4900 });
+    expect(healed.payments[0]).toMatchObject({
+      status: 'succeeded',
+      paymentIntent: real.id,
+      account: 'us',
+    });
   });
 
   it('keeps a payment succeeded when the older payment_failed arrives after payment_intent.succeeded', async () => {

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/accounts.service.js';
+import { formatMoney } from '../catalog/money.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
@@ -12,7 +14,7 @@ import type {
   StripeGateway,
 } from '../stripe/gateway.js';
 import type { StoredEventContext } from '../webhooks/webhooks.service.js';
-import { finishAttempt, listAttempts } from './payment-attempts.repository.js';
+import { type Attempt, finishAttempt, listAttempts } from './payment-attempts.repository.js';
 import type { PaymentRecords } from './payment-records.js';
 import {
   findPayment,
@@ -37,17 +39,60 @@ export interface PaymentEventsDependencies {
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   accounts: Pick<AccountsService, 'secretKeyOf'>;
   records: PaymentRecords;
+  logger: Pick<Logger, 'warn'>;
 }
+
+/** What adopting a PaymentIntent did: wrote it down, or refused it as not the payment's. */
+export type Adoption = { adopted: true } | { adopted: false; reason: string };
 
 export interface PaymentEvents {
   /** Reacts to one of Stripe's payment events; a repeat or a late one changes nothing. */
   react(action: PaymentEventAction, context: StoredEventContext): Promise<void>;
-  /** Writes down a PaymentIntent found on an account for a payment that lost track of it. */
-  adopt(payment: Payment, intent: PaymentIntentSummary, accountId: string): Promise<void>;
+  /**
+   * Writes down a PaymentIntent found on an account for a payment that lost track of it, when it
+   * is that payment's (its order, mode, amount, currency and an account it was tried on); one
+   * that is not is refused and left for the unrecorded payments search to report.
+   */
+  adopt(payment: Payment, intent: PaymentIntentSummary, accountId: string): Promise<Adoption>;
+}
+
+/**
+ * Why a PaymentIntent naming `payment` in its metadata, found on `accountId`, cannot be its own,
+ * or null when it can. Our ids are only metadata: one made by hand may name a payment it is not.
+ * The payment has no PaymentIntent yet, so no order bump has changed its amount since.
+ */
+function mismatchOf(
+  payment: Payment,
+  intent: PaymentIntentSummary,
+  accountId: string,
+  attempts: readonly Attempt[],
+): string | null {
+  const orderId = intent.metadata.switchyard_order;
+  if (orderId !== undefined && orderId !== payment.orderId) {
+    return `It names order ${orderId}, but payment ${payment.paymentId} is of order ${payment.orderId}.`;
+  }
+  const mode = intent.livemode ? 'live' : 'test';
+  if (payment.mode !== mode) {
+    return `It is a ${mode} PaymentIntent, but payment ${payment.paymentId} is a ${payment.mode} one.`;
+  }
+  if (payment.amount !== intent.amount || payment.currency !== intent.currency) {
+    return `It is for ${formatMoney(intent.amount, intent.currency)}, but payment ${payment.paymentId} is for ${formatMoney(payment.amount, payment.currency)}.`;
+  }
+  const named = attempts.find(
+    (tried) => String(tried.number) === intent.metadata.switchyard_attempt,
+  );
+  if (named && named.accountId !== accountId) {
+    return `It names attempt ${named.number} of payment ${payment.paymentId}, which went to ${named.account}, not to the account it is on.`;
+  }
+  if (!attempts.some((tried) => tried.accountId === accountId)) {
+    const tried = [...new Set(attempts.map((one) => one.account))].join(', ') || 'no account';
+    return `It is on an account payment ${payment.paymentId} was never tried on (it was tried on ${tried}).`;
+  }
+  return null;
 }
 
 export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEvents {
-  const { db, clock, gateway, records } = deps;
+  const { db, clock, gateway, records, logger } = deps;
 
   /** The payment an event's PaymentIntent belongs to: by its id, or by our id in its metadata. */
   async function paymentFor(
@@ -64,12 +109,25 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     // email) is not the one the buyer pays: its events must not move the payment.
     if (payment.paymentIntentId) return undefined;
     // Stripe made it but we never wrote it down (a crash after the call): heal it now.
-    await adopt(payment, intent, context.accountId);
+    const adoption = await adopt(payment, intent, context.accountId);
+    if (!adoption.adopted) return undefined;
     return findPayment(db, context.workspaceId, paymentId);
   }
 
-  async function adopt(payment: Payment, intent: PaymentIntentSummary, accountId: string) {
+  async function adopt(
+    payment: Payment,
+    intent: PaymentIntentSummary,
+    accountId: string,
+  ): Promise<Adoption> {
     const attempts = await listAttempts(db, payment.workspaceId, payment.paymentId);
+    const reason = mismatchOf(payment, intent, accountId, attempts);
+    if (reason) {
+      logger.warn(
+        { payment: payment.paymentId, paymentIntent: intent.id, reason },
+        'a PaymentIntent naming a payment is not its own: not adopted',
+      );
+      return { adopted: false, reason };
+    }
     const attempt =
       attempts.find((tried) => String(tried.number) === intent.metadata.switchyard_attempt) ??
       attempts.find((tried) => tried.accountId === accountId && tried.status !== 'created');
@@ -93,6 +151,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
       const fresh = await findPayment(trx, payment.workspaceId, payment.paymentId);
       if (fresh) await records.recordIntent(fresh, intent, trx);
     });
+    return { adopted: true };
   }
 
   async function onPaymentIntent(intent: PaymentIntentSummary, context: StoredEventContext) {

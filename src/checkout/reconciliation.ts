@@ -101,12 +101,11 @@ export function createReconciliation(deps: ReconciliationDependencies): Reconcil
         key: 'switchyard_order',
         value: payment.orderId,
       });
-      const intent = found.find(
-        (candidate) => candidate.metadata.switchyard_payment === payment.paymentId,
-      );
-      if (!intent) continue;
-      await deps.events.adopt(payment, intent, accountId);
-      return true;
+      // One made by hand with our ids may be among them: adoption takes only the payment's own.
+      for (const intent of found) {
+        if (intent.metadata.switchyard_payment !== payment.paymentId) continue;
+        if ((await deps.events.adopt(payment, intent, accountId)).adopted) return true;
+      }
     }
     return false;
   }

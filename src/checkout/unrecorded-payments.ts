@@ -7,7 +7,6 @@ import {
 } from '../accounts/accounts.repository.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Mode } from '../accounts/key-verification.js';
-import { formatMoney } from '../catalog/money.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -16,12 +15,7 @@ import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import { findOrder } from './orders.repository.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentRecords } from './payment-records.js';
-import {
-  findPayment,
-  insertPaymentIfNew,
-  listPaymentsOfOrders,
-  type Payment,
-} from './payments.repository.js';
+import { findPayment, insertPaymentIfNew, listPaymentsOfOrders } from './payments.repository.js';
 import {
   findSearchCursor,
   findUnrecorded,
@@ -103,21 +97,6 @@ function unixOf(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
 
-/** Why a PaymentIntent naming `payment` cannot be its own, or null when it can. */
-function mismatchOf(payment: Payment, intent: PaymentIntentSummary, mode: Mode): string | null {
-  const orderId = intent.metadata.switchyard_order;
-  if (orderId !== undefined && orderId !== payment.orderId) {
-    return `It names order ${orderId}, but payment ${payment.paymentId} is of order ${payment.orderId}.`;
-  }
-  if (payment.mode !== mode) {
-    return `It is a ${mode} PaymentIntent, but payment ${payment.paymentId} is a ${payment.mode} one.`;
-  }
-  if (payment.amount !== intent.amount || payment.currency !== intent.currency) {
-    return `It is for ${formatMoney(intent.amount, intent.currency)}, but payment ${payment.paymentId} is for ${formatMoney(payment.amount, payment.currency)}.`;
-  }
-  return null;
-}
-
 export function createUnrecordedPayments(deps: UnrecordedPaymentsDependencies): UnrecordedPayments {
   const { db, clock, gateway, records, logger } = deps;
 
@@ -161,12 +140,10 @@ export function createUnrecordedPayments(deps: UnrecordedPaymentsDependencies): 
     });
     const payment = paymentId ? await findPayment(db, account.workspaceId, paymentId) : undefined;
     if (payment && payment.paymentIntentId === null) {
-      // Our ids are only metadata: one made by hand may name a payment it is not. Only one
-      // that is that payment's, to the cent, is recorded on it.
-      const notIt = mismatchOf(payment, intent, mode);
-      if (notIt) return { ...found, reason: notIt };
-      // The payment was written before Stripe was called; the answer never was.
-      await deps.events.adopt(payment, intent, account.accountId);
+      // The payment was written before Stripe was called; the answer never was. Only a
+      // PaymentIntent that is that payment's, to the cent, is recorded on it.
+      const adoption = await deps.events.adopt(payment, intent, account.accountId);
+      if (!adoption.adopted) return { ...found, reason: adoption.reason };
       return adopted(`Adopted as payment ${payment.paymentId} of order ${payment.orderId}.`);
     }
     if (payment) {
