@@ -121,6 +121,11 @@ const environmentSchema = z.object({
   SWITCHYARD_DEMO: z
     .enum(['auto', 'on', 'off'], { message: 'needs auto, on or off' })
     .default('auto'),
+  // The console (issue 15): how long a signed-in session lasts.
+  SESSION_IDLE_MINUTES: wholeNumber('a whole number of minutes from 1 to 43200', 1, 43_200).default(
+    720,
+  ),
+  SESSION_MAX_HOURS: wholeNumber('a whole number of hours from 1 to 8760', 1, 8_760).default(336),
   // Operations (issue 14): doctor, jobs, alerts.
   DOCTOR_TIMEOUT_MS: wholeNumber(
     'a whole number of milliseconds from 100 to 120000',
@@ -206,6 +211,10 @@ export interface Config {
   readonly demo: 'auto' | 'on' | 'off';
   /** How long doctor's checks that call Stripe may take for one account and mode. */
   readonly doctorTimeoutMs: number;
+  /** Console sessions: ended after this long unused, and this long after sign-in whatever. */
+  readonly sessions: Readonly<{ idleMinutes: number; maxHours: number }>;
+  /** Cookies get `Secure` when the public URL is https. */
+  readonly secureCookies: boolean;
   /** `key_age` warns when a key is older than this. */
   readonly keyRotationDays: number;
   /** `no_recent_payment` warns when a routed-to account took nothing for this long. */
@@ -304,6 +313,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     demo: values.SWITCHYARD_DEMO,
     doctorTimeoutMs: values.DOCTOR_TIMEOUT_MS,
+    sessions: Object.freeze({
+      idleMinutes: values.SESSION_IDLE_MINUTES,
+      maxHours: values.SESSION_MAX_HOURS,
+    }),
+    secureCookies: (values.PUBLIC_URL ?? '').startsWith('https://'),
     keyRotationDays: values.KEY_ROTATION_DAYS,
     quietAccountHours: values.QUIET_ACCOUNT_HOURS,
     jobs: Object.freeze({

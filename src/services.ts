@@ -49,6 +49,7 @@ import {
   createTransactionsService,
   type TransactionsService,
 } from './transactions/transactions.service.js';
+import { createUsersService, type UsersService } from './users/users.service.js';
 import { createEndpointUpkeep, type EndpointUpkeep } from './webhooks/endpoint-upkeep.js';
 import { createEventsBackfill, type EventsBackfill } from './webhooks/events-backfill.js';
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js';
@@ -71,6 +72,8 @@ export interface Services {
   gateway: StripeGateway;
   audit: AuditLog;
   tokens: TokenService;
+  /** The console's people: users with roles, sessions, invites. */
+  users: UsersService;
   accounts: AccountsService;
   webhooks: WebhooksService;
   /** Each account's webhook endpoints compared with what this server expects, and mended. */
@@ -127,6 +130,7 @@ export function createServices(options: ServiceOptions): Services {
     });
   const audit = createAuditLog({ db: store.db, clock });
   const tokens = createTokenService({ db: store.db, clock, audit });
+  const users = createUsersService({ db: store.db, clock, audit, sessions: config.sessions });
   const webhooks = createWebhooksService({
     db: store.db,
     gateway,
@@ -318,6 +322,7 @@ export function createServices(options: ServiceOptions): Services {
     gateway,
     audit,
     tokens,
+    users,
     accounts,
     webhooks,
     endpointUpkeep,

@@ -42,6 +42,11 @@ export interface Database {
   alert_marks: AlertMarkTable;
   connect_callback_failures: ConnectCallbackFailureTable;
   webhook_signature_failures: WebhookSignatureFailureTable;
+  users: UserTable;
+  console_sessions: ConsoleSessionTable;
+  user_invites: UserInviteTable;
+  one_time_codes: OneTimeCodeTable;
+  sign_in_throttle: SignInThrottleTable;
 }
 
 /** One row: moved on by triggers at every change of accounts, keys, routing or catalog. */
@@ -609,4 +614,62 @@ export interface WebhookSignatureFailureTable {
   /** `mismatch` (another secret), `stale` (outside the tolerance), `unsigned`. */
   reason: 'mismatch' | 'stale' | 'unsigned';
   received_at: string;
+}
+
+/** A person who signs in to the console: owner, admin or viewer of one workspace. */
+export interface UserTable {
+  user_id: string;
+  workspace_id: string;
+  email: string;
+  name: string;
+  role: string;
+  /** argon2id, in its PHC string form. */
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A console session: the SHA-256 of its token, never the token. */
+export interface ConsoleSessionTable {
+  session_id: string;
+  token_hash: string;
+  workspace_id: string;
+  user_id: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute expiry; the idle one is `last_seen_at` plus the idle limit. */
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+/** An invite by one-time link, with the role the new user gets. */
+export interface UserInviteTable {
+  invite_id: string;
+  token_hash: string;
+  workspace_id: string;
+  email: string;
+  role: string;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A one-time code (the setup code, the demo's sign-in link), kept as its SHA-256. */
+export interface OneTimeCodeTable {
+  code_hash: string;
+  workspace_id: string;
+  purpose: string;
+  user_id: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Failed sign-ins in the current window, per IP and per email, shared by every instance. */
+export interface SignInThrottleTable {
+  throttle_key: string;
+  window_start: string;
+  failures: number;
 }

@@ -5,7 +5,7 @@ import type { AppError } from '../errors.js';
  * next (an API caller is pointed at a route, a CLI user at a command, never the other way round).
  * A service names the next step as `details.next`, or a missing thing by its `details` key.
  */
-export type Surface = 'api' | 'cli';
+export type Surface = 'api' | 'cli' | 'console';
 
 /** A surface with no hint of its own shows the message alone. */
 type Hint = Partial<Record<Surface, string>>;

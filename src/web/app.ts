@@ -19,6 +19,7 @@ import { registerOrderRoutes } from '../checkout/orders.routes.js';
 import { checkoutLimiters } from '../checkout/rate-limits.js';
 import { registerUnrecordedPaymentRoutes } from '../checkout/unrecorded-payments.routes.js';
 import type { Config } from '../config.js';
+import { registerConsoleRoutes } from '../console/console.routes.js';
 import type { Store } from '../db/database.js';
 import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
@@ -92,6 +93,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerDoctorRoutes(admin, services.doctor);
     registerJobRoutes(admin, services.jobs);
   });
+  await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
     catalog: services.catalogForSale,

@@ -13,6 +13,7 @@ import { alerts } from './0011_alerts.js';
 import { connectCallbackFailures } from './0012_connect_callback_failures.js';
 import { webhookSignatureFailures } from './0013_webhook_signature_failures.js';
 import { transactionLog } from './0014_transaction_log.js';
+import { people } from './0015_people.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_connect_callback_failures': connectCallbackFailures,
   '0013_webhook_signature_failures': webhookSignatureFailures,
   '0014_transaction_log': transactionLog,
+  '0015_people': people,
 };
