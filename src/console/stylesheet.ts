@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import { gatewaysStyles } from './styles/gateways.js';
+import { operationsStyles } from './styles/operations.js';
+import { ordersStyles } from './styles/orders.js';
+import { peopleStyles } from './styles/people.js';
+import { routingStyles } from './styles/routing.js';
 
 /**
  * The console's one stylesheet, at /admin/assets/console.css. Mobile first: at 390 px the menu
  * folds into a "Menu" disclosure and tables scroll sideways; from 960 px a sidebar holds the
  * menu. Text colours keep at least 4.5:1 contrast on their backgrounds.
  */
-export const consoleStylesheet = `*,*::before,*::after{box-sizing:border-box}
+const baseStyles = `*,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;background:#f4f5f7;overflow-wrap:anywhere}
 a{color:#0b57d0}
@@ -105,6 +110,15 @@ body.welcome{display:flex;min-height:100vh;align-items:flex-start;justify-conten
 main{margin:0;width:100%}
 }
 `;
+
+export const consoleStylesheet = [
+  baseStyles,
+  peopleStyles,
+  gatewaysStyles,
+  routingStyles,
+  ordersStyles,
+  operationsStyles,
+].join('\n');
 
 export const consoleStylesheetEtag = `"${createHash('sha256').update(consoleStylesheet).digest('base64url').slice(0, 16)}"`;
 

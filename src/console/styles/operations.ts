@@ -1,0 +1,2 @@
+/** Rules for the operations screens only, appended to the console's stylesheet. */
+export const operationsStyles = '';

@@ -1,0 +1,2 @@
+/** Rules for the people screens only, appended to the console's stylesheet. */
+export const peopleStyles = '';

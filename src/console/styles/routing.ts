@@ -1,0 +1,2 @@
+/** Rules for the routing screens only, appended to the console's stylesheet. */
+export const routingStyles = '';
