@@ -21,7 +21,11 @@ const notFoundHints: Record<string, Hint> = {
     api: 'GET /api/products lists them.',
     cli: 'Run "switchyard products list" to see them.',
   },
-  order: { api: 'GET /api/orders lists them.', cli: 'Run "switchyard orders list" to see them.' },
+  order: {
+    api: 'GET /api/orders lists them.',
+    cli: 'Run "switchyard orders list" to see them.',
+    console: 'Orders lists them.',
+  },
   payment: {
     api: "GET /api/orders/{id} lists an order's payments.",
     cli: 'Run "switchyard orders show <order id>" to see an order\'s payments.',
@@ -29,10 +33,12 @@ const notFoundHints: Record<string, Hint> = {
   handle: {
     api: 'GET /api/accounts lists the handles.',
     cli: 'Run "switchyard accounts list" to see the handles.',
+    console: 'Payment gateways lists them.',
   },
   version: {
     api: 'GET /api/routing/versions lists them.',
     cli: 'Run "switchyard config history" to see them.',
+    console: 'Routing lists the versions.',
   },
   unrecordedPayment: {
     api: 'GET /api/unrecorded-payments lists them.',
@@ -49,18 +55,23 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
   'accounts.list': () => ({
     api: 'Check GET /api/accounts and try again.',
     cli: 'Check "switchyard accounts list" and try again.',
+    console: 'Check Payment gateways and try again.',
   }),
   'accounts.primary': () => ({
     api: 'Make another account primary first (POST /api/accounts/{handle}/primary), then remove it.',
     cli: 'Make another account primary first ("switchyard accounts primary <handle>"), then remove it.',
+    console:
+      'Make another account primary first (Make primary, under Payment gateways), then remove it.',
   }),
   'accounts.keys': (details) => ({
     api: `Connect the new key with POST /api/accounts/${String(details.handle ?? '{handle}')}/keys.`,
     cli: `Connect the new key with "switchyard accounts keys ${String(details.handle ?? '<handle>')}".`,
+    console: `Connect the new key with Replace keys on the page of ${String(details.handle ?? 'the account')}, under Payment gateways.`,
   }),
   'routing.history': () => ({
     api: 'Look at it (GET /api/routing/versions) and apply again.',
     cli: 'Look at it ("switchyard config history") and apply again.',
+    console: 'Reload Routing to see the newer version, then make your change again.',
   }),
   'funnels.change': (details) => ({
     api: `Change it with PUT or PATCH /api/funnels/${String(details.funnel)}.`,
@@ -70,6 +81,9 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
   'refunds.resend': (details) => ({
     api: `To settle it, POST /api/payments/${String(details.payment)}/refunds again with {"refund": "${String(details.refund)}"}: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
     cli: `To settle it, run "switchyard payments refund ${String(details.payment)} --refund ${String(details.refund)}" again: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.`,
+
+    console:
+      'To settle it, press Send the refund again on the order: Switchyard finds it at Stripe by its id and records it, or sends it if Stripe never made it, never a second time.',
   }),
   // Tokens are made on the command line, for the API too.
   'tokens.create': () => ({ api: createToken, cli: createToken }),
@@ -85,6 +99,8 @@ const nextSteps: Record<string, (details: Details) => Hint> = {
   'alerts.set': () => ({
     api: 'Set one with PUT /api/alerts: {"slackWebhookUrl"}, or {"smtpUrl", "emailFrom", "emailTo"}.',
     cli: 'Set one with "switchyard alerts set --stdin < alerts.json", the file holding {"slackWebhookUrl"}, or {"smtpUrl", "emailFrom", "emailTo"}; or set ALERT_SLACK_WEBHOOK_URL, or ALERT_SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO.',
+
+    console: 'Set one under Alerts: a Slack webhook URL, or email (SMTP) settings.',
   }),
 };
 
