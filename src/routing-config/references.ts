@@ -17,7 +17,8 @@ export async function referencesTo(
   return listReferencesTo(active.document, handle);
 }
 
-function listReferencesTo(config: RoutingConfig, handle: string): string[] {
+/** The same, of a document already read (the console's removal page). */
+export function listReferencesTo(config: RoutingConfig, handle: string): string[] {
   const references: string[] = [];
   for (const rule of config.rules) {
     if (rule.use === handle) references.push(`rule "${rule.name}"`);
