@@ -94,3 +94,19 @@ export async function revokeSessionsOfUser(
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Ends every live session of one user but the one they are using (a new password). */
+export async function revokeOtherSessions(
+  db: Kysely<Database>,
+  userId: string,
+  keepSessionId: string | null,
+  at: string,
+): Promise<void> {
+  let query = db
+    .updateTable('console_sessions')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (keepSessionId) query = query.where('session_id', '!=', keepSessionId);
+  await query.execute();
+}

@@ -88,3 +88,33 @@ export async function countUsers(db: Kysely<Database>, workspaceId: string): Pro
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
+
+export async function countOwners(db: Kysely<Database>, workspaceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .where('workspace_id', '=', workspaceId)
+    .where('role', '=', 'owner')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function updateUser(
+  db: Kysely<Database>,
+  userId: string,
+  change: { role?: Role; passwordHash?: string; updatedAt: string },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      ...(change.role ? { role: change.role } : {}),
+      ...(change.passwordHash ? { password_hash: change.passwordHash } : {}),
+      updated_at: change.updatedAt,
+    })
+    .where('user_id', '=', userId)
+    .execute();
+}
+
+export async function deleteUser(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom('users').where('user_id', '=', userId).execute();
+}
