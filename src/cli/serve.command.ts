@@ -5,6 +5,7 @@ import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { demoTestCards, demoWanted, type RunningDemo, startDemo } from '../demo/demo.js';
 import { createLogger } from '../logger.js';
 import { type RunningServer, startServer } from '../server.js';
+import { oneTimeLifetimes } from '../users/users.service.js';
 import { processOutput, runCommand } from './run-command.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
@@ -25,6 +26,7 @@ export function registerServeCommand(program: Command): void {
           server = demo;
         } else {
           server = await startServer({ config, logger });
+          await announceSetupCode(server, config.publicUrl, processOutput.out);
         }
         const stop = (signal: NodeJS.Signals) => {
           logger.info(
@@ -51,6 +53,22 @@ export function registerServeCommand(program: Command): void {
         process.once('SIGINT', stop);
       }),
     );
+}
+
+/**
+ * While no one can sign in, prints a one-time setup code for /admin/setup: on stdout as a plain
+ * line, never in the JSON log, so log shipping does not carry it.
+ */
+async function announceSetupCode(
+  server: RunningServer,
+  publicUrl: string,
+  print: (text: string) => void,
+): Promise<void> {
+  const code = await server.services.users.issueSetupCode(DEFAULT_WORKSPACE_ID);
+  if (!code) return;
+  print(
+    `\nSetup code: ${code}\n  No one can sign in yet: open ${publicUrl}/admin/setup and enter this code to create the first owner.\n  It works once, for ${oneTimeLifetimes.setupCodeHours} hours, on any instance of this server (restart for a new one).\n`,
+  );
 }
 
 /**
@@ -83,6 +101,8 @@ async function announceDemo(
     '  Accounts:         us (primary, USD and CAD) and eu (secondary, EUR and GBP)',
     `  Emulator state:   ${demo.emulatorState}`,
     '                    (saved a moment after each change and on stop; a kill -9 can lose that moment)',
+    `  Open the console: ${demo.signInUrl}`,
+    '                    (a one-time sign-in link for the demo owner; each start prints a new one)',
     ...(tokenHint ? [`  ${tokenHint}`] : []),
     '  Test cards (any future expiry, any CVC):',
     ...demoTestCards.map((card) => `    ${card.number}  ${card.outcome}`),

@@ -19,6 +19,7 @@ import { renderConsolePage, renderWelcomePage } from './layout.js';
 import { registerOrderScreens } from './orders.pages.js';
 import { registerRoutingScreens } from './routing.pages.js';
 import { csrfTokenMatches, csrfTokenOf, sessionCookie } from './session-cookie.js';
+import { registerSetupScreens } from './setup.pages.js';
 import { registerSignInScreens } from './sign-in.pages.js';
 import { consoleIconSvg, consoleStylesheet, consoleStylesheetEtag } from './stylesheet.js';
 import { registerTransactionScreens } from './transactions.pages.js';
@@ -45,6 +46,7 @@ export async function registerConsoleRoutes(app: App, deps: ConsoleDependencies)
 
     registerAssets(consoleApp);
     registerSignInScreens(consoleApp, deps);
+    registerSetupScreens(consoleApp, deps);
 
     await consoleApp.register(async function signedInScope(signedIn) {
       signedIn.addHook('onRequest', async function requireSession(request, reply) {

@@ -50,7 +50,8 @@ export function requireFormToken(request: FastifyRequest, given: unknown): void 
 }
 
 /** Sign-in and sign-out. */
-export function registerSignInScreens(app: App, { services, config }: ConsoleDependencies): void {
+export function registerSignInScreens(app: App, deps: ConsoleDependencies): void {
+  const { services, config } = deps;
   const secure = config.secureCookies;
 
   async function signInPage(
@@ -108,6 +109,8 @@ ${textField({ name: 'password', label: 'Password', type: 'password', autocomplet
       } catch (error) {
         if (!isAppError(error) || !['unauthorized', 'rate_limited'].includes(error.code))
           throw error;
+        const minutes = (error.details as { retryAfterMinutes?: number } | null)?.retryAfterMinutes;
+        if (minutes) reply.header('retry-after', String(minutes * 60));
         return signInPage(request, reply, { email, next: next ?? '/admin', error }, error.status);
       }
     },

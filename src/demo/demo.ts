@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RunningEmulator } from '@switchyard/stripe-emulator';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import { AppError } from '../errors.js';
 import { type RunningServer, startServer } from '../server.js';
 import type { Services } from '../services.js';
 import { StripeGatewayError } from '../stripe/errors.js';
+import { signInLink } from '../users/users.service.js';
 import { listEndpointsOfAccount } from '../webhooks/webhooks.repository.js';
 import {
   demoPurpose,
@@ -78,6 +80,25 @@ export interface RunningDemo extends RunningServer {
   readonly emulatorState: string;
   /** Where a buyer starts: `<publicUrl>/f/launch`. */
   readonly funnelUrl: string;
+  /** A fresh one-time link that signs in the demo owner (`/admin/sign-in/link?code=…`). */
+  readonly signInUrl: string;
+}
+
+/** The demo's owner: a password nobody knows; the console is opened with the printed link. */
+export const demoOwner = { email: 'demo@example.com', name: 'Demo owner' } as const;
+
+/** Makes the demo owner when missing, and a new one-time sign-in link for them. */
+async function demoOwnerSignInUrl(services: Services, publicUrl: string): Promise<string> {
+  const owner =
+    (await services.users.findUserByEmail(DEFAULT_WORKSPACE_ID, demoOwner.email)) ??
+    (await services.users.createUser({
+      workspaceId: DEFAULT_WORKSPACE_ID,
+      ...demoOwner,
+      role: 'owner',
+      password: randomBytes(24).toString('base64url'),
+      actor: demoActor,
+    }));
+  return signInLink(publicUrl, await services.users.issueSignInCode(owner));
 }
 
 /**
@@ -130,11 +151,14 @@ export async function startDemo(options: { config: Config; logger: Logger }): Pr
       }),
       stripeJsUrl: `${emulator.url}/v3/`,
     });
+    let signInUrl = '';
     const server = await startServer({
       config: demoConfig,
       logger,
-      prepare: (services, store) =>
-        setUpDemo({ services, db: store.db, emulator, logger, publicUrl: config.publicUrl }),
+      prepare: async (services, store) => {
+        await setUpDemo({ services, db: store.db, emulator, logger, publicUrl: config.publicUrl });
+        signInUrl = await demoOwnerSignInUrl(services, config.publicUrl);
+      },
     });
     let closing: Promise<void> | undefined;
     return {
@@ -142,6 +166,7 @@ export async function startDemo(options: { config: Config; logger: Logger }): Pr
       emulator,
       emulatorState,
       funnelUrl: `${config.publicUrl}/f/${launchFunnel.funnel.slug}`,
+      signInUrl,
       close() {
         closing ??= server.close().finally(() => {
           forgetEmulator();

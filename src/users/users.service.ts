@@ -452,9 +452,9 @@ export function createUsersService(deps: {
       );
       if (paused > 0) throw tooManySignIns(paused);
       const stored = await findUserByEmail(db, input.workspaceId, email);
-      const matches = stored
-        ? await passwordMatches(stored.passwordHash, input.password)
-        : (await spendPasswordCheckTime(input.password), false);
+      let matches = false;
+      if (stored) matches = await passwordMatches(stored.passwordHash, input.password);
+      else await spendPasswordCheckTime(input.password);
       if (!stored || !matches) {
         const at = now.toISOString();
         const windowFrom = new Date(
