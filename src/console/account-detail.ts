@@ -59,7 +59,7 @@ function factsPanel(detail: AccountDetail, secondaries: AccountView[]): string {
 <dl class="facts">
 <dt>Handle</dt><dd class="mono">${escapeHtml(account.handle)}</dd>
 <dt>Role</dt><dd>${roleText(account, secondaries)}</dd>
-<dt>State</dt><dd>${states || badge(account.enabled ? 'Enabled, taking payments' : 'Disabled', account.enabled ? 'ok' : 'fail')}</dd>
+<dt>State</dt><dd>${states || badge(account.enabled ? 'Taking payments' : 'Disabled', account.enabled ? 'ok' : 'fail')}</dd>
 <dt>Modes</dt><dd>${modesText(account)}</dd>
 <dt>Currencies</dt><dd>${currenciesText(account)}</dd>
 <dt>Stripe account</dt><dd class="mono">${escapeHtml(account.stripeAccountId)}</dd>
@@ -115,6 +115,16 @@ function healthPanel(detail: AccountDetail): string {
   return `<section class="panel" aria-labelledby="gw-health"><h2 id="gw-health">Health</h2>${rows.join('') || `<p>${healthBadge(detail.account.health)} ${escapeHtml(detail.account.healthReason ?? 'No keys, so no calls yet.')}</p>`}</section>`;
 }
 
+/** `pk_test_51Hx…VpV`: enough to tell keys apart; the whole key is in the title. */
+function shortKey(key: string): string {
+  return key.length > 24 ? `${key.slice(0, 14)}…${key.slice(-4)}` : key;
+}
+
+/** `Ada Admin <ada@example.com>` → `Ada Admin`: the timeline names people, the audit log has the rest. */
+function whoOf(actor: string): string {
+  return actor.replace(/ <[^>]+>$/, '');
+}
+
 function keysPanel(account: AccountView): string {
   const rows = modes.flatMap((mode) => {
     const keys = account.modes[mode];
@@ -124,18 +134,20 @@ function keysPanel(account: AccountView): string {
             escapeHtml(modeNames[mode]),
             escapeHtml(keyTypeName(keys.keyType)),
             `<span class="mono gw-secret">${escapeHtml(keys.secretKey)}</span>`,
-            `<span class="mono">${escapeHtml(keys.publishableKey)}</span>`,
+            `<span class="mono gw-secret" title="${escapeHtml(keys.publishableKey)}">${escapeHtml(shortKey(keys.publishableKey))}</span>`,
             `${formatWhen(keys.keyAddedAt)}<br>${keyAgeText(keys.keyAgeDays)}`,
           ],
         ]
       : [];
   });
-  return `<section aria-labelledby="gw-keys"><h2 id="gw-keys">Keys</h2>${dataTable({
-    caption: 'Keys, masked',
-    headers: ['Mode', 'Type', 'Secret key', 'Publishable key', 'Added'],
-    rows,
-    empty: 'No keys are stored for this account.',
-  })}<p class="hint">Secret keys are stored encrypted and only ever shown masked.</p></section>`;
+  return `<section class="gw-table" aria-labelledby="gw-keys"><h2 id="gw-keys">Keys</h2>${dataTable(
+    {
+      caption: 'Keys, masked',
+      headers: ['Mode', 'Type', 'Secret key', 'Publishable key', 'Added'],
+      rows,
+      empty: 'No keys are stored for this account.',
+    },
+  )}<p class="hint">Secret keys are stored encrypted and only ever shown masked.</p></section>`;
 }
 
 function endpointWords(reading: EndpointReading): string {
@@ -201,7 +213,7 @@ function paymentsPanel(detail: AccountDetail): string {
     badge(words(entry.outcome), outcomeTones[entry.outcome] ?? 'muted'),
     escapeHtml(modeNames[entry.mode]),
   ]);
-  return `<section aria-labelledby="gw-payments"><h2 id="gw-payments">Recent payments</h2>${dataTable(
+  return `<section class="gw-table" aria-labelledby="gw-payments"><h2 id="gw-payments">Recent payments</h2>${dataTable(
     {
       caption: 'Recent payments on this account',
       headers: ['When', 'Order', 'What', 'Amount', 'Outcome', 'Mode'],
@@ -223,7 +235,7 @@ function testPaymentsPanel(visit: ConsoleVisit, detail: AccountDetail): string {
         ? 'Charged with a test card and refunded'
         : 'Created and canceled, never charged',
     run.latencyMs === null ? '—' : escapeHtml(`${run.latencyMs} ms`),
-    escapeHtml(run.actor),
+    escapeHtml(whoOf(run.actor)),
   ]);
   const buttons = roleAllows(visit.user.role, 'admin')
     ? `<div class="buttons">${modes
@@ -238,7 +250,7 @@ function testPaymentsPanel(visit: ConsoleVisit, detail: AccountDetail): string {
         )
         .join('')}</div>`
     : '';
-  return `<section aria-labelledby="gw-tests"><h2 id="gw-tests">Test payments</h2><p class="hint">Proof that the account still takes a payment, made the way checkout makes one. In test mode a test card is charged and refunded; in live mode a payment is created and canceled, so nothing is charged.</p>${buttons}${dataTable(
+  return `<section class="gw-table" aria-labelledby="gw-tests"><h2 id="gw-tests">Test payments</h2><p class="hint">Proof that the account still takes a payment, made the way checkout makes one. In test mode a test card is charged and refunded; in live mode a payment is created and canceled, so nothing is charged.</p>${buttons}${dataTable(
     {
       caption: 'Test payments on this account',
       headers: ['When', 'Mode', 'Outcome', 'What happened', 'Took', 'Run by'],
@@ -365,7 +377,7 @@ function timelinePanel(detail: AccountDetail): string {
     .slice(0, 25)
     .map(
       (moment) =>
-        `<li>${formatWhen(moment.at)} ${badge(moment.label, moment.tone)} ${escapeHtml(moment.text)} <span class="muted">by ${escapeHtml(moment.who)}</span></li>`,
+        `<li>${formatWhen(moment.at)} ${badge(moment.label, moment.tone)} ${escapeHtml(moment.text)} <span class="muted">by ${escapeHtml(whoOf(moment.who))}</span></li>`,
     )
     .join('');
   return `<section class="panel" aria-labelledby="gw-timeline"><h2 id="gw-timeline">Health timeline</h2>${items ? `<ol class="gw-timeline">${items}</ol>` : '<p class="muted">Nothing has happened to this account yet.</p>'}<p class="hint">From the audit log, the circuit breaker's recent failures and the test payments.</p></section>`;

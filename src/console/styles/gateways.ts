@@ -20,6 +20,8 @@ export const gatewaysStyles = `.gw-card-head{display:flex;flex-wrap:wrap;align-i
 .gw-timeline li:last-child{border-bottom:0}
 .gw-reasons li{margin-bottom:.25rem}
 .gw-secret{white-space:nowrap}
+.gw-table td time,.gw-table td .badge{white-space:nowrap}
+.gw-table td{min-width:6rem}
 .gw-num{white-space:nowrap;font-variant-numeric:tabular-nums}
 @media (min-width:1100px){.gw-columns{display:grid;grid-template-columns:1fr 1fr;gap:0 1rem;align-items:start}}
 `;
