@@ -36,6 +36,8 @@ import {
   type RoutingVersion,
 } from './routing-config.repository.js';
 
+export type { RoutingVersion };
+
 /**
  * The routing config of a workspace, as it runs: immutable numbered versions of the rules and
  * pins, joined with the accounts part, which always comes from the connected accounts themselves.
@@ -126,6 +128,11 @@ export interface RoutingConfigService {
   ): Promise<AppliedRouting>;
   /** A new version equal to an old one; accounts removed since then are left out. */
   rollback(workspaceId: string, version: number, actor: string): Promise<AppliedRouting>;
+  /** One stored version and the one before it (for its diff); undefined when there is none. */
+  showVersion(
+    workspaceId: string,
+    version: number,
+  ): Promise<{ version: RoutingVersion; previous: RoutingVersion | undefined } | undefined>;
   /** The decision for one payment context with live health; the caller's `health` wins. */
   explain(workspaceId: string, input: unknown): Promise<ExplainedRoute>;
 }
@@ -401,6 +408,14 @@ export function createRoutingConfigService(deps: RoutingConfigDependencies): Rou
         restoredFrom: version,
         always: true,
       });
+    },
+
+    async showVersion(workspaceId, version) {
+      const [stored, previous] = await Promise.all([
+        findVersion(db, workspaceId, version),
+        version > 1 ? findVersion(db, workspaceId, version - 1) : undefined,
+      ]);
+      return stored && { version: stored, previous };
     },
 
     async explain(workspaceId, input) {
