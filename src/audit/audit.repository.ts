@@ -34,7 +34,13 @@ export async function insertAuditEntry(
 
 export async function listAuditEntries(
   db: Kysely<Database>,
-  query: { workspaceId: string; limit: number; subject?: string | undefined },
+  query: {
+    workspaceId: string;
+    limit: number;
+    subject?: string | undefined;
+    /** Newest first: entries strictly older than this one (for the next page). */
+    before?: { at: string; id: string } | undefined;
+  },
 ): Promise<AuditEntry[]> {
   let select = db
     .selectFrom('audit_log')
@@ -44,6 +50,15 @@ export async function listAuditEntries(
     .orderBy('audit_id', 'desc')
     .limit(query.limit);
   if (query.subject !== undefined) select = select.where('subject', '=', query.subject);
+  const before = query.before;
+  if (before) {
+    select = select.where((eb) =>
+      eb.or([
+        eb('at', '<', before.at),
+        eb.and([eb('at', '=', before.at), eb('audit_id', '<', before.id)]),
+      ]),
+    );
+  }
   return (await select.execute()).map(auditEntryOf);
 }
 

@@ -19,8 +19,13 @@ export interface AuditRecord {
 export interface AuditLog {
   /** Writes one change inside the caller's transaction, so it is logged if and only if it holds. */
   record(db: Kysely<Database>, change: AuditRecord): Promise<void>;
-  /** The newest entries first, of one subject (`account:us`) when given. */
-  list(query: { workspaceId: string; limit: number; subject?: string }): Promise<AuditEntry[]>;
+  /** The newest entries first, of one subject (`account:us`) when given, older than `before`. */
+  list(query: {
+    workspaceId: string;
+    limit: number;
+    subject?: string;
+    before?: { at: string; id: string };
+  }): Promise<AuditEntry[]>;
 }
 
 /** Every change to accounts, routing and tokens is written here: who, when, what, before, after. */

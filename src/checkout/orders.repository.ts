@@ -267,6 +267,8 @@ export interface OrderFilters {
   account?: string | undefined;
   status?: string | undefined;
   funnel?: string | undefined;
+  /** The buyer's email, in any case (emails are kept lower case). */
+  email?: string | undefined;
   /** ISO times: created at or after `from`, before `to`. */
   from?: string | undefined;
   to?: string | undefined;
@@ -283,6 +285,7 @@ export async function listOrders(
   let query = db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId);
   if (filters.status) query = query.where('status', '=', filters.status as OrderTable['status']);
   if (filters.funnel) query = query.where('funnel_slug', '=', filters.funnel);
+  if (filters.email) query = query.where('email', '=', filters.email.trim().toLowerCase());
   if (filters.from) query = query.where('created_at', '>=', filters.from);
   if (filters.to) query = query.where('created_at', '<', filters.to);
   if (filters.account) {

@@ -116,7 +116,7 @@ describeEachDatabase('the orders API', (database) => {
     return listed.body.orders.map((order: { email: string }) => order.email);
   }
 
-  it('lists orders newest first and filters them by account, status, funnel and time', async () => {
+  it('lists orders newest first and filters them by account, status, funnel, email and time', async () => {
     await fourOrders();
     expect(await emailsOf('')).toEqual([
       'dan@example.com',
@@ -141,6 +141,9 @@ describeEachDatabase('the orders API', (database) => {
       'cleo@example.com',
     ]);
     expect(await emailsOf('?account=nobody')).toEqual([]);
+    // A buyer is found by email however it is typed.
+    expect(await emailsOf('?email=%20Jonas@Example.DE')).toEqual(['jonas@example.de']);
+    expect(await emailsOf('?email=jonas@example.de&account=us')).toEqual([]);
 
     const listed = (await api('GET', '/api/orders?account=eu')).body.orders[0];
     expect(listed).toMatchObject({

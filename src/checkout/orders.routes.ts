@@ -16,6 +16,7 @@ const orderFilters = z.strictObject({
     })
     .optional(),
   funnel: z.string().max(40).optional(),
+  email: z.string().trim().max(320, { error: 'at most 320 characters' }).optional(),
   from: isoTime.transform((time) => new Date(time).toISOString()).optional(),
   to: isoTime.transform((time) => new Date(time).toISOString()).optional(),
 });

@@ -125,6 +125,9 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
     expect(second.stdout).not.toContain(open);
     expect(second.stdout).not.toContain('More orders');
 
+    const ana = await runInProcess(['orders', 'list', '--email', 'ANA@example.com', '--json'], env);
+    expect(JSON.parse(ana.stdout).orders.map((order: { id: string }) => order.id)).toEqual([paid]);
+
     const none = await runInProcess(['orders', 'list', '--status', 'refunded'], env);
     expect([none.code, none.stdout.trim()]).toEqual([0, 'No orders match these filters.']);
   });

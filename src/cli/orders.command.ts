@@ -18,6 +18,7 @@ interface ListOptions {
   account?: string;
   status?: string;
   funnel?: string;
+  email?: string;
   from?: string;
   to?: string;
   limit?: string;
@@ -44,6 +45,10 @@ const listFlags = {
   account: { schema: z.string().regex(/^[a-z0-9-]{1,40}$/), needs: 'an account handle, e.g. us' },
   status: { schema: z.enum(orderStatuses), needs: `one of ${orderStatuses.join(', ')}` },
   funnel: { schema: z.string().regex(/^[a-z0-9-]{1,40}$/), needs: 'a funnel slug, e.g. launch' },
+  email: {
+    schema: z.string().trim().min(1).max(320),
+    needs: "the buyer's email, e.g. ana@example.com",
+  },
   from: { schema: cliTime, needs: 'an ISO 8601 time or date, e.g. 2026-11-01T00:00:00Z' },
   to: { schema: cliTime, needs: 'an ISO 8601 time or date, e.g. 2026-12-01' },
   limit: {
@@ -102,8 +107,8 @@ function orderRow(order: OrderSummary): string[] {
 
 /** The same `orders list` with the same filters, one page further. */
 function nextPageCommand(options: ListOptions, cursor: string): string {
-  const flags = (['account', 'status', 'funnel', 'from', 'to', 'limit'] as const).flatMap((flag) =>
-    options[flag] === undefined ? [] : [`--${flag} ${options[flag]}`],
+  const flags = (['account', 'status', 'funnel', 'email', 'from', 'to', 'limit'] as const).flatMap(
+    (flag) => (options[flag] === undefined ? [] : [`--${flag} ${options[flag]}`]),
   );
   return ['switchyard orders list', ...flags, `--cursor ${cursor}`].join(' ');
 }
@@ -251,6 +256,7 @@ export function registerOrdersCommand(program: Command): void {
     .option('--account <handle>', 'only orders with a payment on this account')
     .option('--status <status>', `only orders in this status: ${orderStatuses.join(', ')}`)
     .option('--funnel <slug>', 'only orders from this funnel')
+    .option('--email <email>', 'only orders of the buyer with this email')
     .option('--from <time>', 'only orders made at or after this ISO time or date')
     .option('--to <time>', 'only orders made before this ISO time or date')
     .option('--limit <n>', 'orders per page, 1 to 200 (default 50)')
@@ -278,7 +284,7 @@ export function registerOrdersCommand(program: Command): void {
             processOutput.out(JSON.stringify(page, null, 2));
             return;
           }
-          const filtered = ['account', 'status', 'funnel', 'from', 'to', 'cursor'].some(
+          const filtered = ['account', 'status', 'funnel', 'email', 'from', 'to', 'cursor'].some(
             (flag) => options[flag as keyof ListOptions] !== undefined,
           );
           printListing(processOutput, {
