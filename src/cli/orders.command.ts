@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatMoney } from '../catalog/money.js';
+import {
+  isUnsettledRefund,
+  stripeFailureText,
+  unsettledRefundSentences,
+} from '../checkout/order-words.js';
 import type {
   OrderDetail,
   OrderPage,
   OrderSummary,
   PaymentView,
 } from '../checkout/orders.service.js';
-import type { StripeFailureRecord } from '../checkout/payment-attempts.repository.js';
 import type { OrderStatus } from '../db/schema.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
@@ -113,26 +117,6 @@ function nextPageCommand(options: ListOptions, cursor: string): string {
   return ['switchyard orders list', ...flags, `--cursor ${cursor}`].join(' ');
 }
 
-/** Why a request to Stripe failed: kind, HTTP status, Stripe's codes and words. */
-function failureText(failure: StripeFailureRecord): string {
-  return [
-    failure.failureKind,
-    failure.httpStatus === null ? null : `HTTP ${failure.httpStatus}`,
-    failure.stripeCode,
-    failure.declineCode,
-    failure.message,
-  ]
-    .filter((part) => part !== null && part !== '')
-    .join(', ');
-}
-
-/** A refund Stripe has not clearly answered (a 5xx, a timeout, a reset, or a crash while sending). */
-function isUnsettled(refund: PaymentView['refunds'][number]): boolean {
-  return (
-    refund.stripeRefundId === null && ['unsure', 'not_sent', 'pending'].includes(refund.status)
-  );
-}
-
 function paymentLines(payment: PaymentView): string[] {
   const refunded =
     payment.refunded > 0 ? `, ${formatMoney(payment.refunded, payment.currency)} refunded` : '';
@@ -158,7 +142,7 @@ function paymentLines(payment: PaymentView): string[] {
       attempt.status,
       attempt.paymentIntentId ?? '-',
       attempt.latencyMs === null ? '-' : `${attempt.latencyMs} ms`,
-      attempt.status === 'failed' ? failureText(attempt) : '',
+      attempt.status === 'failed' ? stripeFailureText(attempt) : '',
     ];
     // One request is the attempt itself; retries and resends are listed under it.
     if (attempt.tries.length <= 1) return [row];
@@ -170,7 +154,7 @@ function paymentLines(payment: PaymentView): string[] {
         tried.outcome,
         '',
         `${tried.latencyMs} ms`,
-        tried.outcome === 'failed' ? failureText(tried) : '',
+        tried.outcome === 'failed' ? stripeFailureText(tried) : '',
       ]),
     ];
   });
@@ -198,10 +182,10 @@ function paymentLines(payment: PaymentView): string[] {
       refund.reason ?? '',
     ]);
     lines.push(...formatRows(refundRows));
-    for (const refund of payment.refunds.filter(isUnsettled)) {
+    for (const refund of payment.refunds.filter(isUnsettledRefund)) {
       lines.push(
-        `    ${refund.id}: Stripe's answer to this refund was unclear, so it may or may not have been made.`,
-        '      It is not counted as refunded until Stripe confirms it, and nothing will be refunded twice.',
+        `    ${refund.id}: ${unsettledRefundSentences[0]}`,
+        `      ${unsettledRefundSentences[1]}`,
         `      To settle it, run "switchyard payments refund ${payment.id} --refund ${refund.id}".`,
       );
     }
