@@ -189,7 +189,7 @@ function refundsSection(order: OrderDetail, payment: PaymentView, visit: Console
       ? `<p>Sending it again is safe: Switchyard first looks for it at Stripe and records it if Stripe made it, and sends it only if Stripe never did.</p>
 <div class="buttons">${postButton({
           action: `${orderHref(order.id)}/refunds/confirm`,
-          label: 'Send it again',
+          label: 'Send the refund again',
           context: `: the refund of ${money} on ${refund.account}`,
           visit,
           fields: { payment: payment.id, refund: refund.id },

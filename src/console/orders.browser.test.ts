@@ -151,7 +151,7 @@ describe.skipIf(sqlite === undefined)('orders, refunds and the audit log in Chro
     await checkScreen(page, 'order-refund-unsure');
     await keep(page);
     await control(emulator(), 'DELETE', 'faults');
-    await page.getByRole('button', { name: 'Send it again' }).click();
+    await page.getByRole('button', { name: 'Send the refund again' }).click();
     await expect
       .poll(() => page.getByRole('status').textContent())
       .toBe("Refunded $5.00 on us. Stripe sends it back to the buyer's card.");
