@@ -125,11 +125,20 @@ describeEachDatabase('orders and refunds from the command line', (database) => {
     expect(second.stdout).not.toContain(open);
     expect(second.stdout).not.toContain('More orders');
 
-    const ana = await runInProcess(['orders', 'list', '--email', 'ANA@example.com', '--json'], env);
-    expect(JSON.parse(ana.stdout).orders.map((order: { id: string }) => order.id)).toEqual([paid]);
-
     const none = await runInProcess(['orders', 'list', '--status', 'refunded'], env);
     expect([none.code, none.stdout.trim()]).toEqual([0, 'No orders match these filters.']);
+  });
+
+  it("finds a buyer's orders by email, however it is typed", async () => {
+    const bo = await openOrder();
+    const found = await runInProcess(
+      ['orders', 'list', '--email', ' BO@example.com', '--json'],
+      env,
+    );
+    expect(found.code, found.stderr).toBe(0);
+    expect(JSON.parse(found.stdout).orders.map((order: { id: string }) => order.id)).toEqual([bo]);
+    const other = await runInProcess(['orders', 'list', '--email', 'ana@example.com'], env);
+    expect([other.code, other.stdout.trim()]).toEqual([0, 'No orders match these filters.']);
   });
 
   it('shows each payment with its account, the routing explanation and every attempt', async () => {

@@ -46,6 +46,8 @@ export interface RefundProblem {
   form: RefundForm;
   message: string | null;
   errors: FieldErrors | null;
+  /** About the payment rather than the form (an unsure refund): shown at the top of the page. */
+  atTop?: boolean;
 }
 
 export const refundFieldLabels: Record<string, string> = {
@@ -140,28 +142,39 @@ function attemptsTable(payment: PaymentView): string {
       ]),
     ];
   });
+  // The column of problems only when there is one to show.
+  const failed = payment.attempts.some(
+    (attempt) =>
+      attempt.status === 'failed' || attempt.tries.some((tried) => tried.outcome === 'failed'),
+  );
+  const headers = ['Attempt', 'Account', 'Result', 'Stripe payment', 'Took', 'What went wrong'];
   return dataTable({
     caption: 'Attempts: making the payment at Stripe on an account',
-    headers: ['Attempt', 'Account', 'Result', 'Stripe payment', 'Took', 'What went wrong'],
-    rows,
+    headers: failed ? headers : headers.slice(0, -1),
+    rows: failed ? rows : rows.map((row) => row.slice(0, -1)),
     empty: 'No attempt yet: the payment was not sent to Stripe.',
   });
 }
 
 function chargesTable(payment: PaymentView): string {
+  const said = payment.charges.some(
+    (charge) => charge.message || charge.stripeCode || charge.declineCode,
+  );
+  const headers = ['When', 'Result', 'Charge', "Stripe's words"];
+  const rows = payment.charges.map((charge) => [
+    formatWhen(charge.recordedAt),
+    chargeOutcomeBadge(charge.outcome),
+    charge.chargeId ? `<code>${escapeHtml(charge.chargeId)}</code>` : '—',
+    escapeHtml(
+      [charge.message, charge.stripeCode, charge.declineCode]
+        .filter((part) => part !== null && part !== '')
+        .join(' · '),
+    ),
+  ]);
   return dataTable({
     caption: 'Card charges: what the card did',
-    headers: ['When', 'Result', 'Charge', "Stripe's words"],
-    rows: payment.charges.map((charge) => [
-      formatWhen(charge.recordedAt),
-      chargeOutcomeBadge(charge.outcome),
-      charge.chargeId ? `<code>${escapeHtml(charge.chargeId)}</code>` : '—',
-      escapeHtml(
-        [charge.message, charge.stripeCode, charge.declineCode]
-          .filter((part) => part !== null && part !== '')
-          .join(' · '),
-      ),
-    ]),
+    headers: said ? headers : headers.slice(0, -1),
+    rows: said ? rows : rows.map((row) => row.slice(0, -1)),
     empty: 'No card charge yet.',
   });
 }
@@ -196,7 +209,7 @@ function refundsSection(order: OrderDetail, payment: PaymentView, visit: Console
           tone: 'primary',
         })}</div>`
       : '<p>An owner or an admin can send it again from this page; that is safe.</p>';
-    return `<div class="unsure-refund" role="note"><p><strong>${escapeHtml(`The refund of ${money} on ${refund.account} is unsure.`)}</strong> ${escapeHtml(unsettledRefundSentences.join(' '))}</p>${resend}</div>`;
+    return `<div class="unsure-refund" id="${escapeHtml(refund.id)}"><p><strong>${escapeHtml(`The refund of ${money} on ${refund.account} is unsure.`)}</strong> ${escapeHtml(unsettledRefundSentences.join(' '))}</p>${resend}</div>`;
   });
   return `<h3>Refunds</h3><div class="wide-table">${table}</div>${unsettled.join('')}`;
 }
@@ -209,7 +222,10 @@ function refundForm(
 ): string {
   const refundable = refundableOf(payment);
   if (refundable <= 0 || !roleAllows(visit.user.role, 'admin')) return '';
-  const mine = problem?.form.payment === payment.id ? problem : null;
+  if (payment.refunds.some(isUnsettledRefund)) {
+    return '<p class="refund-form muted">Once the unsure refund above is settled, you can refund more of this payment.</p>';
+  }
+  const mine = problem?.form.payment === payment.id && !problem.atTop ? problem : null;
   const idPrefix = `refund-${payment.id}`;
   const errors = mine?.errors ?? {};
   return `<form method="post" action="${escapeHtml(orderHref(order.id))}/refunds" class="refund-form" aria-labelledby="${idPrefix}-title">
@@ -264,7 +280,10 @@ function orderFacts(order: OrderDetail): string {
     ['Placed', formatWhen(order.createdAt)],
     ['Funnel', `<code>${escapeHtml(order.funnel)}</code>`],
     ['Paid', escapeHtml(moneyText(order.paid, order.currency))],
-    ['Refunded', escapeHtml(moneyText(order.refunded, order.currency))],
+    [
+      'Refunded',
+      order.refunded > 0 ? escapeHtml(moneyText(order.refunded, order.currency)) : 'Nothing',
+    ],
     ['Accounts', accountsCell(order.accounts)],
     ['Order', `<code>${escapeHtml(order.id)}</code>`],
   ];
@@ -286,9 +305,14 @@ export function renderOrderDetail(
         .join('\n')
     : '<p class="empty">No payments yet: the buyer has not reached the card form.</p>';
   // A refusal that is about no field of a form is shown once, at the top.
-  const shownInForm = order.payments.some(
-    (payment) => payment.id === problem?.form.payment && refundableOf(payment) > 0,
-  );
+  const shownInForm =
+    !problem?.atTop &&
+    order.payments.some(
+      (payment) =>
+        payment.id === problem?.form.payment &&
+        refundableOf(payment) > 0 &&
+        !payment.refunds.some(isUnsettledRefund),
+    );
   const top =
     problem?.message && !shownInForm
       ? errorSummary(problem.message, problem.errors, refundFieldLabels)

@@ -185,7 +185,7 @@ export function refundProblemOf(
       error.code === 'conflict'
         ? `The refund of ${money} on ${payment.account ?? ''} is still unsure, so no other amount can be refunded on this payment until it is settled. Choose “Send the refund again” beside it first.`
         : `Stripe's answer to the refund of ${money} on ${payment.account ?? ''} was unclear, so it may or may not have been made. It is not counted as refunded until Stripe confirms it, and nothing will be refunded twice. Choose “Send the refund again” beside it to settle it.`;
-    return { form, message, errors: null };
+    return { form, message, errors: null, atTop: true };
   }
   const amountRefused = (
     details as { fields?: Array<{ field: string; message: string }> }

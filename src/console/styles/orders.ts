@@ -28,6 +28,9 @@ ul.change ins{text-decoration:none}
 .wide-table td{overflow-wrap:normal}
 .wide-table td code{overflow-wrap:anywhere}
 .audit-table td:last-child{min-width:16rem}
+.wide-table time{white-space:nowrap}
+.panel>dl.facts:last-child{margin-bottom:0}
+#content>.error-summary>p:last-child,.refund-form .error-summary>p:last-child{margin-bottom:0}
 .pager{justify-content:flex-start}
 @media (min-width:700px){.filter-grid{grid-template-columns:repeat(3,minmax(0,1fr))}}
 `;
