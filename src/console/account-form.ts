@@ -133,6 +133,7 @@ export function keyFormProblems(error: unknown, form: KeysForm): KeyFormProblems
     fields?: FieldProblem[];
     missing?: string[];
     handle?: string;
+    stripeAccountId?: string;
   };
   const fields: FieldErrors = {};
   const missing: Record<string, string[]> = {};
@@ -168,7 +169,8 @@ export function keyFormProblems(error: unknown, form: KeysForm): KeyFormProblems
     beside = `This Stripe account is already connected as "${details.handle ?? '?'}". Open that account to replace its keys, or remove it first.`;
   } else if (
     error.code === 'keys_from_different_accounts' &&
-    !details.field?.startsWith('credentials.')
+    details.field === 'credentials' &&
+    details.stripeAccountId === undefined
   ) {
     beside = `The ${mode} keys belong to a different Stripe account than the ${other} keys. Copy both from the same Stripe account, and add the other account under its own handle.`;
   }

@@ -17,6 +17,11 @@ const healthWords: Record<HealthState, { text: string; tone: Tone }> = {
   restricted: { text: 'Restricted', tone: 'fail' },
 };
 
+/** `Restricted`: the health in a word, for sentences. */
+export function healthWord(health: HealthState): string {
+  return healthWords[health].text;
+}
+
 export function healthBadge(health: HealthState): string {
   const words = healthWords[health];
   return badge(words.text, words.tone);

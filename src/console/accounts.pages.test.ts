@@ -2,6 +2,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/app.js';
 import { consoleUser } from '../../test/console.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
+import type { EmulatorAccount } from '../../test/emulator.js';
 import {
   control,
   createEmulatorAccount,
@@ -245,5 +246,66 @@ describeEachDatabase('the console’s payment gateways', (database) => {
     expect(started.statusCode).toBe(303);
     expect(started.headers.location).toContain(`${emulator().url}/oauth/authorize`);
     expect(started.headers.location).toContain(`client_id=${platform.client_id}`);
+  });
+
+  it('verifies an account whose key was rolled, then takes the new keys in place of the old', async () => {
+    await start();
+    const person = await admin();
+    const stripeAccount = await connect('us');
+    const rolled = await control<{ keys: EmulatorAccount['keys'] }>(
+      emulator(),
+      'POST',
+      `accounts/${stripeAccount.id}/roll_keys`,
+    );
+    const noticeOf = (response: { headers: Record<string, unknown> }) =>
+      // The notice is encoded once by the console and once more as a cookie value.
+      decodeURIComponent(decodeURIComponent(String(response.headers['set-cookie'] ?? '')));
+
+    const verified = await person.post('/admin/accounts/us/verify', { back: 'detail' });
+    expect([verified.statusCode, verified.headers.location]).toEqual([303, '/admin/accounts/us']);
+    expect(noticeOf(verified)).toContain('Replace it with a working key');
+    const detail = await person.get('/admin/accounts/us');
+    expect(detail.body).toContain('<span class="badge fail">Disconnected</span>');
+    expect(detail.body).toContain('Verified with Stripe: healthy → disconnected.');
+
+    const stale = await person.post('/admin/accounts/us/keys', {
+      testSecretKey: stripeAccount.keys.test.secret,
+      testPublishableKey: stripeAccount.keys.test.publishable,
+    });
+    expect(stale.statusCode).toBe(422);
+    expect(stale.body).toMatch(
+      /id="field-testSecretKey-error">Stripe says the test secret key has expired/,
+    );
+    const other = await createEmulatorAccount(emulator());
+    const foreign = await person.post('/admin/accounts/us/keys', {
+      testSecretKey: other.keys.test.secret,
+      testPublishableKey: other.keys.test.publishable,
+    });
+    expect(foreign.body).toMatch(
+      /id="field-testSecretKey-error">These keys belong to Stripe account/,
+    );
+    expect(foreign.body).toContain(`value="${other.keys.test.publishable}"`);
+
+    const replaced = await person.post('/admin/accounts/us/keys', {
+      testSecretKey: rolled.keys.test.secret,
+      testPublishableKey: rolled.keys.test.publishable,
+    });
+    expect([replaced.statusCode, replaced.headers.location]).toEqual([303, '/admin/accounts/us']);
+    const account = await testApp.services.accounts.showAccount('default', 'us');
+    expect([account.health, account.modes.test?.secretKey]).toEqual([
+      'healthy',
+      `sk_test_…${rolled.keys.test.secret.slice(-4)}`,
+    ]);
+
+    const disabled = await person.post('/admin/accounts/us/enabled', { enabled: 'false' });
+    expect(noticeOf(disabled)).toContain('is disabled');
+    expect((await testApp.services.accounts.showAccount('default', 'us')).enabled).toBe(false);
+    expect((await person.get('/admin/accounts')).body).toContain(
+      '<span class="badge fail">Disabled</span>',
+    );
+    for (const body of seen) {
+      expect(body).not.toContain(rolled.keys.test.secret);
+      expect(body).not.toContain(other.keys.test.secret);
+    }
   });
 });

@@ -21,7 +21,7 @@ import {
 } from './account-form.js';
 import { accountPath, renderAccountList } from './account-list.js';
 import { type RemovalBlocks, renderConnectPage, renderRemovePage } from './account-remove.js';
-import { secondariesInOrder } from './account-words.js';
+import { healthWord, secondariesInOrder } from './account-words.js';
 import {
   type ConsoleDependencies,
   type ConsoleVisit,
@@ -438,7 +438,7 @@ export function registerAccountScreens(app: App, { services, config }: ConsoleDe
         reply,
         request.params.handle,
         request.body.back,
-        `Verified ${result.account.label} with Stripe: ${result.account.health}.`,
+        `Verified ${result.account.label} with Stripe: ${healthWord(result.account.health)}.`,
         result.warnings,
       );
     },
