@@ -72,6 +72,8 @@ export interface DeliveryRound {
 
 export interface AlertsService {
   showSettings(workspaceId: string): Promise<AlertSettingsView>;
+  /** What the last `alerts` run found still wrong (fail or warn), as it stored it: no Stripe call. */
+  openConditions(workspaceId: string): Promise<AlertCondition[]>;
   /** Stores the channels (secrets sealed); null fields fall back to the environment. */
   updateSettings(
     workspaceId: string,
@@ -329,6 +331,11 @@ export function createAlertsService(deps: AlertsDependencies): AlertsService {
     async showSettings(workspaceId) {
       const stored = await findAlertSettings(db, workspaceId);
       return settingsView(stored, effectiveSettings(stored, deps.config.alerts, vault));
+    },
+
+    async openConditions(workspaceId) {
+      const conditions = await listAlertConditions(db, workspaceId);
+      return conditions.filter((condition) => condition.resolvedAt === null);
     },
 
     async updateSettings(workspaceId, changes, actor) {
