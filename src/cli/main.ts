@@ -19,6 +19,7 @@ import { registerTestPaymentCommand } from './test-payment.command.js';
 import { registerTokensCommand } from './tokens.command.js';
 import { registerTransactionsCommand } from './transactions.command.js';
 import { registerUnrecordedCommand } from './unrecorded.command.js';
+import { registerUsersCommand } from './users.command.js';
 import { registerVaultCommand } from './vault.command.js';
 import { actAs } from './with-services.js';
 
@@ -47,6 +48,7 @@ const commands: Array<(program: Command) => void> = [
   registerDoctorCommand,
   registerJobsCommand,
   registerUnrecordedCommand,
+  registerUsersCommand,
 ];
 
 export function createProgram(): Command {
