@@ -167,7 +167,7 @@ ${selectField({ name: 'role', label: 'Role', options: roleOptions, value: input.
       },
     )}</section>`;
     const rolesNote = `<details class="panel"><summary>What each role may do</summary><ul>${roles.map((role) => `<li>${escapeHtml(roleDescriptions[role])}</li>`).join('')}</ul></details>`;
-    const body = `${link}${table}${inviteForm}${pending}${rolesNote}`;
+    const body = `${link}<div class="people-list">${table}</div>${inviteForm}<div class="people-list">${pending}</div>${rolesNote}`;
     return sendPage(
       reply,
       renderConsolePage({
