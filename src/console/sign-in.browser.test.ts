@@ -50,5 +50,5 @@ describe.skipIf(sqlite === undefined)('signing in to the console in Chromium', (
     await page.goto(`${server.url}/admin`);
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     await context.close();
-  });
+  }, 120_000);
 });
