@@ -56,8 +56,8 @@ function accountOptions(accounts: readonly RoutingAccount[], current: string) {
 }
 
 const fallbackOptions = [
-  { value: 'auto', label: 'Automatic: the primary, then the others by priority' },
-  { value: 'list', label: 'Only these accounts, in order' },
+  { value: 'auto', label: 'Automatic' },
+  { value: 'list', label: 'Only the fallback accounts' },
   { value: 'none', label: 'None: refuse the payment' },
 ];
 
@@ -73,8 +73,8 @@ function targetFields(
 ): string {
   const error = (field: string) => input.errors[`${at}.${field}`];
   return `${selectField({ name: `${at}.use`, label: 'Account', value: row.use, options: accountOptions(input.accounts, row.use), error: error('use') })}
-${selectField({ name: `${at}.fallback`, label: `If ${context} cannot take the payment`, value: row.fallback, options: fallbackOptions, error: error('fallback') })}
-${textField({ name: `${at}.fallbackList`, label: 'Fallback accounts', hint: 'For “Only these accounts”: handles in order, e.g. eu, backup.', value: row.fallbackList, error: error('fallbackList') })}`;
+${selectField({ name: `${at}.fallback`, label: `If ${context} cannot take the payment`, value: row.fallback, hint: 'Automatic: the primary, then the other accounts by priority.', options: fallbackOptions, error: error('fallback') })}
+${textField({ name: `${at}.fallbackList`, label: 'Fallback accounts', hint: 'Handles in the order to try them, e.g. eu, backup.', value: row.fallbackList, error: error('fallbackList') })}`;
 }
 
 function ruleFieldset(rule: RuleForm, index: number, input: EditorInput): string {

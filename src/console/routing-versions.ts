@@ -123,7 +123,7 @@ export function renderDifferences(before: RoutingConfig, after: RoutingConfig): 
   const items = lines
     .map((line) => {
       const kind = lineKinds[line[0] as keyof typeof lineKinds];
-      const textOf = readableLine(line.slice(2));
+      const textOf = readableLine(line.slice(2)).replaceAll(' -> ', ' → ');
       return kind
         ? `<li class="${kind.className}"><span class="diff-word">${kind.word}</span> ${escapeHtml(textOf)}</li>`
         : `<li class="diff-note">${escapeHtml(textOf)}</li>`;

@@ -85,7 +85,7 @@ describe.skipIf(sqlite === undefined)('routing in the console, in Chromium', () 
     await page.waitForURL(`${server.url}/admin/routing/versions/2`);
     await expect
       .poll(() => page.locator('.routing-diff').textContent())
-      .toContain('Changed rule euro-sales: use eu -> us');
+      .toContain('Changed rule euro-sales: use eu → us');
     await checkScreen(page, 'routing-version');
 
     await page.goto(`${server.url}/admin/routing`);
@@ -121,6 +121,12 @@ describe.skipIf(sqlite === undefined)('routing in the console, in Chromium', () 
     await expect.poll(() => refused.getByLabel('Name').inputValue()).toBe('big-orders');
     await expect.poll(() => refused.getByLabel('Amount up to').inputValue()).toBe('100');
     await checkScreen(page, 'routing-errors');
+    await page.getByRole('link', { name: 'Edit as JSON' }).click();
+    await page.waitForURL(`${server.url}/admin/routing/document`);
+    await expect
+      .poll(() => page.getByLabel('Rules and pins as JSON').inputValue())
+      .toContain('"rules"');
+    await checkScreen(page, 'routing-json');
     await context.close();
   }, 120_000);
 

@@ -207,6 +207,37 @@ describeEachDatabase(
       expect(late.body).toContain('value="mine"');
     });
 
+    it('saves the rules and pins typed as JSON, and keeps a refused text with its problems', async () => {
+      const admin = await signedIn('admin');
+      const shown = await admin.get('/admin/routing/document');
+      expect(shown.body).toContain('&quot;rules&quot;: []');
+      const broken = await admin.post('/admin/routing/document', {
+        document: '{"rules": [',
+        basedOn: '0',
+      });
+      expect(broken.statusCode).toBe(422);
+      expect(broken.body).toContain('This is not valid JSON');
+      expect(broken.body).toContain('{&quot;rules&quot;: [</textarea>');
+      const unknown = await admin.post('/admin/routing/document', {
+        document: JSON.stringify({ rules: [{ name: 'x', when: {}, use: 'nope' }] }),
+        basedOn: '0',
+      });
+      expect(unknown.statusCode).toBe(422);
+      expect(unknown.body).toMatch(/rules\[0\]\.use: [^<]*nope/);
+      const saved = await admin.post('/admin/routing/document', {
+        document: JSON.stringify({ products: { coaching: { use: 'eu' } } }),
+        basedOn: '0',
+        message: 'Coaching on eu',
+      });
+      expect(saved.statusCode).toBe(303);
+      const active = await api('GET', '/api/routing');
+      expect(active.body).toMatchObject({ version: 1, message: 'Coaching on eu' });
+      expect(active.body.document.products).toEqual({ coaching: { use: 'eu', fallback: 'auto' } });
+      const viewer = await signedIn('viewer');
+      const refused = await viewer.post('/admin/routing/document', { document: '{}' });
+      expect(refused.statusCode).toBe(403);
+    });
+
     it('lets a viewer try but not save or roll back, and refuses a post without its token', async () => {
       const admin = await signedIn('admin');
       await admin.post('/admin/routing', { ...euroRule, basedOn: '0' });

@@ -7,6 +7,7 @@ import type { RoutingAccount } from '../routing/index.js';
 import { roleAllows } from '../users/roles.js';
 import {
   type ConsoleDependencies,
+  type ConsoleVisit,
   consoleActor,
   redirectWithNotice,
   requireRole,
@@ -16,6 +17,7 @@ import {
 import { errorSummary, type FieldErrors, fieldErrorsOf } from './forms.js';
 import { renderConsolePage } from './layout.js';
 import { renderSimulation } from './routing-decision.js';
+import { documentText, renderDocumentEditor } from './routing-document.js';
 import { renderEditor } from './routing-editor.js';
 import {
   documentOf,
@@ -87,7 +89,14 @@ ${renderEditor({ visit, accounts, form, payment, simulation, errors, canSave: ca
 ${renderVersionList(visit, versions, canChange)}`;
     return sendPage(
       reply,
-      renderConsolePage({ visit, title: 'Routing', section: 'routing', body, htmx: true }),
+      renderConsolePage({
+        visit,
+        title: 'Routing',
+        section: 'routing',
+        body,
+        htmx: true,
+        actions: '<a class="button secondary" href="/admin/routing/document">Edit as JSON</a>',
+      }),
       input.status ?? 200,
     );
   }
@@ -157,6 +166,87 @@ ${renderVersionList(visit, versions, canChange)}`;
           'Someone saved the routing while you were editing, so yours was not saved. Your edits are still below: open Routing again in another tab to see their version, then save yours again with their changes included.',
           409,
         );
+      }
+      throw error;
+    }
+  });
+
+  function showDocumentPage(
+    reply: FastifyReply,
+    visit: ConsoleVisit,
+    input: { text: string; message: string; basedOn: string; problems: string[] },
+    status = 200,
+  ) {
+    const body = renderDocumentEditor({
+      visit,
+      ...input,
+      canSave: roleAllows(visit.user.role, 'admin'),
+    });
+    return sendPage(
+      reply,
+      renderConsolePage({
+        visit,
+        title: 'Routing as JSON',
+        section: 'routing',
+        body,
+        breadcrumbs: [{ href: '/admin/routing', label: 'Routing' }],
+      }),
+      status,
+    );
+  }
+
+  app.get('/admin/routing/document', async function routingDocumentPage(request, reply) {
+    const visit = visitOf(request);
+    const active = await routing.showActive(visit.user.workspaceId);
+    return showDocumentPage(reply, visit, {
+      text: documentText(active.document),
+      message: '',
+      basedOn: String(active.version ?? 0),
+      problems: [],
+    });
+  });
+
+  app.post('/admin/routing/document', async function saveRoutingDocument(request, reply) {
+    const visit = requireRole(request, 'admin', 'change the routing rules');
+    const body = formBodyOf(request);
+    const text = typeof body.document === 'string' ? body.document : '';
+    const message = typeof body.message === 'string' ? body.message : '';
+    const basedOn = typeof body.basedOn === 'string' ? body.basedOn : '';
+    const refused = (problems: string[], status: number) =>
+      showDocumentPage(reply, visit, { text, message, basedOn, problems }, status);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      return refused([`This is not valid JSON (${(error as Error).message}).`], 422);
+    }
+    try {
+      const applied = await routing.applyDocument(visit.user.workspaceId, document, {
+        actor: consoleActor(visit),
+        message: message.trim() || 'Changed in the console',
+        basedOn: /^\d+$/.test(basedOn) ? Number(basedOn) : undefined,
+        root: 'document',
+      });
+      return redirectWithNotice(
+        reply,
+        '/admin/routing',
+        applied.changed
+          ? `Saved as version ${applied.version}.`
+          : 'Nothing to save: the rules and pins are the same as the active version.',
+      );
+    } catch (error) {
+      const fields = fieldErrorsOf(error);
+      if (fields) {
+        return refused(
+          Object.entries(fields).map(
+            ([field, problem]) =>
+              `${field.replace(/^document\.?/, '') || 'the document'}: ${problem}`,
+          ),
+          422,
+        );
+      }
+      if (isAppError(error) && error.code === 'conflict') {
+        return refused([error.message], 409);
       }
       throw error;
     }
