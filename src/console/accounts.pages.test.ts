@@ -308,4 +308,23 @@ describeEachDatabase('the console’s payment gateways', (database) => {
       expect(body).not.toContain(other.keys.test.secret);
     }
   });
+
+  it('shows an open circuit breaker as Down, with the failures behind it in the timeline', async () => {
+    await start();
+    const person = await admin();
+    await connect('us');
+    const { accountId } = await testApp.services.health.showHealth('default', 'us');
+    for (let failure = 0; failure < 5; failure += 1) {
+      await testApp.services.health.recordOutcome(
+        { workspaceId: 'default', accountId, mode: 'test' },
+        { ok: false, kind: 'connection', message: 'Stripe did not answer' },
+      );
+    }
+    const list = await person.get('/admin/accounts');
+    expect(list.body).toContain('<span class="badge fail">Down</span>');
+    const detail = await person.get('/admin/accounts/us');
+    expect(detail.body).toContain('<span class="badge fail">Open</span> calls are refused since');
+    expect(detail.body).toContain('<span class="badge fail">Breaker opened</span>');
+    expect(detail.body).toContain('Test mode: Stripe did not answer.');
+  });
 });
