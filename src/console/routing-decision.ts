@@ -82,7 +82,7 @@ function candidatesTable(
   return `<div class="table-wrap" role="region" aria-label="Accounts the router looked at" tabindex="0"><table><caption class="visually-hidden">Accounts the router looked at</caption><thead><tr><th scope="col">Account</th><th scope="col">This payment</th><th scope="col">Why not</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function problemList(problems: ReadonlyArray<{ field: string; message: string }>): string {
+export function problemList(problems: ReadonlyArray<{ field: string; message: string }>): string {
   return `<ul>${problems
     .map(
       (problem) =>

@@ -357,3 +357,8 @@ export function tryFieldOf(path: ReadonlyArray<string | number>): string {
   if (field === 'health' && typeof key === 'string') return `try.health.${key}`;
   return `try.${String(field ?? 'currency')}`;
 }
+
+/** A validator message with its JSON references in words: "(rules[0])" reads "(rule 1)". */
+export function inWords(message: string): string {
+  return message.replace(/\brules\[(\d+)\]/g, (_, index: string) => `rule ${Number(index) + 1}`);
+}

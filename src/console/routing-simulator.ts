@@ -15,6 +15,7 @@ import {
   documentOf,
   type FormProblem,
   formFieldOf,
+  inWords,
   type RoutingForm,
   type TryForm,
   tryFieldOf,
@@ -50,7 +51,7 @@ export type Simulation =
     };
 
 function problemAt(path: ReadonlyArray<string | number>, form: RoutingForm, message: string) {
-  return { field: formFieldOf(path, form) ?? 'document', message };
+  return { field: formFieldOf(path, form) ?? 'document', message: inWords(message) };
 }
 
 /** The form's document joined with the workspace's accounts, validated as a save would. */

@@ -107,6 +107,13 @@ describeEachDatabase(
         ...second,
         intent: 'up:1',
       });
+      const shadowed = await admin.post('/admin/routing/draft', {
+        ...ruleFields(0, { name: 'everything', use: 'us' }),
+        ...ruleFields(1, { name: 'later', use: 'eu', 'when.currency': 'EUR' }),
+        intent: 'try',
+      });
+      expect(shadowed.body).toContain('Worth a look before saving');
+      expect(shadowed.body).toContain('rule 1) has an empty');
       expect(moved.body.indexOf('value="big"')).toBeLessThan(
         moved.body.indexOf('value="euro-sales"'),
       );

@@ -16,7 +16,7 @@ import {
 } from './console-app.js';
 import { errorSummary, type FieldErrors, fieldErrorsOf } from './forms.js';
 import { renderConsolePage } from './layout.js';
-import { renderSimulation } from './routing-decision.js';
+import { problemList, renderSimulation } from './routing-decision.js';
 import { documentText, renderDocumentEditor } from './routing-document.js';
 import { renderEditor } from './routing-editor.js';
 import {
@@ -26,6 +26,7 @@ import {
   type FormBody,
   type FormProblem,
   formFieldOf,
+  inWords,
   pathOf,
   pinKinds,
   type RoutingForm,
@@ -73,6 +74,11 @@ export function registerRoutingScreens(app: App, deps: ConsoleDependencies): voi
       ...(simulation && simulation.kind !== 'decided' ? simulation.errors : []),
     ]);
     const canChange = roleAllows(visit.user.role, 'admin');
+    const { warnings } = reviewDraft(form, active.document);
+    const worthALook =
+      warnings.length === 0
+        ? ''
+        : `<div class="routing-warnings" role="note"><p><strong>Worth a look before saving:</strong></p>${problemList(warnings)}</div>`;
     const summary =
       input.refusal !== undefined
         ? errorSummary(input.refusal, errors, labelsOf(errors, form))
@@ -85,7 +91,7 @@ export function registerRoutingScreens(app: App, deps: ConsoleDependencies): voi
           : '';
     const body = `${summary}${accounts.length === 0 ? '<p class="empty">No payment gateway is connected yet. <a href="/admin/accounts">Connect one</a> first: rules and pins choose between your accounts.</p>' : ''}
 <p class="muted">${active.version === null ? 'No routing saved yet.' : `Active: version ${active.version}${active.message ? `, “${escapeHtml(active.message)}”` : ''}.`}</p>
-${renderEditor({ visit, accounts, form, payment, simulation, errors, canSave: canChange })}
+${worthALook}${renderEditor({ visit, accounts, form, payment, simulation, errors, canSave: canChange })}
 ${renderVersionList(visit, versions, canChange)}`;
     return sendPage(
       reply,
@@ -156,7 +162,7 @@ ${renderVersionList(visit, versions, canChange)}`;
       if (fields) {
         const errors = Object.entries(fields).map(([field, message]) => ({
           field: formFieldOf(pathOf(field, 'document'), form) ?? 'document',
-          message,
+          message: inWords(message),
         }));
         return refused(errors, problemsHeading(errors.length), 422);
       }

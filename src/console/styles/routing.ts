@@ -16,7 +16,7 @@ export const routingStyles = `.routing-layout{display:grid;gap:0 1rem;grid-templ
 .decision-head{font-size:1.05rem}
 .saved-differs{padding:.4rem .6rem;background:#fff4ce;border:1px solid #e0c766;border-radius:6px;color:#5c4300}
 .explanation{padding-left:1.25rem}
-.routing-warnings{padding:.5rem .75rem;background:#f8f9fb;border:1px solid #dfe3ea;border-radius:6px}
+.routing-warnings{margin:0 0 1rem;padding:.5rem .75rem;background:#f8f9fb;border:1px solid #dfe3ea;border-radius:6px}
 .routing-diff{list-style:none;padding:0}
 .routing-diff li{padding:.4rem .6rem;border-radius:6px;margin:0 0 .35rem;border:1px solid #dfe3ea}
 .routing-diff .diff-word{display:inline-block;min-width:5.5rem;font-weight:700}
