@@ -78,7 +78,7 @@ legend{font-weight:700;padding:0 .25rem}
 button.link{min-height:0;padding:0;border:0;background:none;text-decoration:underline;font-weight:500}
 form.inline{display:inline}
 .buttons{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 1rem}
-.table-wrap{overflow-x:auto;background:#fff;border:1px solid #dfe3ea;border-radius:8px;margin:0 0 1rem}
+.table-wrap{position:relative;overflow-x:auto;background:#fff;border:1px solid #dfe3ea;border-radius:8px;margin:0 0 1rem}
 table{border-collapse:collapse;width:100%;margin:0}
 th,td{padding:.5rem .75rem;text-align:left;vertical-align:top;border-bottom:1px solid #e8ebf0}
 th{font-size:.8125rem;color:#4a5365;background:#f8f9fb;white-space:nowrap}
