@@ -8,6 +8,7 @@ import type { App } from '../http/app.js';
 import { messageFor } from '../http/hints.js';
 import { escapeHtml } from '../http/pages.js';
 import { roleAllows } from '../users/roles.js';
+import { actorHtml } from './actor-words.js';
 import {
   type ConsoleDependencies,
   type ConsoleVisit,
@@ -225,7 +226,7 @@ function channelsHtml(view: AlertSettingsView): string {
 <dt>Recipients</dt><dd>${view.email.to.length ? escapeHtml(view.email.to.join(', ')) : 'Not set'}</dd>
 <dt>Warnings</dt><dd>${onOff(view.warnings)} <span class="muted">failures are always sent</span></dd>
 <dt>Daily digest</dt><dd>${onOff(view.digest)}</dd>
-<dt>Last changed</dt><dd>${view.updatedAt ? `${formatWhen(view.updatedAt)} by ${escapeHtml(view.updatedBy ?? 'someone')}` : 'Never here'}</dd>
+<dt>Last changed</dt><dd>${view.updatedAt ? `${formatWhen(view.updatedAt)} by ${actorHtml(view.updatedBy ?? 'someone')}` : 'Never here'}</dd>
 </dl>
 ${missing.length ? `<p>${badge('Email cannot send yet', 'warn')} It still needs: ${escapeHtml(missing.join(', '))}.</p>` : ''}
 </section>`;

@@ -6,6 +6,7 @@ import type { App } from '../http/app.js';
 import { escapeHtml } from '../http/pages.js';
 import type { JobRun } from '../jobs/jobs.repository.js';
 import type { AccountDay } from '../transactions/transactions.service.js';
+import { actorHtml } from './actor-words.js';
 import { type ConsoleDependencies, sendPage, visitOf } from './console-app.js';
 import { findingBadge, findingPlace, findingScreenLink, findingTitle } from './finding-words.js';
 import { badge, dataTable, formatWhen, type Tone } from './forms.js';
@@ -94,10 +95,9 @@ function salesSection(days: AccountDay[], today: string, monthStart: string): st
     `<span class="figure">${escapeHtml(formatMoney(sold.volume, currency))}</span><br><span class="muted">${sold.payments} payment${sold.payments === 1 ? '' : 's'}</span>`;
   const table = dataTable({
     caption: 'Payments and volume per account and currency',
-    headers: ['Account', 'Currency', 'Today', 'This month'],
+    headers: ['Account and currency', 'Today', 'This month'],
     rows: rows.map((row) => [
-      `<a href="/admin/accounts/${encodeURIComponent(row.account)}">${escapeHtml(row.account)}</a>${row.mode === 'test' ? ` ${badge('Test', 'muted')}` : ''}`,
-      escapeHtml(row.currency.toUpperCase()),
+      `<a href="/admin/accounts/${encodeURIComponent(row.account)}">${escapeHtml(row.account)}</a> · ${escapeHtml(row.currency.toUpperCase())}${row.mode === 'test' ? ` ${badge('Test', 'muted')}` : ''}`,
       figures(row.today, row.currency),
       figures(row.month, row.currency),
     ]),
@@ -119,7 +119,7 @@ const healthWords: Record<AccountView['health'], { text: string; tone: Tone }> =
 function healthSection(accounts: AccountView[]): string {
   const table = dataTable({
     caption: 'Health of each payment gateway',
-    headers: ['Account', 'Role', 'Health', 'Taking payments'],
+    headers: ['Account', 'Health', 'Taking payments'],
     rows: accounts.map((account) => {
       const health = healthWords[account.health];
       const taking = !account.enabled
@@ -130,10 +130,7 @@ function healthSection(accounts: AccountView[]): string {
             ? badge('Yes', 'ok')
             : badge('Stripe refuses charges', 'fail');
       return [
-        `<a href="/admin/accounts/${encodeURIComponent(account.handle)}">${escapeHtml(account.handle)}</a>${account.label && account.label !== account.handle ? `<br><span class="muted">${escapeHtml(account.label)}</span>` : ''}`,
-        escapeHtml(
-          account.role === 'primary' ? 'Primary' : `Secondary (priority ${account.priority})`,
-        ),
+        `<a href="/admin/accounts/${encodeURIComponent(account.handle)}">${escapeHtml(account.handle)}</a>${account.label && account.label !== account.handle ? ` <span class="muted">${escapeHtml(account.label)}</span>` : ''}<br><span class="muted">${account.role === 'primary' ? 'Primary' : `Secondary, priority ${account.priority}`}</span>`,
         `${badge(health.text, health.tone)}${account.healthReason ? `<br><span class="muted">${escapeHtml(account.healthReason)}</span>` : ''}`,
         taking,
       ];
@@ -186,7 +183,7 @@ function changesSection(entries: AuditEntry[]): string {
     ? `<ul class="changes">${entries
         .map(
           (entry) =>
-            `<li><strong>${escapeHtml(actionWords(entry.action))}</strong> <span class="mono">${escapeHtml(entry.subject)}</span><br><span class="muted">${formatWhen(entry.at)} · ${personOf(entry.actor)}</span></li>`,
+            `<li><strong>${escapeHtml(actionWords(entry.action))}</strong> <span class="mono">${escapeHtml(entry.subject)}</span><br><span class="muted">${formatWhen(entry.at)} · by ${actorHtml(entry.actor)}</span></li>`,
         )
         .join('')}</ul>`
     : '<p class="empty">Nothing has changed yet.</p>';
@@ -195,13 +192,6 @@ function changesSection(entries: AuditEntry[]): string {
 ${list}
 <p><a href="/admin/audit">See the whole audit log</a></p>
 </section>`;
-}
-
-/** `Olive Owner <olive@example.com>` → `by Olive Owner`, the email on hover; other actors as they are. */
-function personOf(actor: string): string {
-  const person = /^(.+) <([^>]+)>$/.exec(actor);
-  if (!person) return `by ${escapeHtml(actor)}`;
-  return `by <span title="${escapeHtml(person[2] ?? '')}">${escapeHtml(person[1] ?? '')}</span>`;
 }
 
 /** `accounts.primary_changed` → `Accounts: primary changed`. */

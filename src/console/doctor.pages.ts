@@ -49,10 +49,10 @@ ${selectField({
   label: 'Check',
   value: run && run !== '' ? run : 'all',
   options: [
-    { value: 'all', label: 'Everything: the setup and every account' },
+    { value: 'all', label: 'Everything' },
     ...handles.map((handle) => ({ value: handle, label: `Only ${handle}` })),
   ],
-  hint: 'Doctor asks Stripe about each account, so it can take a few seconds.',
+  hint: 'The whole setup and every account, or one account only. Doctor asks Stripe, so it can take a few seconds.',
   ...(problem ? { error: problem } : {}),
 })}
 <button type="submit" class="button primary">Run doctor now</button>
