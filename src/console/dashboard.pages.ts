@@ -95,7 +95,7 @@ function salesSection(days: AccountDay[], today: string, monthStart: string): st
     `<span class="figure">${escapeHtml(formatMoney(sold.volume, currency))}</span><br><span class="muted">${sold.payments} payment${sold.payments === 1 ? '' : 's'}</span>`;
   const table = dataTable({
     caption: 'Payments and volume per account and currency',
-    headers: ['Account and currency', 'Today', 'This month'],
+    headers: ['Account', 'Today', 'This month'],
     rows: rows.map((row) => [
       `<a href="/admin/accounts/${encodeURIComponent(row.account)}">${escapeHtml(row.account)}</a> · ${escapeHtml(row.currency.toUpperCase())}${row.mode === 'test' ? ` ${badge('Test', 'muted')}` : ''}`,
       figures(row.today, row.currency),
@@ -103,7 +103,7 @@ function salesSection(days: AccountDay[], today: string, monthStart: string): st
     ]),
     empty: 'No payment has succeeded this month yet.',
   });
-  return `<section class="panel" aria-labelledby="sales-heading">
+  return `<section class="panel ops" aria-labelledby="sales-heading">
 <h2 id="sales-heading">Sales</h2>
 <p class="muted">Payments that succeeded, by the day they were paid (UTC): today is ${escapeHtml(today)}, this month runs from ${escapeHtml(monthStart)}. Refunds are not taken off. <a href="/admin/transactions">See every transaction</a>.</p>
 ${table}
@@ -119,7 +119,7 @@ const healthWords: Record<AccountView['health'], { text: string; tone: Tone }> =
 function healthSection(accounts: AccountView[]): string {
   const table = dataTable({
     caption: 'Health of each payment gateway',
-    headers: ['Account', 'Health', 'Taking payments'],
+    headers: ['Account', 'Health', 'Payments'],
     rows: accounts.map((account) => {
       const health = healthWords[account.health];
       const taking = !account.enabled
@@ -137,7 +137,7 @@ function healthSection(accounts: AccountView[]): string {
     }),
     empty: 'No payment gateway is connected yet.',
   });
-  return `<section class="panel" aria-labelledby="health-heading">
+  return `<section class="panel ops" aria-labelledby="health-heading">
 <h2 id="health-heading">Payment gateways</h2>
 ${table}
 ${accounts.length === 0 ? '<p><a class="button primary" href="/admin/accounts">Connect a Stripe account</a></p>' : ''}

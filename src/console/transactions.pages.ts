@@ -173,9 +173,9 @@ function filterForm(values: FilterValues, errors: FieldErrors | null, handles: s
     return problem ? { error: problem } : {};
   };
   const any = (label: string) => ({ value: '', label });
-  return `<form method="get" action="/admin/transactions" class="panel filters">
+  return `<form method="get" action="/admin/transactions" class="panel tx-filters">
 <h2>Filters</h2>
-<div class="filter-grid">
+<div class="tx-filter-grid">
 ${selectField({
   name: 'account',
   label: labels.account,
@@ -258,7 +258,7 @@ function logHtml(
     ? `<a class="button" href="/admin/transactions${escapeHtml(searchOf({ ...filters, limit }))}">Back to the newest</a>`
     : '';
   return `<section aria-labelledby="log-heading">
-<div class="page-head"><h2 id="log-heading">Transaction log</h2><div class="actions"><a class="button" href="${escapeHtml(csv)}" download>Download CSV</a></div></div>
+<div class="page-head log-head"><h2 id="log-heading">Transaction log</h2><div class="actions"><a class="button" href="${escapeHtml(csv)}" download>Download CSV</a></div></div>
 <p class="muted">Every attempt, charge and refund, with Stripe's codes. Times are UTC. The CSV holds every entry these filters match, not only this page.</p>
 ${table}
 ${older || newest ? `<div class="buttons">${newest}${older}</div>` : ''}
