@@ -25,10 +25,20 @@ const actionWords: Record<string, string> = {
   'product.created': 'Added a product',
   'product.updated': 'Changed a product',
   'product.deleted': 'Removed a product',
+  'funnel.created': 'Added a funnel',
+  'funnel.updated': 'Changed a funnel',
   'funnel.deleted': 'Removed a funnel',
   'token.created': 'Created an API token',
   'token.revoked': 'Revoked an API token',
   'user.created': 'Added a person',
+  'user.invited': 'Invited a person',
+  'user.invite_accepted': 'Accepted an invitation',
+  'user.invite_revoked': 'Withdrew an invitation',
+  'user.password_changed': 'Changed their password',
+  'user.password_reset': "Reset a person's password",
+  'user.removed': 'Removed a person',
+  'user.role_changed': "Changed a person's role",
+  'user.signed_out_everywhere': 'Signed out everywhere',
   'alerts.updated': 'Changed the alerts',
 };
 
@@ -55,11 +65,24 @@ function valueText(value: unknown): string {
   if (value === undefined || value === null || value === '') return '—';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)) {
-    return value.length ? value.map((item) => String(item)).join(', ') : '(none)';
-  }
-  const json = JSON.stringify(value);
-  return json.length > 160 ? `${json.slice(0, 159)}…` : json;
+  let text: string;
+  if (Array.isArray(value)) {
+    // A list of small records (a product's prices) reads as one line per record's values.
+    text = value.length
+      ? value
+          .map((item) =>
+            item !== null && typeof item === 'object'
+              ? Object.values(item as Record<string, unknown>)
+                  .map((inner) =>
+                    typeof inner === 'object' ? JSON.stringify(inner) : String(inner),
+                  )
+                  .join(' ')
+              : String(item),
+          )
+          .join('; ')
+      : '(none)';
+  } else text = JSON.stringify(value);
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }
 
 /** Before and after as the fields that changed: what was, and what is now. */
@@ -147,7 +170,7 @@ export function registerAuditScreens(app: App, { services }: ConsoleDependencies
     ].join('');
     const body = `${stale ? errorSummary('That page of the log is no longer there; here are the newest changes.', null) : ''}
 <form method="get" action="/admin/audit" class="panel audit-filter" aria-label="Filter the log">
-${textField({ name: 'subject', label: 'Subject', type: 'search', value: subject, hint: 'What was changed, exactly as the log names it: account:us, routing, product:course, user:ana@example.com, or a payment (pay_…). Choose a subject in the list to see its changes only.' })}
+${textField({ name: 'subject', label: 'Subject', type: 'search', value: subject, hint: 'As the log names it, e.g. account:us, routing or product:course; or choose one in the list.' })}
 <div class="buttons"><button type="submit" class="button primary">Show changes</button>${subject ? '<a class="button" href="/admin/audit">Show every change</a>' : ''}</div>
 </form>
 <p class="muted">Secrets never appear here: keys are masked before a change is logged.</p>

@@ -4,9 +4,12 @@ import { type AdminCall, adminClient } from '../../test/app.js';
 import { launchBrowser } from '../../test/browser.js';
 import {
   buyOrder,
+  cardConfigOf,
+  confirmAsBrowser,
   connectAccounts,
   expectNoSecrets,
   importLaunchFunnel,
+  payCardForm,
   stripeOfAccount,
   visitorOf,
 } from '../../test/checkout.js';
@@ -40,10 +43,19 @@ describe.skipIf(sqlite === undefined)('orders, refunds and the audit log in Chro
     for (const contact of [
       { email: 'jonas@example.de', name: 'Jonas Becker', country: 'DE' },
       { email: 'ana@example.com', name: 'Ana Lima', country: 'US' },
-      { email: 'bo@example.com', name: 'Bo Chen', country: 'US' },
     ]) {
       await buyOrder(emulator(), visitorOf(server.app), contact);
     }
+    // Bo's first card is declined; the second pays.
+    const bo = visitorOf(server.app);
+    await bo.post('/f/launch/order/contact', {
+      email: 'bo@example.com',
+      name: 'Bo Chen',
+      country: 'US',
+    });
+    const card = cardConfigOf((await bo.get('/f/launch/order/pay')).body);
+    await confirmAsBrowser(emulator(), card, 'pm_card_chargeDeclined');
+    await payCardForm(emulator(), bo, '/f/launch/order/return', card);
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -183,6 +195,16 @@ describe.skipIf(sqlite === undefined)('orders, refunds and the audit log in Chro
     await page.goto(`${server.url}/admin/orders/${order?.id}`);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Order from Bo Chen');
     expect(await page.getByRole('button', { name: 'Review the refund' }).count()).toBe(0);
+    // The declined card is told by Stripe's webhook, beside the charge that paid.
+    const charges = page.getByRole('region', { name: 'Card charges: what the card did' });
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return charges.textContent();
+      })
+      .toContain('Declined');
+    await expect.poll(() => charges.textContent()).toContain('Your card was declined.');
+    await checkScreen(page, 'order-detail-viewer');
     await keep(page);
     const csrf = await page.locator('input[name=_csrf]').first().inputValue();
     for (const path of ['refunds', 'refunds/confirm']) {

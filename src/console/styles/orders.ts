@@ -26,8 +26,13 @@ ul.change ins{text-decoration:none}
 .wide-table .table-wrap{position:relative}
 .wide-table table{min-width:40rem}
 .wide-table td{overflow-wrap:normal}
-.wide-table td code{overflow-wrap:anywhere}
-.audit-table td:last-child{min-width:16rem}
+.wide-table td code,.wide-table td .small{overflow-wrap:anywhere}
+.audit-table td:nth-child(2){max-width:14rem}
+.audit-table td:nth-child(3){min-width:8rem}
+.audit-table td:nth-child(4){min-width:10rem}
+.audit-table td:last-child{min-width:18rem}
+/* A wide table scrolls in its box; without this the page's column would grow to hold it. */
+.frame>main{min-width:0}
 .wide-table time{white-space:nowrap}
 .panel>dl.facts:last-child{margin-bottom:0}
 #content>.error-summary>p:last-child,.refund-form .error-summary>p:last-child{margin-bottom:0}
