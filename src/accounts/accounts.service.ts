@@ -340,6 +340,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
   }
 
   async function requireFreeHandle(workspaceId: string, handle: string): Promise<void> {
+    refuseReservedHandle(handle);
     if (await findLiveAccountByHandle(db, workspaceId, handle)) {
       throw new AppError(
         'duplicate_handle',
@@ -812,4 +813,18 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
       return (await liveAccounts.credentialOf(accountId, mode, revision))?.publishableKey ?? null;
     },
   };
+}
+
+/** Words the console's own pages use after /admin/accounts/; an account cannot be named so. */
+const reservedHandles = new Set(['new', 'connect']);
+
+/** Refuses a handle the console could not tell from one of its own pages. */
+export function refuseReservedHandle(handle: string): void {
+  if (reservedHandles.has(handle)) {
+    throw new AppError(
+      'duplicate_handle',
+      `The handle "${handle}" is kept for Switchyard's own pages. Pick another handle, e.g. "${handle}-account".`,
+      { field: 'handle', handle },
+    );
+  }
 }

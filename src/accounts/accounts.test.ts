@@ -296,6 +296,13 @@ describeEachDatabase('connecting and managing Stripe accounts', (database) => {
     const other = await createEmulatorAccount(emulator());
     const taken = await api('POST', '/api/accounts', { handle: 'us', credentials: keysOf(other) });
     expect([taken.status, taken.body.error.code]).toEqual([409, 'duplicate_handle']);
+    // The console's own pages sit at /admin/accounts/new and /admin/accounts/connect.
+    const reserved = await api('POST', '/api/accounts', {
+      handle: 'new',
+      credentials: keysOf(other),
+    });
+    expect([reserved.status, reserved.body.error.code]).toEqual([409, 'duplicate_handle']);
+    expect(reserved.body.error.message).toContain("kept for Switchyard's own pages");
   });
 
   it('says Stripe is unreachable when it does not answer, and saves nothing', async () => {

@@ -9,7 +9,11 @@ import type { Database } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeGateway } from '../stripe/gateway.js';
-import type { AccountsService, AccountView } from './accounts.service.js';
+import {
+  type AccountsService,
+  type AccountView,
+  refuseReservedHandle,
+} from './accounts.service.js';
 import {
   findOAuthState,
   insertConnectCallbackFailure,
@@ -205,6 +209,7 @@ export function createConnectService(deps: ConnectDependencies): ConnectService 
 
     async startConnect(input) {
       const connect = requireConfigured();
+      refuseReservedHandle(input.handle);
       const existing = await accounts.listAccounts(input.workspaceId);
       if (existing.some((account) => account.handle === input.handle)) {
         throw new AppError(

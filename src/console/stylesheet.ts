@@ -107,7 +107,7 @@ body.welcome{display:flex;min-height:100vh;align-items:flex-start;justify-conten
 .sidebar a{display:block;padding:.45rem .75rem;border-radius:6px;color:#1d2433;text-decoration:none}
 .sidebar a:hover{background:#eef2fb}
 .sidebar a[aria-current=page]{background:#e8f0fe;color:#0b3f99;font-weight:700}
-main{margin:0;width:100%}
+main{margin:0;width:100%;min-width:0}
 }
 `;
 

@@ -31,8 +31,6 @@ ul.change ins{text-decoration:none}
 .audit-table td:nth-child(3){min-width:8rem}
 .audit-table td:nth-child(4){min-width:10rem}
 .audit-table td:last-child{min-width:18rem}
-/* A wide table scrolls in its box; without this the page's column would grow to hold it. */
-.frame>main{min-width:0}
 .wide-table time{white-space:nowrap}
 .panel>dl.facts:last-child{margin-bottom:0}
 #content>.error-summary>p:last-child,.refund-form .error-summary>p:last-child{margin-bottom:0}
