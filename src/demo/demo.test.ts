@@ -119,6 +119,24 @@ function savedIntent(path: string, id: string): { status?: string } | undefined 
   return undefined;
 }
 
+/** Opens the demo's one-time sign-in link and presses its button, as a browser would. */
+async function signInByLink(link: string): Promise<{ status: number; location: string | null }> {
+  const page = await fetch(link);
+  const cookie =
+    (page.headers.getSetCookie().find((line) => line.startsWith('sy_form=')) ?? '').split(';')[0] ??
+    '';
+  const html = await page.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const code = new URL(link).searchParams.get('code') ?? '';
+  const posted = await fetch(new URL('/admin/sign-in/link', link), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ _csrf: csrf, code }).toString(),
+    redirect: 'manual',
+  });
+  return { status: posted.status, location: posted.headers.get('location') };
+}
+
 describeEachDatabase('the demo on `switchyard serve`', (database) => {
   let scratch: TestStore | undefined;
   afterEach(async () => {
@@ -140,6 +158,13 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
     expect(printed).toContain('switchyard tokens create');
     expect(printed).toContain('Emulator state:   new; kept in');
     expect(printed).not.toMatch(/sk_(test|live)_/);
+    const link = /Open the console: (\S+)/.exec(printed)?.[1] ?? '';
+    expect(link.startsWith(`${url}/admin/sign-in/link?code=`)).toBe(true);
+    const code = new URL(link).searchParams.get('code') ?? '';
+    const logLines = first.output.filter((line) => line.trimStart().startsWith('{'));
+    expect(logLines.some((line) => line.includes(code))).toBe(false);
+    expect(await signInByLink(link)).toEqual({ status: 303, location: '/admin' });
+    expect((await signInByLink(link)).status).toBe(401);
 
     const sales = await fetch(`${url}/f/launch/sales`);
     expect(sales.status).toBe(200);
@@ -161,6 +186,9 @@ describeEachDatabase('the demo on `switchyard serve`', (database) => {
     // Same data, same emulator state: the accounts keep their keys, the payment is still there.
     const second = await startDemoServer(env);
     expect(second.output.join('\n')).toContain('Emulator state:   restored from');
+    const secondLink = /Open the console: (\S+)/.exec(second.output.join('\n'))?.[1] ?? '';
+    expect(secondLink).not.toBe(link);
+    expect((await signInByLink(secondLink)).status).toBe(303);
     const back = await fetch(`${url}/f/launch/order/return?payment_intent=${intent.id}`, {
       headers: { cookie: before.cookie },
       redirect: 'manual',
