@@ -26,6 +26,8 @@ describe('the setup code `switchyard serve` prints while no one can sign in', ()
     store = await sqlite.openMigrated();
     dataDir = mkdtempSync(join(tmpdir(), 'switchyard-setup-'));
     const port = await freePort();
+    let sawCode = false;
+    let sawLog = false;
     const server = await startCli(
       ['serve'],
       {
@@ -36,7 +38,12 @@ describe('the setup code `switchyard serve` prints while no one can sign in', ()
         SWITCHYARD_MASTER_KEY: randomBytes(32).toString('hex'),
         LOG_LEVEL: 'info',
       },
-      (line) => line.includes('/admin/setup'),
+      // The log is written asynchronously and the code synchronously: wait for both, in any order.
+      (line) => {
+        if (line.includes('/admin/setup')) sawCode = true;
+        if (line.startsWith('{') && line.includes('switchyard listening')) sawLog = true;
+        return sawCode && sawLog;
+      },
     );
     try {
       const printed = server.output.join('\n');
