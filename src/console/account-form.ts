@@ -5,7 +5,14 @@ import type { KeyPair, Mode } from '../accounts/key-verification.js';
 import { AppError, type FieldProblem, fieldPath, isAppError } from '../errors.js';
 import { escapeHtml } from '../http/pages.js';
 import type { ConsoleVisit } from './console-app.js';
-import { csrfInput, errorSummary, type FieldErrors, textareaField, textField } from './forms.js';
+import {
+  csrfField,
+  csrfInput,
+  errorSummary,
+  type FieldErrors,
+  textareaField,
+  textField,
+} from './forms.js';
 
 /**
  * The "Add by API keys" and "Replace keys" forms: what was typed (never a secret key, which is
@@ -14,7 +21,7 @@ import { csrfInput, errorSummary, type FieldErrors, textareaField, textField } f
 
 /** What the form posts: flat fields, one per input. */
 export const keysFormBody = z.object({
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
   handle: z.string().max(200).default(''),
   label: z.string().max(400).default(''),
   purpose: z.string().max(4000).default(''),

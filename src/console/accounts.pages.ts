@@ -31,11 +31,11 @@ import {
   sendPage,
   visitOf,
 } from './console-app.js';
-import { csrfInput, type FieldErrors } from './forms.js';
+import { csrfField, csrfInput, type FieldErrors } from './forms.js';
 import { renderConsolePage } from './layout.js';
 
 const byHandle = z.object({ handle: handleSchema });
-const csrf = { _csrf: z.string().max(200).optional() };
+const csrf = csrfField;
 /** Where a one-button change was pressed, so the browser goes back there. */
 const back = z.enum(['list', 'detail']).default('list');
 

@@ -1,5 +1,9 @@
+import { z } from 'zod';
 import { type FieldProblem, isAppError } from '../errors.js';
 import { escapeHtml } from '../http/pages.js';
+
+/** The CSRF field in a form body's schema (the session hook checks its value). */
+export const csrfField = { _csrf: z.string().max(200).optional() };
 
 /** The hidden field every state-changing form of a signed-in page carries. */
 export function csrfInput(visit: { csrfToken: string }): string {

@@ -8,7 +8,7 @@ import { passwordLength } from '../users/passwords.js';
 import { roleDescriptions } from '../users/roles.js';
 import { inviteRefusal } from '../users/users.service.js';
 import { type ConsoleDependencies, sendPage } from './console-app.js';
-import { errorSummary, type FieldErrors, fieldErrorsOf, textField } from './forms.js';
+import { csrfField, errorSummary, type FieldErrors, fieldErrorsOf, textField } from './forms.js';
 import { renderWelcomePage } from './layout.js';
 import { setSessionCookie } from './session-cookie.js';
 import { formTokenInput, requireFormToken } from './sign-in.pages.js';
@@ -29,7 +29,7 @@ const newPersonBody = z.object({
   email: z.string().max(400).default(''),
   password: z.string().max(1000).default(''),
   passwordAgain: z.string().max(1000).default(''),
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
 });
 type NewPerson = z.output<typeof newPersonBody>;
 
@@ -204,7 +204,7 @@ ${formTokenInput(request, reply, secure)}<input type="hidden" name="code" value=
       schema: {
         body: z.object({
           code: z.string().max(200).default(''),
-          _csrf: z.string().max(200).optional(),
+          ...csrfField,
         }),
       },
     },

@@ -6,7 +6,7 @@ import type { App } from '../http/app.js';
 import { escapeHtml } from '../http/pages.js';
 import type { ConsoleDependencies } from './console-app.js';
 import { sendPage } from './console-app.js';
-import { errorSummary, fieldErrorsOf, textField } from './forms.js';
+import { csrfField, errorSummary, fieldErrorsOf, textField } from './forms.js';
 import { renderWelcomePage } from './layout.js';
 import {
   clearSessionCookie,
@@ -21,7 +21,7 @@ const signInBody = z.object({
   email: z.string().max(400).default(''),
   password: z.string().max(1000).default(''),
   next: z.string().max(2000).optional(),
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
 });
 
 /** A console path to go on to after sign-in; anything else (another site, `//evil`) is /admin. */
@@ -118,7 +118,7 @@ ${textField({ name: 'password', label: 'Password', type: 'password', autocomplet
 
   app.post(
     '/admin/sign-out',
-    { schema: { body: z.object({ _csrf: z.string().max(200).optional() }) } },
+    { schema: { body: z.object(csrfField) } },
     async function signOut(request, reply) {
       const token = request.cookies[sessionCookie] ?? '';
       if (token && !csrfTokenMatches(token, request.body._csrf)) {

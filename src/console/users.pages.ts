@@ -17,6 +17,7 @@ import {
 } from './console-app.js';
 import {
   badge,
+  csrfField,
   csrfInput,
   dataTable,
   errorSummary,
@@ -39,21 +40,21 @@ const roleTone: Record<Role, 'info' | 'ok' | 'muted'> = {
 const passwordHint = `At least ${passwordLength.min} characters; a few words you will remember work well.`;
 
 const idParams = z.object({ id: z.string().min(1).max(60) });
-const csrfOnly = z.object({ _csrf: z.string().max(200).optional() });
+const csrfOnly = z.object(csrfField);
 const inviteBody = z.object({
   email: z.string().max(400).default(''),
   role: z.string().max(20).default('viewer'),
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
 });
 const roleBody = z.object({
   role: z.string().max(20).default(''),
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
 });
 const newPasswordBody = z.object({
   currentPassword: z.string().max(1000).default(''),
   newPassword: z.string().max(1000).default(''),
   newPasswordAgain: z.string().max(1000).default(''),
-  _csrf: z.string().max(200).optional(),
+  ...csrfField,
 });
 
 /** The two new-password fields must agree before anything is stored. */
