@@ -1,5 +1,6 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { AccountCredentialTable, AccountTable, Database } from '../db/schema.js';
+import type { AccountCap } from '../routing/index.js';
 import type { Mode } from './key-verification.js';
 
 /** A connected account as stored; `AccountView` is what answers show of it. */
@@ -28,6 +29,8 @@ export interface Account {
   createdAt: string;
   updatedAt: string;
   removedAt: string | null;
+  /** Volume caps of new payments (issue 16); null: none. */
+  caps: AccountCap[] | null;
 }
 
 /** What an update may change: everything but the account's identity. */
@@ -226,6 +229,7 @@ function accountOf(row: AccountTable): Account {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     removedAt: row.removed_at,
+    caps: row.caps === null ? null : (JSON.parse(row.caps) as AccountCap[]),
   };
 }
 
@@ -253,6 +257,7 @@ function accountRowOf(account: Account): AccountTable {
     verified_at: account.verifiedAt,
     updated_at: account.updatedAt,
     removed_at: account.removedAt,
+    caps: capsColumn(account.caps),
   };
 }
 
@@ -275,7 +280,12 @@ function accountPatchRowOf(patch: AccountPatch): Updateable<AccountTable> {
   if (patch.verifiedAt !== undefined) row.verified_at = patch.verifiedAt;
   if (patch.updatedAt !== undefined) row.updated_at = patch.updatedAt;
   if (patch.removedAt !== undefined) row.removed_at = patch.removedAt;
+  if (patch.caps !== undefined) row.caps = capsColumn(patch.caps);
   return row;
+}
+
+function capsColumn(caps: AccountCap[] | null): string | null {
+  return caps === null || caps.length === 0 ? null : JSON.stringify(caps);
 }
 
 function credentialOf(row: AccountCredentialTable): Credential {

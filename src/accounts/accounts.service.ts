@@ -387,6 +387,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
           role,
           priority: fields.priority ?? 0,
           currencies: fields.currencies ?? null,
+          caps: null,
           enabled: true,
           drain: false,
           connectedBy: input.connectedBy,

@@ -74,6 +74,7 @@ describeEachDatabase('the circuit breaker of an account', (database) => {
       createdAt: at,
       updatedAt: at,
       removedAt: null,
+      caps: null,
     });
     await upsertCredential(store.db, {
       accountId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, type FieldProblem, fieldPath } from '../errors.js';
-import { handlePattern } from '../routing/index.js';
+import { handlePattern, splitSchema } from '../routing/index.js';
 import { findAmountProblem, type Interval, isKnownCurrency } from './money.js';
 
 /**
@@ -133,23 +133,37 @@ const pricesSchema = z
     });
   });
 
+const fallbackSchema = z
+  .union(
+    [
+      z.literal('auto'),
+      z.literal('none'),
+      z
+        .array(z.string().regex(handlePattern, { error: 'expected an account handle' }))
+        .min(1, { error: 'list at least one account, or use "none" for no fallback' }),
+    ],
+    { error: 'fallback is "auto", "none" or a list of account handles such as ["backup"]' },
+  )
+  .default('auto');
+
+/** A product pin names one account: the offers of one order step are never split apart. */
 const pinSchema = z
   .strictObject({
     use: z.string().regex(handlePattern, {
       error: 'the handle of the account that takes the payment, e.g. "us"',
     }),
-    fallback: z
-      .union(
-        [
-          z.literal('auto'),
-          z.literal('none'),
-          z
-            .array(z.string().regex(handlePattern, { error: 'expected an account handle' }))
-            .min(1, { error: 'list at least one account, or use "none" for no fallback' }),
-        ],
-        { error: 'fallback is "auto", "none" or a list of account handles such as ["backup"]' },
-      )
-      .default('auto'),
+    fallback: fallbackSchema,
+  })
+  .nullable();
+
+/** A funnel or step pin: one account, or a weighted split (issue 16). */
+const funnelPinSchema = z
+  .strictObject({
+    use: z.union([z.string().regex(handlePattern), splitSchema], {
+      error:
+        'the handle of the account that takes the payment, e.g. "us", or a split such as {"split": [{"account": "us", "weight": 80}, {"account": "us2", "weight": 20}]}',
+    }),
+    fallback: fallbackSchema,
   })
   .nullable();
 
@@ -231,7 +245,7 @@ const stepSchema = z
     product: slugSchema.optional(),
     bump: slugSchema.optional(),
     content: contentSchema,
-    pin: pinSchema.optional(),
+    pin: funnelPinSchema.optional(),
   })
   .superRefine(function checkOffers(step, issues) {
     const offers = offersByKind[step.kind];
@@ -284,7 +298,7 @@ const stepsSchema = z
 const funnelFields = {
   name: text(200, 'a name').min(1, { error: 'must not be empty' }),
   mode: z.enum(['test', 'live'], { error: orRequired('a mode is "test" or "live"') }),
-  pin: pinSchema.optional(),
+  pin: funnelPinSchema.optional(),
   steps: stepsSchema,
 };
 
@@ -297,7 +311,7 @@ export const funnelReplacementSchema = z.strictObject({
 export const funnelChangesSchema = z.strictObject({
   name: funnelFields.name.optional(),
   mode: funnelFields.mode.optional(),
-  pin: pinSchema.optional(),
+  pin: funnelPinSchema.optional(),
   steps: stepsSchema.optional(),
 });
 
@@ -310,6 +324,7 @@ export const funnelDocumentSchema = z.strictObject({
 });
 
 export type PinInput = NonNullable<z.output<typeof pinSchema>>;
+export type FunnelPinInput = NonNullable<z.output<typeof funnelPinSchema>>;
 export type PriceInput = z.output<typeof priceSchema>;
 export type ProductInput = z.output<typeof productSchema>;
 export type ProductChanges = z.output<typeof productChangesSchema>;

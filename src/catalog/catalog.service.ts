@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError, type FieldProblem } from '../errors.js';
-import type { Pin, RoutingConfig } from '../routing/index.js';
+import { type Pin, type ProductPin, type RoutingConfig, targetAccounts } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import {
   deleteFunnelRow,
@@ -38,6 +38,7 @@ import type {
   FunnelDocument,
   FunnelDocumentFile,
   FunnelInput,
+  FunnelPinInput,
   PinInput,
   PriceInput,
   ProductChanges,
@@ -62,7 +63,7 @@ export interface ProductView {
   tags: string[];
   prices: PriceView[];
   /** From the active routing document: the account that takes this product's payments. */
-  pin: Pin | null;
+  pin: ProductPin | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -181,9 +182,12 @@ export interface CatalogDependencies {
   routing: Pick<RoutingConfigService, 'showActive' | 'applyDocument'>;
 }
 
-type PinGroup = 'products' | 'steps' | 'funnels';
 /** Pins to write: a pin sets, null removes. Keys as the routing document has them. */
-type PinChanges = Record<PinGroup, Map<string, PinInput | null>>;
+interface PinChanges {
+  products: Map<string, PinInput | null>;
+  steps: Map<string, FunnelPinInput | null>;
+  funnels: Map<string, FunnelPinInput | null>;
+}
 
 /** A routing document with no pins, for views that do not show them. */
 const noPins: RoutingConfig = { accounts: [], rules: [], funnels: {}, steps: {}, products: {} };
@@ -205,7 +209,8 @@ function withPinChanges(active: RoutingConfig, changes: PinChanges): RoutingConf
           changed = true;
         }
       } else if (!current || JSON.stringify(current) !== JSON.stringify(pin)) {
-        document[group][key] = pin;
+        // A product's pin is one account: the catalog schema gives products no split.
+        (document[group] as Record<string, FunnelPinInput>)[key] = pin;
         changed = true;
       }
     }
@@ -252,7 +257,7 @@ export function createCatalogService(deps: CatalogDependencies): CatalogService 
 
   function checkPinAccounts(
     document: RoutingConfig,
-    pins: Array<{ pin: PinInput | null | undefined; field: string }>,
+    pins: Array<{ pin: FunnelPinInput | null | undefined; field: string }>,
   ): void {
     const handles = document.accounts.map((account) => account.handle);
     const problems: FieldProblem[] = [];
@@ -260,9 +265,11 @@ export function createCatalogService(deps: CatalogDependencies): CatalogService 
       handles.length === 0 ? 'none is connected yet' : `connected: ${handles.join(', ')}`;
     for (const { pin, field } of pins) {
       if (!pin) continue;
-      if (!handles.includes(pin.use)) {
-        problems.push({ field: `${field}.use`, message: `no account "${pin.use}" (${known})` });
-      }
+      targetAccounts(pin.use).forEach((handle, index) => {
+        if (handles.includes(handle)) return;
+        const at = typeof pin.use === 'string' ? `${field}.use` : `${field}.use.split[${index}]`;
+        problems.push({ field: at, message: `no account "${handle}" (${known})` });
+      });
       if (Array.isArray(pin.fallback)) {
         pin.fallback.forEach((handle, index) => {
           if (!handles.includes(handle)) {
@@ -805,7 +812,7 @@ export function createCatalogService(deps: CatalogDependencies): CatalogService 
       checkFunnelPins(document, input.funnel, 'funnel');
       await resolveOffers(workspaceId, input.funnel.steps, 'funnel.steps', inDocument);
 
-      const productPins: Record<string, Pin | undefined> = { ...document.products };
+      const productPins: Record<string, ProductPin | undefined> = { ...document.products };
       for (const product of input.products) {
         if (product.pin === null) delete productPins[product.slug];
         else if (product.pin !== undefined) productPins[product.slug] = product.pin;

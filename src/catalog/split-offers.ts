@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import type { Pin } from '../routing/index.js';
+import type { ProductPin } from '../routing/index.js';
 import { listStepsWithBump, type StepWithSlugs } from './catalog.repository.js';
 
 /**
@@ -24,7 +24,7 @@ export interface SplitOffer {
 
 export function findSplitOffers(
   steps: readonly OrderOffers[],
-  productPins: Readonly<Record<string, Pin | undefined>>,
+  productPins: Readonly<Record<string, ProductPin | undefined>>,
 ): SplitOffer[] {
   const split: SplitOffer[] = [];
   for (const step of steps) {
@@ -56,7 +56,7 @@ export function describeSplitOffers(split: readonly SplitOffer[]): string {
 /** Refuses pins that would split an order step's offers across two accounts. */
 export function refuseSplitOffers(
   steps: readonly OrderOffers[],
-  productPins: Readonly<Record<string, Pin | undefined>>,
+  productPins: Readonly<Record<string, ProductPin | undefined>>,
 ): void {
   const split = findSplitOffers(steps, productPins);
   if (split.length > 0) {
@@ -72,7 +72,7 @@ export function refuseSplitOffers(
 export async function refuseSplitPins(
   db: Kysely<Database>,
   workspaceId: string,
-  productPins: Readonly<Record<string, Pin | undefined>>,
+  productPins: Readonly<Record<string, ProductPin | undefined>>,
 ): Promise<void> {
   const steps = await listStepsWithBump(db, workspaceId);
   refuseSplitOffers(steps.map(orderOffersOfStep), productPins);

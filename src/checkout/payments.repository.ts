@@ -1,7 +1,7 @@
 import type { Kysely, Updateable } from 'kysely';
 import { prepareInsert, prepareQuery, prepareUpdate } from '../db/prepared-query.js';
 import type { Database, PaymentKind, PaymentStatus, PaymentTable } from '../db/schema.js';
-import type { Mode, RoutingDecision } from '../routing/index.js';
+import type { Mode, PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { PaymentLine } from './payment-lines.js';
 
 /** Payments and the subscriptions they start: one query per function, rows mapped here. */
@@ -34,9 +34,14 @@ export interface Payment {
   failureMessage: string | null;
   /** The routing decision that put the payment on its account. */
   decision: RoutingDecision | null;
+  /** What the router was asked, without health: what `route replay` runs again (issue 16). */
+  routingContext?: StoredRoutingContext | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/** A payment's routing context as stored: health is left out, it is the moment's, not the payment's. */
+export type StoredRoutingContext = Omit<PaymentContext, 'health'>;
 
 /** What a change of a payment may set: everything but its identity and where it belongs. */
 export type PaymentChanges = Partial<
@@ -79,6 +84,9 @@ export function paymentOf(row: PaymentTable): Payment {
     refundedAmount: Number(row.refunded_amount),
     failureMessage: row.failure_message,
     decision: row.decision ? (JSON.parse(row.decision) as RoutingDecision | null) : null,
+    routingContext: row.routing_context
+      ? (JSON.parse(row.routing_context) as StoredRoutingContext)
+      : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -106,6 +114,7 @@ function rowOf(payment: Payment): PaymentTable {
     refunded_amount: payment.refundedAmount,
     failure_message: payment.failureMessage,
     decision: payment.decision === null ? null : JSON.stringify(payment.decision),
+    routing_context: payment.routingContext ? JSON.stringify(payment.routingContext) : null,
     created_at: payment.createdAt,
     updated_at: payment.updatedAt,
   };

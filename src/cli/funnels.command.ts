@@ -4,6 +4,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
 import type { ImportedFunnel } from '../catalog/catalog.service.js';
 import { AppError, type FieldProblem, isAppError } from '../errors.js';
+import { describeTarget } from '../routing/index.js';
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
 import { printListing } from './table.js';
 import { withServices } from './with-services.js';
@@ -35,7 +36,7 @@ export function registerFunnelsCommand(program: Command): void {
               funnel.slug,
               funnel.mode,
               String(funnel.steps),
-              funnel.pin?.use ?? '-',
+              funnel.pin ? describeTarget(funnel.pin.use) : '-',
               funnel.name,
             ],
           });

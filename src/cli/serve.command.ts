@@ -19,16 +19,30 @@ export function registerServeCommand(program: Command): void {
       runCommand(async function serve() {
         const config = loadConfig();
         const logger = createLogger({ level: config.logLevel });
-        let server: RunningServer;
+        // Signals first: a SIGTERM that comes while the server is still starting (its
+        // "listening" line is out, the setup code not yet) is kept and acted on once it is up,
+        // instead of killing the process with Node's default.
+        let server: RunningServer | undefined;
+        let pendingSignal: NodeJS.Signals | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (server) stop(server, signal);
+          else pendingSignal = signal;
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        let started: RunningServer;
         if (await demoWanted(config, logger)) {
           const demo = await startDemo({ config, logger });
           await announceDemo(demo, { logger, print: processOutput.out });
-          server = demo;
+          started = demo;
         } else {
-          server = await startServer({ config, logger });
-          await announceSetupCode(server, config.publicUrl, processOutput.out);
+          started = await startServer({ config, logger });
+          await announceSetupCode(started, config.publicUrl, processOutput.out);
         }
-        const stop = (signal: NodeJS.Signals) => {
+        server = started;
+        if (pendingSignal) stop(started, pendingSignal);
+
+        function stop(running: RunningServer, signal: NodeJS.Signals): void {
           logger.info(
             { signal },
             'shutting down: no new connections, finishing in-flight requests',
@@ -38,7 +52,7 @@ export function registerServeCommand(program: Command): void {
             process.exit(1);
           }, shutdownGraceMs);
           force.unref();
-          server.close().then(
+          running.close().then(
             () => {
               logger.info('stopped');
               process.exitCode = 0;
@@ -48,9 +62,7 @@ export function registerServeCommand(program: Command): void {
               process.exitCode = 1;
             },
           );
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        }
       }),
     );
 }

@@ -1,4 +1,4 @@
-import type { FallbackPolicy, Pin, RoutingConfig, RoutingRule } from '../routing/index.js';
+import type { FallbackPolicy, Pin, RoutingConfig, RoutingRule, Target } from '../routing/index.js';
 
 /**
  * The routing form as the person typed it: every value a string, so a refused save can show
@@ -10,9 +10,21 @@ export type PinKind = (typeof pinKinds)[number];
 
 export type FallbackChoice = 'auto' | 'none' | 'list';
 
-export interface RuleForm {
-  name: string;
+/**
+ * Where new payments go, as typed: one account in `use`, or a split in `split` written as
+ * "us 80, us2 20" (account, weight; it wins over `use` when filled in).
+ */
+export interface TargetForm {
   use: string;
+  split: string;
+  /** "customer" (the buyer's email) or "order". */
+  splitKey: string;
+}
+
+export interface RuleForm extends TargetForm {
+  name: string;
+  /** "" or "customer_account". */
+  prefer: string;
   fallback: FallbackChoice;
   fallbackList: string;
   currency: string;
@@ -24,9 +36,8 @@ export interface RuleForm {
   funnel: string;
 }
 
-export interface PinForm {
+export interface PinForm extends TargetForm {
   slug: string;
-  use: string;
   fallback: FallbackChoice;
   fallbackList: string;
 }
@@ -84,6 +95,9 @@ export function routingFormOf(body: FormBody): RoutingForm {
     return {
       name: at('name'),
       use: at('use'),
+      split: at('split'),
+      splitKey: at('splitKey'),
+      prefer: at('prefer'),
       fallback: fallbackChoice(at('fallback')),
       fallbackList: at('fallbackList'),
       currency: at('when.currency'),
@@ -101,6 +115,8 @@ export function routingFormOf(body: FormBody): RoutingForm {
       return {
         slug: at('slug'),
         use: at('use'),
+        split: at('split'),
+        splitKey: at('splitKey'),
         fallback: fallbackChoice(at('fallback')),
         fallbackList: at('fallbackList'),
       };
@@ -134,6 +150,16 @@ function listText(values: readonly string[] | undefined): string {
   return (values ?? []).join(', ');
 }
 
+function targetForm(use: Target): TargetForm {
+  return typeof use === 'string'
+    ? { use, split: '', splitKey: 'customer' }
+    : {
+        use: use.split[0]?.account ?? '',
+        split: use.split.map((share) => `${share.account} ${share.weight}`).join(', '),
+        splitKey: use.key,
+      };
+}
+
 function fallbackForm(policy: FallbackPolicy): Pick<PinForm, 'fallback' | 'fallbackList'> {
   return Array.isArray(policy)
     ? { fallback: 'list', fallbackList: policy.join(', ') }
@@ -145,13 +171,14 @@ export function routingFormFrom(document: RoutingConfig, version: number | null)
   const pinsOf = (pins: Record<string, Pin>) =>
     Object.entries(pins).map(([slug, pin]) => ({
       slug,
-      use: pin.use,
+      ...targetForm(pin.use),
       ...fallbackForm(pin.fallback),
     }));
   return {
     rules: document.rules.map((rule: RoutingRule) => ({
       name: rule.name,
-      use: rule.use,
+      ...targetForm(rule.use),
+      prefer: rule.prefer ?? '',
       ...fallbackForm(rule.fallback),
       currency: listText(rule.when.currency?.map((currency) => currency.toUpperCase())),
       country: listText(rule.when.country),
@@ -175,6 +202,9 @@ export function emptyRule(account: string): RuleForm {
   return {
     name: '',
     use: account,
+    split: '',
+    splitKey: 'customer',
+    prefer: '',
     fallback: 'auto',
     fallbackList: '',
     currency: '',
@@ -188,7 +218,14 @@ export function emptyRule(account: string): RuleForm {
 }
 
 export function emptyPin(account: string): PinForm {
-  return { slug: '', use: account, fallback: 'auto', fallbackList: '' };
+  return {
+    slug: '',
+    use: account,
+    split: '',
+    splitKey: 'customer',
+    fallback: 'auto',
+    fallbackList: '',
+  };
 }
 
 function words(value: string): string[] {
@@ -209,6 +246,17 @@ function amountOf(value: string): number | string | undefined {
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
+/** "us 80, us2 20" as the split the schema reads; what is not a whole number goes through as typed. */
+function useOf(form: TargetForm): unknown {
+  const listed = words(form.split);
+  if (listed.length === 0) return form.use;
+  const split: Array<{ account: string; weight: unknown }> = [];
+  for (let index = 0; index < listed.length; index += 2) {
+    split.push({ account: listed[index] ?? '', weight: amountOf(listed[index + 1] ?? '') });
+  }
+  return { split, key: form.splitKey === 'order' ? 'order' : 'customer' };
 }
 
 function fallbackOf(form: Pick<PinForm, 'fallback' | 'fallbackList'>): unknown {
@@ -244,7 +292,8 @@ export function documentOf(form: RoutingForm): { document: unknown; problems: Fo
         tags: optionalList(rule.tags),
         funnel: optionalList(rule.funnel),
       }),
-      use: rule.use,
+      use: useOf(rule),
+      ...(rule.prefer === 'customer_account' ? { prefer: 'customer_account' } : {}),
       fallback: fallbackOf(rule),
     };
   });
@@ -260,7 +309,7 @@ export function documentOf(form: RoutingForm): { document: unknown; problems: Fo
         });
         return;
       }
-      record[slug] = { use: pin.use, fallback: fallbackOf(pin) };
+      record[slug] = { use: useOf(pin), fallback: fallbackOf(pin) };
     });
     return record;
   };

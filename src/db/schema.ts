@@ -22,6 +22,7 @@ export interface Database {
   funnels: FunnelTable;
   funnel_steps: FunnelStepTable;
   customers: CustomerTable;
+  routing_ramps: RoutingRampTable;
   customer_accounts: CustomerAccountTable;
   orders: OrderTable;
   payments: PaymentTable;
@@ -95,6 +96,8 @@ export interface AccountTable {
   created_at: string;
   updated_at: string;
   removed_at: string | null;
+  /** JSON list of volume caps [{currency, period, amount}], or null for none (issue 16). */
+  caps: string | null;
 }
 
 export interface AccountCredentialTable {
@@ -402,6 +405,8 @@ export interface PaymentTable {
   failure_message: string | null;
   /** JSON of the routing decision that put the payment on its account. */
   decision: string | null;
+  /** JSON of the routing context the router saw (without health), for replay; null before 0016. */
+  routing_context: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -672,4 +677,24 @@ export interface SignInThrottleTable {
   throttle_key: string;
   window_start: string;
   failures: number;
+}
+
+/** A migration ramp (issue 16): routing versions that move new payments from one account to another. */
+export interface RoutingRampTable {
+  ramp_id: string;
+  workspace_id: string;
+  from_handle: string;
+  to_handle: string;
+  /** JSON list of the new account's percentages, e.g. [10, 25, 50, 100]. */
+  steps: string;
+  every_seconds: number;
+  /** Index into steps of the next step to write; equal to its length once done. */
+  next_step: number;
+  next_at: string | null;
+  status: 'active' | 'done' | 'canceled';
+  last_version: number | null;
+  last_error: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -29,11 +29,16 @@ export const reasonCodes = [
   'health_down',
   'health_disconnected',
   'health_restricted',
+  'cap_reached',
 ] as const;
+
+/** Why the router took an account other than by the target and fallback order alone. */
+export const pickReasons = ['split', 'customer_affinity'] as const;
 
 export type Outcome = (typeof outcomes)[number];
 export type MatchLevel = (typeof matchLevels)[number];
 export type ReasonCode = (typeof reasonCodes)[number];
+export type PickReason = (typeof pickReasons)[number];
 
 export interface Match {
   level: MatchLevel;
@@ -48,6 +53,19 @@ export interface Candidate {
   reasons: ReasonCode[];
 }
 
+/** How a split chose (issue 16): what a merchant needs to check the pick by hand. */
+export interface SplitDetail {
+  /** The rule's name, `pin:funnel:<slug>` or `pin:step:<funnel>/<step>`. */
+  id: string;
+  /** What the bucket was computed from; the key itself (an email) is not kept in the decision. */
+  key: 'customer' | 'order' | 'none';
+  /** 0 to 9999: the first 4 bytes of SHA-256("<id>|<key>"), big-endian, modulo 10,000. */
+  bucket: number;
+  weights: Array<{ account: string; weight: number }>;
+  /** The account the bucket falls on, before eligibility. */
+  pick: string;
+}
+
 export interface RoutingDecision {
   outcome: Outcome;
   account: string | null;
@@ -57,4 +75,8 @@ export interface RoutingDecision {
   candidates: Candidate[];
   /** Sentences a merchant understands, in the order the router reasoned. */
   explanation: string[];
+  /** Present when the target was a split. */
+  split?: SplitDetail;
+  /** Present when a split or customer affinity chose the account (not the plain target). */
+  picked?: { account: string; reason: PickReason };
 }

@@ -28,16 +28,20 @@ export function explainProductConflict(
   ];
 }
 
-export function explainStepPin(step: string, handle: string): string {
-  return `Step ${step} pins account ${handle}.`;
+export function explainStepPin(step: string, handle: string | null): string {
+  return handle === null ? `Step ${step} has a pin.` : `Step ${step} pins account ${handle}.`;
 }
 
-export function explainFunnelPin(funnel: string, handle: string): string {
-  return `Funnel ${funnel} pins account ${handle}.`;
+export function explainFunnelPin(funnel: string, handle: string | null): string {
+  return handle === null
+    ? `Funnel ${funnel} has a pin.`
+    : `Funnel ${funnel} pins account ${handle}.`;
 }
 
-export function explainRuleMatch(rule: string, handle: string): string {
-  return `Rule ${rule} matches and uses account ${handle}.`;
+export function explainRuleMatch(rule: string, handle: string | null): string {
+  return handle === null
+    ? `Rule ${rule} matches.`
+    : `Rule ${rule} matches and uses account ${handle}.`;
 }
 
 export function explainDefault(primary: string | null): string {
@@ -70,7 +74,64 @@ export function explainReason(
       return `${handle} is disconnected.`;
     case 'health_restricted':
       return `${handle} is restricted and cannot take charges.`;
+    case 'cap_reached':
+      return `${handle} has reached a volume cap.`;
   }
+}
+
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** 5000000 usd as "$50,000.00": Intl knows each currency's minor units. */
+export function formatMinorUnits(amount: number, currency: string): string {
+  const code = currency.toUpperCase();
+  let format = moneyFormats.get(code);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
+    moneyFormats.set(code, format);
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** digits);
+}
+
+export function explainCapReached(
+  handle: string,
+  cap: { currency: string; period: 'day' | 'month'; amount: number },
+  used: number,
+  amount: number,
+): string {
+  const period = cap.period === 'day' ? 'daily' : 'monthly';
+  const money = (value: number) => formatMinorUnits(value, cap.currency);
+  return `${handle} has reached its ${period} ${cap.currency.toUpperCase()} cap of ${money(cap.amount)}: ${money(used)} taken this ${cap.period === 'day' ? 'UTC day' : 'UTC month'}, and ${money(amount)} more would pass it.`;
+}
+
+export function explainSplit(
+  owner: string,
+  weights: ReadonlyArray<{ account: string; weight: number }>,
+): string {
+  const shares = weights.map((share) => `${share.account} ${share.weight}`).join(', ');
+  return `${owner} splits new payments by weight: ${shares}.`;
+}
+
+export function explainBucket(
+  bucket: number,
+  key: 'customer' | 'order' | 'none',
+  pick: string,
+): string {
+  const from =
+    key === 'customer'
+      ? "the customer's email"
+      : key === 'order'
+        ? 'the order id'
+        : 'no customer or order (the empty key)';
+  return `The customer's bucket is ${bucket} of 10,000 (from ${from}), which falls on ${pick}.`;
+}
+
+export function explainSplitOthers(handles: readonly string[]): string {
+  return `The split's other accounts, by weight: ${handles.join(', ')}.`;
+}
+
+export function explainAffinity(handle: string): string {
+  return `The customer already has a Stripe customer on ${handle}, and the rule prefers the customer's account.`;
 }
 
 const levelNouns: Record<MatchLevel, string> = {

@@ -1,4 +1,4 @@
-import type { FallbackPolicy, PaymentContext, RoutingRule } from './schema.js';
+import type { FallbackPolicy, PaymentContext, RoutingRule, Target } from './schema.js';
 
 /**
  * Finds the first rule whose `when` matches a payment without walking every rule. Built once per
@@ -9,8 +9,9 @@ import type { FallbackPolicy, PaymentContext, RoutingRule } from './schema.js';
 
 export interface IndexedRule {
   name: string;
-  use: string;
+  use: Target;
   fallback: FallbackPolicy;
+  prefer: RoutingRule['prefer'];
 }
 
 export interface RuleMatcher {
@@ -99,6 +100,7 @@ function toCandidate(rule: RoutingRule): CandidateRule {
     name: rule.name,
     use: rule.use,
     fallback: rule.fallback,
+    prefer: rule.prefer,
     tags: when.tags === undefined ? null : new Set(when.tags),
     products: when.products === undefined ? null : new Set(when.products),
     hasAmount: when.amount !== undefined,

@@ -63,6 +63,15 @@ const fallbackSchema = z.union(
   },
 );
 
+/** A volume cap of issue 16: at most `amount` minor units of `currency` per UTC day or month. */
+export const capPeriods = ['day', 'month'] as const;
+
+const capSchema = z.strictObject({
+  currency: currencySchema,
+  period: z.enum(capPeriods, { error: orRequired('a cap period is "day" or "month"') }),
+  amount: amountSchema.min(1, { error: 'a cap is at least 1 minor unit; remove the cap for none' }),
+});
+
 const accountSchema = z.strictObject({
   handle: handleSchema,
   role: z
@@ -81,6 +90,12 @@ const accountSchema = z.strictObject({
   drain: z.boolean({ error: orRequired('expected true or false') }).default(false),
   label: z.string().optional(),
   purpose: z.string().optional(),
+  caps: z
+    .array(capSchema, {
+      error:
+        'expected a list of caps, e.g. [{"currency": "usd", "period": "day", "amount": 5000000}]',
+    })
+    .optional(),
 });
 
 const amountRangeSchema = z.strictObject({
@@ -97,15 +112,67 @@ const conditionsSchema = z.strictObject({
   amount: amountRangeSchema.optional(),
 });
 
+/**
+ * A weighted split of new payments between accounts (issue 16). Weights are non-negative whole
+ * numbers; each buyer's share is computed from a hash of the split id and the customer key, so
+ * the same buyer lands on the same account for as long as the weights stay.
+ */
+export const splitKeys = ['customer', 'order'] as const;
+
+const splitShareSchema = z.strictObject({
+  account: handleSchema,
+  weight: z
+    .number({ error: orRequired('a weight is a whole number, e.g. 80') })
+    .int({ error: 'a weight is a whole number, e.g. 80' })
+    .min(0, { error: 'a weight cannot be negative' }),
+});
+
+export const splitSchema = z.strictObject({
+  split: z
+    .array(splitShareSchema, { error: orRequired('expected a list of {"account", "weight"}') })
+    .min(1, { error: 'list at least one account with its weight' }),
+  key: z
+    .enum(splitKeys, { error: 'a split key is "customer" (the default) or "order"' })
+    .default('customer'),
+});
+
+/** Where a rule, funnel pin or step pin sends new payments: one account, or a split. */
+export const targetSchema = z.union([handleSchema, splitSchema], {
+  error: orRequired(
+    'use is an account handle such as "us", or a split such as {"split": [{"account": "us", "weight": 80}, {"account": "us2", "weight": 20}]}',
+  ),
+});
+
+export const preferences = ['customer_account'] as const;
+
 const ruleSchema = z.strictObject({
   name: z.string().min(1, { error: 'a rule needs a name, e.g. "euro-sales"' }),
   when: conditionsSchema,
-  use: handleSchema,
+  use: targetSchema,
+  fallback: fallbackSchema.default('auto'),
+  /** "customer_account": a returning buyer's account among the rule's targets comes first. */
+  prefer: z
+    .enum(preferences, { error: 'prefer is "customer_account", or leave it out' })
+    .optional(),
+});
+
+/** A funnel or step pin: one account or a split. */
+const pinSchema = z.strictObject({
+  use: targetSchema,
   fallback: fallbackSchema.default('auto'),
 });
 
-const pinSchema = z.strictObject({
-  use: handleSchema,
+/** A product pin is always one account, so the offers of one order step are never split apart. */
+const productPinSchema = z.strictObject({
+  use: z
+    .union([handleSchema, splitSchema], {
+      error: orRequired('use is an account handle such as "us"'),
+    })
+    .refine((use) => typeof use === 'string', {
+      error:
+        'a product pin names one account: products cannot be split (split the funnel or step pin, or a rule, instead)',
+    })
+    .transform((use) => use as string),
   fallback: fallbackSchema.default('auto'),
 });
 
@@ -121,8 +188,28 @@ export const routingConfigSchema = z.strictObject({
     .record(stepKeySchema, pinSchema, { error: 'expected an object of step pins' })
     .default({}),
   products: z
-    .record(slugSchema, pinSchema, { error: 'expected an object of product pins' })
+    .record(slugSchema, productPinSchema, { error: 'expected an object of product pins' })
     .default({}),
+});
+
+/** Minor units already taken per account, currency and period (issue 16), as `health` is given. */
+const usageSchema = z.record(
+  handleSchema,
+  z.record(
+    currencySchema,
+    z.strictObject({ day: amountSchema.optional(), month: amountSchema.optional() }),
+    { error: 'expected an object of currency -> {"day", "month"}' },
+  ),
+  { error: orRequired('expected an object of account handle -> currency -> {"day", "month"}') },
+);
+
+/** Who pays: the split key and the accounts where the buyer already has a Stripe customer. */
+const customerSchema = z.strictObject({
+  key: z
+    .string({ error: 'a customer key is the buyer\'s email, e.g. "ann@example.com"' })
+    .transform((key) => key.trim().toLowerCase())
+    .optional(),
+  accounts: z.array(handleSchema, { error: 'expected a list of account handles' }).default([]),
 });
 
 export const paymentContextSchema = z
@@ -141,6 +228,10 @@ export const paymentContextSchema = z
     country: countrySchema.optional(),
     amount: amountSchema.optional(),
     parent: z.strictObject({ account: handleSchema }).optional(),
+    /** The order id: the split key when there is no customer key, or when a split says "order". */
+    order: z.string().min(1, { error: 'an order id, e.g. "ord_123"' }).optional(),
+    customer: customerSchema.optional(),
+    usage: usageSchema.optional(),
     health: z
       .record(
         handleSchema,
@@ -166,13 +257,33 @@ export type RoutingConfig = z.output<typeof routingConfigSchema>;
 export type RoutingAccount = RoutingConfig['accounts'][number];
 export type RoutingRule = RoutingConfig['rules'][number];
 export type RuleConditions = RoutingRule['when'];
-export type Pin = RoutingConfig['products'][string];
+export type Pin = RoutingConfig['funnels'][string];
+export type ProductPin = RoutingConfig['products'][string];
+export type Target = Pin['use'];
+export type Split = Exclude<Target, string>;
+export type SplitShare = Split['split'][number];
+export type SplitKey = (typeof splitKeys)[number];
+export type AccountCap = NonNullable<RoutingAccount['caps']>[number];
+export type CapPeriod = (typeof capPeriods)[number];
+export type Usage = NonNullable<PaymentContext['usage']>;
 export type FallbackPolicy = Pin['fallback'];
 export type PaymentContextInput = z.input<typeof paymentContextSchema>;
 export type PaymentContext = z.output<typeof paymentContextSchema>;
 export type Mode = (typeof modes)[number];
 export type PaymentKind = (typeof paymentKinds)[number];
 export type HealthState = (typeof healthStates)[number];
+
+/** The accounts a target names, in listed order. */
+export function targetAccounts(use: Target): string[] {
+  return typeof use === 'string' ? [use] : use.split.map((share) => share.account);
+}
+
+/** "us", or "split us 80 / us2 20", for lists and sentences. */
+export function describeTarget(use: Target): string {
+  return typeof use === 'string'
+    ? use
+    : `split ${use.split.map((share) => `${share.account} ${share.weight}`).join(' / ')}`;
+}
 
 /** One thing wrong with an input, at a JSON path inside it. */
 export interface SchemaProblem {

@@ -5,7 +5,9 @@ import type {
   RoutingConfig,
   RoutingRule,
   RuleConditions,
+  Target,
 } from './schema.js';
+import { targetAccounts } from './schema.js';
 
 /**
  * What the schema cannot see: references between parts of the config (errors) and configs that
@@ -28,7 +30,7 @@ interface Reference {
   path: Array<string | number>;
   /** How the merchant calls it: `rule euro-sales`, `product coaching`. */
   owner: string;
-  use: string;
+  use: Target;
   fallback: FallbackPolicy;
   /** Only for rules: the currencies it is limited to. */
   currencies: readonly string[] | undefined;
@@ -44,6 +46,10 @@ export function validateRoutingConfig(config: RoutingConfig): ConfigReview {
   findPrimaryProblems(config.accounts, errors);
   findDuplicateRuleNames(config.rules, errors);
   for (const reference of references) findUnknownHandles(reference, handles, errors);
+  for (const reference of references) findSplitProblems(reference, errors);
+  config.accounts.forEach((account, index) => {
+    findCapProblems(account, index, errors, warnings);
+  });
   config.rules.forEach((rule, index) => {
     const amount = rule.when.amount;
     if (amount?.min !== undefined && amount.max !== undefined && amount.min > amount.max) {
@@ -189,10 +195,20 @@ function findUnknownHandles(
   handles: ReadonlySet<string>,
   errors: ConfigFinding[],
 ): void {
-  if (!handles.has(reference.use)) {
-    errors.push({
-      path: [...reference.path, 'use'],
-      message: `unknown account "${reference.use}" in ${reference.owner}: ${describeKnownHandles(handles)}`,
+  if (typeof reference.use === 'string') {
+    if (!handles.has(reference.use)) {
+      errors.push({
+        path: [...reference.path, 'use'],
+        message: `unknown account "${reference.use}" in ${reference.owner}: ${describeKnownHandles(handles)}`,
+      });
+    }
+  } else {
+    reference.use.split.forEach((share, index) => {
+      if (handles.has(share.account)) return;
+      errors.push({
+        path: [...reference.path, 'use', 'split', index, 'account'],
+        message: `unknown account "${share.account}" in the split of ${reference.owner}: ${describeKnownHandles(handles)}`,
+      });
     });
   }
   if (!Array.isArray(reference.fallback)) return;
@@ -202,6 +218,58 @@ function findUnknownHandles(
       path: [...reference.path, 'fallback', index],
       message: `unknown fallback account "${handle}" in ${reference.owner}: ${describeKnownHandles(handles)}`,
     });
+  });
+}
+
+/** A split needs some weight, and each account once (its share would be counted twice). */
+function findSplitProblems(reference: Reference, errors: ConfigFinding[]): void {
+  if (typeof reference.use === 'string') return;
+  const shares = reference.use.split;
+  const firstIndex = new Map<string, number>();
+  shares.forEach((share, index) => {
+    const first = firstIndex.get(share.account);
+    if (first === undefined) {
+      firstIndex.set(share.account, index);
+      return;
+    }
+    errors.push({
+      path: [...reference.path, 'use', 'split', index, 'account'],
+      message: `${share.account} is listed twice in the split of ${reference.owner} (split[${first}] has it too): list each account once and add up its weights`,
+    });
+  });
+  if (shares.length > 0 && shares.every((share) => share.weight === 0)) {
+    errors.push({
+      path: [...reference.path, 'use', 'split'],
+      message: `the weights of the split of ${reference.owner} add up to 0, so no account would get a payment: give at least one account a weight above 0`,
+    });
+  }
+}
+
+/** Caps: one per currency and period, and only in currencies the account takes. */
+function findCapProblems(
+  account: RoutingAccount,
+  index: number,
+  errors: ConfigFinding[],
+  warnings: ConfigFinding[],
+): void {
+  const seen = new Map<string, number>();
+  (account.caps ?? []).forEach((cap, position) => {
+    const key = `${cap.currency}/${cap.period}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      errors.push({
+        path: ['accounts', index, 'caps', position],
+        message: `${account.handle} has two ${cap.period} caps in ${cap.currency.toUpperCase()} (caps[${first}] is one): keep one`,
+      });
+      return;
+    }
+    seen.set(key, position);
+    if (!accepts(account, cap.currency)) {
+      warnings.push({
+        path: ['accounts', index, 'caps', position, 'currency'],
+        message: `${account.handle} does not accept ${cap.currency.toUpperCase()}, so this cap never applies: remove it or add "${cap.currency}" to its currencies`,
+      });
+    }
   });
 }
 
@@ -267,8 +335,9 @@ function findStrictPinOnLimitedAccount(
   config: RoutingConfig,
   warnings: ConfigFinding[],
 ): void {
-  if (reference.fallback !== 'none') return;
-  const account = config.accounts.find((candidate) => candidate.handle === reference.use);
+  if (reference.fallback !== 'none' || typeof reference.use !== 'string') return;
+  const use = reference.use;
+  const account = config.accounts.find((candidate) => candidate.handle === use);
   const accepted = account?.currencies;
   if (accepted === undefined) return;
   // A rule limited to currencies the account accepts never meets the others.
@@ -281,10 +350,14 @@ function findStrictPinOnLimitedAccount(
 
 function findSelfFallback(reference: Reference, warnings: ConfigFinding[]): void {
   if (!Array.isArray(reference.fallback)) return;
-  const index = reference.fallback.indexOf(reference.use);
-  if (index === -1) return;
-  warnings.push({
-    path: [...reference.path, 'fallback', index],
-    message: `the fallback list of ${reference.owner} names ${reference.use}, the account it falls back from; it is skipped, so remove it`,
+  const own = targetAccounts(reference.use);
+  reference.fallback.forEach((handle, index) => {
+    if (!own.includes(handle)) return;
+    const role =
+      typeof reference.use === 'string' ? 'the account it falls back from' : 'already in its split';
+    warnings.push({
+      path: [...reference.path, 'fallback', index],
+      message: `the fallback list of ${reference.owner} names ${handle}, ${role}; it is skipped, so remove it`,
+    });
   });
 }

@@ -14,6 +14,7 @@ import { connectCallbackFailures } from './0012_connect_callback_failures.js';
 import { webhookSignatureFailures } from './0013_webhook_signature_failures.js';
 import { transactionLog } from './0014_transaction_log.js';
 import { people } from './0015_people.js';
+import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0013_webhook_signature_failures': webhookSignatureFailures,
   '0014_transaction_log': transactionLog,
   '0015_people': people,
+  '0016_splits_caps_ramps': splitsCapsRamps,
 };
