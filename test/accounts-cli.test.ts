@@ -103,6 +103,29 @@ describeEachDatabase('connecting accounts from the command line', (database) => 
       5,
       'switchyard: "eu" is the primary account. Make another account primary first ("switchyard accounts primary <handle>"), then remove it.',
     ]);
+    // Volume caps (issue 16): set from the CLI, shown in money, carried into the routing document.
+    const capped = await runInProcess(
+      ['accounts', 'update', 'us', '--caps', 'usd:day:5000000,usd:month:100000000'],
+      env,
+    );
+    expect(capped.code).toBe(0);
+    expect(capped.stdout).toContain(
+      'Caps:           $50,000.00 a UTC day; $1,000,000.00 a UTC month',
+    );
+    const exported = await runInProcess(['config', 'export'], env);
+    expect(JSON.parse(exported.stdout).accounts[1]).toMatchObject({
+      handle: 'us',
+      caps: [
+        { currency: 'usd', period: 'day', amount: 5_000_000 },
+        { currency: 'usd', period: 'month', amount: 100_000_000 },
+      ],
+    });
+    const badCap = await runInProcess(['accounts', 'update', 'us', '--caps', 'usd:week:100'], env);
+    expect(badCap.code).not.toBe(0);
+    expect(badCap.stderr).toContain('caps[0].period');
+    const uncapped = await runInProcess(['accounts', 'update', 'us', '--caps', 'none'], env);
+    expect(uncapped.stdout).toContain('Caps:           none');
+
     const unknown = await runInProcess(['accounts', 'show', 'uk'], env);
     expect([unknown.code, unknown.stderr.trim()]).toEqual([
       4,

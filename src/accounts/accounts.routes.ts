@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type AdminApp, actorName, actorOf } from '../http/app.js';
+import { capSchema } from '../routing/index.js';
 import type { AccountsService } from './accounts.service.js';
 import type { HealthService } from './health.service.js';
 
@@ -47,6 +48,8 @@ export const accountChangesSchema = z
     currencies: z.array(currencySchema).min(1).nullable().optional(),
     enabled: z.boolean().optional(),
     drain: z.boolean().optional(),
+    /** Volume caps in minor units per UTC day or month; [] or null removes them. */
+    caps: z.array(capSchema).nullable().optional(),
   })
   .strict();
 

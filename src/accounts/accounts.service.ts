@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../db/constraint-errors.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { AccountCap } from '../routing/index.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { OAuthGrant, StripeAccountSummary, StripeGateway } from '../stripe/gateway.js';
 import type { EndpointUpkeep } from '../webhooks/endpoint-upkeep.js';
@@ -45,6 +46,8 @@ export interface AccountChanges {
   currencies?: string[] | null | undefined;
   enabled?: boolean | undefined;
   drain?: boolean | undefined;
+  /** Volume caps of new payments; null or [] removes them. */
+  caps?: AccountCap[] | null | undefined;
 }
 
 /** An account as every API answer and CLI table shows it: secrets masked, never whole. */
@@ -57,6 +60,7 @@ export interface AccountView
     | 'role'
     | 'priority'
     | 'currencies'
+    | 'caps'
     | 'enabled'
     | 'drain'
     | 'stripeAccountId'
@@ -213,6 +217,7 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
         role: account.role,
         priority: account.priority,
         currencies: account.currencies,
+        caps: account.caps,
         enabled: account.enabled,
         drain: account.drain,
         stripeAccountId: account.stripeAccountId,
@@ -447,6 +452,9 @@ export function createAccountsService(deps: AccountsDependencies): AccountsServi
       ...(changes.currencies !== undefined ? { currencies: changes.currencies } : {}),
       ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}),
       ...(changes.drain !== undefined ? { drain: changes.drain } : {}),
+      ...(changes.caps !== undefined
+        ? { caps: changes.caps === null || changes.caps.length === 0 ? null : changes.caps }
+        : {}),
       updatedAt: clock().toISOString(),
     } satisfies AccountPatch;
     await updateAccount(trx, before.accountId, patch);

@@ -6,6 +6,7 @@ import {
   newAccountSchema,
 } from '../accounts/accounts.routes.js';
 import type { AccountView } from '../accounts/accounts.service.js';
+import { formatMoney } from '../catalog/money.js';
 import { AppError, fieldPath } from '../errors.js';
 import { processOutput, runCommand } from './run-command.js';
 import { readStdinJson } from './stdin.js';
@@ -125,12 +126,35 @@ function accountRow(account: AccountView): string[] {
   ];
 }
 
+/** "usd:day:5000000,eur:month:100000000" as caps for the schema; "none" removes them. */
+function capsOf(text: string): unknown[] | null {
+  if (text.trim() === 'none') return null;
+  return list(text).map((item) => {
+    const [currency, period, amount, ...rest] = item.split(':');
+    if (rest.length > 0 || amount === undefined || !/^\d+$/.test(amount)) {
+      throw new AppError(
+        'bad_request',
+        `--caps: "${item}" is not currency:period:amount, e.g. usd:day:5000000 (5,000,000 cents = $50,000.00 a UTC day), or "none".`,
+      );
+    }
+    return { currency, period, amount: Number(amount) };
+  });
+}
+
+function describeCaps(account: AccountView): string {
+  if (account.caps === null || account.caps.length === 0) return 'none';
+  return account.caps
+    .map((cap) => `${formatMoney(cap.amount, cap.currency)} a UTC ${cap.period}`)
+    .join('; ');
+}
+
 function details(account: AccountView): string {
   const lines = [
     `${account.handle} (${account.label}), ${account.role}${account.role === 'secondary' ? `, priority ${account.priority}` : ''}`,
     `  Stripe account: ${account.stripeAccountId} (${account.country ?? '?'}, ${account.defaultCurrency ?? '?'}), connected by ${account.connectedBy === 'oauth' ? 'Connect OAuth' : 'API keys'}`,
     `  Purpose:        ${account.purpose || '(none given)'}`,
     `  Currencies:     ${account.currencies?.join(', ') ?? 'any'}`,
+    `  Caps:           ${describeCaps(account)}`,
     `  State:          ${account.enabled ? 'enabled' : 'disabled'}${account.drain ? ', draining (no new payments)' : ''}`,
     `  Health:         ${account.health}${account.healthReason ? ` - ${account.healthReason}` : ''}`,
     `  Charges:        ${account.chargesEnabled ? 'enabled' : `disabled${account.disabledReason ? ` (${account.disabledReason})` : ''}`}`,
@@ -255,12 +279,16 @@ export function registerAccountsCommand(program: Command): void {
 
   accounts
     .command('update')
-    .description('change label, purpose, priority, currencies, enabled or drain')
+    .description('change label, purpose, priority, currencies, caps, enabled or drain')
     .argument('<handle>')
     .option('--label <label>')
     .option('--purpose <text>')
     .option('--priority <n>', 'order among secondaries', integer)
     .option('--currencies <list>', 'comma separated, or "any"')
+    .option(
+      '--caps <list>',
+      'volume caps of new payments, currency:day|month:amount in minor units, comma separated (e.g. usd:day:5000000), or "none"',
+    )
     .option('--enable', 'take payments again')
     .option('--disable', 'take no payments at all')
     .option('--drain', 'take no new payments; still serve upsells, renewals and refunds')
@@ -274,6 +302,7 @@ export function registerAccountsCommand(program: Command): void {
           purpose?: string;
           priority?: number;
           currencies?: string;
+          caps?: string;
           enable?: boolean;
           disable?: boolean;
           drain?: boolean;
@@ -299,6 +328,7 @@ export function registerAccountsCommand(program: Command): void {
                 : list(options.currencies),
           enabled: options.enable ? true : options.disable ? false : undefined,
           drain: options.drain ? true : options.undrain ? false : undefined,
+          caps: options.caps === undefined ? undefined : capsOf(options.caps),
         });
         await withServices(async ({ services, workspaceId, actor }) => {
           printResult(

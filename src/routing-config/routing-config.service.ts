@@ -161,6 +161,7 @@ const routingFields = [
   'role',
   'priority',
   'currencies',
+  'caps',
   'enabled',
   'drain',
   'label',
@@ -460,6 +461,7 @@ function routingAccountOf(view: AccountView): RoutingAccount {
     modes: modesOf(view),
     priority: view.priority,
     ...(view.currencies === null ? {} : { currencies: view.currencies }),
+    ...(view.caps === null ? {} : { caps: view.caps }),
     enabled: view.enabled,
     drain: view.drain,
     label: view.label,
@@ -511,6 +513,15 @@ function accountChangesOf(
           const wanted = account.currencies ?? null;
           if (JSON.stringify(wanted) !== JSON.stringify(view.currencies)) {
             patch.currencies = wanted;
+            fields.push(field);
+          }
+          break;
+        }
+        case 'caps': {
+          const wanted =
+            account.caps === undefined || account.caps.length === 0 ? null : account.caps;
+          if (JSON.stringify(wanted) !== JSON.stringify(view.caps)) {
+            patch.caps = wanted;
             fields.push(field);
           }
           break;

@@ -66,7 +66,7 @@ const fallbackSchema = z.union(
 /** A volume cap of issue 16: at most `amount` minor units of `currency` per UTC day or month. */
 export const capPeriods = ['day', 'month'] as const;
 
-const capSchema = z.strictObject({
+export const capSchema = z.strictObject({
   currency: currencySchema,
   period: z.enum(capPeriods, { error: orRequired('a cap period is "day" or "month"') }),
   amount: amountSchema.min(1, { error: 'a cap is at least 1 minor unit; remove the cap for none' }),
