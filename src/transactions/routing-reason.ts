@@ -12,10 +12,18 @@ export function routingReasonOf(decision: RoutingDecision): string {
       : matched.level === 'continuation'
         ? `continuation on ${decision.account ?? decision.fallbackFrom ?? 'its account'}`
         : `${matched.level} ${matched.ref ?? ''}`.trim();
+  const how =
+    decision.picked?.reason === 'customer_affinity'
+      ? ', customer affinity'
+      : decision.split !== undefined
+        ? `, split bucket ${decision.split.bucket} → ${decision.split.pick}`
+        : '';
   if (decision.fallbackFrom === null) {
-    return decision.outcome === 'selected' ? target : `${target}: ${decision.outcome}`;
+    return decision.outcome === 'selected'
+      ? `${target}${how}`
+      : `${target}${how}: ${decision.outcome}`;
   }
   const from = decision.candidates.find((candidate) => candidate.account === decision.fallbackFrom);
   const why = from && from.reasons.length > 0 ? ` (${from.reasons.join(', ')})` : '';
-  return `${target} → fallback from ${decision.fallbackFrom}${why}`;
+  return `${target}${how} → fallback from ${decision.fallbackFrom}${why}`;
 }
