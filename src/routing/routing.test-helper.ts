@@ -8,6 +8,7 @@ import {
   type RoutingConfig,
   type RoutingConfigInput,
 } from './schema.js';
+import { validateRoutingConfig } from './validate.js';
 
 /** Parses like the edge does, and fails the test loudly when a fixture is not valid input. */
 export function parseConfigFixture(input: RoutingConfigInput): RoutingConfig {
@@ -37,4 +38,15 @@ export function summarize(decision: RoutingDecision) {
     matched: decision.matched,
     fallbackFrom: decision.fallbackFrom,
   };
+}
+
+/** A scenario's decision: its config and context parsed like the edge does, the config sound. */
+export function decideScenario(scenario: { config: unknown; context: unknown }): RoutingDecision {
+  const config = parseRoutingConfig(scenario.config);
+  const context = parsePaymentContext(scenario.context);
+  if (!config.success) throw new Error(`config: ${JSON.stringify(config.problems)}`);
+  if (!context.success) throw new Error(`context: ${JSON.stringify(context.problems)}`);
+  const errors = validateRoutingConfig(config.value).errors;
+  if (errors.length > 0) throw new Error(`config errors: ${JSON.stringify(errors)}`);
+  return compileRouting(config.value).route(context.value);
 }

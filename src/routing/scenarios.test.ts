@@ -5,9 +5,7 @@ import {
   repositoryScenariosFile,
   scenariosUnderTest,
 } from '../../test/routing-scenarios.js';
-import { route } from './route.js';
-import { parsePaymentContext, parseRoutingConfig } from './schema.js';
-import { validateRoutingConfig } from './validate.js';
+import { decideScenario, summarize } from './routing.test-helper.js';
 
 const scenarios = scenariosUnderTest();
 const source = referenceScenariosFile ?? 'test/scenarios/routing';
@@ -20,20 +18,9 @@ describe(`routing scenarios from ${source}`, () => {
   it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
     '%s',
     (_name, scenario) => {
-      const config = parseRoutingConfig(scenario.config);
-      const context = parsePaymentContext(scenario.context);
-      if (!config.success) throw new Error(`config: ${JSON.stringify(config.problems)}`);
-      if (!context.success) throw new Error(`context: ${JSON.stringify(context.problems)}`);
-      expect(validateRoutingConfig(config.value).errors).toEqual([]);
+      const decision = decideScenario(scenario);
 
-      const decision = route(config.value, context.value);
-
-      expect({
-        outcome: decision.outcome,
-        account: decision.account,
-        matched: decision.matched,
-        fallbackFrom: decision.fallbackFrom,
-      }).toEqual(scenario.expect);
+      expect(summarize(decision)).toEqual(scenario.expect);
       expect(decision.explanation.length).toBeGreaterThan(0);
     },
   );

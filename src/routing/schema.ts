@@ -12,9 +12,9 @@ function orRequired(message: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : message);
 }
 
-const handleSchema = z.string().regex(handlePattern, {
-  error: 'a handle is 1 to 40 lowercase letters, digits or "-", e.g. "eu-ltd"',
-});
+const handleMessage = 'a handle is 1 to 40 lowercase letters, digits or "-", e.g. "eu-ltd"';
+
+const handleSchema = z.string().regex(handlePattern, { error: handleMessage });
 
 const slugSchema = z.string().min(1, { error: 'must not be empty' });
 
@@ -165,14 +165,15 @@ const pinSchema = z.strictObject({
 /** A product pin is always one account, so the offers of one order step are never split apart. */
 const productPinSchema = z.strictObject({
   use: z
-    .union([handleSchema, splitSchema], {
-      error: orRequired('use is an account handle such as "us"'),
+    .string({
+      error: (issue) => {
+        if (issue.input === undefined) return 'required';
+        return typeof issue.input === 'object' && issue.input !== null && 'split' in issue.input
+          ? 'a product pin names one account: products cannot be split (split the funnel or step pin, or a rule, instead)'
+          : 'use is an account handle such as "us"';
+      },
     })
-    .refine((use) => typeof use === 'string', {
-      error:
-        'a product pin names one account: products cannot be split (split the funnel or step pin, or a rule, instead)',
-    })
-    .transform((use) => use as string),
+    .regex(handlePattern, { error: handleMessage }),
   fallback: fallbackSchema.default('auto'),
 });
 
@@ -324,9 +325,21 @@ function reportMissingAsRequired(issue: { input?: unknown }): string | undefined
 function describeIssue(
   issue: z.core.$ZodIssue,
   fieldsAt: FieldsAt,
+  prefix: ReadonlyArray<string | number> = [],
 ): SchemaProblem | SchemaProblem[] {
-  const path = issue.path.map((part) => (typeof part === 'number' ? part : String(part)));
+  const path = [
+    ...prefix,
+    ...issue.path.map((part) => (typeof part === 'number' ? part : String(part))),
+  ];
   switch (issue.code) {
+    case 'invalid_union': {
+      // A split with a bad weight fails both branches of "handle or split"; the branch that took
+      // the input's type (an object here) says what is wrong, and where, better than the union.
+      const branch = branchForInputType(issue.errors);
+      return branch === undefined
+        ? { path, message: issue.message }
+        : branch.flatMap((inner) => describeIssue(inner, fieldsAt, path));
+    }
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({
         path: [...path, key],
@@ -346,23 +359,47 @@ function describeIssue(
   }
 }
 
+/** The only branch of a union that did not reject the input's type outright, if there is one. */
+function branchForInputType(
+  branches: ReadonlyArray<readonly z.core.$ZodIssue[]>,
+): readonly z.core.$ZodIssue[] | undefined {
+  const typed = branches.filter(
+    (issues) =>
+      !issues.every(
+        (inner) =>
+          inner.path.length === 0 &&
+          (inner.code === 'invalid_type' || inner.code === 'invalid_value'),
+      ),
+  );
+  return typed.length === 1 ? typed[0] : undefined;
+}
+
 /** The fields an object at `path` may have, to suggest the one a misspelt field meant. */
 type FieldsAt = (path: ReadonlyArray<string | number>) => readonly string[];
 
 function fieldsInConfigAt(path: ReadonlyArray<string | number>): readonly string[] {
-  const [section] = path;
+  const [section, , field, , inner] = path;
   if (path.length === 0) return Object.keys(routingConfigSchema.shape);
-  if (section === 'accounts') return Object.keys(accountSchema.shape);
+  if (section === 'accounts') {
+    return Object.keys(path.length === 2 ? accountSchema.shape : capSchema.shape);
+  }
+  // A rule or pin is at depth 2; its split at depth 3 ("use"); a split's share at depth 5.
+  if (field === 'use')
+    return Object.keys(inner === undefined ? splitSchema.shape : splitShareSchema.shape);
   if (section === 'rules') {
     if (path.length === 2) return Object.keys(ruleSchema.shape);
     if (path.length === 3) return Object.keys(conditionsSchema.shape);
     return Object.keys(amountRangeSchema.shape);
   }
-  return Object.keys(pinSchema.shape);
+  return Object.keys(section === 'products' ? productPinSchema.shape : pinSchema.shape);
 }
 
 function fieldsInContextAt(path: ReadonlyArray<string | number>): readonly string[] {
-  return path.length === 0 ? Object.keys(paymentContextSchema.shape) : ['account'];
+  const [section] = path;
+  if (path.length === 0) return Object.keys(paymentContextSchema.shape);
+  if (section === 'customer') return Object.keys(customerSchema.shape);
+  if (section === 'usage') return ['day', 'month'];
+  return ['account'];
 }
 
 function describeUnknownField(field: string, known: readonly string[]): string {
