@@ -14,6 +14,7 @@ import type { StripeGateway } from '../stripe/gateway.js';
 import type { EndpointUpkeep } from '../webhooks/endpoint-upkeep.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { DoctorCheck } from './check.js';
+import { capChecks } from './checks/caps.js';
 import { configurationChecks } from './checks/configuration.js';
 import { accountStateChecks } from './checks/state.js';
 import { stripeAccountCheck } from './checks/stripe-account.js';
@@ -46,6 +47,7 @@ export function allChecks(deps: CheckDependencies): DoctorCheck[] {
   return [
     configurationChecks(deps),
     accountStateChecks({ ...deps, quietAccountHours: deps.config.quietAccountHours }),
+    capChecks(deps),
     alertChannelCheck(deps),
     stripeAccountCheck(deps),
     connectPlatformCheck(deps),

@@ -50,6 +50,9 @@ export const findingCodes = [
   'test_payment_stale',
   'orders_stuck',
   'unrecorded_payments',
+  // Volume caps (issue 16).
+  'cap_near',
+  'cap_reached',
   // Alerts: a channel that keeps failing.
   'alert_channel_failing',
 ] as const;
