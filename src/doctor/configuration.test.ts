@@ -176,6 +176,30 @@ describeEachDatabase('doctor: configuration', (database) => {
     expect(await finding('currency_unserved')).toMatchObject({ status: 'pass' });
   });
 
+  it('currency_unserved: a split funnel pin is served when any of its accounts takes the currency', async () => {
+    await shop().api('PATCH', '/api/accounts/us', { currencies: ['usd'] });
+    await shop().api('PATCH', '/api/accounts/eu', { currencies: ['eur'] });
+    const half = {
+      split: [
+        { account: 'us', weight: 50 },
+        { account: 'eu', weight: 50 },
+      ],
+    };
+    const put = await shop().api('PUT', '/api/routing', {
+      document: { funnels: { launch: { use: half, fallback: 'none' } } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    // Whoever a buyer is bucketed to, the split hands a currency its pick refuses to the other.
+    expect(await finding('currency_unserved')).toMatchObject({ status: 'pass' });
+
+    await shop().api('PATCH', '/api/accounts/eu', { currencies: ['usd'] });
+    const unserved = await finding('currency_unserved');
+    expect(unserved.status).toBe('fail');
+    expect(unserved.detail).toContain(
+      'EUR for course at launch/order (test) (us: currency_not_accepted; eu: currency_not_accepted)',
+    );
+  });
+
   it('live_funnel_without_live_account: fails until an account has live keys', async () => {
     expect((await shop().api('PATCH', '/api/funnels/launch', { mode: 'live' })).status).toBe(200);
 

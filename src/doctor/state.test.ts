@@ -99,6 +99,25 @@ describeEachDatabase('doctor: account state', (database) => {
     expect(await finding('no_recent_payment')).toMatchObject({ status: 'pass' });
   });
 
+  it('no_recent_payment: an account that only a split names is one routing sends payments to', async () => {
+    const half = {
+      split: [
+        { account: 'us', weight: 50 },
+        { account: 'eu', weight: 50 },
+      ],
+    };
+    const put = await shop().api('PUT', '/api/routing', {
+      document: { funnels: { launch: { use: half } } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    clock.advance(25 * hour);
+    expect(await finding('no_recent_payment', 'eu')).toMatchObject({
+      status: 'warn',
+      detail:
+        'Routing sends payments to eu (test), but it has taken none in 24 h (QUIET_ACCOUNT_HOURS); the last was never.',
+    });
+  });
+
   it('orders_stuck: fails for a payment whose answer from Stripe was lost, until reconciled', async () => {
     await faultOn('*', { fault: 'connection_reset', after: true });
     await buyerAtCardForm();

@@ -242,4 +242,28 @@ describeEachDatabase('the routing config of the live workspace', (database) => {
     await api('PUT', '/api/routing', { document: { ...euroRouting, rules: [], products: {} } });
     expect((await api('DELETE', '/api/accounts/eu')).status).toBe(204);
   });
+
+  it('refuses to remove an account that only a split names, naming the split', async () => {
+    const half = {
+      split: [
+        { account: 'us', weight: 50 },
+        { account: 'eu', weight: 50 },
+      ],
+    };
+    const put = await api('PUT', '/api/routing', {
+      document: {
+        ...euroRouting,
+        rules: [{ name: 'euro-sales', when: { currency: ['eur'] }, use: half }],
+        products: {},
+        funnels: { launch: { use: half } },
+      },
+    });
+    expect(put.status).toBe(200);
+    const refused = await api('DELETE', '/api/accounts/eu');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details.references).toEqual([
+      'rule "euro-sales" (split us 50 / eu 50)',
+      'the pin of funnel "launch" (split us 50 / eu 50)',
+    ]);
+  });
 });

@@ -4,7 +4,7 @@ import type { HealthService, ModeHealth } from '../../accounts/health.service.js
 import type { Mode } from '../../accounts/key-verification.js';
 import type { CatalogService } from '../../catalog/catalog.service.js';
 import type { Database } from '../../db/schema.js';
-import type { RoutingConfig } from '../../routing/index.js';
+import type { RoutingConfig, Target } from '../../routing/index.js';
 import type { RoutingConfigService } from '../../routing-config/routing-config.service.js';
 import type { DoctorCheck } from '../check.js';
 import { type Finding, type FindingScope, fail, pass, warn } from '../finding.js';
@@ -130,13 +130,20 @@ function checkCircuit(
   );
 }
 
-/** Routing sends new payments to the account: the primary, or named by a rule or a pin. */
+/** Routing sends new payments to the account: the primary, or named by a rule or a pin (or its split). */
 function routedTo(document: RoutingConfig, account: Account, mode: Mode): boolean {
   const entry = document.accounts.find((one) => one.handle === account.handle);
   if (!entry?.enabled || entry.drain || !entry.modes.includes(mode)) return false;
   if (entry.role === 'primary') return true;
   const pins = [document.products, document.steps, document.funnels].flatMap(Object.values);
-  return [...document.rules, ...pins].some((reference) => reference.use === account.handle);
+  return [...document.rules, ...pins].some((reference) => sendsTo(reference.use, account.handle));
+}
+
+/** The target is the account, or a split that gives it a share (weight 0 gets only overflow). */
+function sendsTo(use: Target, handle: string): boolean {
+  return typeof use === 'string'
+    ? use === handle
+    : use.split.some((share) => share.account === handle && share.weight > 0);
 }
 
 async function checkQuiet(input: {
