@@ -42,6 +42,7 @@ import {
   createRoutingConfigService,
   type RoutingConfigService,
 } from './routing-config/routing-config.service.js';
+import { createRoutingReplay, type RoutingReplay } from './routing-replay/replay.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway, pinnedApiVersion } from './stripe/stripe-gateway.js';
 import { createTokenService, type TokenService } from './tokens/tokens.service.js';
@@ -81,6 +82,8 @@ export interface Services {
   connect: ConnectService;
   health: HealthService;
   routingConfig: RoutingConfigService;
+  /** `route replay`: a candidate routing run over stored payments, writing nothing. */
+  routingReplay: RoutingReplay;
   catalog: CatalogService;
   /** The failover executor: every PaymentIntent is made through it. */
   payments: FailoverExecutor;
@@ -329,6 +332,7 @@ export function createServices(options: ServiceOptions): Services {
     connect,
     health,
     routingConfig,
+    routingReplay: createRoutingReplay({ db: store.db, routing: routingConfig }),
     catalog,
     payments,
     catalogForSale,

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { minorUnitDigitsOf, toMajorUnits } from '../catalog/money.js';
 import {
   compileRouting,
   findContextWarnings,
   parsePaymentContext,
   type RoutingDecision,
 } from '../routing/index.js';
+import type { ReplayExample, ReplayReport, Volume } from '../routing-replay/replay.service.js';
 import {
   loadRoutingConfigFile,
   printFindings,
@@ -14,6 +16,13 @@ import {
 import { type CommandOutput, processOutput, runCommand } from './run-command.js';
 import { formatRows } from './table.js';
 import { withServices } from './with-services.js';
+
+interface ReplayOptions {
+  config: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
 
 interface ExplainOptions {
   config?: string;
@@ -46,6 +55,88 @@ export function registerRouteCommand(program: Command): void {
         await explainRouteWith(processOutput, options);
       }),
     );
+
+  routeCommand
+    .command('replay')
+    .description(
+      'run a candidate routing config over the stored payments and report which would move to which account; writes nothing',
+    )
+    .requiredOption(
+      '--config <file>',
+      'the candidate routing config, a JSON file (as "config apply" takes it; without accounts, the live ones)',
+    )
+    .option('--from <time>', 'replay payments made at or after this ISO 8601 time, e.g. 2026-11-01')
+    .option('--to <time>', 'replay payments made before this ISO 8601 time, e.g. 2026-12-01')
+    .option('--json', 'print the whole report as JSON')
+    .action(
+      runCommand(async function replayRoute(options: ReplayOptions) {
+        const document = await readJsonFile(options.config, 'routing config');
+        await withServices(async ({ services, workspaceId }) => {
+          const report = await services.routingReplay.replay(
+            workspaceId,
+            { document, from: options.from, to: options.to },
+            { root: 'config', windowFields: { from: '--from', to: '--to' } },
+          );
+          for (const warning of report.document.warnings) {
+            processOutput.err(`warning: ${warning.field}: ${warning.message}`);
+          }
+          processOutput.out(
+            options.json === true ? JSON.stringify(report, null, 2) : formatReplay(report),
+          );
+        });
+      }),
+    );
+}
+
+/** The replay for people: the totals, then one line per move with its examples. */
+export function formatReplay(report: ReplayReport): string {
+  const { totals, window } = report;
+  const span =
+    window.first === null
+      ? 'no payments in the window'
+      : `payments from ${window.first} to ${window.last}`;
+  const lines = [
+    `Replayed ${count(totals.payments, 'payment')} (${span}) against the candidate config; the active version is ${report.document.activeVersion ?? 'none (accounts only)'}.`,
+    `Would move: ${totals.moved}. Unchanged: ${totals.unchanged}. No account: ${totals.noAccount}.`,
+  ];
+  for (const move of report.moves) {
+    lines.push(
+      '',
+      `${count(move.payments, 'payment')} (${formatVolume(move.volume)}) would move from ${move.from} to ${move.to}`,
+      ...move.examples.map(formatExample),
+    );
+  }
+  if (report.noAccount.payments > 0) {
+    lines.push(
+      '',
+      `${count(report.noAccount.payments, 'payment')} (${formatVolume(report.noAccount.volume)}) would have no account`,
+      ...report.noAccount.examples.map(formatExample),
+    );
+  }
+  lines.push('', ...report.assumptions.map((assumption) => `Note: ${assumption}`));
+  return lines.join('\n');
+}
+
+function formatExample(example: ReplayExample): string {
+  return `  ${example.payment} (order ${example.order}, ${formatVolume({ [example.currency]: example.amount })}, ${example.from} -> ${example.to ?? 'none'}): ${example.explanation.join(' ')}`;
+}
+
+/** `USD 1,234.00, EUR 99.00`: each currency in its own major units. */
+function formatVolume(volume: Volume): string {
+  return Object.entries(volume)
+    .map(([currency, amount]) => {
+      const digits = minorUnitDigitsOf(currency);
+      const major = toMajorUnits(amount, currency).toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      });
+      return `${currency.toUpperCase()} ${major}`;
+    })
+    .join(', ');
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 async function explainRouteWith(output: CommandOutput, options: ExplainOptions): Promise<void> {

@@ -27,6 +27,7 @@ import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerJobRoutes } from '../jobs/jobs.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
+import { registerRoutingReplayRoutes } from '../routing-replay/replay.routes.js';
 import type { Services } from '../services.js';
 import { registerTransactionRoutes } from '../transactions/transactions.routes.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
@@ -82,6 +83,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerAccountRoutes(admin, services.accounts);
     registerAccountHealthRoute(admin, services.health);
     registerRoutingConfigRoutes(admin, services.routingConfig);
+    registerRoutingReplayRoutes(admin, services.routingReplay);
     registerConnectStartRoute(admin, services.connect);
     registerAuditRoutes(admin, services.audit);
     registerCatalogRoutes(admin, services.catalog);
