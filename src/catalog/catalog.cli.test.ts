@@ -156,6 +156,55 @@ describeEachDatabase('switchyard funnels import, export and list', (database) =>
     }
   });
 
+  it('round-trips split funnel and step pins through export and import, and lists the split', async () => {
+    const half = {
+      split: [
+        { account: 'us', weight: 50 },
+        { account: 'eu', weight: 50 },
+      ],
+    };
+    const byOrder = {
+      split: [
+        { account: 'eu', weight: 80 },
+        { account: 'us', weight: 20 },
+      ],
+      key: 'order',
+    };
+    const splitDocument = {
+      ...launchDocument,
+      funnel: {
+        ...launchDocument.funnel,
+        pin: { use: half },
+        steps: launchDocument.funnel.steps.map((step) =>
+          step.slug === 'coaching' ? { ...step, pin: { use: byOrder, fallback: 'none' } } : step,
+        ),
+      },
+    };
+    const first = await runInProcess([
+      'funnels',
+      'import',
+      scratch.write(`split-${database.name}.json`, splitDocument),
+    ]);
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    const funnels = await runInProcess(['funnels', 'list']);
+    expect(funnels.stdout).toMatch(/^launch\s+test\s+4\s+split us 50 \/ eu 50\s+Launch$/m);
+
+    const exported = JSON.parse((await runInProcess(['funnels', 'export', 'launch'])).stdout);
+    expect(exported.funnel.pin).toEqual({ use: { ...half, key: 'customer' }, fallback: 'auto' });
+    expect(exported.funnel.steps[2].pin).toEqual({ use: byOrder, fallback: 'none' });
+    const routing = await testApp.services.routingConfig.showActive('default');
+    expect(routing.document.funnels.launch?.use).toEqual({ ...half, key: 'customer' });
+    expect(routing.document.steps['launch/coaching']?.use).toEqual(byOrder);
+
+    await closeStore();
+    await useFreshStore();
+    const file = scratch.write(`split-exported-${database.name}.json`, exported);
+    expect((await runInProcess(['funnels', 'import', file])).code).toBe(0);
+    const roundTrip = await runInProcess(['funnels', 'export', 'launch']);
+    expect(JSON.parse(roundTrip.stdout)).toEqual(exported);
+    expect((await runInProcess(['funnels', 'import', file])).stdout).toContain('No changes');
+  });
+
   it('exits 2 naming the file and each field path for bad input, and changes nothing', async () => {
     const invalid = scratch.write(
       `invalid-${database.name}.yaml`,
