@@ -24,6 +24,8 @@ import {
   noFailure,
   type PaymentAttempt,
 } from './payment-attempts.repository.js';
+import type { StoredRoutingContext } from './payments.repository.js';
+import { completeRoutingContext } from './routing-context.js';
 
 /**
  * Failover at run time (docs/design.md §3): create the PaymentIntent on the routed account; when that
@@ -34,11 +36,17 @@ import {
 export interface PaymentRequest extends AttemptRequest {
   /** What routing sees of the payment (docs/design.md §2); its amount and currency are charged. */
   context: PaymentContext & { amount: number };
+  /** The accounts (ids) where the buyer has a Stripe customer: the context's `customer.accounts`. */
+  customerAccountIds?: readonly string[] | undefined;
   /**
    * Writes the caller's own record of the payment (if it is not there yet) in the transaction that
    * writes each attempt before Stripe is called: both are on disk before the call, in one commit.
+   * `routingContext` is what the router was asked, without health, for replay.
    */
-  recordAttempt?: (executor: Kysely<Database>) => Promise<void>;
+  recordAttempt?: (
+    executor: Kysely<Database>,
+    routingContext: StoredRoutingContext,
+  ) => Promise<void>;
   /**
    * True when the caller has just found that the payment does not exist: it has no attempts to
    * read (should another instance make it meanwhile, its first attempt's number is taken and
@@ -121,10 +129,14 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
   }
 
   /** Writes a new attempt before Stripe is called: a crash after the call leaves a trace to resume from. */
-  async function writeAttempt(request: PaymentRequest, attempt: Attempt): Promise<void> {
+  async function writeAttempt(
+    request: PaymentRequest,
+    attempt: Attempt,
+    routingContext: StoredRoutingContext,
+  ): Promise<void> {
     try {
       await db.transaction().execute(async (trx) => {
-        await request.recordAttempt?.(trx);
+        await request.recordAttempt?.(trx, routingContext);
         await insertAttempt(trx, attempt);
       });
     } catch (error) {
@@ -154,6 +166,8 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
     let logBefore: PaymentAttempt[] | undefined = request.noAttemptsYet ? [] : undefined;
     const setAside: Record<string, HealthState> = {};
     const story: string[] = [];
+    // The buyer's known accounts and the caps' usage, read once for the whole payment.
+    let completed: StoredRoutingContext | undefined;
 
     /** Fails over, or ends the payment, after an attempt failed. */
     async function handleFailure(
@@ -217,8 +231,9 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
 
     for (;;) {
       const live = await routing.liveRouting(workspaceId, context.mode, request.revision);
+      completed ??= withoutHealth(await completeRoutingContext(deps, live, request));
       const routed = live.routing.route({
-        ...context,
+        ...completed,
         health: { ...live.health, ...context.health, ...setAside },
       });
       const decision = { ...routed, explanation: [...story, ...routed.explanation] };
@@ -265,7 +280,7 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
         startedAt: clock().toISOString(),
         finishedAt: null,
       };
-      await writeAttempt(request, attempt);
+      await writeAttempt(request, attempt, completed);
       const outcome = await attempts.send(request, attempt, false, logBefore);
       if (outcome.created) return outcome.created;
       logBefore = undefined;
@@ -277,6 +292,12 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
     createPaymentWithFailover,
     listAttempts: (workspaceId, paymentId) => attempts.attemptsOf(workspaceId, paymentId),
   };
+}
+
+/** A context as stored with its payment: health is the moment's, not the payment's. */
+function withoutHealth(context: PaymentContext): StoredRoutingContext {
+  const { health, ...stored } = context;
+  return stored;
 }
 
 /** The details of a payment's refusal. */

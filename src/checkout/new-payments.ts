@@ -5,7 +5,7 @@ import type { PaymentContext } from '../routing/index.js';
 import type { PaymentIntentSummary, StripeGateway } from '../stripe/gateway.js';
 import type { PaymentCreated } from './attempts.js';
 import type { FailoverExecutor } from './failover.js';
-import type { Order } from './orders.repository.js';
+import { listStripeCustomers, type Order } from './orders.repository.js';
 import { type PaymentLine, totalOf } from './payment-lines.js';
 import type { PaymentRecords } from './payment-records.js';
 import { findPayment, insertPaymentIfNew, type Payment } from './payments.repository.js';
@@ -90,6 +90,18 @@ export interface NewPaymentsDependencies {
   subscriptions: Subscriptions;
 }
 
+/**
+ * The order's part of a payment's routing context (issue 16): its id, and the buyer's email as
+ * the customer key a split buckets by (the contact form trims and lower-cases it already).
+ */
+function buyerContextOf(order: Order, context: PaymentContext): PaymentContext {
+  return {
+    ...context,
+    order: order.orderId,
+    customer: { key: order.email, accounts: context.customer?.accounts ?? [] },
+  };
+}
+
 export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
   const { db, clock, gateway, records, stripeObjects, subscriptions } = deps;
 
@@ -155,22 +167,34 @@ export function createNewPayments(deps: NewPaymentsDependencies): NewPayments {
     const paymentId = payment.paymentId;
     const currency = input.context.currency;
     const recurring = lines.find((line) => line.recurring !== null);
+    // Read once: routing prefers the buyer's accounts, and the chosen one's customer is reused.
+    const stripeCustomers = new Map(
+      (await listStripeCustomers(db, order.customerId, order.mode)).map((known) => [
+        known.accountId,
+        known.stripeCustomerId,
+      ]),
+    );
     const created = await deps.payments.createPaymentWithFailover({
       workspaceId: order.workspaceId,
       paymentId,
-      context: { ...input.context, amount },
+      context: { ...buyerContextOf(order, input.context), amount },
+      customerAccountIds: [...stripeCustomers.keys()],
       revision: input.revision,
       noAttemptsYet: input.notFound,
       // Charging a saved card is in the request: an unclear answer may have charged it.
       confirms: payer.card === 'saved',
-      // A new payment is written with its first attempt, in one commit, before Stripe is asked.
-      recordAttempt: (executor) => insertPaymentIfNew(executor, payment),
+      // A new payment is written with its first attempt, in one commit, before Stripe is asked,
+      // with what the router was asked, so a replay can ask it again.
+      recordAttempt: (executor, routingContext) =>
+        insertPaymentIfNew(executor, { ...payment, routingContext }),
       recordCreated: recordPlacement(payment, (stored) => {
         placed = stored;
       }),
       createOn: async (target) => {
         const customer =
-          payer.card === 'saved' ? payer.customer : await stripeObjects.customerOn(target, order);
+          payer.card === 'saved'
+            ? payer.customer
+            : await stripeObjects.customerOn(target, order, stripeCustomers);
         const metadata = {
           ...target.metadata,
           switchyard_order: order.orderId,

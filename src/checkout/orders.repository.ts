@@ -129,6 +129,32 @@ export async function findStripeCustomer(
   return rows[0]?.stripe_customer_id;
 }
 
+const listStripeCustomerRows = prepareQuery<
+  { customerId: string; mode: Mode },
+  { account_id: string; stripe_customer_id: string }
+>((db, slot) =>
+  db
+    .selectFrom('customer_accounts')
+    .select(['account_id', 'stripe_customer_id'])
+    .where('customer_id', '=', slot('customerId'))
+    .where('mode', '=', slot('mode'))
+    .orderBy('created_at')
+    .orderBy('account_id'),
+);
+
+/** The customer's Stripe customers in the mode, one per account, oldest first. */
+export async function listStripeCustomers(
+  db: Kysely<Database>,
+  customerId: string,
+  mode: Mode,
+): Promise<Array<{ accountId: string; stripeCustomerId: string }>> {
+  const { rows } = await listStripeCustomerRows.execute(db, { customerId, mode });
+  return rows.map((row) => ({
+    accountId: row.account_id,
+    stripeCustomerId: row.stripe_customer_id,
+  }));
+}
+
 /** Remembers a Stripe customer; a second writer (a concurrent checkout) keeps the first one. */
 export async function rememberStripeCustomer(
   db: Kysely<Database>,

@@ -22,6 +22,7 @@ import {
   findSubscription,
   insertPaymentIfNew,
   type Payment,
+  type StoredRoutingContext,
   updatePayment,
   updateSubscriptionStatus,
 } from './payments.repository.js';
@@ -205,15 +206,18 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
     if (!parent) return;
     const paymentId = `${parent.paymentId}.renewal.${invoice.id}`;
     const live = await deps.routing.liveRouting(subscription.workspaceId, context.mode);
-    const decision = live.routing.route({
+    // Stored with the renewal (without health), so a replay can ask the router again.
+    const routingContext: StoredRoutingContext = {
       mode: context.mode,
       kind: 'renewal',
       currency: invoice.currency,
+      amount: invoice.amountDue,
       products: [],
       tags: [],
+      order: subscription.orderId,
       parent: { account: parent.accountHandle ?? '' },
-      health: {},
-    });
+    };
+    const decision = live.routing.route({ ...routingContext, health: {} });
     const now = clock().toISOString();
     await insertPaymentIfNew(db, {
       paymentId,
@@ -236,6 +240,7 @@ export function createPaymentEvents(deps: PaymentEventsDependencies): PaymentEve
       refundedAmount: 0,
       failureMessage: null,
       decision,
+      routingContext,
       createdAt: now,
       updatedAt: now,
     });

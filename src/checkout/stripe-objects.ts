@@ -18,10 +18,14 @@ import type { PaymentLine } from './payment-lines.js';
  * payment on that account needs them, remembered, and reused after.
  */
 export interface StripeObjects {
-  /** The Stripe customer of this order's buyer on the attempt's account. */
+  /**
+   * The Stripe customer of this order's buyer on the attempt's account. `known`: the buyer's
+   * Stripe customers by account id as the caller read them just before (none there: make one).
+   */
   customerOn(
     target: AttemptTarget,
     buyer: Pick<Order, 'customerId' | 'email' | 'name'>,
+    known?: ReadonlyMap<string, string>,
   ): Promise<string>;
   /** The Stripe price of a line on the attempt's account, with its product. */
   priceOn(target: AttemptTarget, line: PaymentLine): Promise<string>;
@@ -56,10 +60,10 @@ export function createStripeObjects(deps: StripeObjectsDependencies): StripeObje
   }
 
   return {
-    async customerOn(target, buyer) {
+    async customerOn(target, buyer, known) {
       const key = { customerId: buyer.customerId, accountId: target.accountId, mode: target.mode };
-      const known = await findStripeCustomer(db, key);
-      if (known) return known;
+      const existing = known ? known.get(target.accountId) : await findStripeCustomer(db, key);
+      if (existing) return existing;
       // The key covers what is sent: after a crash before the row below, a retry with the same
       // details gets this customer back, and one with a corrected name makes another instead of
       // being refused by Stripe for reusing a key with other parameters.
