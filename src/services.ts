@@ -42,6 +42,7 @@ import {
   createRoutingConfigService,
   type RoutingConfigService,
 } from './routing-config/routing-config.service.js';
+import { createRampService, type RampService } from './routing-ramp/ramp.service.js';
 import { createRoutingReplay, type RoutingReplay } from './routing-replay/replay.service.js';
 import type { StripeGateway } from './stripe/gateway.js';
 import { createStripeGateway, pinnedApiVersion } from './stripe/stripe-gateway.js';
@@ -84,6 +85,8 @@ export interface Services {
   routingConfig: RoutingConfigService;
   /** `route replay`: a candidate routing run over stored payments, writing nothing. */
   routingReplay: RoutingReplay;
+  /** Migration ramps: a new account's split share raised step by step (`accounts ramp`). */
+  ramps: RampService;
   catalog: CatalogService;
   /** The failover executor: every PaymentIntent is made through it. */
   payments: FailoverExecutor;
@@ -293,13 +296,14 @@ export function createServices(options: ServiceOptions): Services {
     timeoutMs: config.doctorTimeoutMs,
     checks: allChecks(checkDependencies),
   });
+  const ramps = createRampService({ db: store.db, clock, routingConfig });
   const jobs = createJobsService({
     db: store.db,
     clock,
     logger,
     workspaceId: DEFAULT_WORKSPACE_ID,
     enabled: config.jobs.enabled,
-    jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill }),
+    jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill, ramps }),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
   const alerts = createAlertsService({ db: store.db, clock, config, vault, audit, doctor });
@@ -333,6 +337,7 @@ export function createServices(options: ServiceOptions): Services {
     health,
     routingConfig,
     routingReplay: createRoutingReplay({ db: store.db, routing: routingConfig }),
+    ramps,
     catalog,
     payments,
     catalogForSale,

@@ -5,6 +5,8 @@ import { createUnrecordedPaymentsJob } from '../checkout/unrecorded-payments.job
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import { createTestPaymentsJob } from '../operations/test-payments.job.js';
+import { createRampJob } from '../routing-ramp/ramp.job.js';
+import type { RampService } from '../routing-ramp/ramp.service.js';
 import type { EventsBackfill } from '../webhooks/events-backfill.js';
 import { webhookWatchdog } from '../webhooks/webhook-watchdog.js';
 import type { JobDefinition } from './job.js';
@@ -14,6 +16,7 @@ export interface JobDependencies extends CheckDependencies {
   logger: Logger;
   doctor: DoctorService;
   eventsBackfill: EventsBackfill;
+  ramps: RampService;
 }
 
 /** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
@@ -35,5 +38,6 @@ export function allJobs(deps: JobDependencies): JobDefinition[] {
       intervalMinutes: deps.config.jobs.unrecordedMinutes,
     }),
     webhookWatchdog({ ...deps, intervalMinutes: deps.config.jobs.webhookWatchdogMinutes }),
+    createRampJob({ ramps: deps.ramps, clock: deps.clock }),
   ];
 }
