@@ -33,6 +33,7 @@ export async function completeRoutingContext(
       ? undefined
       : await sumAccountUsage(deps.db, {
           workspaceId: payment.workspaceId,
+          mode: context.mode,
           currency: context.currency,
           accountIds: capped.flatMap((handle) => live.accountIds.get(handle) ?? []),
           now: deps.clock(),

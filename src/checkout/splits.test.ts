@@ -4,6 +4,7 @@ import type { AdminCall } from '../../test/app.js';
 import {
   buyOrder,
   cardConfigOf,
+  manualClock,
   stripeSideOf,
   type Visitor,
   visitorOf,
@@ -46,10 +47,13 @@ function bucketOf(splitId: string, key: string): number {
 }
 
 describeEachDatabase('checkout through splits, caps and customer affinity', (database) => {
+  const clock = manualClock('2026-06-15T12:00:00.000Z');
   const shop = launchShopForEachTest(database, emulator, {
     handles: ['us', 'us2'],
     // Some 50 visits from one test address in a minute: more than a real buyer's limit.
     env: { CHECKOUT_LIMIT_PER_IP: '500' },
+    // Midday: a cap's UTC day cannot end between the payments of one test.
+    clock,
   });
 
   /** Which account's card form a new visit with this email gets (the account routing chose). */
@@ -171,6 +175,21 @@ describeEachDatabase('checkout through splits, caps and customer affinity', (dat
     const refund = await api('POST', `/api/payments/${alsoOnUs?.paymentId}/refunds`, {});
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);
     expect(refund.body.refund).toMatchObject({ account: 'us', amount: 4900, status: 'succeeded' });
+  });
+
+  it('holds a cap for card forms open in the last hour, not for ones left longer', async () => {
+    const { api } = shop();
+    const capped = await api('PATCH', '/api/accounts/us', {
+      caps: [{ currency: 'usd', period: 'day', amount: 10_000 }],
+    });
+    expect(capped.status, JSON.stringify(capped.body)).toBe(200);
+    expect(await accountOfCardForm('open-1@example.com')).toBe('us');
+    expect(await accountOfCardForm('open-2@example.com')).toBe('us');
+    // Two forms of $49.00 on us are open: a third would pass the $100.00 cap.
+    expect(await accountOfCardForm('open-3@example.com')).toBe('us2');
+    clock.advance(61 * 60);
+    // Nobody paid within the hour: the abandoned forms stop taking up the cap.
+    expect(await accountOfCardForm('open-4@example.com')).toBe('us');
   });
 
   it('puts a returning buyer on the account they paid on before, over the split', async () => {

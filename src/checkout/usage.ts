@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, PaymentStatus } from '../db/schema.js';
-import type { RoutingConfig, Usage } from '../routing/index.js';
+import type { Mode, RoutingConfig, Usage } from '../routing/index.js';
 
 /**
  * What each capped account has taken already (issue 16): the router's `usage`, summed from the
@@ -12,7 +12,8 @@ import type { RoutingConfig, Usage } from '../routing/index.js';
  * requires a payment method is a card form still open, or a declined card: it holds its amount
  * for `openFormHoldMs` after it was made, so buyers on the form as the cap fills do not all pass
  * it, while abandoned forms do not eat the cap for the rest of the day or month. Refunds do not
- * give volume back: processors count what was charged.
+ * give volume back: processors count what was charged. The doctor's cap_near
+ * (src/doctor/checks/caps.repository.ts) counts the same statuses, without that hour's hold.
  */
 
 /** Statuses whose amount is taken, or being taken, on the account. */
@@ -37,6 +38,8 @@ export interface AccountUsage {
 
 export interface UsageQuery {
   workspaceId: string;
+  /** Test payments never fill a live cap, nor live ones a test cap. */
+  mode: Mode;
   currency: string;
   accountIds: readonly string[];
   now: Date;
@@ -64,6 +67,7 @@ export async function sumAccountUsage(
     .where('workspace_id', '=', query.workspaceId)
     .where('account_id', 'in', query.accountIds)
     .where('currency', '=', query.currency)
+    .where('mode', '=', query.mode)
     .where('created_at', '>=', monthStart)
     .where('payment_intent_id', 'is not', null)
     .where((eb) =>
