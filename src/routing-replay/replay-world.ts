@@ -1,6 +1,6 @@
 import type { StoredRoutingContext } from '../checkout/payments.repository.js';
 import type { CompiledRouting, PaymentContext, RoutingDecision, Usage } from '../routing/index.js';
-import type { ReplayPayment } from './replay.repository.js';
+import type { KnownCustomer, ReplayPayment, UsageBefore } from './replay.repository.js';
 
 /**
  * The world a replay simulates: past payments placed again, in time order, by a candidate
@@ -34,22 +34,58 @@ interface Tally {
   monthAmount: number;
 }
 
+/** The world as it was when a window starts: what really happened before it. */
+export interface WorldBefore {
+  /** When the window starts. */
+  at: string;
+  usage: readonly UsageBefore[];
+  customers: readonly KnownCustomer[];
+}
+
 export function createReplayWorld(
   routing: CompiledRouting,
   tagsOf: ReadonlyMap<string, readonly string[]>,
+  before?: WorldBefore,
 ): ReplayWorld {
-  /** mode|currency -> account -> what it took this UTC day and month. */
+  /**
+   * currency -> account -> what it took this UTC day and month. Both modes count, as checkout
+   * counts them against a cap.
+   */
   const taken = new Map<string, Map<string, Tally>>();
   /** mode|customer key -> the accounts the buyer has a Stripe customer on. */
   const customers = new Map<string, Set<string>>();
+  for (const row of before?.usage ?? []) {
+    poolOf(row.currency).set(row.account, {
+      day: before?.at.slice(0, 10) ?? '',
+      dayAmount: row.day,
+      month: before?.at.slice(0, 7) ?? '',
+      monthAmount: row.month,
+    });
+  }
+  for (const known of before?.customers ?? []) knowOn(`${known.mode}|${known.key}`, known.account);
+
+  function poolOf(currency: string): Map<string, Tally> {
+    let byAccount = taken.get(currency);
+    if (byAccount === undefined) {
+      byAccount = new Map();
+      taken.set(currency, byAccount);
+    }
+    return byAccount;
+  }
+
+  function knowOn(customerKey: string, account: string): void {
+    const known = customers.get(customerKey);
+    if (known === undefined) customers.set(customerKey, new Set([account]));
+    else known.add(account);
+  }
   /** Replayed payment id -> where it landed: continuations follow their parent. */
   const placed = new Map<string, string | null>();
 
-  function usageFor(mode: string, currency: string, createdAt: string): Usage {
+  function usageFor(currency: string, createdAt: string): Usage {
     const usage: Usage = {};
     const day = createdAt.slice(0, 10);
     const month = createdAt.slice(0, 7);
-    for (const [account, tally] of taken.get(`${mode}|${currency}`) ?? []) {
+    for (const [account, tally] of taken.get(currency) ?? []) {
       usage[account] = {
         [currency]: {
           day: tally.day === day ? tally.dayAmount : 0,
@@ -63,15 +99,8 @@ export function createReplayWorld(
   function record(payment: ReplayPayment, customerKey: string, account: string | null): void {
     placed.set(payment.paymentId, account);
     if (account === null) return;
-    const known = customers.get(customerKey);
-    if (known === undefined) customers.set(customerKey, new Set([account]));
-    else known.add(account);
-    const pool = `${payment.mode}|${payment.currency}`;
-    let byAccount = taken.get(pool);
-    if (byAccount === undefined) {
-      byAccount = new Map();
-      taken.set(pool, byAccount);
-    }
+    knowOn(customerKey, account);
+    const byAccount = poolOf(payment.currency);
     const day = payment.createdAt.slice(0, 10);
     const month = payment.createdAt.slice(0, 7);
     const tally = byAccount.get(account);
@@ -122,7 +151,7 @@ export function createReplayWorld(
           ...(base.customer?.key === undefined ? {} : { key: base.customer.key }),
           accounts: [...(customers.get(customerKey) ?? [])],
         },
-        usage: usageFor(payment.mode, base.currency, payment.createdAt),
+        usage: usageFor(base.currency, payment.createdAt),
         // Health is the moment's and is not stored: the replay assumes every account healthy.
         health: {},
       };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { StoredRoutingContext } from '../checkout/payments.repository.js';
+import { periodStartsOf } from '../checkout/usage.js';
 import type { Database, PaymentKind, PaymentStatus } from '../db/schema.js';
 import type { Mode } from '../routing/index.js';
 
@@ -137,4 +138,70 @@ export async function listProductTags(
     .where('workspace_id', '=', workspaceId)
     .execute();
   return new Map(rows.map((row) => [row.slug, JSON.parse(row.tags) as string[]]));
+}
+
+/** What an account had taken in a currency on the UTC day and month a window starts in. */
+export interface UsageBefore {
+  account: string;
+  currency: string;
+  day: number;
+  month: number;
+}
+
+/** The real volume of the window's first day and month before it starts: caps are already part used. */
+export async function sumUsageBefore(
+  db: Kysely<Database>,
+  workspaceId: string,
+  before: string,
+): Promise<UsageBefore[]> {
+  const { dayStart, monthStart } = periodStartsOf(new Date(before));
+  const rows = await db
+    .selectFrom('payments')
+    .select((eb) => [
+      'account_handle',
+      'currency',
+      eb.fn.sum<number | string>('amount').as('month'),
+      eb.fn
+        .sum<number | string>(
+          eb.case().when('created_at', '>=', dayStart).then(eb.ref('amount')).else(0).end(),
+        )
+        .as('day'),
+    ])
+    .where('workspace_id', '=', workspaceId)
+    .where('status', 'in', replayedStatuses)
+    .where('account_handle', 'is not', null)
+    .where('created_at', '>=', monthStart)
+    .where('created_at', '<', before)
+    .groupBy(['account_handle', 'currency'])
+    .execute();
+  return rows.map((row) => ({
+    account: row.account_handle ?? '',
+    currency: row.currency,
+    day: Number(row.day),
+    month: Number(row.month),
+  }));
+}
+
+/** A buyer known on an account: a Stripe customer made there before the window. */
+export interface KnownCustomer {
+  mode: Mode;
+  /** The customer's email, lower case: the customer key. */
+  key: string;
+  account: string;
+}
+
+export async function listCustomersKnownBefore(
+  db: Kysely<Database>,
+  workspaceId: string,
+  before: string,
+): Promise<KnownCustomer[]> {
+  const rows = await db
+    .selectFrom('customer_accounts')
+    .innerJoin('customers', 'customers.customer_id', 'customer_accounts.customer_id')
+    .innerJoin('accounts', 'accounts.account_id', 'customer_accounts.account_id')
+    .select(['customer_accounts.mode', 'customers.email', 'accounts.handle'])
+    .where('customers.workspace_id', '=', workspaceId)
+    .where('customer_accounts.created_at', '<', before)
+    .execute();
+  return rows.map((row) => ({ mode: row.mode, key: row.email, account: row.handle }));
 }

@@ -9,7 +9,13 @@ import {
   validateRoutingConfig,
 } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
-import { listProductTags, listReplayPayments, type ReplayCursor } from './replay.repository.js';
+import {
+  listCustomersKnownBefore,
+  listProductTags,
+  listReplayPayments,
+  type ReplayCursor,
+  sumUsageBefore,
+} from './replay.repository.js';
 import { createReplayWorld, type ReplayPlacement } from './replay-world.js';
 
 /**
@@ -103,7 +109,7 @@ const sentencesPerExample = 3;
 
 export const replayAssumptions = [
   "Every account is assumed healthy: health is the moment's and is not stored with a payment.",
-  'Usage against caps, and the accounts a buyer is known on, come from the replayed payments of the window alone.',
+  'Usage against caps, and the accounts a buyer is known on, come from the replayed payments, plus what really happened before the window starts (the volume of its first day and month, the Stripe customers made before it).',
   "Contexts rebuilt for payments stored without one take the products' tags as they are now.",
 ];
 
@@ -118,6 +124,13 @@ export function createRoutingReplay(deps: RoutingReplayDependencies): RoutingRep
       const world = createReplayWorld(
         compileRouting(candidate.document),
         await listProductTags(db, workspaceId),
+        window.from === null
+          ? undefined
+          : {
+              at: window.from,
+              usage: await sumUsageBefore(db, workspaceId, window.from),
+              customers: await listCustomersKnownBefore(db, workspaceId, window.from),
+            },
       );
       const report = createReportBuilder();
       let after: ReplayCursor | null = null;

@@ -216,6 +216,112 @@ describeEachDatabase('route replay over 1,000 stored payments', (database) => {
     expect(report.window.last && report.window.last < to).toBe(true);
   });
 
+  it('starts a window with the volume its first day already took: caps are part used', async () => {
+    // A dollar sale on us after earlier dollar sales on us that same UTC day.
+    const landed = history.filter((p) => p.account !== null);
+    const sale = landed.find(
+      (p) =>
+        p.kind === 'initial' &&
+        p.account === 'us' &&
+        landed.some(
+          (q) =>
+            q.account === 'us' &&
+            q.currency === 'usd' &&
+            q.createdAt < p.createdAt &&
+            q.createdAt.slice(0, 10) === p.createdAt.slice(0, 10),
+        ),
+    );
+    if (sale === undefined) throw new Error('the history has no second dollar sale in a day');
+    const takenBefore = landed
+      .filter(
+        (q) =>
+          q.account === 'us' &&
+          q.currency === 'usd' &&
+          q.createdAt < sale.createdAt &&
+          q.createdAt.slice(0, 10) === sale.createdAt.slice(0, 10),
+      )
+      .reduce((sum, q) => sum + q.amount, 0);
+    const report = await replay({
+      document: {
+        accounts: [
+          {
+            handle: 'us',
+            role: 'primary',
+            caps: [
+              // Room for the sale alone, not on top of what the day took before the window.
+              { currency: 'usd', period: 'day', amount: takenBefore + sale.amount - 1 },
+            ],
+          },
+        ],
+      },
+      from: sale.createdAt,
+      to: new Date(Date.parse(sale.createdAt) + 1).toISOString(),
+    });
+    expect(report.totals.payments).toBe(1);
+    expect(report.moves).toMatchObject([{ from: 'us', to: 'eu', payments: 1 }]);
+    expect(report.moves[0]?.examples[0]?.explanation.join(' ')).toMatch(/cap/);
+  });
+
+  it('knows a buyer on the accounts where they had a Stripe customer before the window', async () => {
+    const from = '2026-11-15T00:00:00.000Z';
+    const buyer = history.find(
+      (p) => p.kind === 'initial' && p.account !== null && p.createdAt >= from,
+    );
+    const key = buyer?.email.trim().toLowerCase() ?? '';
+    const customer = await store.db
+      .selectFrom('customers')
+      .select('customer_id')
+      .where('email', '=', key)
+      .executeTakeFirstOrThrow();
+    const us2 = await store.db
+      .selectFrom('accounts')
+      .select('account_id')
+      .where('handle', '=', 'us2')
+      .executeTakeFirstOrThrow();
+    await store.db
+      .insertInto('customer_accounts')
+      .values({
+        customer_id: customer.customer_id,
+        account_id: us2.account_id,
+        mode: 'test',
+        stripe_customer_id: 'cus_known_before',
+        created_at: '2026-11-02T00:00:00.000Z',
+      })
+      .execute();
+    try {
+      const report = await replay({
+        document: {
+          rules: [
+            {
+              name: 'returning-buyers',
+              when: {},
+              use: {
+                split: [
+                  { account: 'us', weight: 100 },
+                  { account: 'us2', weight: 0 },
+                ],
+              },
+              prefer: 'customer_account',
+            },
+          ],
+        },
+        from,
+      });
+      const expected = handCount(
+        history,
+        (payment) => (payment.email.trim().toLowerCase() === key ? 'us2' : 'us'),
+        { from },
+      );
+      expect(tallyOf(report)).toEqual(expected);
+      expect(Object.keys(expected.moves)).toContain(`${buyer?.account}>us2`);
+    } finally {
+      await store.db
+        .deleteFrom('customer_accounts')
+        .where('stripe_customer_id', '=', 'cus_known_before')
+        .execute();
+    }
+  });
+
   it('writes nothing: payments, orders, routing versions and the audit log stay as they were', async () => {
     const before = await snapshot(store);
     await replay({ document: reroute });
