@@ -3,11 +3,13 @@ import type { AccountHealth, ModeHealth } from '../accounts/health.service.js';
 import type { Mode } from '../accounts/key-verification.js';
 import type { AuditEntry } from '../audit/audit.repository.js';
 import { formatMoney } from '../catalog/money.js';
+import type { CapReading } from '../doctor/checks/cap-readings.js';
 import { escapeHtml } from '../http/pages.js';
 import type { TestPayment } from '../operations/test-payments.js';
 import type { TransactionView } from '../transactions/transactions.service.js';
 import { roleAllows } from '../users/roles.js';
 import type { EndpointState } from '../webhooks/endpoint-upkeep.js';
+import { type CapForm, capsPanel } from './account-caps.js';
 import { accountButtons, accountPath } from './account-list.js';
 import {
   currenciesText,
@@ -25,6 +27,7 @@ import {
   badge,
   csrfInput,
   dataTable,
+  type FieldErrors,
   formatWhen,
   postButton,
   textareaField,
@@ -48,6 +51,14 @@ export interface AccountDetail {
   endpoints: EndpointReading[];
   /** Every rule and pin of the active routing that names the account. */
   references: string[];
+  /** Its volume caps with this UTC day's and month's usage, per mode it has keys for. */
+  capReadings: Partial<Record<Mode, CapReading[]>>;
+}
+
+/** What a refused form of the page shows again, with the problem beside each field. */
+export interface TypedForms {
+  purpose?: Record<string, string> | null;
+  caps?: { form: CapForm; errors: FieldErrors } | null;
 }
 
 const modes = ['live', 'test'] as const;
@@ -282,6 +293,8 @@ function changedFields(before: unknown, after: unknown): string {
   if (a.purpose !== b.purpose) said.push('purpose rewritten');
   if (JSON.stringify(a.currencies) !== JSON.stringify(b.currencies))
     said.push('currencies changed');
+  if (JSON.stringify(a.caps ?? null) !== JSON.stringify(b.caps ?? null))
+    said.push('volume caps changed');
   return said.length ? said.join(', ') : 'saved without a change';
 }
 
@@ -387,7 +400,7 @@ function timelinePanel(detail: AccountDetail): string {
 export function renderAccountDetail(
   visit: ConsoleVisit,
   detail: AccountDetail,
-  purposeErrors: Record<string, string> | null = null,
+  typed: TypedForms = {},
 ): string {
   const secondaries = secondariesInOrder(detail.accounts);
   const { account } = detail;
@@ -399,7 +412,8 @@ export function renderAccountDetail(
     body: `${accountButtons(visit, account, secondaries, { from: 'detail' })}
 <div class="gw-columns">
 ${factsPanel(detail, secondaries)}
-${purposePanel(visit, account, purposeErrors)}
+${purposePanel(visit, account, typed.purpose ?? null)}
+${capsPanel(visit, account, detail.capReadings, typed.caps ?? null)}
 ${healthPanel(detail)}
 ${endpointsPanel(detail)}
 ${routingPanel(detail)}

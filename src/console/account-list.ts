@@ -4,6 +4,7 @@ import type { Mode } from '../accounts/key-verification.js';
 import { escapeHtml } from '../http/pages.js';
 import { roleAllows } from '../users/roles.js';
 import {
+  capsText,
   currenciesText,
   healthCell,
   keyAges,
@@ -133,6 +134,7 @@ function accountCard(
 <dt>Health</dt><dd>${healthCell(account, listing.health.get(account.handle) ?? {})}</dd>
 <dt>Modes</dt><dd>${modesText(account)}</dd>
 <dt>Currencies</dt><dd>${currenciesText(account)}</dd>
+<dt>Caps</dt><dd>${capsText(account)}</dd>
 <dt>Purpose</dt><dd>${account.purpose ? escapeHtml(account.purpose) : '<span class="muted">Not written yet</span>'}</dd>
 <dt>Key age</dt><dd>${keyAges(account)}</dd>
 </dl>

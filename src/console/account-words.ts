@@ -1,8 +1,9 @@
 import type { AccountView } from '../accounts/accounts.service.js';
 import type { ModeHealth } from '../accounts/health.service.js';
 import type { Mode } from '../accounts/key-verification.js';
+import { formatMoney } from '../catalog/money.js';
 import { escapeHtml } from '../http/pages.js';
-import type { HealthState } from '../routing/index.js';
+import type { AccountCap, HealthState } from '../routing/index.js';
 import { badge, type Tone } from './forms.js';
 
 /** The gateways screens' words for an account's state, shared by the list and the detail. */
@@ -54,6 +55,23 @@ export function stateBadges(account: AccountView): string {
   if (account.drain) states.push(badge('Draining: takes no new payments', 'warn'));
   if (!account.chargesEnabled) states.push(badge('Charges off at Stripe', 'fail'));
   return states.join(' ');
+}
+
+const capPeriodWords: Record<AccountCap['period'], string> = {
+  day: 'a UTC day',
+  month: 'a UTC month',
+};
+
+/** "$50,000.00 a UTC day". */
+export function describeCap(cap: AccountCap): string {
+  return `${formatMoney(cap.amount, cap.currency)} ${capPeriodWords[cap.period]}`;
+}
+
+/** The caps in words with a "Capped" badge, or "None" (issue 16's volume caps). */
+export function capsText(account: AccountView): string {
+  return account.caps?.length
+    ? `${badge('Capped', 'info')} ${escapeHtml(account.caps.map(describeCap).join('; '))}`
+    : '<span class="muted">None</span>';
 }
 
 export function currenciesText(account: AccountView): string {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/app.js';
+import { buyOrder, importLaunchFunnel, visitorOf } from '../../test/checkout.js';
 import { consoleUser } from '../../test/console.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import type { EmulatorAccount } from '../../test/emulator.js';
@@ -21,6 +22,11 @@ import { csrfTokenOf } from './session-cookie.js';
  */
 
 const emulator = useEmulator();
+
+/** The notice a post left for the next page: encoded once by the console, once more as a cookie. */
+function noticeOf(response: { headers: Record<string, unknown> }): string {
+  return decodeURIComponent(decodeURIComponent(String(response.headers['set-cookie'] ?? '')));
+}
 
 describeEachDatabase('the console’s payment gateways', (database) => {
   let store: TestStore;
@@ -229,6 +235,79 @@ describeEachDatabase('the console’s payment gateways', (database) => {
     expect([account.label, account.purpose]).toEqual(['US LLC', 'US sales']);
   });
 
+  it('sets volume caps in major units, shows what was taken of them, and refuses bad amounts beside the field', async () => {
+    await start();
+    const person = await admin();
+    await connect('us');
+    await importLaunchFunnel(testApp.services);
+    const ana = { email: 'ana@example.com', name: 'Ana', country: 'US' };
+    expect((await buyOrder(emulator(), visitorOf(testApp.app), ana)).intent.status).toBe(
+      'succeeded',
+    );
+
+    const tooPrecise = await person.post('/admin/accounts/us/caps', {
+      currency: 'usd',
+      period: 'day',
+      amount: '60.125',
+    });
+    expect(tooPrecise.statusCode).toBe(400);
+    expect(tooPrecise.body).toMatch(/id="field-amount-error">USD has 2 decimals at most\./);
+    expect(tooPrecise.body).toContain('value="60.125"');
+    const unknown = await person.post('/admin/accounts/us/caps', {
+      currency: 'dollars',
+      period: 'day',
+      amount: '60',
+    });
+    expect(unknown.body).toMatch(/id="field-currency-error">Type a three-letter currency code/);
+    expect((await testApp.services.accounts.showAccount('default', 'us')).caps).toBeNull();
+
+    const saved = await person.post('/admin/accounts/us/caps', {
+      currency: 'USD',
+      period: 'day',
+      amount: '60',
+    });
+    expect([saved.statusCode, saved.headers.location]).toEqual([303, '/admin/accounts/us']);
+    await person.post('/admin/accounts/us/caps', {
+      currency: 'usd',
+      period: 'month',
+      amount: '1,000',
+    });
+    await person.post('/admin/accounts/us/caps', {
+      currency: 'jpy',
+      period: 'day',
+      amount: '50000',
+    });
+    // The same currency and period again replaces the cap.
+    await person.post('/admin/accounts/us/caps', {
+      currency: 'usd',
+      period: 'month',
+      amount: '2000.50',
+    });
+    expect((await testApp.services.accounts.showAccount('default', 'us')).caps).toEqual([
+      { currency: 'usd', period: 'day', amount: 6000 },
+      { currency: 'jpy', period: 'day', amount: 50_000 },
+      { currency: 'usd', period: 'month', amount: 200_050 },
+    ]);
+
+    const page = await person.get('/admin/accounts/us');
+    expect(page.body).toContain('$49.00 of $60.00 today (81 %)');
+    expect(page.body).toContain('<span class="badge warn">Near the cap</span>');
+    expect(page.body).toContain('$49.00 of $2,000.50 this month (2 %)');
+    expect(page.body).toContain('¥0 of ¥50,000 today (0 %)');
+    expect(page.body).toContain('Volume caps changed.');
+    const list = await person.get('/admin/accounts');
+    expect(list.body).toContain(
+      '<span class="badge info">Capped</span> $60.00 a UTC day; ¥50,000 a UTC day; $2,000.50 a UTC month',
+    );
+
+    const removed = await person.post('/admin/accounts/us/caps/remove', {
+      currency: 'jpy',
+      period: 'day',
+    });
+    expect(noticeOf(removed)).toContain('Removed the daily JPY cap');
+    expect((await testApp.services.accounts.showAccount('default', 'us')).caps).toHaveLength(2);
+  });
+
   it('sends an admin to Stripe to connect an account when Connect with Stripe is set up', async () => {
     const platform = await createEmulatorPlatform(emulator(), 'Switchyard test platform');
     await start({
@@ -257,10 +336,6 @@ describeEachDatabase('the console’s payment gateways', (database) => {
       'POST',
       `accounts/${stripeAccount.id}/roll_keys`,
     );
-    const noticeOf = (response: { headers: Record<string, unknown> }) =>
-      // The notice is encoded once by the console and once more as a cookie value.
-      decodeURIComponent(decodeURIComponent(String(response.headers['set-cookie'] ?? '')));
-
     const verified = await person.post('/admin/accounts/us/verify', { back: 'detail' });
     expect([verified.statusCode, verified.headers.location]).toEqual([303, '/admin/accounts/us']);
     expect(noticeOf(verified)).toContain('Replace it with a working key');

@@ -6,7 +6,9 @@ import type { ModeHealth } from '../accounts/health.service.js';
 import type { Mode } from '../accounts/key-verification.js';
 import { AppError, fieldPath, isAppError } from '../errors.js';
 import type { App } from '../http/app.js';
+import type { AccountCap } from '../routing/index.js';
 import { listReferencesTo } from '../routing-config/references.js';
+import { capFormBody, capOfForm, capRemovalBody, capsWith, capsWithout } from './account-caps.js';
 import { type AccountDetail, type EndpointReading, renderAccountDetail } from './account-detail.js';
 import {
   emptyKeysForm,
@@ -21,7 +23,7 @@ import {
 } from './account-form.js';
 import { accountPath, renderAccountList } from './account-list.js';
 import { type RemovalBlocks, renderConnectPage, renderRemovePage } from './account-remove.js';
-import { healthWord, secondariesInOrder } from './account-words.js';
+import { describeCap, healthWord, secondariesInOrder } from './account-words.js';
 import {
   type ConsoleDependencies,
   type ConsoleVisit,
@@ -87,14 +89,16 @@ export function registerAccountScreens(app: App, { services, config }: ConsoleDe
 
   async function detailOf(workspaceId: string, handle: string): Promise<AccountDetail> {
     const account = await accounts.showAccount(workspaceId, handle);
-    const [all, accountHealth, audit, payments, testPayments, references] = await Promise.all([
-      accounts.listAccounts(workspaceId),
-      health.showHealth(workspaceId, handle),
-      services.audit.list({ workspaceId, limit: 30, subject: `account:${handle}` }),
-      services.transactions.listTransactions(workspaceId, { account: handle, limit: 10 }),
-      services.testPayments.list(workspaceId, handle, { limit: 10 }),
-      referencesOf(workspaceId, handle),
-    ]);
+    const [all, accountHealth, audit, payments, testPayments, references, capReadings] =
+      await Promise.all([
+        accounts.listAccounts(workspaceId),
+        health.showHealth(workspaceId, handle),
+        services.audit.list({ workspaceId, limit: 30, subject: `account:${handle}` }),
+        services.transactions.listTransactions(workspaceId, { account: handle, limit: 10 }),
+        services.testPayments.list(workspaceId, handle, { limit: 10 }),
+        referencesOf(workspaceId, handle),
+        services.doctor.readCaps(workspaceId, handle),
+      ]);
     const endpoints = await Promise.all(
       (['live', 'test'] as const)
         .filter((mode) => account.modes[mode])
@@ -109,6 +113,7 @@ export function registerAccountScreens(app: App, { services, config }: ConsoleDe
       testPayments,
       endpoints,
       references,
+      capReadings,
     };
   }
 
@@ -290,7 +295,7 @@ export function registerAccountScreens(app: App, { services, config }: ConsoleDe
           ...detail,
           account: { ...detail.account, label: request.body.label, purpose: request.body.purpose },
         };
-        return sendPage(reply, renderAccountDetail(visit, typed, errors), 400);
+        return sendPage(reply, renderAccountDetail(visit, typed, { purpose: errors }), 400);
       }
       const result = await accounts.updateAccount(
         visit.user.workspaceId,
@@ -299,6 +304,63 @@ export function registerAccountScreens(app: App, { services, config }: ConsoleDe
         consoleActor(visit),
       );
       return afterChange(reply, handle, 'detail', 'Saved the name and purpose.', result.warnings);
+    },
+  );
+
+  /** Writes the account's caps as `change` makes them from the current ones. */
+  async function changeCaps(
+    visit: ConsoleVisit,
+    handle: string,
+    change: (account: AccountView) => AccountCap[],
+  ) {
+    const workspaceId = visit.user.workspaceId;
+    const account = await accounts.showAccount(workspaceId, handle);
+    return accounts.updateAccount(
+      workspaceId,
+      handle,
+      { caps: change(account) },
+      consoleActor(visit),
+    );
+  }
+
+  app.post(
+    '/admin/accounts/:handle/caps',
+    { schema: { params: byHandle, body: capFormBody } },
+    async function saveCap(request, reply) {
+      const visit = requireRole(request, 'admin', "change an account's volume caps");
+      const workspaceId = visit.user.workspaceId;
+      const { handle } = request.params;
+      const asked = capOfForm(request.body);
+      if (asked.cap === null) {
+        const detail = await detailOf(workspaceId, handle);
+        const page = renderAccountDetail(visit, detail, {
+          caps: { form: request.body, errors: asked.errors },
+        });
+        return sendPage(reply, page, 400);
+      }
+      const cap = asked.cap;
+      const result = await changeCaps(visit, handle, (account) => capsWith(account, cap));
+      const notice = `${result.account.label} takes at most ${describeCap(asked.cap)} of new payments.`;
+      return afterChange(reply, handle, 'detail', notice, result.warnings);
+    },
+  );
+
+  app.post(
+    '/admin/accounts/:handle/caps/remove',
+    { schema: { params: byHandle, body: capRemovalBody } },
+    async function removeCap(request, reply) {
+      const visit = requireRole(request, 'admin', "change an account's volume caps");
+      const { handle } = request.params;
+      const result = await changeCaps(visit, handle, (account) =>
+        capsWithout(account, request.body),
+      );
+      return afterChange(
+        reply,
+        handle,
+        'detail',
+        `Removed the ${request.body.period === 'day' ? 'daily' : 'monthly'} ${request.body.currency.toUpperCase()} cap of ${result.account.label}.`,
+        result.warnings,
+      );
     },
   );
 

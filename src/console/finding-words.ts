@@ -96,6 +96,12 @@ export function findingScreenLink(finding: { code: string; account: string | nul
     case 'routing_warning':
     case 'offers_split_across_accounts':
       return link('/admin/routing', 'Open Routing');
+    case 'cap_near':
+    case 'cap_reached':
+      return link(
+        accountPage,
+        finding.account ? `Change the caps of ${finding.account}` : 'Open Payment gateways',
+      );
     case 'orders_stuck':
       return link('/admin/orders', 'Open Orders');
     case 'alert_channel_failing':

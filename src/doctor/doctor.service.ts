@@ -5,10 +5,12 @@ import {
   listCredentials,
   listLiveAccounts,
 } from '../accounts/accounts.repository.js';
+import type { Mode } from '../accounts/key-verification.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { CheckTarget, DoctorCheck } from './check.js';
+import { type CapReading, readCaps } from './checks/cap-readings.js';
 import {
   compareFindings,
   type Finding,
@@ -33,6 +35,11 @@ export interface DoctorService {
   readonly codes: readonly FindingCode[];
   /** Runs every check for the workspace and each account and mode (or only `account`'s). */
   run(workspaceId: string, options?: { account?: string }): Promise<DoctorReport>;
+  /**
+   * The account's volume caps with what it took of each this UTC day or month, per mode it has
+   * keys for: what `cap_near` reads, for the console's account page.
+   */
+  readCaps(workspaceId: string, handle: string): Promise<Partial<Record<Mode, CapReading[]>>>;
 }
 
 export interface DoctorDependencies {
@@ -97,6 +104,25 @@ export function createDoctorService({
 
   return {
     codes: [...new Set(checks.flatMap((check) => check.codes))],
+
+    async readCaps(workspaceId, handle) {
+      const account = (await listLiveAccounts(db, workspaceId)).find(
+        (one) => one.handle === handle,
+      );
+      if (!account?.caps?.length) return {};
+      const now = clock();
+      const readings: Partial<Record<Mode, CapReading[]>> = {};
+      for (const { mode } of await listCredentials(db, [account.accountId])) {
+        readings[mode] = await readCaps(db, {
+          workspaceId,
+          accountId: account.accountId,
+          caps: account.caps,
+          mode,
+          now,
+        });
+      }
+      return readings;
+    },
 
     async run(workspaceId, options = {}) {
       const now = clock();

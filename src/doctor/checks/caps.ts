@@ -1,11 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Account } from '../../accounts/accounts.repository.js';
-import { formatMoney } from '../../catalog/money.js';
 import type { Database } from '../../db/schema.js';
-import type { AccountCap } from '../../routing/index.js';
 import type { DoctorCheck } from '../check.js';
 import { type Finding, type FindingScope, pass, warn } from '../finding.js';
-import { type CapUsage, listCapUsage } from './caps.repository.js';
+import { type CapReading, describeReading, readCaps } from './cap-readings.js';
 
 export interface CapDependencies {
   db: Kysely<Database>;
@@ -13,12 +11,6 @@ export interface CapDependencies {
 
 /** Past this share of a cap, doctor warns `cap_near` (issue 16). */
 const nearShare = 0.8;
-
-/** One cap with what the account took of it in the current period. */
-interface CapReading {
-  cap: AccountCap;
-  used: number;
-}
 
 /**
  * Volume caps of each account and mode against what it took this UTC day and month (our own
@@ -41,13 +33,13 @@ export function capChecks({ db }: CapDependencies): DoctorCheck {
         const none = `${place} has no volume cap.`;
         return [pass('cap_near', scope, none), pass('cap_reached', scope, none)];
       }
-      const usage = await listCapUsage(db, {
+      const readings = await readCaps(db, {
         workspaceId,
         accountId: account.accountId,
+        caps,
         mode,
-        ...periodStarts(now),
+        now,
       });
-      const readings = caps.map((cap) => ({ cap, used: usedOf(usage, cap) }));
       const reached = readings.filter(({ cap, used }) => used >= cap.amount);
       const near = readings.filter(
         ({ cap, used }) => used >= cap.amount * nearShare && used < cap.amount,
@@ -99,14 +91,6 @@ function checkReached(
   );
 }
 
-/** "$41,000.00 of $50,000.00 today (82 %)". */
-function describeReading({ cap, used }: CapReading): string {
-  // Periods are UTC calendar days and months, as the router counts them.
-  const period = cap.period === 'day' ? 'today' : 'this month';
-  const percent = Math.floor((used * 100) / cap.amount);
-  return `${formatMoney(used, cap.currency)} of ${formatMoney(cap.amount, cap.currency)} ${period} (${percent} %)`;
-}
-
 /** The update command with every cap as it is, the named ones to be raised. */
 function raiseCommand(account: Account, raise: readonly CapReading[]): string {
   const caps = (account.caps ?? []).map((cap) =>
@@ -115,19 +99,4 @@ function raiseCommand(account: Account, raise: readonly CapReading[]): string {
       : `${cap.currency}:${cap.period}:${cap.amount}`,
   );
   return `"switchyard accounts update ${account.handle} --caps ${caps.join(',')}"`;
-}
-
-function usedOf(usage: readonly CapUsage[], cap: AccountCap): number {
-  const taken = usage.find((one) => one.currency === cap.currency);
-  return taken === undefined ? 0 : taken[cap.period];
-}
-
-/** Caps count UTC calendar days and months. */
-function periodStarts(now: Date): { dayStart: string; monthStart: string } {
-  const year = now.getUTCFullYear();
-  const month = now.getUTCMonth();
-  return {
-    dayStart: new Date(Date.UTC(year, month, now.getUTCDate())).toISOString(),
-    monthStart: new Date(Date.UTC(year, month, 1)).toISOString(),
-  };
 }
