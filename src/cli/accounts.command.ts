@@ -8,6 +8,7 @@ import {
 import type { AccountView } from '../accounts/accounts.service.js';
 import { formatMoney } from '../catalog/money.js';
 import { AppError, fieldPath } from '../errors.js';
+import { registerAccountsRampCommand } from './accounts-ramp.command.js';
 import { processOutput, runCommand } from './run-command.js';
 import { readStdinJson } from './stdin.js';
 import { printListing } from './table.js';
@@ -408,4 +409,5 @@ export function registerAccountsCommand(program: Command): void {
         });
       }),
     );
+  registerAccountsRampCommand(accounts);
 }

@@ -79,6 +79,18 @@ export function stepMessage(pair: RampPair, percent: number): string {
 /** A failed step is tried again this soon, or at the ramp's own pace if that is sooner. */
 const retrySeconds = 15 * 60;
 
+/**
+ * When the step after this one is due: `everySeconds` after this one was due, so a job that runs
+ * a minute late does not push the schedule; after downtime, `everySeconds` from now, so missed
+ * steps are not written back to back.
+ */
+function nextStepAt(ramp: Ramp, now: Date): string {
+  const due = new Date(ramp.nextAt ?? now).getTime() + ramp.everySeconds * 1000;
+  return new Date(
+    due > now.getTime() ? due : now.getTime() + ramp.everySeconds * 1000,
+  ).toISOString();
+}
+
 /** Thrown inside a step's transaction when another writer wrote the step first. */
 class StepTaken extends Error {}
 
@@ -104,7 +116,7 @@ export function createRampService(deps: RampDependencies): RampService {
         const advanced = await advanceRamp(trx, {
           rampId: ramp.rampId,
           step,
-          nextAt: last ? null : later(now, ramp.everySeconds),
+          nextAt: last ? null : nextStepAt(ramp, now),
           status: last ? 'done' : 'active',
           now: now.toISOString(),
         });
