@@ -3,6 +3,9 @@
 // For configs of 5 / 50 / 500 accounts × 10 / 200 / 2,000 rules it compiles the config once, as the
 // service does per config version, then times single decisions over varied payment contexts.
 // Rules are generated so that most do not match: the evaluator walks them, which is the slow path.
+// Issue 16's parts are in: some rules and funnel pins split between 2-3 accounts (some preferring
+// the customer's account), some accounts have daily or monthly caps with usage near them, and
+// most payments have a customer (an email and known accounts) and an order id, so splits hash.
 // A baseline (JSON.stringify of the same context) is timed in the same run, so the figures can be
 // compared across machines. Budget: p99 <= 50 µs for 50 accounts and 200 rules; exits 1 if missed.
 import { arch, cpus, platform } from 'node:os';
@@ -51,7 +54,19 @@ function generateConfig(accountCount, ruleCount, random) {
     ...(random.chance(0.5) ? { currencies: random.pickSome(currencies, 2) } : {}),
     ...(random.chance(0.1) ? { modes: ['test'] } : {}),
     ...(random.chance(0.05) ? { drain: true } : {}),
+    ...(random.chance(0.5) ? { caps: capsFor(random) } : {}),
   }));
+  // A split of 2-3 distinct accounts with weights that sum above 0.
+  const split = () => {
+    const accounts = [...new Set(random.pickSome(handles, 2 + Math.floor(random.next() * 2)))];
+    return {
+      split: accounts.map((account, index) => ({
+        account,
+        weight: index === 0 ? 1 + Math.floor(random.next() * 90) : Math.floor(random.next() * 50),
+      })),
+      ...(random.chance(0.2) ? { key: 'order' } : {}),
+    };
+  };
   const rules = Array.from({ length: ruleCount }, (_, index) => {
     const when = {};
     if (random.chance(0.5))
@@ -63,7 +78,8 @@ function generateConfig(accountCount, ruleCount, random) {
     return {
       name: `rule-${index}`,
       when,
-      use: random.pick(handles),
+      use: random.chance(0.3) ? split() : random.pick(handles),
+      ...(random.chance(0.3) ? { prefer: 'customer_account' } : {}),
       fallback: random.chance(0.2)
         ? 'none'
         : random.chance(0.5)
@@ -71,19 +87,48 @@ function generateConfig(accountCount, ruleCount, random) {
           : random.pickSome(handles, 2),
     };
   });
-  const pin = () => ({ use: random.pick(handles), fallback: random.chance(0.7) ? 'auto' : 'none' });
-  const pinsFor = (names, share) =>
-    Object.fromEntries(names.filter(() => random.chance(share)).map((name) => [name, pin()]));
+  const pin = (splits) => ({
+    use: splits && random.chance(0.6) ? split() : random.pick(handles),
+    fallback: random.chance(0.7) ? 'auto' : 'none',
+  });
+  const pinsFor = (names, share, splits) =>
+    Object.fromEntries(names.filter(() => random.chance(share)).map((name) => [name, pin(splits)]));
   return {
     accounts,
     rules,
-    products: pinsFor(products, 0.05),
-    funnels: pinsFor(funnels, 0.2),
+    products: pinsFor(products, 0.05, false),
+    funnels: pinsFor(funnels, 0.2, true),
     steps: pinsFor(
       funnels.map((funnel) => `${funnel}/order`),
       0.1,
+      true,
     ),
   };
+}
+
+/** A day and/or a month cap in one or two currencies. */
+function capsFor(random) {
+  const caps = [];
+  for (const currency of new Set(random.pickSome(currencies, 2))) {
+    if (random.chance(0.7)) caps.push({ currency, period: 'day', amount: 500_000 });
+    if (random.chance(0.5)) caps.push({ currency, period: 'month', amount: 10_000_000 });
+  }
+  return caps.length > 0 ? caps : [{ currency: 'usd', period: 'day', amount: 500_000 }];
+}
+
+/** Minor units taken today and this month in the payment's currency, some of them near the caps. */
+function usageFor(accountCount, currency, random) {
+  const usage = {};
+  for (let index = 0; index < 8; index++) {
+    const handle = `acct-${Math.floor(random.next() * Math.min(accountCount, 20))}`;
+    usage[handle] = {
+      [random.chance(0.8) ? currency : random.pick(currencies)]: {
+        day: Math.floor(random.next() * 520_000),
+        month: Math.floor(random.next() * 10_100_000),
+      },
+    };
+  }
+  return usage;
 }
 
 function generateContext(accountCount, random) {
@@ -100,6 +145,7 @@ function generateContext(accountCount, random) {
     }
   }
   const funnel = random.pick(funnels);
+  const currency = random.pick(currencies);
   return {
     mode: random.chance(0.9) ? 'live' : 'test',
     kind,
@@ -108,12 +154,27 @@ function generateContext(accountCount, random) {
       ? random.pickSome(products, 1 + Math.floor(random.next() * 2))
       : [],
     tags: random.chance(0.5) ? random.pickSome(tags, 1) : [],
-    currency: random.pick(currencies),
+    currency,
     country: random.pick(paymentCountries),
     amount: Math.floor(random.next() * 100_000),
     ...(kind === 'initial'
       ? {}
       : { parent: { account: `acct-${Math.floor(random.next() * accountCount)}` } }),
+    order: `ord_${Math.floor(random.next() * 1e9)}`,
+    ...(random.chance(0.8)
+      ? {
+          customer: {
+            key: `buyer${Math.floor(random.next() * 1e6)}@example.com`,
+            accounts: random.chance(0.4)
+              ? random.pickSome(
+                  Array.from({ length: Math.min(accountCount, 20) }, (_, index) => `acct-${index}`),
+                  1 + Math.floor(random.next() * 2),
+                )
+              : [],
+          },
+        }
+      : {}),
+    usage: usageFor(accountCount, currency, random),
     health,
   };
 }
@@ -209,6 +270,10 @@ function main() {
       const compileMillis = Number(process.hrtime.bigint() - compileStart) / 1e6;
       const decisions = contexts.map((context) => compiled.route(context));
       const walkedAll = decisions.filter((decision) => decision.matched.level === 'default').length;
+      const split = decisions.filter((decision) => decision.split !== undefined).length;
+      const capped = decisions.filter((decision) =>
+        decision.candidates.some((candidate) => candidate.reasons.includes('cap_reached')),
+      ).length;
       const result = measure((context) => compiled.route(context), contexts);
       // The baseline runs on the same contexts; the middle configuration's is the reference.
       const reference = measure((context) => JSON.stringify(context), contexts);
@@ -218,6 +283,8 @@ function main() {
         ruleCount,
         compileMillis,
         walkedAll: walkedAll / decisions.length,
+        split: split / decisions.length,
+        capped: capped / decisions.length,
         ...result,
         ratio: result.median / reference.median,
       });
@@ -225,7 +292,7 @@ function main() {
   }
 
   console.log(
-    'accounts  rules  compile ms  to default  median µs   p99 µs   decisions/s  median × baseline',
+    'accounts  rules  compile ms  to default    split   capped  median µs   p99 µs   decisions/s  median × baseline',
   );
   for (const row of rows) {
     console.log(
@@ -234,6 +301,8 @@ function main() {
         String(row.ruleCount).padStart(6),
         row.compileMillis.toFixed(2).padStart(11),
         format.share(row.walkedAll).padStart(11),
+        format.share(row.split),
+        format.share(row.capped).padStart(8),
         format.micros(row.median).padStart(10),
         format.micros(row.p99),
         format.count(row.perSecond).padStart(13),
@@ -247,6 +316,9 @@ function main() {
     );
   }
   console.log('"to default": share of decisions that walked every rule and fell to the primary.');
+  console.log(
+    '"split": share decided through a split; "capped": share where an account was at a cap.',
+  );
 
   const budgetRow = rows.find(
     (row) => row.accountCount === budget.accounts && row.ruleCount === budget.rules,

@@ -82,6 +82,34 @@ function candidatesTable(
   return `<div class="table-wrap" role="region" aria-label="Accounts the router looked at" tabindex="0"><table><caption class="visually-hidden">Accounts the router looked at</caption><thead><tr><th scope="col">Account</th><th scope="col">This payment</th><th scope="col">Why not</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+const splitKeyWords: Record<NonNullable<RoutingDecision['split']>['key'], string> = {
+  customer: 'the customer’s email',
+  order: 'the order id',
+  none: 'no email or order id',
+};
+
+/** The split and customer affinity in words: which bucket, which weights, who was picked and why. */
+function pickLines(decision: RoutingDecision): string {
+  const lines: string[] = [];
+  const split = decision.split;
+  if (split !== undefined) {
+    const shares = split.weights.map((share) => `${share.account} ${share.weight}`).join(', ');
+    lines.push(
+      `<p class="split-pick" data-split-bucket="${split.bucket}" data-split-pick="${escapeHtml(split.pick)}">Split by weight ${escapeHtml(shares)}: bucket <strong>${split.bucket}</strong> of 10,000, from ${splitKeyWords[split.key]}, falls on <strong>${escapeHtml(split.pick)}</strong>.</p>`,
+    );
+  }
+  if (decision.picked?.reason === 'customer_affinity') {
+    lines.push(
+      `<p class="split-pick">Kept on <strong>${escapeHtml(decision.picked.account)}</strong>: the customer already has a Stripe customer there, and the rule keeps returning customers on their account.</p>`,
+    );
+  } else if (split !== undefined && decision.account !== null && decision.account !== split.pick) {
+    lines.push(
+      `<p class="split-pick">${escapeHtml(split.pick)} cannot take it, so ${escapeHtml(decision.account)} does (see why below).</p>`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function problemList(problems: ReadonlyArray<{ field: string; message: string }>): string {
   return `<ul>${problems
     .map(
@@ -126,7 +154,7 @@ export function renderSimulation(simulation: Simulation | null): string {
       : `<div class="routing-warnings"><p><strong>Worth a look:</strong></p>${problemList(simulation.warnings)}</div>`;
   return `${open}<p class="decision-head">${badge(outcomeWords[decision.outcome], outcomeTones[decision.outcome])} <strong data-decision-account="${escapeHtml(decision.account ?? '')}">${escapeHtml(headlineOf(decision))}</strong></p>
 <p>Decided by ${escapeHtml(decidedBy(decision))}.</p>
-${savedLine}<h3>Why</h3>
+${pickLines(decision)}${savedLine}<h3>Why</h3>
 <ol class="explanation">${decision.explanation.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join('')}</ol>
 ${candidatesTable(decision, payment)}${healthLine}${warnings}</div>`;
 }

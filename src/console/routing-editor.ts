@@ -1,7 +1,14 @@
 import { escapeHtml } from '../http/pages.js';
 import { healthStates, paymentKinds, type RoutingAccount } from '../routing/index.js';
 import type { ConsoleVisit } from './console-app.js';
-import { csrfInput, type FieldErrors, selectField, textareaField, textField } from './forms.js';
+import {
+  checkboxField,
+  csrfInput,
+  type FieldErrors,
+  selectField,
+  textareaField,
+  textField,
+} from './forms.js';
 import { renderSimulation } from './routing-decision.js';
 import type { PinForm, PinKind, RoutingForm, RuleForm, TryForm } from './routing-form.js';
 import type { Simulation } from './routing-simulator.js';
@@ -65,15 +72,29 @@ function button(label: string, intent: string, anchor: string, context = ''): st
   return `<button type="submit" class="button secondary" name="intent" value="${escapeHtml(intent)}" formaction="${draftAction}#${escapeHtml(anchor)}">${escapeHtml(label)}${context ? `<span class="visually-hidden"> ${escapeHtml(context)}</span>` : ''}</button>`;
 }
 
+const splitKeyOptions = [
+  { value: 'customer', label: 'Customer email' },
+  { value: 'order', label: 'Order id' },
+];
+
+/** A split instead of one account: not for product pins, whose offers must stay on one account. */
+function splitFields(at: string, row: PinForm | RuleForm, input: EditorInput): string {
+  const error = (field: string) => input.errors[`${at}.${field}`];
+  return `${textField({ name: `${at}.split`, label: 'Split between accounts', hint: 'Account and weight, e.g. us 80, us2 20; leave empty to use one account.', value: row.split, error: error('split') })}
+${selectField({ name: `${at}.splitKey`, label: 'Split by', hint: 'The same email keeps its account while the weights stay; no email: the order id.', value: row.splitKey || 'customer', options: splitKeyOptions, error: error('splitKey') })}
+`;
+}
+
 function targetFields(
   at: string,
-  row: Pick<RuleForm, 'use' | 'fallback' | 'fallbackList'>,
+  row: PinForm | RuleForm,
   input: EditorInput,
   context: string,
+  splits: boolean,
 ): string {
   const error = (field: string) => input.errors[`${at}.${field}`];
   return `${selectField({ name: `${at}.use`, label: 'Account', value: row.use, options: accountOptions(input.accounts, row.use), error: error('use') })}
-${selectField({ name: `${at}.fallback`, label: `If ${context} cannot take the payment`, value: row.fallback, hint: 'Automatic: the primary, then the other accounts by priority.', options: fallbackOptions, error: error('fallback') })}
+${splits ? splitFields(at, row, input) : ''}${selectField({ name: `${at}.fallback`, label: `If ${context} cannot take the payment`, value: row.fallback, hint: 'Automatic: the primary, then the other accounts by priority.', options: fallbackOptions, error: error('fallback') })}
 ${textField({ name: `${at}.fallbackList`, label: 'Fallback accounts', hint: 'Handles in the order to try them, e.g. eu, backup.', value: row.fallbackList, error: error('fallbackList') })}`;
 }
 
@@ -91,7 +112,8 @@ function ruleFieldset(rule: RuleForm, index: number, input: EditorInput): string
 <legend>Rule ${index + 1}${rule.name ? `: ${escapeHtml(rule.name)}` : ''}</legend>
 <div class="routing-fields">
 ${textField({ name: `${at}.name`, label: 'Name', hint: 'Unique, e.g. euro-sales.', value: rule.name, error: error('name') })}
-${targetFields(at, rule, input, 'it')}
+${targetFields(at, rule, input, 'it', true)}
+${checkboxField({ name: `${at}.prefer`, label: 'Keep returning customers on their account', value: 'customer_account', checked: rule.prefer === 'customer_account', hint: 'A buyer who already has a Stripe customer on one of this rule’s accounts pays there, so their saved card works.', error: error('prefer') })}
 </div>
 <p class="conditions-title">Applies when the payment matches all of these (leave a field empty for any):</p>
 <div class="routing-fields">
@@ -115,7 +137,7 @@ function pinFieldset(kind: PinKind, pin: PinForm, index: number, input: EditorIn
 <legend>${escapeHtml(label)}${pin.slug ? `: ${escapeHtml(pin.slug)}` : ''}</legend>
 <div class="routing-fields">
 ${textField({ name: `${at}.slug`, label: noun.slug, hint: noun.hint, value: pin.slug, error: input.errors[`${at}.slug`] })}
-${targetFields(at, pin, input, 'it')}
+${targetFields(at, pin, input, 'it', kind !== 'products')}
 </div>
 <div class="buttons">${button('Remove', `remove-pin:${kind}:${index}`, `pins-${kind}`, label)}</div>
 </fieldset>`;
@@ -182,6 +204,24 @@ function simulatorPanel(input: EditorInput): string {
       }),
     )
     .join('\n');
+  const usage = handles
+    .flatMap((handle) => [
+      textField({
+        name: `try.usage.${handle}.day`,
+        label: `${handle} took today`,
+        value: payment.usage[handle]?.day ?? '',
+        inputmode: 'numeric',
+        error: errors[`try.usage.${handle}.day`],
+      }),
+      textField({
+        name: `try.usage.${handle}.month`,
+        label: `${handle} took this month`,
+        value: payment.usage[handle]?.month ?? '',
+        inputmode: 'numeric',
+        error: errors[`try.usage.${handle}.month`],
+      }),
+    ])
+    .join('\n');
   return `<section class="panel simulator" id="simulator" aria-labelledby="simulator-title">
 <h2 id="simulator-title">Try a payment</h2>
 <p class="muted">See which account would take a payment with the rules and pins as edited above, before you save them. Nothing is charged or saved.</p>
@@ -204,8 +244,16 @@ ${textField({ name: 'try.products', label: 'Products', hint: 'Slugs, e.g. coachi
 ${textField({ name: 'try.tags', label: 'Product tags', value: payment.tags, error: errors['try.tags'] })}
 ${textField({ name: 'try.funnel', label: 'Funnel', hint: 'e.g. webinar', value: payment.funnel, error: errors['try.funnel'] })}
 ${textField({ name: 'try.step', label: 'Step', hint: 'funnel/step, e.g. webinar/order', value: payment.step, error: errors['try.step'] })}
+${textField({ name: 'try.customer', label: 'Customer email', hint: 'A split buckets by it, e.g. ann@example.com', type: 'email', value: payment.customer, error: errors['try.customer'] })}
+${textField({ name: 'try.customerAccounts', label: 'Accounts where the customer is known', hint: 'Where they already have a Stripe customer, e.g. us', value: payment.customerAccounts, error: errors['try.customerAccounts'] })}
+${textField({ name: 'try.order', label: 'Order id', hint: 'The key of a split by order, or without an email', value: payment.order, error: errors['try.order'] })}
 ${selectField({ name: 'try.parent', label: 'Account of the original payment', hint: 'For upsells, renewals and refunds.', value: payment.parent, options: [{ value: '', label: 'None' }, ...handles.map((handle) => ({ value: handle, label: handle }))], error: errors['try.parent'] })}
 </div>
+<details class="usage-overrides"${Object.values(payment.usage).some((taken) => taken.day !== '' || taken.month !== '') ? ' open' : ''}>
+<summary>Pretend an account already took payments (for its caps)…</summary>
+<p class="muted">In cents of the payment’s currency: 98000 for 980.00.</p>
+<div class="routing-fields">${usage}</div>
+</details>
 <details class="health-overrides"${Object.values(payment.health).some((state) => state !== '') ? ' open' : ''}>
 <summary>Pretend an account is down, degraded…</summary>
 <div class="routing-fields">${health}</div>

@@ -62,6 +62,13 @@ export interface TryForm {
   tags: string;
   funnel: string;
   step: string;
+  order: string;
+  /** The buyer's email: the key a split buckets by. */
+  customer: string;
+  /** Handles where the buyer already has a Stripe customer, e.g. "us, eu". */
+  customerAccounts: string;
+  /** Handle -> what it took already in the payment's currency, in cents, today and this month. */
+  usage: Record<string, { day: string; month: string }>;
   /** Handle -> health to pretend; an empty value keeps the live health. */
   health: Record<string, string>;
 }
@@ -142,6 +149,15 @@ export function tryFormOf(body: FormBody, handles: readonly string[]): TryForm {
     tags: at('tags'),
     funnel: at('funnel'),
     step: at('step'),
+    order: at('order'),
+    customer: at('customer'),
+    customerAccounts: at('customerAccounts'),
+    usage: Object.fromEntries(
+      handles.map((handle) => [
+        handle,
+        { day: at(`usage.${handle}.day`), month: at(`usage.${handle}.month`) },
+      ]),
+    ),
     health: Object.fromEntries(handles.map((handle) => [handle, at(`health.${handle}`)])),
   };
 }
@@ -248,13 +264,19 @@ function amountOf(value: string): number | string | undefined {
   return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
+// Any number becomes a number, so "-20" and "20.5" get the schema's own words for weights.
+function weightOf(value: string): number | string | undefined {
+  if (value === '') return undefined;
+  return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}
+
 /** "us 80, us2 20" as the split the schema reads; what is not a whole number goes through as typed. */
 function useOf(form: TargetForm): unknown {
   const listed = words(form.split);
   if (listed.length === 0) return form.use;
   const split: Array<{ account: string; weight: unknown }> = [];
   for (let index = 0; index < listed.length; index += 2) {
-    split.push({ account: listed[index] ?? '', weight: amountOf(listed[index + 1] ?? '') });
+    split.push({ account: listed[index] ?? '', weight: weightOf(listed[index + 1] ?? '') });
   }
   return { split, key: form.splitKey === 'order' ? 'order' : 'customer' };
 }
@@ -330,6 +352,19 @@ export function contextOf(form: TryForm): unknown {
   const health = Object.fromEntries(
     Object.entries(form.health).filter(([, state]) => state !== ''),
   );
+  const currency = form.currency.trim();
+  const usage = Object.fromEntries(
+    Object.entries(form.usage)
+      .map(([handle, taken]) => {
+        const day = amountOf(taken.day);
+        const month = amountOf(taken.month);
+        return [handle, withoutUndefined({ day, month })] as const;
+      })
+      .filter(([, taken]) => Object.keys(taken).length > 0)
+      .map(([handle, taken]) => [handle, { [currency.toLowerCase()]: taken }]),
+  );
+  const customer = form.customer.trim();
+  const known = words(form.customerAccounts);
   return withoutUndefined({
     mode: form.mode,
     kind: form.kind,
@@ -341,6 +376,13 @@ export function contextOf(form: TryForm): unknown {
     tags: words(form.tags),
     funnel: form.funnel.trim() === '' ? undefined : form.funnel.trim(),
     step: form.step.trim() === '' ? undefined : form.step.trim(),
+    order: form.order.trim() === '' ? undefined : form.order.trim(),
+    customer:
+      customer === '' && known.length === 0
+        ? undefined
+        : withoutUndefined({ key: customer === '' ? undefined : customer, accounts: known }),
+    // Usage counts in the payment's currency, so it needs one (the currency's own error says so).
+    usage: Object.keys(usage).length === 0 || currency === '' ? undefined : usage,
     health,
   });
 }
@@ -357,7 +399,8 @@ export function formFieldOf(
   if (section === 'rules' && typeof position === 'number') {
     const rule = form.rules[position];
     const at = `rules[${position}]`;
-    if (field === 'use' || field === 'name') return `${at}.${field}`;
+    if (field === 'use') return targetField(at, rule, rest);
+    if (field === 'name' || field === 'prefer') return `${at}.${field}`;
     if (field === 'fallback') return fallbackField(at, rule?.fallback, rest.length);
     if (field === 'when') {
       const [condition, bound] = rest;
@@ -373,13 +416,24 @@ export function formFieldOf(
     const index = form.pins[section].findIndex((pin) => pin.slug.trim() === position);
     if (index < 0) return null;
     const at = `${section}[${index}]`;
-    if (field === 'use') return `${at}.use`;
+    if (field === 'use') return targetField(at, form.pins[section][index], rest);
     if (field === 'fallback') {
       return fallbackField(at, form.pins[section][index]?.fallback, path.length - 3);
     }
     return `${at}.slug`;
   }
   return null;
+}
+
+/** `use` itself, or inside a split (`use.split[1].weight`, `use.key`): the row's split fields. */
+function targetField(
+  at: string,
+  row: TargetForm | undefined,
+  inside: ReadonlyArray<string | number>,
+): string {
+  if (inside[0] === 'key') return `${at}.splitKey`;
+  if (inside.length > 0 || (row !== undefined && words(row.split).length > 0)) return `${at}.split`;
+  return `${at}.use`;
 }
 
 function fallbackField(at: string, choice: FallbackChoice | undefined, deeper: number): string {
@@ -402,8 +456,12 @@ export function pathOf(field: string, root: string): Array<string | number> {
 
 /** The simulator field a problem in the payment context belongs to. */
 export function tryFieldOf(path: ReadonlyArray<string | number>): string {
-  const [field, key] = path;
+  const [field, key, , period] = path;
   if (field === 'health' && typeof key === 'string') return `try.health.${key}`;
+  if (field === 'customer') return key === 'accounts' ? 'try.customerAccounts' : 'try.customer';
+  if (field === 'usage' && typeof key === 'string') {
+    return `try.usage.${key}.${period === 'month' ? 'month' : 'day'}`;
+  }
   return `try.${String(field ?? 'currency')}`;
 }
 

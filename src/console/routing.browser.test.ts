@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient } from '../../test/app.js';
+import { type AdminCall, adminClient } from '../../test/app.js';
 import { launchBrowser } from '../../test/browser.js';
 import { connectAccounts } from '../../test/checkout.js';
 import { checkScreen, signedInContext } from '../../test/console.js';
@@ -16,6 +16,7 @@ describe.skipIf(sqlite === undefined)('routing in the console, in Chromium', () 
   let store: TestStore;
   let server: ListeningTestApp;
   let browser: Browser;
+  let api: AdminCall;
 
   beforeAll(async () => {
     if (!sqlite) return;
@@ -24,7 +25,8 @@ describe.skipIf(sqlite === undefined)('routing in the console, in Chromium', () 
       env: emulatorEnv(emulator()),
       gateway: emulatorGateway(emulator()),
     });
-    await connectAccounts(await adminClient(server), emulator(), ['us', 'eu']);
+    api = await adminClient(server);
+    await connectAccounts(api, emulator(), ['us', 'eu']);
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -127,6 +129,61 @@ describe.skipIf(sqlite === undefined)('routing in the console, in Chromium', () 
       .poll(() => page.getByLabel('Rules and pins as JSON').inputValue())
       .toContain('"rules"');
     await checkScreen(page, 'routing-json');
+    await context.close();
+  }, 120_000);
+
+  it('splits a rule between two accounts, tries a buyer’s email, sees the bucket and the pick, saves', async () => {
+    const { context, page } = await signedInContext(browser, server, 'admin');
+    await page.goto(`${server.url}/admin/routing`);
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    const rule = page.locator('fieldset.rule').last();
+    await rule.getByLabel('Name').fill('ramp');
+    await rule.getByLabel('Split between accounts').fill('us 80, eu 20');
+    await rule.getByLabel('Split by').selectOption('customer');
+    await rule.getByLabel('Keep returning customers on their account').check();
+    await page.getByLabel('Currency', { exact: true }).fill('USD');
+    // SHA-256("ramp|ann@example.com") starts 71 0a 4a 8f: bucket 9855 of 10,000, in eu's 20 %.
+    await page.getByLabel('Customer email').fill('Ann@example.com');
+    await page.locator('#simulator').getByRole('button', { name: 'Try this payment' }).click();
+    await expect.poll(() => decision(page).textContent()).toBe('eu takes the payment.');
+    const pick = page.locator('#simulation-result [data-split-bucket]');
+    await expect.poll(() => pick.getAttribute('data-split-bucket')).toBe('9855');
+    await expect
+      .poll(() => pick.textContent())
+      .toBe(
+        'Split by weight us 80, eu 20: bucket 9855 of 10,000, from the customer’s email, falls on eu.',
+      );
+    await checkScreen(page, 'routing-split');
+
+    // A returning buyer known on us stays there.
+    await page.getByLabel('Accounts where the customer is known').fill('us');
+    await page.locator('#simulator').getByRole('button', { name: 'Try this payment' }).click();
+    await expect.poll(() => decision(page).textContent()).toBe('us takes the payment.');
+    await expect
+      .poll(() => page.locator('#simulation-result').textContent())
+      .toContain('Kept on us: the customer already has a Stripe customer there');
+
+    await page.getByLabel('What changed, and why').fill('Ramp eu up to 20 %');
+    await page.getByRole('button', { name: 'Save routing' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toMatch(/^Saved as version \d+\.$/);
+    const saved = (await api('GET', '/api/routing')).body.document.rules;
+    expect(saved.find((entry: { name: string }) => entry.name === 'ramp')).toMatchObject({
+      use: {
+        split: [
+          { account: 'us', weight: 80 },
+          { account: 'eu', weight: 20 },
+        ],
+        key: 'customer',
+      },
+      prefer: 'customer_account',
+    });
+    await expect
+      .poll(() =>
+        page.locator('fieldset.rule').last().getByLabel('Split between accounts').inputValue(),
+      )
+      .toBe('us 80, eu 20');
     await context.close();
   }, 120_000);
 

@@ -202,6 +202,70 @@ describeEachDatabase(
       expect((await api('GET', '/api/routing')).body.version).toBeNull();
     });
 
+    it('tries a split with a customer, usage and known accounts, and puts a bad weight beside the split field', async () => {
+      const viewer = await signedIn('viewer');
+      const split = ruleFields(0, {
+        name: 'ramp',
+        use: 'us',
+        split: 'us 80, eu 20',
+        splitKey: 'customer',
+        prefer: 'customer_account',
+      });
+      const payment = { 'try.mode': 'test', 'try.kind': 'initial', 'try.currency': 'USD' };
+      // SHA-256("ramp|ann@example.com") starts 71 0a 4a 8f: bucket 9855 of 10,000, past 80 %.
+      const tried = await viewer.post('/admin/routing/draft', {
+        ...split,
+        ...payment,
+        'try.customer': ' Ann@Example.com ',
+        intent: 'try',
+      });
+      expect(tried.body).toContain('data-split-bucket="9855" data-split-pick="eu"');
+      expect(tried.body).toContain('Split by weight us 80, eu 20: bucket <strong>9855</strong>');
+      expect(tried.body).toContain('eu takes the payment.');
+      expect(tried.body).toContain('value="us 80, eu 20"');
+      const known = await viewer.post('/admin/routing/draft', {
+        ...split,
+        ...payment,
+        'try.customer': 'ann@example.com',
+        'try.customerAccounts': 'us',
+        intent: 'try',
+      });
+      expect(known.body).toContain('us takes the payment.');
+      expect(known.body).toContain('Kept on <strong>us</strong>: the customer already has');
+      const caps = [{ currency: 'usd', period: 'day', amount: 100000 }];
+      expect((await api('PATCH', '/api/accounts/eu', { caps })).status).toBe(200);
+      const capped = await viewer.post('/admin/routing/draft', {
+        ...ruleFields(0, { name: 'ramp', use: 'us', split: 'us 80, eu 20' }),
+        ...payment,
+        'try.amount': '4900',
+        'try.customer': 'ann@example.com',
+        'try.usage.eu.day': '98000',
+        intent: 'try',
+      });
+      // 980.00 taken today and 49.00 more passes eu's 1,000.00 daily cap: the split's other account.
+      expect(capped.body).toContain('us takes the payment, in place of eu.');
+      expect(capped.body).toContain('eu has reached its daily USD cap of');
+      expect(capped.body).toContain('name="try.usage.eu.day" type="text" value="98000"');
+
+      const admin = await signedIn('admin');
+      const refused = await admin.post('/admin/routing', {
+        ...ruleFields(0, { name: 'ramp', use: 'us', split: 'us 80, eu -20' }),
+        basedOn: '0',
+      });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.body).toContain(
+        '<p class="field-error" id="field-rules-0-split-error">a weight cannot be negative</p>',
+      );
+      expect(refused.body).toContain('Rule 1 (ramp), Split between accounts');
+      const product = await admin.post('/admin/routing/draft', {
+        'products[0].slug': 'coaching',
+        'products[0].use': 'us',
+        intent: 'try',
+      });
+      // Product pins stay on one account: their rows have no split field.
+      expect(product.body).not.toContain('name="products[0].split"');
+    });
+
     it('refuses a save based on a version someone else replaced, keeping the edits', async () => {
       const admin = await signedIn('admin');
       await admin.post('/admin/routing', { ...euroRule, basedOn: '0' });

@@ -325,6 +325,9 @@ const fieldLabels: Record<string, string> = {
   use: 'Account',
   fallback: 'Fallback',
   fallbackList: 'Fallback accounts',
+  split: 'Split between accounts',
+  splitKey: 'Split by',
+  prefer: 'Keep returning customers on their account',
   slug: 'Slug',
   'when.currency': 'Currencies',
   'when.country': 'Buyer countries',
@@ -419,6 +422,10 @@ function defaultPayment(accounts: readonly RoutingAccount[]): TryForm {
     tags: '',
     funnel: '',
     step: '',
+    order: '',
+    customer: '',
+    customerAccounts: '',
+    usage: Object.fromEntries(accounts.map((account) => [account.handle, { day: '', month: '' }])),
     health: Object.fromEntries(accounts.map((account) => [account.handle, ''])),
   };
 }

@@ -2,6 +2,7 @@
 export const routingStyles = `.routing-layout{display:grid;gap:0 1rem;grid-template-columns:minmax(0,1fr)}
 .routing-fields{display:grid;gap:0 1rem;grid-template-columns:minmax(0,1fr)}
 .routing-form fieldset{min-width:0}
+.routing-fields .field.check{grid-column:1/-1}
 #versions .table-wrap,.simulation .table-wrap{position:relative}
 #versions table{min-width:44rem}
 #versions .button{white-space:nowrap}
@@ -10,8 +11,9 @@ export const routingStyles = `.routing-layout{display:grid;gap:0 1rem;grid-templ
 .routing-form fieldset .buttons{margin:0}
 .conditions-title{margin:.25rem 0 .75rem;font-weight:600;color:#3d4657}
 .pin-group+.pin-group{margin-top:1rem}
-.health-overrides{margin:0 0 1rem}
-.health-overrides summary{cursor:pointer;font-weight:600;margin-bottom:.5rem}
+.health-overrides,.usage-overrides{margin:0 0 1rem}
+.health-overrides summary,.usage-overrides summary{cursor:pointer;font-weight:600;margin-bottom:.5rem}
+.split-pick{padding:.4rem .6rem;background:#eef4ff;border:1px solid #b8cdf0;border-radius:6px;color:#1f3763}
 .simulation{border-top:1px solid #dfe3ea;padding-top:.75rem}
 .decision-head{font-size:1.05rem}
 .saved-differs{padding:.4rem .6rem;background:#fff4ce;border:1px solid #e0c766;border-radius:6px;color:#5c4300}
