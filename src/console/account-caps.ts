@@ -93,7 +93,10 @@ function readingItem(reading: CapReading): string {
       : percent >= 80
         ? ` ${badge('Near the cap', 'warn')}`
         : '';
-  return `<meter min="0" max="${reading.cap.amount}" low="${Math.floor(reading.cap.amount * 0.8)}" high="${Math.floor(reading.cap.amount * 0.8)}" optimum="0" value="${Math.min(reading.used, reading.cap.amount)}" aria-hidden="true"></meter> ${escapeHtml(describeReading(reading))}${state}`;
+  const near = Math.floor(reading.cap.amount * 0.8);
+  // The meter is the picture of the words after it, which say the same to a screen reader.
+  const meter = `<meter min="0" max="${reading.cap.amount}" low="${near}" high="${near}" optimum="0" value="${Math.min(reading.used, reading.cap.amount)}" aria-hidden="true"></meter>`;
+  return `${escapeHtml(describeReading(reading))}${state} ${meter}`;
 }
 
 function capItem(

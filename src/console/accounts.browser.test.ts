@@ -149,6 +149,46 @@ describe.skipIf(sqlite === undefined)('payment gateways in the console, in Chrom
   );
 
   it(
+    'sets a volume cap in dollars: a bad amount is refused beside its field, then the cap shows with its usage',
+    async () => {
+      const { context, page } = await signedIn('admin');
+      await page.goto(`${server.url}/admin/accounts/us`);
+      const caps = page.locator('section[aria-labelledby=gw-caps]');
+      await expect.poll(() => caps.textContent()).toContain('No cap');
+      await caps.locator('summary', { hasText: 'Set a cap' }).click();
+      await caps.getByLabel('Currency').fill('usd');
+      await caps.getByLabel('Per').selectOption('day');
+      await caps.getByLabel('At most').fill('fifty thousand');
+      await caps.getByRole('button', { name: 'Save the cap' }).click();
+      await expect
+        .poll(() => page.locator('#field-amount-error').textContent())
+        .toContain('Type the amount in USD, such as 50,000.00');
+      await expect.poll(() => page.getByLabel('At most').inputValue()).toBe('fifty thousand');
+      await checkScreen(page, 'gateways-caps-error');
+
+      await page.getByLabel('At most').fill('50,000');
+      await page.getByRole('button', { name: 'Save the cap' }).click();
+      await page.waitForURL(/\/admin\/accounts\/us$/);
+      await expect
+        .poll(() => notice(page))
+        .toContain('US LLC takes at most $50,000.00 a UTC day of new payments.');
+      await expect
+        .poll(() => caps.textContent())
+        .toContain('Test: $0.00 of $50,000.00 today (0 %)');
+      expect((await server.services.accounts.showAccount('default', 'us')).caps).toEqual([
+        { currency: 'usd', period: 'day', amount: 5_000_000 },
+      ]);
+      await checkScreen(page, 'gateways-caps');
+      await page.goto(`${server.url}/admin/accounts`);
+      await expect
+        .poll(() => page.locator('.gw-card').first().textContent())
+        .toContain('Capped $50,000.00 a UTC day');
+      await context.close();
+    },
+    screensTimeout,
+  );
+
+  it(
     'makes another account primary, drains one, and refuses to remove one routing uses, saying where',
     async () => {
       await connectAccounts(await adminClient(server), emulator(), ['eu']);
