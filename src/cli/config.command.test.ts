@@ -125,4 +125,50 @@ describe('switchyard config validate', () => {
       `switchyard: Cannot read the routing config file ${folder}: it is a folder, not a file.\n`,
     );
   });
+
+  it('prints each split error at its own path: a negative weight, an unknown account, a split product pin', async () => {
+    const file = scratch.write('split-errors.json', {
+      accounts,
+      rules: [
+        {
+          name: 'ramp',
+          when: {},
+          use: {
+            split: [
+              { account: 'us', weight: 80 },
+              { account: 'eu', weight: -20 },
+            ],
+          },
+        },
+      ],
+      products: { coaching: { use: { split: [{ account: 'us', weight: 1 }] } } },
+    });
+    const result = await runInProcess(['config', 'validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([
+      `switchyard: ${file} is not a valid routing config (2 errors):`,
+      'switchyard:   config.rules[0].use.split[1].weight: a weight cannot be negative',
+      'switchyard:   config.products.coaching.use: a product pin names one account: products cannot be split (split the funnel or step pin, or a rule, instead)',
+      `switchyard: Fix them and run "switchyard config validate ${file}" again.`,
+      '',
+    ]);
+    const unknown = scratch.write('split-unknown.json', {
+      accounts,
+      funnels: {
+        webinar: {
+          use: {
+            split: [
+              { account: 'us', weight: 50 },
+              { account: 'us2', weight: 50 },
+            ],
+          },
+        },
+      },
+    });
+    const second = await runInProcess(['config', 'validate', unknown]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(
+      'switchyard:   config.funnels.webinar.use.split[1].account: unknown account "us2" in the split of funnel webinar: use one of us, eu, backup',
+    );
+  });
 });

@@ -214,4 +214,47 @@ describe('switchyard route explain with bad input', () => {
       vi.unstubAllEnvs();
     }
   });
+
+  it('explains a split with customer and usage in the context: the split sentence, the bucket and the cap', async () => {
+    const result = await runInProcess([
+      'route',
+      'explain',
+      '--config',
+      scratch.write('split-config.json', {
+        accounts: [
+          { handle: 'us', role: 'primary' },
+          { handle: 'us2', caps: [{ currency: 'usd', period: 'day', amount: 100000 }] },
+        ],
+        rules: [
+          {
+            name: 'ramp',
+            when: {},
+            use: {
+              split: [
+                { account: 'us', weight: 80 },
+                { account: 'us2', weight: 20 },
+              ],
+            },
+          },
+        ],
+      }),
+      '--context',
+      scratch.write('split-context.json', {
+        mode: 'live',
+        currency: 'usd',
+        amount: 4900,
+        customer: { key: 'Ann@Example.com', accounts: [] },
+        usage: { us2: { usd: { day: 98000 } } },
+      }),
+    ]);
+    expect(result.code).toBe(0);
+    // SHA-256("ramp|ann@example.com") starts 71 0a 4a 8f: bucket 9855, in us2's 20 %.
+    expect(result.stdout).toContain('The rule splits new payments by weight: us 80, us2 20.');
+    expect(result.stdout).toContain(
+      "The customer's bucket is 9855 of 10,000 (from the customer's email), which falls on us2.",
+    );
+    expect(result.stdout).toContain('us2 has reached its daily USD cap of');
+    expect(result.stdout).toContain('Outcome: fallback (us)');
+    expect(result.stdout).toMatch(/us2 +no +cap_reached/);
+  });
 });
