@@ -185,6 +185,32 @@ describeEachDatabase('migration ramps', (database) => {
     ]);
   });
 
+  it('is run by the routing_ramps job every instance schedules', async () => {
+    await ramps.start(
+      workspace,
+      { from: 'us', to: 'us2', steps: [20, 50, 100], everySeconds: day },
+      'cli:ann',
+    );
+    const job = testApp.services.jobs.jobs.find((one) => one.name === 'routing_ramps');
+    expect(job?.intervalMs).toBe(60_000);
+    const run = (at: Date) => {
+      now = at;
+      return job?.run({
+        workspaceId: workspace,
+        slotStart: at,
+        signal: new AbortController().signal,
+      });
+    };
+    expect(await run(atDay(0.5))).toBe('No ramp step is due.');
+    // A minute late: the step is written, and the next one stays due a day after this one was.
+    expect(await run(new Date(atDay(1).getTime() + 60_000))).toBe(
+      'Wrote 1 ramp step: us -> us2: 50 %.',
+    );
+    const active = await testApp.services.routingConfig.showActive(workspace);
+    expect([active.message, active.author]).toEqual(['ramp us -> us2: 50 %', 'ramp:cli:ann']);
+    expect((await ramps.list(workspace))[0]?.nextAt).toBe(atDay(2).toISOString());
+  });
+
   it('refuses a ramp that cannot run, saying why', async () => {
     const refusal = async (input: Parameters<RampService['start']>[1]) => {
       try {
