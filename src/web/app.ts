@@ -27,6 +27,7 @@ import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerJobRoutes } from '../jobs/jobs.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
+import { registerRampRoutes } from '../routing-ramp/ramp.routes.js';
 import { registerRoutingReplayRoutes } from '../routing-replay/replay.routes.js';
 import type { Services } from '../services.js';
 import { registerTransactionRoutes } from '../transactions/transactions.routes.js';
@@ -84,6 +85,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerAccountHealthRoute(admin, services.health);
     registerRoutingConfigRoutes(admin, services.routingConfig);
     registerRoutingReplayRoutes(admin, services.routingReplay);
+    registerRampRoutes(admin, services.ramps);
     registerConnectStartRoute(admin, services.connect);
     registerAuditRoutes(admin, services.audit);
     registerCatalogRoutes(admin, services.catalog);
