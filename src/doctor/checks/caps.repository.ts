@@ -4,8 +4,9 @@ import type { Database, PaymentStatus } from '../../db/schema.js';
 
 /**
  * What the cap checks read of payments: the volume an account took in the current UTC day and
- * month, per currency. Written here rather than shared with checkout's usage (issue 16), which
- * was not on main when this check was; both count the same payments.
+ * month, per currency. Written here before checkout's usage (src/checkout/usage.ts) landed; both
+ * count the same statuses, but checkout also holds an open card form's amount for an hour, so the
+ * router may refuse a little before doctor reads 100 %.
  */
 
 /**
