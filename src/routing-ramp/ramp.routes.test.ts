@@ -21,21 +21,12 @@ describeEachDatabase('migration ramps over the API', (database) => {
   });
 
   it('starts, lists and cancels a ramp, and names the field of bad input', async () => {
-    const bad = await api('POST', '/api/routing/ramps', {
-      from: 'us',
-      to: 'us2',
-      steps: [10, 100],
-      every: '2w',
-    });
+    const ramp = { from: 'us', to: 'us2', steps: [10, 100], every: '12h' };
+    const bad = await api('POST', '/api/routing/ramps', { ...ramp, every: '2w' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('every');
 
-    const started = await api('POST', '/api/routing/ramps', {
-      from: 'us',
-      to: 'us2',
-      steps: [10, 100],
-      every: '12h',
-    });
+    const started = await api('POST', '/api/routing/ramps', ramp);
     expect(started.status).toBe(201);
     // us is the primary: the catch-all rule carries the split.
     expect(started.body).toMatchObject({
