@@ -13,11 +13,11 @@ import type { Mode, RoutingConfig, Usage } from '../routing/index.js';
  * for `openFormHoldMs` after it was made, so buyers on the form as the cap fills do not all pass
  * it, while abandoned forms do not eat the cap for the rest of the day or month. Refunds do not
  * give volume back: processors count what was charged. The doctor's cap_near
- * (src/doctor/checks/caps.repository.ts) counts the same statuses, without that hour's hold.
+ * (src/doctor/checks/caps.repository.ts) counts these statuses, without that hour's hold.
  */
 
 /** Statuses whose amount is taken, or being taken, on the account. */
-const takingStatuses: readonly PaymentStatus[] = [
+export const takingStatuses: readonly PaymentStatus[] = [
   'pending',
   'requires_confirmation',
   'requires_action',

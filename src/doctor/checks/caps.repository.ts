@@ -1,29 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Mode } from '../../accounts/key-verification.js';
-import type { Database, PaymentStatus } from '../../db/schema.js';
+import { takingStatuses } from '../../checkout/usage.js';
+import type { Database } from '../../db/schema.js';
 
 /**
  * What the cap checks read of payments: the volume an account took in the current UTC day and
- * month, per currency. Written here before checkout's usage (src/checkout/usage.ts) landed; both
- * count the same statuses, but checkout also holds an open card form's amount for an hour, so the
- * router may refuse a little before doctor reads 100 %.
+ * month, per currency. It counts the statuses checkout's usage counts (src/checkout/usage.ts);
+ * checkout also holds an open card form's amount for an hour, so the router may refuse a little
+ * before doctor reads 100 %.
  */
 
 /**
- * Payments that take up a cap: succeeded, or on their way with a PaymentIntent (confirmed and
- * processing, awaiting 3-D Secure or capture, or Stripe's answer not yet heard). A PaymentIntent
- * still waiting for a card (`requires_payment_method`: a card form left open, or a declined card)
- * and a canceled one take nothing: abandoned card forms would otherwise eat the cap.
+ * Payments that take up a cap are those checkout counts (`takingStatuses`): succeeded, or on
+ * their way with a PaymentIntent. Doctor reports what was taken, so it leaves out the hour a card
+ * form still open holds its amount at checkout.
  */
-export const cappedStatuses: readonly PaymentStatus[] = [
-  'succeeded',
-  'pending',
-  'processing',
-  'requires_capture',
-  'requires_action',
-  'requires_confirmation',
-];
-
 /** Minor units taken in one currency since the start of the UTC day and of the UTC month. */
 export interface CapUsage {
   currency: string;
@@ -56,7 +47,7 @@ export async function listCapUsage(
     .where('account_id', '=', query.accountId)
     .where('mode', '=', query.mode)
     .where('created_at', '>=', query.monthStart)
-    .where('status', 'in', [...cappedStatuses])
+    .where('status', 'in', [...takingStatuses])
     .where('payment_intent_id', 'is not', null)
     .groupBy('currency')
     .execute();
