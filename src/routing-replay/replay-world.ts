@@ -48,14 +48,14 @@ export function createReplayWorld(
   before?: WorldBefore,
 ): ReplayWorld {
   /**
-   * currency -> account -> what it took this UTC day and month. Both modes count, as checkout
-   * counts them against a cap.
+   * mode|currency -> account -> what it took this UTC day and month. Each mode has its own, as
+   * checkout counts them against a cap.
    */
   const taken = new Map<string, Map<string, Tally>>();
   /** mode|customer key -> the accounts the buyer has a Stripe customer on. */
   const customers = new Map<string, Set<string>>();
   for (const row of before?.usage ?? []) {
-    poolOf(row.currency).set(row.account, {
+    poolOf(row.mode, row.currency).set(row.account, {
       day: before?.at.slice(0, 10) ?? '',
       dayAmount: row.day,
       month: before?.at.slice(0, 7) ?? '',
@@ -64,11 +64,11 @@ export function createReplayWorld(
   }
   for (const known of before?.customers ?? []) knowOn(`${known.mode}|${known.key}`, known.account);
 
-  function poolOf(currency: string): Map<string, Tally> {
-    let byAccount = taken.get(currency);
+  function poolOf(mode: string, currency: string): Map<string, Tally> {
+    let byAccount = taken.get(`${mode}|${currency}`);
     if (byAccount === undefined) {
       byAccount = new Map();
-      taken.set(currency, byAccount);
+      taken.set(`${mode}|${currency}`, byAccount);
     }
     return byAccount;
   }
@@ -81,11 +81,11 @@ export function createReplayWorld(
   /** Replayed payment id -> where it landed: continuations follow their parent. */
   const placed = new Map<string, string | null>();
 
-  function usageFor(currency: string, createdAt: string): Usage {
+  function usageFor(mode: string, currency: string, createdAt: string): Usage {
     const usage: Usage = {};
     const day = createdAt.slice(0, 10);
     const month = createdAt.slice(0, 7);
-    for (const [account, tally] of taken.get(currency) ?? []) {
+    for (const [account, tally] of taken.get(`${mode}|${currency}`) ?? []) {
       usage[account] = {
         [currency]: {
           day: tally.day === day ? tally.dayAmount : 0,
@@ -100,7 +100,7 @@ export function createReplayWorld(
     placed.set(payment.paymentId, account);
     if (account === null) return;
     knowOn(customerKey, account);
-    const byAccount = poolOf(payment.currency);
+    const byAccount = poolOf(payment.mode, payment.currency);
     const day = payment.createdAt.slice(0, 10);
     const month = payment.createdAt.slice(0, 7);
     const tally = byAccount.get(account);
@@ -151,7 +151,7 @@ export function createReplayWorld(
           ...(base.customer?.key === undefined ? {} : { key: base.customer.key }),
           accounts: [...(customers.get(customerKey) ?? [])],
         },
-        usage: usageFor(base.currency, payment.createdAt),
+        usage: usageFor(payment.mode, base.currency, payment.createdAt),
         // Health is the moment's and is not stored: the replay assumes every account healthy.
         health: {},
       };

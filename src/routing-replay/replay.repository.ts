@@ -142,6 +142,8 @@ export async function listProductTags(
 
 /** What an account had taken in a currency on the UTC day and month a window starts in. */
 export interface UsageBefore {
+  /** Test payments never fill a live cap, nor live ones a test cap (as at checkout). */
+  mode: Mode;
   account: string;
   currency: string;
   day: number;
@@ -158,6 +160,7 @@ export async function sumUsageBefore(
   const rows = await db
     .selectFrom('payments')
     .select((eb) => [
+      'mode',
       'account_handle',
       'currency',
       eb.fn.sum<number | string>('amount').as('month'),
@@ -172,9 +175,10 @@ export async function sumUsageBefore(
     .where('account_handle', 'is not', null)
     .where('created_at', '>=', monthStart)
     .where('created_at', '<', before)
-    .groupBy(['account_handle', 'currency'])
+    .groupBy(['mode', 'account_handle', 'currency'])
     .execute();
   return rows.map((row) => ({
+    mode: row.mode,
     account: row.account_handle ?? '',
     currency: row.currency,
     day: Number(row.day),
