@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Mode } from '../../accounts/key-verification.js';
 import { formatMoney } from '../../catalog/money.js';
+import { periodStartsOf } from '../../checkout/usage.js';
 import type { Database } from '../../db/schema.js';
 import type { AccountCap } from '../../routing/index.js';
 import { listCapUsage } from './caps.repository.js';
@@ -28,7 +29,8 @@ export async function readCaps(
     workspaceId: input.workspaceId,
     accountId: input.accountId,
     mode: input.mode,
-    ...periodStarts(input.now),
+    // Caps count UTC calendar days and months, as checkout does.
+    ...periodStartsOf(input.now),
   });
   return caps.map((cap) => {
     const taken = usage.find((one) => one.currency === cap.currency);
@@ -47,14 +49,4 @@ export function describeReading(reading: CapReading): string {
   // Periods are UTC calendar days and months, as the router counts them.
   const period = cap.period === 'day' ? 'today' : 'this month';
   return `${formatMoney(used, cap.currency)} of ${formatMoney(cap.amount, cap.currency)} ${period} (${percentOf(reading)} %)`;
-}
-
-/** Caps count UTC calendar days and months. */
-function periodStarts(now: Date): { dayStart: string; monthStart: string } {
-  const year = now.getUTCFullYear();
-  const month = now.getUTCMonth();
-  return {
-    dayStart: new Date(Date.UTC(year, month, now.getUTCDate())).toISOString(),
-    monthStart: new Date(Date.UTC(year, month, 1)).toISOString(),
-  };
 }
