@@ -1,13 +1,12 @@
-import type { CouponTables } from './schema-coupons.js';
 import type { FunnelStatsTables } from './schema-funnel-stats.js';
 import type { RecoveryTables } from './schema-recovery.js';
 
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
  * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
- * Issue 17's tables are declared in their own files (coupons, recovery, funnel stats).
+ * Issue 17's tables are declared in their own files (recovery, funnel stats).
  */
-export interface Database extends CouponTables, RecoveryTables, FunnelStatsTables {
+export interface Database extends RecoveryTables, FunnelStatsTables {
   workspaces: WorkspaceTable;
   accounts: AccountTable;
   account_credentials: AccountCredentialTable;

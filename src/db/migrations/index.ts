@@ -15,7 +15,6 @@ import { webhookSignatureFailures } from './0013_webhook_signature_failures.js';
 import { transactionLog } from './0014_transaction_log.js';
 import { people } from './0015_people.js';
 import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
-import { coupons } from './0017_coupons.js';
 import { recovery } from './0018_recovery.js';
 import { funnelStats } from './0019_funnel_stats.js';
 
@@ -40,7 +39,6 @@ export const migrations: Record<string, Migration> = {
   '0014_transaction_log': transactionLog,
   '0015_people': people,
   '0016_splits_caps_ramps': splitsCapsRamps,
-  '0017_coupons': coupons,
   '0018_recovery': recovery,
   '0019_funnel_stats': funnelStats,
 };
