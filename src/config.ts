@@ -134,6 +134,11 @@ const environmentSchema = z.object({
   ).default(10_000),
   KEY_ROTATION_DAYS: wholeNumber('a whole number of days from 1 to 3650', 1, 3_650).default(90),
   QUIET_ACCOUNT_HOURS: wholeNumber('a whole number of hours from 1 to 8760', 1, 8_760).default(24),
+  ABANDONED_AFTER_MINUTES: wholeNumber(
+    'a whole number of minutes from 1 to 43200',
+    1,
+    43_200,
+  ).default(30),
   JOBS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('on'),
   JOB_VERIFY_MINUTES: wholeNumber('a whole number of minutes from 1 to 10080', 1, 10_080).default(
     15,
@@ -219,6 +224,8 @@ export interface Config {
   readonly keyRotationDays: number;
   /** `no_recent_payment` warns when a routed-to account took nothing for this long. */
   readonly quietAccountHours: number;
+  /** An order with contact details and no payment this long after it began is abandoned. */
+  readonly abandonedAfterMinutes: number;
   /** The job runner: off in this instance when `JOBS=off`; each job's interval in minutes. */
   readonly jobs: Readonly<{
     enabled: boolean;
@@ -320,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: (values.PUBLIC_URL ?? '').startsWith('https://'),
     keyRotationDays: values.KEY_ROTATION_DAYS,
     quietAccountHours: values.QUIET_ACCOUNT_HOURS,
+    abandonedAfterMinutes: values.ABANDONED_AFTER_MINUTES,
     jobs: Object.freeze({
       enabled: values.JOBS === 'on',
       verifyMinutes: values.JOB_VERIFY_MINUTES,

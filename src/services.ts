@@ -37,6 +37,7 @@ import { createDoctorService, type DoctorService } from './doctor/doctor.service
 import { allJobs } from './jobs/all-jobs.js';
 import { createJobsService, type JobsService } from './jobs/jobs.service.js';
 import { createTestPayments, type TestPayments } from './operations/test-payments.js';
+import { type AbandonedCheckouts, createAbandonedCheckouts } from './recovery/abandoned.service.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -111,6 +112,8 @@ export interface Services {
   jobs: JobsService;
   /** Alert channels (Slack, email), their test, and what the `alerts` job sends. */
   alerts: AlertsService;
+  /** Checkouts begun with contact details and left unpaid (issue 17). */
+  abandonedCheckouts: AbandonedCheckouts;
 }
 
 /**
@@ -353,5 +356,10 @@ export function createServices(options: ServiceOptions): Services {
     transactions: createTransactionsService({ db: store.db }),
     jobs,
     alerts,
+    abandonedCheckouts: createAbandonedCheckouts({
+      db: store.db,
+      clock,
+      afterMinutes: config.abandonedAfterMinutes,
+    }),
   };
 }

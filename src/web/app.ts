@@ -26,6 +26,7 @@ import type { App } from '../http/app.js';
 import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerJobRoutes } from '../jobs/jobs.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
+import { registerAbandonedCheckoutRoutes } from '../recovery/abandoned.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
 import { registerRampRoutes } from '../routing-ramp/ramp.routes.js';
 import { registerRoutingReplayRoutes } from '../routing-replay/replay.routes.js';
@@ -96,6 +97,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerAlertRoutes(admin, services.alerts);
     registerDoctorRoutes(admin, services.doctor);
     registerJobRoutes(admin, services.jobs);
+    registerAbandonedCheckoutRoutes(admin, services.abandonedCheckouts);
   });
   await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {
