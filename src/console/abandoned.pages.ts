@@ -29,7 +29,7 @@ export function registerAbandonedScreens(app: App, { services }: ConsoleDependen
     const abandoned = services.abandonedCheckouts;
     const checkouts = await abandoned.list(visit.user.workspaceId);
     const body = [
-      `<p>Buyers who gave their contact details and had not paid ${abandoned.afterMinutes} minutes later (ABANDONED_AFTER_MINUTES). A recovery email goes only to those who agreed to be written to.</p>`,
+      `<p>Buyers who gave their contact details and had not paid ${abandoned.afterMinutes} minutes later (ABANDONED_AFTER_MINUTES). Consent says whether they agreed to be written to.</p>`,
       dataTable({
         caption: 'Abandoned checkouts',
         headers: ['Email', 'Name', 'Funnel', 'Amount', 'Started', 'Consent', 'Recovery email'],
