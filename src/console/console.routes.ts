@@ -16,7 +16,6 @@ import { registerAuditScreens } from './audit.pages.js';
 import { type ConsoleDependencies, sendPage, takeNotice } from './console-app.js';
 import { registerDashboardScreens } from './dashboard.pages.js';
 import { registerDoctorScreens } from './doctor.pages.js';
-import { registerFunnelStatsScreens } from './funnel-stats.pages.js';
 import { renderConsolePage, renderWelcomePage } from './layout.js';
 import { registerOrderScreens } from './orders.pages.js';
 import { registerRoutingScreens } from './routing.pages.js';
@@ -80,7 +79,6 @@ export async function registerConsoleRoutes(app: App, deps: ConsoleDependencies)
       registerDashboardScreens(screens, deps);
       registerAccountScreens(screens, deps);
       registerRoutingScreens(screens, deps);
-      registerFunnelStatsScreens(screens, deps);
       registerOrderScreens(screens, deps);
       registerAbandonedScreens(screens, deps);
       registerTransactionScreens(screens, deps);

@@ -1,12 +1,11 @@
-import type { FunnelStatsTables } from './schema-funnel-stats.js';
 import type { RecoveryTables } from './schema-recovery.js';
 
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
  * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
- * Issue 17's tables are declared in their own files (recovery, funnel stats).
+ * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts).
  */
-export interface Database extends RecoveryTables, FunnelStatsTables {
+export interface Database extends RecoveryTables {
   workspaces: WorkspaceTable;
   accounts: AccountTable;
   account_credentials: AccountCredentialTable;

@@ -16,7 +16,6 @@ import { transactionLog } from './0014_transaction_log.js';
 import { people } from './0015_people.js';
 import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
 import { recovery } from './0018_recovery.js';
-import { funnelStats } from './0019_funnel_stats.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -40,5 +39,4 @@ export const migrations: Record<string, Migration> = {
   '0015_people': people,
   '0016_splits_caps_ramps': splitsCapsRamps,
   '0018_recovery': recovery,
-  '0019_funnel_stats': funnelStats,
 };
