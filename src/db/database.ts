@@ -11,6 +11,7 @@ import {
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { createWalSync, durableCommits, walFileAt } from './durable-commits.js';
+import { immediateTransactions } from './immediate-transactions.js';
 import { OwnSchemaIntrospector } from './postgres-introspector.js';
 import type { Database } from './schema.js';
 import type { CountingStatements } from './statement-counter.js';
@@ -58,7 +59,9 @@ function openSqlite(path: string, options: StoreOptions): Store {
   connection.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const dialect = new SqliteDialect({ database: withStatementCache(connection) });
+  const dialect = immediateTransactions(
+    new SqliteDialect({ database: withStatementCache(connection) }),
+  );
   const db = new Kysely<Database>({
     dialect: counted(wal ? durableCommits(dialect, wal) : dialect, options),
   });
