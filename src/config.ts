@@ -9,6 +9,7 @@ const secretVariables = new Set([
   'STRIPE_CONNECT_SECRET_KEY',
   'ALERT_SLACK_WEBHOOK_URL',
   'ALERT_SMTP_URL',
+  'SMTP_URL',
 ]);
 
 function port(what: string) {
@@ -139,6 +140,11 @@ const environmentSchema = z.object({
     1,
     43_200,
   ).default(30),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, 'needs smtp://user:password@host:port or smtps://…')
+    .optional(),
+  EMAIL_FROM: z.string().email('needs an email address').optional(),
   JOBS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('on'),
   JOB_VERIFY_MINUTES: wholeNumber('a whole number of minutes from 1 to 10080', 1, 10_080).default(
     15,
@@ -226,6 +232,11 @@ export interface Config {
   readonly quietAccountHours: number;
   /** An order with contact details and no payment this long after it began is abandoned. */
   readonly abandonedAfterMinutes: number;
+  /**
+   * Where mail to buyers (the recovery email) goes out: SMTP_URL and EMAIL_FROM, or the alerts'
+   * mail server and sender; null when neither is set, and no buyer is written to.
+   */
+  readonly buyerMail: Readonly<{ smtpUrl: string; from: string }> | null;
   /** The job runner: off in this instance when `JOBS=off`; each job's interval in minutes. */
   readonly jobs: Readonly<{
     enabled: boolean;
@@ -328,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyRotationDays: values.KEY_ROTATION_DAYS,
     quietAccountHours: values.QUIET_ACCOUNT_HOURS,
     abandonedAfterMinutes: values.ABANDONED_AFTER_MINUTES,
+    buyerMail: buyerMailOf(values),
     jobs: Object.freeze({
       enabled: values.JOBS === 'on',
       verifyMinutes: values.JOB_VERIFY_MINUTES,
@@ -349,6 +361,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digest: values.ALERT_DIGEST === 'on',
     }),
   });
+}
+
+function buyerMailOf(values: z.infer<typeof environmentSchema>): Config['buyerMail'] {
+  const smtpUrl = values.SMTP_URL ?? values.ALERT_SMTP_URL;
+  const from = values.EMAIL_FROM ?? values.ALERT_EMAIL_FROM;
+  return smtpUrl && from ? Object.freeze({ smtpUrl, from }) : null;
 }
 
 function stripeApiOf(values: z.infer<typeof environmentSchema>): Config['stripeApi'] {

@@ -38,6 +38,7 @@ import { allJobs } from './jobs/all-jobs.js';
 import { createJobsService, type JobsService } from './jobs/jobs.service.js';
 import { createTestPayments, type TestPayments } from './operations/test-payments.js';
 import { type AbandonedCheckouts, createAbandonedCheckouts } from './recovery/abandoned.service.js';
+import { createRecovery, type Recovery } from './recovery/recovery.service.js';
 import { referencesTo } from './routing-config/references.js';
 import {
   createRoutingConfigService,
@@ -106,6 +107,7 @@ export interface Services {
   testPayments: TestPayments;
   /** PaymentIntents at Stripe with Switchyard's metadata and no record here: adopted or kept. */
   unrecordedPayments: UnrecordedPayments;
+  recovery: Recovery;
   /** The transaction log and the accounts report. */
   transactions: TransactionsService;
   /** The scheduled jobs: this instance's runner (started by the server) and the runs recorded. */
@@ -300,13 +302,14 @@ export function createServices(options: ServiceOptions): Services {
     checks: allChecks(checkDependencies),
   });
   const ramps = createRampService({ db: store.db, clock, routingConfig });
+  const recovery = createRecovery({ db: store.db, clock, vault, config });
   const jobs = createJobsService({
     db: store.db,
     clock,
     logger,
     workspaceId: DEFAULT_WORKSPACE_ID,
     enabled: config.jobs.enabled,
-    jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill, ramps }),
+    jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill, ramps, recovery }),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
   const alerts = createAlertsService({ db: store.db, clock, config, vault, audit, doctor });
@@ -361,5 +364,6 @@ export function createServices(options: ServiceOptions): Services {
       clock,
       afterMinutes: config.abandonedAfterMinutes,
     }),
+    recovery,
   };
 }

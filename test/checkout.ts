@@ -195,8 +195,8 @@ export async function payCardForm(
   return { intent, back };
 }
 
-/** A buyer's contact form, as posted. */
-export type ContactForm = Record<'email' | 'name' | 'country', string>;
+/** A buyer's contact form, as posted; `consent` ticks the merchant's checkbox. */
+export type ContactForm = Record<'email' | 'name' | 'country', string> & { consent?: 'yes' };
 
 /**
  * Walks an order form to the end: contact, the card form (in `currency` when given), the card,

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 export interface Received {
   subject: string;
   text: string;
+  /** Mail only: the envelope's recipients. */
+  to?: string[];
 }
 
 /**
@@ -92,7 +94,7 @@ export async function startMailReceiver(): Promise<MailReceiver> {
         callback(new Error('535 Authentication failed'));
       }
     },
-    onData(stream, _session, callback) {
+    onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
@@ -104,7 +106,10 @@ export async function startMailReceiver(): Promise<MailReceiver> {
           callback(refusal);
           return;
         }
-        receiver.messages.push(readMail(Buffer.concat(chunks).toString('utf8')));
+        receiver.messages.push({
+          ...readMail(Buffer.concat(chunks).toString('utf8')),
+          to: session.envelope.rcptTo.map((recipient) => recipient.address),
+        });
         callback();
       });
     },

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import { sendTextMail } from '../mail/send-mail.js';
 import type { ChannelName } from './alerts.repository.js';
 import { scrubSecrets } from './scrub.js';
 
@@ -67,14 +67,9 @@ function emailChannel(settings: { smtpUrl: string; from: string; to: string[] })
   return {
     name: 'email',
     async send(message) {
-      const transport = nodemailer.createTransport({
-        url: settings.smtpUrl,
-        connectionTimeout: sendTimeoutMs,
-        greetingTimeout: sendTimeoutMs,
-        socketTimeout: sendTimeoutMs,
-      });
       try {
-        await transport.sendMail({
+        await sendTextMail({
+          smtpUrl: settings.smtpUrl,
           from: settings.from,
           to: settings.to,
           subject: message.subject,
@@ -84,8 +79,6 @@ function emailChannel(settings: { smtpUrl: string; from: string; to: string[] })
         throw new Error(`The mail server refused or could not be reached: ${reasonOf(error)}`, {
           cause: error,
         });
-      } finally {
-        transport.close();
       }
     },
   };

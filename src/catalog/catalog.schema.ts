@@ -224,6 +224,11 @@ const contentSchema = z
       .optional(),
     trustBadges: z.boolean({ error: orRequired('expected true or false') }).default(true),
     buttonText: text(100, 'a button text').optional(),
+    /**
+     * Order steps: the words of a checkbox on the contact form, unticked until the buyer ticks
+     * it, agreeing to one email about an unpaid order. No checkbox without it.
+     */
+    consent: text(300, 'a consent wording').min(1, { error: 'must not be empty' }).optional(),
   })
   .default({ trustBadges: true });
 

@@ -18,6 +18,7 @@ import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
 import type { App } from '../http/app.js';
 import { logFailure, toAppError } from '../http/error-handler.js';
+import type { Recovery } from '../recovery/recovery.service.js';
 import { StripeGatewayError } from '../stripe/errors.js';
 import type { CardForm } from './card-form.js';
 import type { CheckoutService } from './checkout.service.js';
@@ -45,6 +46,8 @@ import type { CheckoutLimiter } from './rate-limits.js';
 
 export interface CheckoutRouteOptions {
   checkout: CheckoutService;
+  /** The consent checkbox's answer, and the recovery email's link back to the order. */
+  recovery: Pick<Recovery, 'recordConsent' | 'openLink'>;
   catalog: CatalogForSale;
   /** A page reads the setup revision once; what it reads of the setup is taken as of it. */
   revisions: SetupRevisions;
@@ -70,7 +73,7 @@ export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOpt
 }
 
 async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
-  const { checkout, catalog, vault } = options;
+  const { checkout, catalog, vault, recovery } = options;
   const workspaceId = DEFAULT_WORKSPACE_ID;
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
@@ -435,7 +438,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       const parsed = parseContact(body);
       if (!parsed.ok) {
         const values = Object.fromEntries(
-          ['email', 'name', 'country'].map((field) => [
+          ['email', 'name', 'country', 'consent'].map((field) => [
             field,
             typeof body[field] === 'string' ? String(body[field]) : '',
           ]),
@@ -449,6 +452,54 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         orderId: visitOrderId(request, funnel.slug),
         funnel,
       });
+      if (step.content.consent) {
+        await recovery.recordConsent({
+          workspaceId,
+          orderId: order.orderId,
+          step: step.slug,
+          wording: body.consent === 'yes' ? step.content.consent : null,
+        });
+      }
+      rememberOrder(reply, funnel.slug, order.orderId);
+      return reply.redirect(stepUrl(funnel.slug, step.slug, '/pay'), 303);
+    },
+  );
+
+  const resumeQuery = z.object({ token: z.string().max(300).optional() });
+
+  // The recovery email's link: the buyer's own order, in any browser, back at its payment step.
+  app.get(
+    '/f/:funnel/:step/resume',
+    { schema: { params: pathParams, querystring: resumeQuery }, ...limited },
+    async function resumeOrder(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const start = { href: stepUrl(funnel.slug, step.slug), label: 'Start a new order' };
+      const opened = recovery.openLink(request.query.token ?? '');
+      const order =
+        'orderId' in opened ? await checkout.findOrder(workspaceId, opened.orderId) : undefined;
+      if ('problem' in opened || !order || order.funnelSlug !== funnel.slug) {
+        const expired = 'problem' in opened && opened.problem === 'expired';
+        return notice(
+          reply,
+          funnel,
+          expired ? 'This link has expired' : 'This link does not work',
+          expired
+            ? 'The link in your email is only good for a few days, and this one is older. Nothing was charged; you can start the order again.'
+            : 'This link is not complete or was changed. Copy the whole link from your email, or start the order again.',
+          start,
+          expired ? 410 : 400,
+        );
+      }
+      if (order.status !== 'open') {
+        return notice(
+          reply,
+          funnel,
+          'This order is already paid',
+          `Your receipt went to ${order.email}. There is nothing more to pay.`,
+          null,
+          200,
+        );
+      }
       rememberOrder(reply, funnel.slug, order.orderId);
       return reply.redirect(stepUrl(funnel.slug, step.slug, '/pay'), 303);
     },

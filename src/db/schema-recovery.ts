@@ -8,6 +8,8 @@ export interface RecoveryTables {
 export interface CheckoutConsentTable {
   order_id: string;
   workspace_id: string;
+  /** The order step the buyer agreed on: the recovery link brings them back to its payment. */
+  step_slug: string;
   /** The checkbox's wording as the buyer saw it. */
   wording: string;
   agreed_at: string;

@@ -88,6 +88,7 @@ export const launchFunnel: FunnelDocumentFile = {
             text: 'Not for you? Email us within 30 days and get every cent back.',
           },
           trustBadges: true,
+          consent: 'If I don’t finish paying, email me once with a link back to my order.',
         },
       },
       {

@@ -5,6 +5,8 @@ import { createUnrecordedPaymentsJob } from '../checkout/unrecorded-payments.job
 import type { CheckDependencies } from '../doctor/all-checks.js';
 import type { DoctorService } from '../doctor/doctor.service.js';
 import { createTestPaymentsJob } from '../operations/test-payments.job.js';
+import { createRecoveryJob } from '../recovery/recovery.job.js';
+import type { Recovery } from '../recovery/recovery.service.js';
 import { createRampJob } from '../routing-ramp/ramp.job.js';
 import type { RampService } from '../routing-ramp/ramp.service.js';
 import type { EventsBackfill } from '../webhooks/events-backfill.js';
@@ -17,6 +19,7 @@ export interface JobDependencies extends CheckDependencies {
   doctor: DoctorService;
   eventsBackfill: EventsBackfill;
   ramps: RampService;
+  recovery: Recovery;
 }
 
 /** Every scheduled job; each area adds its own here, with its interval from `config.jobs`. */
@@ -39,5 +42,6 @@ export function allJobs(deps: JobDependencies): JobDefinition[] {
     }),
     webhookWatchdog({ ...deps, intervalMinutes: deps.config.jobs.webhookWatchdogMinutes }),
     createRampJob({ ramps: deps.ramps, clock: deps.clock }),
+    createRecoveryJob({ recovery: deps.recovery }),
   ];
 }

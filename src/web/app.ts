@@ -102,6 +102,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
   await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
+    recovery: services.recovery,
     catalog: services.catalogForSale,
     revisions: services.setupRevisions,
     vault: services.vault,

@@ -59,6 +59,7 @@ ${renderErrorSummary(form, contactLabels)}
 ${renderTextField(emailField, form)}
 ${renderTextField(nameField, form)}
 ${renderCountryField(view.countries, form)}
+${view.content.consent ? renderConsent(view.content.consent, form) : ''}
 <button class="button" type="submit">Continue to payment</button>
 </form>
 <p class="secure">${lockIcon}Payments are encrypted and processed by Stripe</p>
@@ -286,6 +287,12 @@ function renderCountryField(countries: Array<[string, string]>, form: FormState)
   const placeholder = known ? '' : '<option value="">Choose your country</option>';
   return `<div class="field">${renderLabel('country', 'Country', contactLimits.country.required)}
 <select id="country" name="country" autocomplete="country"${contactLimits.country.required ? ' required' : ''}${renderInvalid('country', form)}>${placeholder}${options.join('')}</select>${renderFieldError('country', form)}</div>`;
+}
+
+/** The merchant's consent checkbox: unticked until the buyer ticks it, kept on a re-shown form. */
+function renderConsent(wording: string, form: FormState): string {
+  const ticked = form.values.consent === 'yes' ? ' checked' : '';
+  return `<label class="consent" for="consent"><input type="checkbox" id="consent" name="consent" value="yes"${ticked}><span>${escapeHtml(wording)}</span></label>`;
 }
 
 function renderLabel(name: string, label: string, required: boolean): string {

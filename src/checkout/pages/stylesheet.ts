@@ -54,6 +54,8 @@ main{display:block;margin:0 auto;padding:1rem}
 .total{display:flex;justify-content:space-between;gap:1rem;padding-top:.75rem;border-top:1px solid #e3e6ec;font-size:1.125rem;font-weight:700}
 .bump{display:flex;gap:.75rem;margin:0 0 1rem;padding:.75rem;background:#fffbeb;border:2px dashed #b7791f;border-radius:8px;font-weight:400;cursor:pointer}
 .bump input{flex:none;width:22px;height:22px;margin:.1rem 0 0}
+.consent{display:flex;gap:.75rem;margin:0 0 1rem;font-weight:400;cursor:pointer}
+.consent input{flex:none;width:22px;height:22px;margin:0}
 .contact{display:flex;justify-content:space-between;align-items:flex-start;gap:1rem}
 .contact dl{min-width:0;margin:0 0 1rem}
 .contact dt{color:#5b6475;font-size:.875rem}

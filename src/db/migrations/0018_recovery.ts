@@ -11,6 +11,8 @@ export const recovery: Migration = {
       .createTable('checkout_consents')
       .addColumn('order_id', 'varchar(40)', (column) => column.primaryKey())
       .addColumn('workspace_id', 'varchar(64)', (column) => column.notNull())
+      // The order step the buyer agreed on: the recovery link brings them back to its payment.
+      .addColumn('step_slug', 'varchar(100)', (column) => column.notNull())
       .addColumn('wording', 'varchar(1000)', (column) => column.notNull())
       .addColumn('agreed_at', 'varchar(32)', (column) => column.notNull())
       .execute();
