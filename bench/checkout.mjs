@@ -381,7 +381,7 @@ async function runBenchmark() {
       country: 'DE',
       default_currency: 'eur',
     });
-    const switchyardOf = async (name, databaseUrl, execArgv = []) => {
+    const switchyardOf = async (name, databaseUrl, execArgv = [], env = {}) => {
       const port = await freePort();
       const dataDir = join(folder, name);
       return startChild(
@@ -407,6 +407,7 @@ async function runBenchmark() {
             { handle: 'us', keys: us.keys },
             { handle: 'eu', keys: eu.keys },
           ]),
+          ...env,
         },
         execArgv,
       );
@@ -418,6 +419,14 @@ async function runBenchmark() {
       profileArgs,
     );
     children.push(switchyard);
+    // The same app with the funnel stats' counting off: what counting a page view costs.
+    const switchyardUncounted = await switchyardOf(
+      'sqlite-uncounted',
+      `sqlite:${join(folder, 'switchyard-uncounted.db')}`,
+      [],
+      { FUNNEL_STATS: 'off' },
+    );
+    children.push(switchyardUncounted);
     let switchyardPostgres = null;
     if (options.postgres) {
       postgresDatabase = await makePostgresDatabase();
@@ -506,7 +515,36 @@ async function runBenchmark() {
     // Not while profiling: the profile is of the orders.
     const contactRates = [];
     const payRates = [];
+    // Counting on and off, interleaved: the sales page (the least work, so counting weighs most)
+    // and the contact step, each request a new visitor (a new cookie, as a first visit).
+    const countedPages = ['/f/launch/sales', '/f/launch/order'].map((path) => ({
+      path,
+      on: [],
+      off: [],
+    }));
     for (let round = 0; round < (options.cpuProf ? 0 : pageRounds); round++) {
+      for (const page of countedPages) {
+        const sides = [
+          async () =>
+            page.on.push(
+              await timeRound(
+                switchyard,
+                () => getPage(`${switchyard.url}${page.path}`),
+                pageRequestsPerRound,
+              ),
+            ),
+          async () =>
+            page.off.push(
+              await timeRound(
+                switchyardUncounted,
+                () => getPage(`${switchyardUncounted.url}${page.path}`),
+                pageRequestsPerRound,
+              ),
+            ),
+        ];
+        for (let turn = 0; turn < sides.length; turn++)
+          await sides[(round + turn) % sides.length]();
+      }
       contactRates.push(
         await timeRound(
           switchyard,
@@ -635,6 +673,27 @@ async function runBenchmark() {
       console.log(
         '    the card form shown again reads its PaymentIntent back from Stripe (1 call).',
       );
+      console.log(
+        `\nFunnel stats' counting (FUNNEL_STATS on vs off, same pages, new visitor each request), median of ${pageRounds} interleaved rounds of ${pageRequestsPerRound}:`,
+      );
+      printTable([
+        [
+          '',
+          'counting on, req/s',
+          'counting off, req/s',
+          'on / off',
+          'CPU/request on',
+          'CPU/request off',
+        ],
+        ...countedPages.map((page) => [
+          `GET ${page.path}`,
+          format(medianRate(page.on)),
+          format(medianRate(page.off)),
+          (medianRate(page.on) / medianRate(page.off)).toFixed(2),
+          `${format(medianCpu(page.on))} µs`,
+          `${format(medianCpu(page.off))} µs`,
+        ]),
+      ]);
     }
     console.log('\nPage weight, uncompressed bytes (Stripe.js not counted):');
     printTable([

@@ -140,6 +140,7 @@ const environmentSchema = z.object({
     1,
     43_200,
   ).default(30),
+  FUNNEL_STATS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('on'),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/.+/, 'needs smtp://user:password@host:port or smtps://…')
@@ -236,6 +237,8 @@ export interface Config {
    * Where mail to buyers (the recovery email) goes out: SMTP_URL and EMAIL_FROM, or the alerts'
    * mail server and sender; null when neither is set, and no buyer is written to.
    */
+  /** FUNNEL_STATS: whether page views and contact submissions are counted for the stats. */
+  readonly funnelStats: boolean;
   readonly buyerMail: Readonly<{ smtpUrl: string; from: string }> | null;
   /** The job runner: off in this instance when `JOBS=off`; each job's interval in minutes. */
   readonly jobs: Readonly<{
@@ -340,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quietAccountHours: values.QUIET_ACCOUNT_HOURS,
     abandonedAfterMinutes: values.ABANDONED_AFTER_MINUTES,
     buyerMail: buyerMailOf(values),
+    funnelStats: values.FUNNEL_STATS === 'on',
     jobs: Object.freeze({
       enabled: values.JOBS === 'on',
       verifyMinutes: values.JOB_VERIFY_MINUTES,

@@ -9,6 +9,8 @@ import { createHealthService, type HealthService } from './accounts/health.servi
 import { createLiveAccountsCache } from './accounts/live-accounts.js';
 import { createVault, loadMasterKey, type Vault } from './accounts/vault.js';
 import { type AlertsService, createAlertsService } from './alerts/alerts.service.js';
+import { createFunnelCounter, type FunnelCounter } from './analytics/funnel-counter.js';
+import { createFunnelStats, type FunnelStatsService } from './analytics/stats.service.js';
 import { type AuditLog, createAuditLog } from './audit/audit.service.js';
 import {
   type CatalogForSale,
@@ -108,6 +110,8 @@ export interface Services {
   /** PaymentIntents at Stripe with Switchyard's metadata and no record here: adopted or kept. */
   unrecordedPayments: UnrecordedPayments;
   recovery: Recovery;
+  funnelCounter: FunnelCounter;
+  funnelStats: FunnelStatsService;
   /** The transaction log and the accounts report. */
   transactions: TransactionsService;
   /** The scheduled jobs: this instance's runner (started by the server) and the runs recorded. */
@@ -303,6 +307,12 @@ export function createServices(options: ServiceOptions): Services {
   });
   const ramps = createRampService({ db: store.db, clock, routingConfig });
   const recovery = createRecovery({ db: store.db, clock, vault, config });
+  const funnelCounter = createFunnelCounter({
+    db: store.db,
+    clock,
+    logger,
+    enabled: config.funnelStats,
+  });
   const jobs = createJobsService({
     db: store.db,
     clock,
@@ -365,5 +375,7 @@ export function createServices(options: ServiceOptions): Services {
       afterMinutes: config.abandonedAfterMinutes,
     }),
     recovery,
+    funnelCounter,
+    funnelStats: createFunnelStats({ db: store.db, catalog, counter: funnelCounter }),
   };
 }

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Vault } from '../accounts/vault.js';
+import type { FunnelCounter } from '../analytics/funnel-counter.js';
 import type {
   CatalogForSale,
   FunnelView,
@@ -48,6 +49,8 @@ export interface CheckoutRouteOptions {
   checkout: CheckoutService;
   /** The consent checkbox's answer, and the recovery email's link back to the order. */
   recovery: Pick<Recovery, 'recordConsent' | 'openLink'>;
+  /** Page views and contact submissions for the funnel stats (FUNNEL_STATS). */
+  counter: Pick<FunnelCounter, 'count' | 'enabled'>;
   catalog: CatalogForSale;
   /** A page reads the setup revision once; what it reads of the setup is taken as of it. */
   revisions: SetupRevisions;
@@ -64,6 +67,8 @@ const funnelParams = z.object({ funnel: z.string().max(100) });
 
 // Lax: a cross-site form post (a forged "Yes" on an upsell) arrives without the visit's order.
 const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
+/** First-party, random, no personal data: unique visitors for the funnel stats. */
+const visitorCookie = 'sy_visitor';
 
 export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   await app.register(async function checkoutPages(scope) {
@@ -73,7 +78,7 @@ export async function registerCheckoutRoutes(app: App, options: CheckoutRouteOpt
 }
 
 async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
-  const { checkout, catalog, vault, recovery } = options;
+  const { checkout, catalog, vault, recovery, counter } = options;
   const workspaceId = DEFAULT_WORKSPACE_ID;
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
@@ -98,6 +103,31 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       ...cookieOptions,
       secure,
       maxAge: 60 * 60 * 24 * 30,
+    });
+  }
+
+  /** The first-party visitor cookie the stats count unique visitors by; made on a first view. */
+  function visitorOf(request: FastifyRequest, reply: FastifyReply): string {
+    const known = request.cookies[visitorCookie];
+    if (known && /^[A-Za-z0-9_-]{16,40}$/.test(known)) return known;
+    const made = randomBytes(16).toString('base64url');
+    reply.setCookie(visitorCookie, made, { ...cookieOptions, secure, maxAge: 60 * 60 * 24 * 365 });
+    return made;
+  }
+
+  function countEvent(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    at: { funnel: string; step: string; kind: 'view' | 'contact' },
+  ) {
+    if (!counter.enabled) return;
+    counter.count({
+      workspaceId,
+      funnel: at.funnel,
+      step: at.step,
+      variant: null,
+      visitorId: visitorOf(request, reply),
+      kind: at.kind,
     });
   }
 
@@ -312,6 +342,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
       const orderId = visitOrderId(request, funnel.slug);
       const order = orderId ? await checkout.findOrder(workspaceId, orderId) : undefined;
+      countEvent(request, reply, { funnel: funnel.slug, step: step.slug, kind: 'view' });
       switch (step.kind) {
         case 'sales':
         case 'optin':
@@ -445,19 +476,23 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         );
         return sendHtml(reply, await renderContact(funnel, step, values, parsed.errors), 400);
       }
+      const earlierOrderId = visitOrderId(request, funnel.slug);
       const order = await checkout.startOrder({
         workspaceId,
         funnelSlug: funnel.slug,
         contact: parsed.contact,
-        orderId: visitOrderId(request, funnel.slug),
+        orderId: earlierOrderId,
         funnel,
       });
-      if (step.content.consent) {
+      countEvent(request, reply, { funnel: funnel.slug, step: step.slug, kind: 'contact' });
+      const ticked = body.consent === 'yes';
+      // A new order has no consent to withdraw: an unticked box on it writes nothing.
+      if (step.content.consent && (ticked || earlierOrderId === order.orderId)) {
         await recovery.recordConsent({
           workspaceId,
           orderId: order.orderId,
           step: step.slug,
-          wording: body.consent === 'yes' ? step.content.consent : null,
+          wording: ticked ? step.content.consent : null,
         });
       }
       rememberOrder(reply, funnel.slug, order.orderId);

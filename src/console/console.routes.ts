@@ -22,6 +22,7 @@ import { registerRoutingScreens } from './routing.pages.js';
 import { csrfTokenMatches, csrfTokenOf, sessionCookie } from './session-cookie.js';
 import { registerSetupScreens } from './setup.pages.js';
 import { registerSignInScreens } from './sign-in.pages.js';
+import { registerStatsScreens } from './stats.pages.js';
 import { consoleIconSvg, consoleStylesheet, consoleStylesheetEtag } from './stylesheet.js';
 import { registerTransactionScreens } from './transactions.pages.js';
 import { registerUserScreens } from './users.pages.js';
@@ -81,6 +82,7 @@ export async function registerConsoleRoutes(app: App, deps: ConsoleDependencies)
       registerRoutingScreens(screens, deps);
       registerOrderScreens(screens, deps);
       registerAbandonedScreens(screens, deps);
+      registerStatsScreens(screens, deps);
       registerTransactionScreens(screens, deps);
       registerDoctorScreens(screens, deps);
       registerAlertScreens(screens, deps);

@@ -10,6 +10,7 @@ export const consoleSections = [
   { key: 'routing', href: '/admin/routing', label: 'Routing' },
   { key: 'orders', href: '/admin/orders', label: 'Orders' },
   { key: 'abandoned', href: '/admin/checkouts/abandoned', label: 'Abandoned checkouts' },
+  { key: 'stats', href: '/admin/stats', label: 'Funnel stats' },
   { key: 'transactions', href: '/admin/transactions', label: 'Transactions' },
   { key: 'doctor', href: '/admin/doctor', label: 'Doctor' },
   { key: 'alerts', href: '/admin/settings/alerts', label: 'Alerts' },

@@ -4,6 +4,7 @@ import { operationsStyles } from './styles/operations.js';
 import { ordersStyles } from './styles/orders.js';
 import { peopleStyles } from './styles/people.js';
 import { routingStyles } from './styles/routing.js';
+import { statsStyles } from './styles/stats.js';
 
 /**
  * The console's one stylesheet, at /admin/assets/console.css. Mobile first: at 390 px the menu
@@ -118,6 +119,7 @@ export const consoleStylesheet = [
   routingStyles,
   ordersStyles,
   operationsStyles,
+  statsStyles,
 ].join('\n');
 
 export const consoleStylesheetEtag = `"${createHash('sha256').update(consoleStylesheet).digest('base64url').slice(0, 16)}"`;

@@ -1,11 +1,12 @@
+import type { AnalyticsTables } from './schema-analytics.js';
 import type { RecoveryTables } from './schema-recovery.js';
 
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
  * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
- * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts).
+ * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts, analytics: schema-analytics.ts).
  */
-export interface Database extends RecoveryTables {
+export interface Database extends RecoveryTables, AnalyticsTables {
   workspaces: WorkspaceTable;
   accounts: AccountTable;
   account_credentials: AccountCredentialTable;

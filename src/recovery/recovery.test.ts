@@ -127,6 +127,19 @@ describeEachDatabase('the recovery email of an abandoned checkout', (database) =
     expect(expired.body).toContain('This link has expired');
   });
 
+  it('forgets the consent when the buyer unticks it on the same order', async () => {
+    const { visitor } = await leaveAtCardForm('ana@example.com', true);
+    const back = await visitor.post('/f/launch/order/contact', {
+      email: 'ana@example.com',
+      name: 'Ana',
+      country: 'US',
+    });
+    expect(back.statusCode).toBe(303);
+    clock.advance(31 * 60);
+    expect((await recovery().sendDue('default')).sent).toBe(0);
+    expect(mail.messages).toHaveLength(0);
+  });
+
   it('does not try again when the mail server refused, and the job says which order went without', async () => {
     await leaveAtCardForm('ana@example.com', true);
     clock.advance(31 * 60);

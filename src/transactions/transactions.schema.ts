@@ -43,7 +43,7 @@ const timeOrDay = z
   .transform((time) => new Date(time).toISOString());
 
 /** A day of the calendar in UTC. */
-const day = z.iso.date({ error: 'a day as YYYY-MM-DD, e.g. 2026-11-01' });
+export const day = z.iso.date({ error: 'a day as YYYY-MM-DD, e.g. 2026-11-01' });
 
 const limit = z.coerce
   .number({ error: 'a whole number from 1 to 200' })
@@ -52,7 +52,7 @@ const limit = z.coerce
   .max(200, { error: 'a whole number from 1 to 200' });
 
 /** `to` may not come before `from`; `what` is what they are (a time, a day). */
-function fromNotAfterTo(what: string) {
+export function fromNotAfterTo(what: string) {
   return function checkRange(
     range: { from?: string | undefined; to?: string | undefined },
     context: z.RefinementCtx,

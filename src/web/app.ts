@@ -12,6 +12,7 @@ import {
   registerConnectStartRoute,
 } from '../accounts/connect.routes.js';
 import { registerAlertRoutes } from '../alerts/alerts.routes.js';
+import { registerFunnelStatsRoutes } from '../analytics/stats.routes.js';
 import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { registerCatalogRoutes } from '../catalog/catalog.routes.js';
 import { registerCheckoutRoutes } from '../checkout/checkout.routes.js';
@@ -78,6 +79,8 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     if (!app.server.listening) reply.header('connection', 'close');
   });
 
+  // Counted page views still held in memory are written before the store closes.
+  app.addHook('onClose', () => services.funnelCounter.close());
   registerHealthRoutes(app, store);
   await registerWebhookRoutes(app, services.webhooks);
   registerConnectCallbackRoute(app, services.connect);
@@ -98,11 +101,13 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerDoctorRoutes(admin, services.doctor);
     registerJobRoutes(admin, services.jobs);
     registerAbandonedCheckoutRoutes(admin, services.abandonedCheckouts);
+    registerFunnelStatsRoutes(admin, { stats: services.funnelStats, clock: services.clock });
   });
   await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {
     checkout: services.checkout,
     recovery: services.recovery,
+    counter: services.funnelCounter,
     catalog: services.catalogForSale,
     revisions: services.setupRevisions,
     vault: services.vault,

@@ -16,6 +16,7 @@ import { transactionLog } from './0014_transaction_log.js';
 import { people } from './0015_people.js';
 import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
 import { recovery } from './0018_recovery.js';
+import { funnelEvents } from './0020_funnel_events.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0015_people': people,
   '0016_splits_caps_ramps': splitsCapsRamps,
   '0018_recovery': recovery,
+  '0020_funnel_events': funnelEvents,
 };
