@@ -128,7 +128,7 @@ function readPermissions(permissions: string[]): Map<string, Access> {
   return granted;
 }
 
-function findPaymentIntentAnywhere(
+export function findPaymentIntentAnywhere(
   environment: ControlEnvironment,
   id: string,
 ): { ledger: Ledger; paymentIntent: PaymentIntentObject } | undefined {

@@ -46,19 +46,27 @@ export type CardDetails = {
   wallet: null;
 };
 
-export type PaymentMethodObject = {
+type PaymentMethodFields = {
   id: string;
   object: 'payment_method';
   allow_redisplay: string;
   billing_details: BillingDetails;
-  card: CardDetails;
   created: number;
   customer: string | null;
   customer_account: string | null;
   livemode: boolean;
   metadata: Metadata;
-  type: 'card';
 };
+
+export type CardPaymentMethod = PaymentMethodFields & { type: 'card'; card: CardDetails };
+
+/** A bank payment the buyer approves on their bank's page (a redirect), as iDEAL in Stripe. */
+export type IdealPaymentMethod = PaymentMethodFields & {
+  type: 'ideal';
+  ideal: { bank: string | null; bic: string | null };
+};
+
+export type PaymentMethodObject = CardPaymentMethod | IdealPaymentMethod;
 
 export type CustomerObject = {
   id: string;
@@ -168,6 +176,16 @@ export type ChargeOutcome = {
   type: string;
 };
 
+export type ChargeIdealDetails = {
+  bank: string | null;
+  bic: string | null;
+  generated_sepa_debit: string | null;
+  generated_sepa_debit_mandate: string | null;
+  iban_last4: string | null;
+  transaction_id: string | null;
+  verified_name: string | null;
+};
+
 export type ChargeCardDetails = {
   amount_authorized: number | null;
   authorization_code: string | null;
@@ -219,7 +237,9 @@ export type ChargeObject = {
   paid: boolean;
   payment_intent: string | null;
   payment_method: string | null;
-  payment_method_details: { type: 'card'; card: ChargeCardDetails };
+  payment_method_details:
+    | { type: 'card'; card: ChargeCardDetails }
+    | { type: 'ideal'; ideal: ChargeIdealDetails };
   receipt_email: string | null;
   receipt_number: string | null;
   receipt_url: string | null;

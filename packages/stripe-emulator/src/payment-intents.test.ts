@@ -140,6 +140,122 @@ describe('creating and confirming PaymentIntents', () => {
     });
   });
 
+  describe('a bank payment (iDEAL) that redirects to the bank and back', () => {
+    const returnUrl = 'https://shop.example/return?step=pay';
+
+    async function confirmWithBank() {
+      const created = await stripe.paymentIntents.create({
+        amount: 4500,
+        currency: 'eur',
+        automatic_payment_methods: { enabled: true },
+      });
+      expect(created.payment_method_types).toEqual(['card', 'ideal']);
+      return stripe.paymentIntents.confirm(created.id, {
+        payment_method_data: { type: 'ideal' },
+        return_url: returnUrl,
+      });
+    }
+
+    /** The buyer presses a button on the bank's page; the page answers with where it sends them. */
+    async function answerBank(confirmed: Stripe.PaymentIntent, outcome: 'complete' | 'fail') {
+      const bankUrl = String(confirmed.next_action?.redirect_to_url?.url);
+      const page = await fetch(bankUrl);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Approve payment');
+      expect(html).toContain('Fail payment');
+      const answer = await fetch(new URL(bankUrl).origin + new URL(bankUrl).pathname, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_secret: String(confirmed.client_secret),
+          outcome,
+        }).toString(),
+        redirect: 'manual',
+      });
+      expect(answer.status).toBe(303);
+      return new URL(String(answer.headers.get('location')));
+    }
+
+    it('asks for the redirect to the bank page, with the return_url', async () => {
+      const confirmed = await confirmWithBank();
+      expect(confirmed.status).toBe('requires_action');
+      expect(confirmed.next_action).toEqual({
+        type: 'redirect_to_url',
+        redirect_to_url: {
+          url: `${harness.url}/_emulator/redirect/${confirmed.id}?client_secret=${encodeURIComponent(String(confirmed.client_secret))}`,
+          return_url: returnUrl,
+        },
+      });
+    });
+
+    it('succeeds when the bank approves, and returns with redirect_status=succeeded', async () => {
+      const confirmed = await confirmWithBank();
+      const back = await answerBank(confirmed, 'complete');
+      expect(back.origin + back.pathname).toBe('https://shop.example/return');
+      expect(Object.fromEntries(back.searchParams)).toEqual({
+        step: 'pay',
+        payment_intent: confirmed.id,
+        payment_intent_client_secret: confirmed.client_secret,
+        redirect_status: 'succeeded',
+      });
+      const paid = await stripe.paymentIntents.retrieve(confirmed.id, {
+        expand: ['latest_charge'],
+      });
+      expect(paid).toMatchObject({ status: 'succeeded', amount_received: 4500, next_action: null });
+      expect(paid.latest_charge).toMatchObject({
+        paid: true,
+        payment_method_details: { type: 'ideal' },
+      });
+    });
+
+    it('goes back to requires_payment_method with the error when the bank fails it', async () => {
+      const confirmed = await confirmWithBank();
+      const back = await answerBank(confirmed, 'fail');
+      expect(back.searchParams.get('redirect_status')).toBe('failed');
+      const failed = await stripe.paymentIntents.retrieve(confirmed.id);
+      expect(failed).toMatchObject({
+        status: 'requires_payment_method',
+        payment_method: null,
+        next_action: null,
+        last_payment_error: {
+          type: 'invalid_request_error',
+          code: 'payment_intent_payment_attempt_failed',
+          payment_method: { type: 'ideal' },
+        },
+      });
+      // The bank answers once; the buyer pays again by card.
+      const answered = await fetch(String(confirmed.next_action?.redirect_to_url?.url));
+      expect(answered.status).toBe(404);
+      const byCard = await stripe.paymentIntents.confirm(confirmed.id, {
+        payment_method: 'pm_card_visa',
+      });
+      expect(byCard.status).toBe('succeeded');
+    });
+
+    it('refuses iDEAL where the PaymentIntent does not allow it, and without a return_url', async () => {
+      const dollars = await stripe.paymentIntents.create({
+        amount: 4500,
+        currency: 'usd',
+        automatic_payment_methods: { enabled: true },
+      });
+      await expect(
+        stripe.paymentIntents.confirm(dollars.id, {
+          payment_method_data: { type: 'ideal' },
+          return_url: returnUrl,
+        }),
+      ).rejects.toMatchObject({ code: 'payment_intent_incompatible_payment_method' });
+      const euros = await stripe.paymentIntents.create({
+        amount: 4500,
+        currency: 'eur',
+        automatic_payment_methods: { enabled: true },
+      });
+      await expect(
+        stripe.paymentIntents.confirm(euros.id, { payment_method_data: { type: 'ideal' } }),
+      ).rejects.toMatchObject({ param: 'return_url' });
+    });
+  });
+
   it('charges a saved card off session later (one-click upsell)', async () => {
     const customer = await stripe.customers.create({ email: 'upsell@example.com' });
     const first = await createAndConfirm('pm_card_visa', {

@@ -18,7 +18,11 @@ import {
   mergeMetadata,
   parseParams,
 } from './params.js';
-import { createCardPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
+import {
+  createCardPaymentMethod,
+  createIdealPaymentMethod,
+  resolvePaymentMethod,
+} from './payment-methods.js';
 import {
   attemptPayment,
   buildPaymentIntent,
@@ -28,18 +32,34 @@ import {
 } from './payments.js';
 import { type SearchFields, searchRoute } from './search.js';
 
-const paymentMethodData = z.strictObject({
-  type: formEnum(['card']),
-  card: z.strictObject({
-    number: formString,
-    exp_month: formInteger,
-    exp_year: formInteger,
-    cvc: formString.optional(),
-  }),
+const paymentMethodDataFields = {
   billing_details: formBillingDetails.optional(),
   metadata: formMetadata.optional(),
   allow_redisplay: formString.optional(),
-});
+};
+
+const paymentMethodData = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('card'),
+    card: z.strictObject({
+      number: formString,
+      exp_month: formInteger,
+      exp_year: formInteger,
+      cvc: formString.optional(),
+    }),
+    ...paymentMethodDataFields,
+  }),
+  z.strictObject({
+    type: z.literal('ideal'),
+    ideal: z.strictObject({ bank: formString.optional() }).optional(),
+    ...paymentMethodDataFields,
+  }),
+]);
+
+/** Redirect methods an account offers when the PaymentIntent lets Stripe choose (EUR only). */
+function automaticMethodTypes(currency: string, allowRedirects: string): string[] {
+  return currency === 'eur' && allowRedirects === 'always' ? ['card', 'ideal'] : ['card'];
+}
 
 const offSession = z.union([formBoolean, formEnum(['one_off', 'recurring'])]);
 const setupFutureUsage = z.union([z.literal(''), formEnum(['on_session', 'off_session'])]);
@@ -179,17 +199,33 @@ function choosePaymentMethod(
   services: EmulatorServices,
   params: ConfirmInput,
 ): PaymentMethodObject | undefined {
-  if (params.payment_method_data !== undefined) {
+  const data = params.payment_method_data;
+  if (data?.type === 'ideal') {
+    return createIdealPaymentMethod(services, call.ledger, {
+      bank: data.ideal?.bank,
+      billingDetails: data.billing_details,
+      metadata: mergeMetadata({}, data.metadata),
+    });
+  }
+  if (data !== undefined) {
     return createCardPaymentMethod(services, call.ledger, {
-      card: params.payment_method_data.card,
-      billingDetails: params.payment_method_data.billing_details,
-      metadata: mergeMetadata({}, params.payment_method_data.metadata),
+      card: data.card,
+      billingDetails: data.billing_details,
+      metadata: mergeMetadata({}, data.metadata),
     });
   }
   if (params.payment_method !== undefined) {
     return resolvePaymentMethod(services, call.ledger, params.payment_method);
   }
   return undefined;
+}
+
+function checkPaymentMethodType(method: PaymentMethodObject, paymentIntent: PaymentIntentObject) {
+  if (paymentIntent.payment_method_types.includes(method.type)) return;
+  throw invalidRequest(
+    `The PaymentMethod provided (${method.type}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${paymentIntent.payment_method_types.join(', ')}. Alternatively, update the allowed payment_method_types for this PaymentIntent to include "${method.type}".`,
+    { param: 'payment_method', code: 'payment_intent_incompatible_payment_method' },
+  );
 }
 
 function checkPaymentMethodOwner(method: PaymentMethodObject, customer: string | null): void {
@@ -209,7 +245,10 @@ function confirmWith(
   params: ConfirmInput,
 ): PaymentIntentObject {
   const method = choosePaymentMethod(call, services, params);
-  if (method !== undefined) checkPaymentMethodOwner(method, paymentIntent.customer);
+  if (method !== undefined) {
+    checkPaymentMethodOwner(method, paymentIntent.customer);
+    checkPaymentMethodType(method, paymentIntent);
+  }
   const ready: PaymentIntentObject = {
     ...paymentIntent,
     payment_method: method?.id ?? paymentIntent.payment_method,
@@ -222,18 +261,19 @@ function confirmWith(
     capture_method: params.capture_method ?? paymentIntent.capture_method,
   };
   call.ledger.paymentIntents.set(ready.id, ready);
-  return confirmPrepared(call, services, ready, params.off_session);
+  return confirmPrepared(call, services, ready, params);
 }
 
 function confirmPrepared(
   call: ApiCall,
   services: EmulatorServices,
   paymentIntent: PaymentIntentObject,
-  offSession: ConfirmInput['off_session'],
+  params: Pick<ConfirmInput, 'off_session' | 'return_url'>,
 ): PaymentIntentObject {
   const attempt = attemptPayment(services, call.ledger, call.account, paymentIntent, {
-    offSession: readOffSession(offSession),
+    offSession: readOffSession(params.off_session),
     origin: call.origin,
+    returnUrl: params.return_url,
   });
   settleInvoiceFor(services, call.ledger, attempt.paymentIntent);
   if (attempt.kind === 'declined') throw attempt.error;
@@ -260,6 +300,7 @@ export const paymentIntentRoutes: ApiRoute[] = [
       const method = choosePaymentMethod(call, services, params);
       if (method !== undefined) checkPaymentMethodOwner(method, params.customer ?? null);
       const automatic = params.automatic_payment_methods;
+      const allowRedirects = automatic?.allow_redirects ?? 'always';
       const paymentIntent = buildPaymentIntent(services, call.livemode, {
         amount: params.amount,
         currency,
@@ -274,22 +315,27 @@ export const paymentIntentRoutes: ApiRoute[] = [
             ? null
             : {
                 enabled: automatic.enabled,
-                allow_redirects: automatic.allow_redirects ?? 'always',
+                allow_redirects: allowRedirects,
               },
         captureMethod: params.capture_method,
         confirmationMethod: params.confirmation_method,
         excludedPaymentMethodTypes: params.excluded_payment_method_types,
         onBehalfOf: params.on_behalf_of,
-        paymentMethodTypes: params.payment_method_types,
+        paymentMethodTypes:
+          params.payment_method_types ??
+          (automatic?.enabled === true
+            ? automaticMethodTypes(currency, allowRedirects)
+            : undefined),
         receiptEmail: params.receipt_email,
         statementDescriptor: params.statement_descriptor,
         statementDescriptorSuffix: params.statement_descriptor_suffix,
         transferGroup: params.transfer_group,
       });
+      if (method !== undefined) checkPaymentMethodType(method, paymentIntent);
       call.ledger.paymentIntents.set(paymentIntent.id, paymentIntent);
       services.publish(call.ledger, 'payment_intent.created', paymentIntent);
       if (params.confirm !== true) return paymentIntent;
-      return confirmPrepared(call, services, paymentIntent, params.off_session);
+      return confirmPrepared(call, services, paymentIntent, params);
     },
   },
   searchRoute('payment_intents', searchFields, (ledger) => ledger.paymentIntents.values()),

@@ -9,7 +9,12 @@ import {
 } from './cards.js';
 import type { Ledger } from './ledger.js';
 import { newestFirst, pageList } from './list.js';
-import type { Address, BillingDetails, PaymentMethodObject } from './objects.js';
+import type {
+  Address,
+  BillingDetails,
+  IdealPaymentMethod,
+  PaymentMethodObject,
+} from './objects.js';
 import {
   apiParams,
   formBillingDetails,
@@ -147,6 +152,33 @@ export function createCardPaymentMethod(
   return paymentMethod;
 }
 
+/** Makes an iDEAL PaymentMethod; the buyer approves each payment with it on the bank's page. */
+export function createIdealPaymentMethod(
+  services: EmulatorServices,
+  ledger: Ledger,
+  input: {
+    bank?: string;
+    billingDetails?: BillingDetailsInput;
+    metadata?: Record<string, string>;
+  },
+): IdealPaymentMethod {
+  const paymentMethod: IdealPaymentMethod = {
+    id: services.ids.newId('pm'),
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: buildBillingDetails(input.billingDetails),
+    created: services.clock.now(),
+    customer: null,
+    customer_account: null,
+    ideal: { bank: input.bank ?? null, bic: null },
+    livemode: ledger.livemode,
+    metadata: input.metadata ?? {},
+    type: 'ideal',
+  };
+  ledger.paymentMethods.set(paymentMethod.id, paymentMethod);
+  return paymentMethod;
+}
+
 /**
  * Finds a PaymentMethod by id on this account. Stripe's test ids (`pm_card_visa`, …) work on
  * every account and make a new `pm_` each time they are used.
@@ -262,17 +294,23 @@ export const paymentMethodRoutes: ApiRoute[] = [
     handle: function updatePaymentMethod(call, services): ResponseBody {
       const params = parseParams(updateParams, call.params);
       const current = findPaymentMethod(call, services);
-      const updated: PaymentMethodObject = {
-        ...current,
+      const changed = {
         billing_details: buildBillingDetails(params.billing_details, current.billing_details),
         metadata: mergeMetadata(current.metadata, params.metadata),
         allow_redisplay: params.allow_redisplay ?? current.allow_redisplay,
-        card: {
-          ...current.card,
-          exp_month: params.card?.exp_month ?? current.card.exp_month,
-          exp_year: params.card?.exp_year ?? current.card.exp_year,
-        },
       };
+      const updated: PaymentMethodObject =
+        current.type === 'card'
+          ? {
+              ...current,
+              ...changed,
+              card: {
+                ...current.card,
+                exp_month: params.card?.exp_month ?? current.card.exp_month,
+                exp_year: params.card?.exp_year ?? current.card.exp_year,
+              },
+            }
+          : { ...current, ...changed };
       call.ledger.paymentMethods.set(updated.id, updated);
       return updated;
     },

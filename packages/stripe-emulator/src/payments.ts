@@ -106,8 +106,10 @@ export function buildPaymentIntent(
 
 export interface ConfirmOptions {
   offSession: boolean;
-  /** `http://host:port` of the emulator, for the 3-D Secure page in `next_action`. */
+  /** `http://host:port` of the emulator, for the 3-D Secure or bank page in `next_action`. */
   origin: string;
+  /** Where the bank page sends the buyer back; a redirect payment method needs it. */
+  returnUrl?: string;
 }
 
 /** The outcome of one payment attempt; a decline is not thrown, so billing can record it. */
@@ -171,6 +173,7 @@ export function attemptPayment(
   }
   refuseIfChargesDisabled(account, ledger.livemode);
   const method = ledger.paymentMethods.get(methodId);
+  if (method?.type === 'ideal') return requireRedirect(services, ledger, paymentIntent, options);
   const card = ledger.cards.get(methodId);
   if (method === undefined || card === undefined) {
     throw invalidRequest(`No such PaymentMethod: '${methodId}'`, {
@@ -228,7 +231,67 @@ function requireAuthentication(
   return { kind: 'settled', paymentIntent: updated };
 }
 
-/** The customer answered the 3-D Secure challenge. */
+/** A bank payment: the buyer approves it on the bank's page, which then returns to `return_url`. */
+function requireRedirect(
+  services: EmulatorServices,
+  ledger: Ledger,
+  paymentIntent: PaymentIntentObject,
+  options: ConfirmOptions,
+): PaymentAttempt {
+  if (options.returnUrl === undefined) {
+    throw invalidRequest(
+      'You must provide a `return_url` when confirming a PaymentIntent with the payment method type ideal.',
+      { param: 'return_url' },
+    );
+  }
+  const updated: PaymentIntentObject = {
+    ...paymentIntent,
+    status: 'requires_action',
+    last_payment_error: null,
+    next_action: {
+      type: 'redirect_to_url',
+      redirect_to_url: {
+        url: `${options.origin}/_emulator/redirect/${paymentIntent.id}?client_secret=${encodeURIComponent(paymentIntent.client_secret)}`,
+        return_url: options.returnUrl,
+      },
+    },
+  };
+  ledger.paymentIntents.set(updated.id, updated);
+  services.publish(ledger, 'payment_intent.requires_action', updated, {
+    status: paymentIntent.status,
+  });
+  return { kind: 'settled', paymentIntent: updated };
+}
+
+/** Stripe's error when the buyer failed their bank's check: 3-D Secure, or a bank's page. */
+function failedActionError(method: PaymentMethodObject): PaymentError {
+  if (method.type === 'ideal') {
+    return {
+      type: 'invalid_request_error',
+      code: 'payment_intent_payment_attempt_failed',
+      decline_code: null,
+      message:
+        'The latest payment attempt of the PaymentIntent has failed. Check the last_payment_error property on the PaymentIntent for more details, and provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+      charge: null,
+      doc_url: 'https://stripe.com/docs/error-codes/payment-intent-payment-attempt-failed',
+      payment_method: method,
+      payment_method_type: 'ideal',
+    };
+  }
+  return {
+    type: 'invalid_request_error',
+    code: 'payment_intent_authentication_failure',
+    decline_code: null,
+    message:
+      'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+    charge: null,
+    doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
+    payment_method: method,
+    payment_method_type: 'card',
+  };
+}
+
+/** The customer answered the 3-D Secure challenge or the bank's page. */
 export function completeAuthentication(
   services: EmulatorServices,
   ledger: Ledger,
@@ -246,17 +309,7 @@ export function completeAuthentication(
   if (passed) {
     return { kind: 'settled', paymentIntent: chargeCard(services, ledger, paymentIntent, method) };
   }
-  const lastError: PaymentError = {
-    type: 'invalid_request_error',
-    code: 'payment_intent_authentication_failure',
-    decline_code: null,
-    message:
-      'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
-    charge: null,
-    doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
-    payment_method: method,
-    payment_method_type: 'card',
-  };
+  const lastError = failedActionError(method);
   const failed: PaymentIntentObject = {
     ...paymentIntent,
     status: 'requires_payment_method',
@@ -325,30 +378,10 @@ function buildCharge(
     paid: result.paid,
     payment_intent: paymentIntent.id,
     payment_method: method.id,
-    payment_method_details: {
-      type: 'card',
-      card: {
-        amount_authorized: result.status === 'succeeded' ? paymentIntent.amount : null,
-        authorization_code: null,
-        brand: method.card.brand,
-        checks: method.card.checks,
-        country: method.card.country,
-        electronic_commerce_indicator: null,
-        exp_month: method.card.exp_month,
-        exp_year: method.card.exp_year,
-        fingerprint: method.card.fingerprint,
-        funding: method.card.funding,
-        installments: null,
-        last4: method.card.last4,
-        mandate: null,
-        network: method.card.brand,
-        network_transaction_id: null,
-        regulated_status: method.card.regulated_status,
-        three_d_secure: null,
-        transaction_link_id: null,
-        wallet: null,
-      },
-    },
+    payment_method_details: paymentMethodDetails(
+      method,
+      result.status === 'succeeded' ? paymentIntent.amount : null,
+    ),
     receipt_email: paymentIntent.receipt_email,
     receipt_number: null,
     receipt_url: null,
@@ -366,6 +399,51 @@ function buildCharge(
 }
 
 const noFraudDetails = {};
+
+/** What the charge says of how it was paid: the card's details, or the bank's. */
+function paymentMethodDetails(
+  method: PaymentMethodObject,
+  amountAuthorized: number | null,
+): ChargeObject['payment_method_details'] {
+  if (method.type === 'ideal') {
+    return {
+      type: 'ideal',
+      ideal: {
+        bank: method.ideal.bank,
+        bic: method.ideal.bic,
+        generated_sepa_debit: null,
+        generated_sepa_debit_mandate: null,
+        iban_last4: '5264',
+        transaction_id: null,
+        verified_name: method.billing_details.name,
+      },
+    };
+  }
+  return {
+    type: 'card',
+    card: {
+      amount_authorized: amountAuthorized,
+      authorization_code: null,
+      brand: method.card.brand,
+      checks: method.card.checks,
+      country: method.card.country,
+      electronic_commerce_indicator: null,
+      exp_month: method.card.exp_month,
+      exp_year: method.card.exp_year,
+      fingerprint: method.card.fingerprint,
+      funding: method.card.funding,
+      installments: null,
+      last4: method.card.last4,
+      mandate: null,
+      network: method.card.brand,
+      network_transaction_id: null,
+      regulated_status: method.card.regulated_status,
+      three_d_secure: null,
+      transaction_link_id: null,
+      wallet: null,
+    },
+  };
+}
 
 const approvedOutcome: ChargeOutcome = {
   advice_code: null,
@@ -399,7 +477,8 @@ function chargeCard(
   });
   ledger.charges.set(charge.id, charge);
   let methodId = method.id;
-  if (paymentIntent.setup_future_usage !== null) {
+  // Stripe saves a bank payment as a SEPA Direct Debit, which the emulator does not have.
+  if (paymentIntent.setup_future_usage !== null && method.type === 'card') {
     ledger.savedForOffSession.add(method.id);
     if (paymentIntent.customer !== null && method.customer === null) {
       methodId = attachPaymentMethod(ledger, method, paymentIntent.customer, {

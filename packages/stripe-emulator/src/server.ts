@@ -9,6 +9,7 @@ import {
   redactKey,
   unrecognizedUrl,
 } from './api-error.js';
+import { answerBankPage, renderBankPage } from './bank-redirect.js';
 import { billingRoutes } from './billing.js';
 import { catalogRoutes } from './catalog.js';
 import { chargeRoutes } from './charges.js';
@@ -597,6 +598,19 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         ),
       );
       return true;
+    }
+    const bankPage = /^\/_emulator\/redirect\/([^/]+)$/.exec(path);
+    if (bankPage !== null) {
+      const id = decodeURIComponent(bankPage[1] ?? '');
+      if (method === 'GET') {
+        const clientSecret = new URLSearchParams(queryText).get('client_secret') ?? '';
+        sendPage(response, requestId, renderBankPage(environment, id, clientSecret));
+        return true;
+      }
+      if (method === 'POST') {
+        sendPage(response, requestId, answerBankPage(environment, id, await readBody(request)));
+        return true;
+      }
     }
     return false;
   }
