@@ -111,6 +111,19 @@ async function fillCard(
   if ((await postal.count()) > 0) await postal.fill(card.postal ?? '10001');
 }
 
+/** Waits for the browser to reach return_url, and checks the parameters Stripe adds to it. */
+async function expectReturned(
+  page: Page,
+  intent: Stripe.PaymentIntent,
+  redirectStatus: 'succeeded' | 'failed',
+): Promise<void> {
+  await page.waitForURL(/\/complete\?/);
+  const landed = new URL(page.url());
+  expect(landed.searchParams.get('payment_intent')).toBe(intent.id);
+  expect(landed.searchParams.get('payment_intent_client_secret')).toBe(intent.client_secret);
+  expect(landed.searchParams.get('redirect_status')).toBe(redirectStatus);
+}
+
 describe('the Stripe.js stand-in', () => {
   let emulator: Emulator;
   let site: Site;
@@ -145,12 +158,18 @@ describe('the Stripe.js stand-in', () => {
     await emulator?.close();
   });
 
-  async function createIntent(options: { stripeAccount?: string; secret?: string } = {}) {
+  async function createIntent(
+    options: { stripeAccount?: string; secret?: string; currency?: string } = {},
+  ) {
     const client = options.secret
       ? new Stripe(options.secret, { host: '127.0.0.1', port: emulator.port, protocol: 'http' })
       : stripe;
     return client.paymentIntents.create(
-      { amount: 4900, currency: 'usd', automatic_payment_methods: { enabled: true } },
+      {
+        amount: 4900,
+        currency: options.currency ?? 'usd',
+        automatic_payment_methods: { enabled: true },
+      },
       options.stripeAccount ? { stripeAccount: options.stripeAccount } : undefined,
     );
   }
@@ -196,11 +215,7 @@ describe('the Stripe.js stand-in', () => {
     await fillCard(page, { number: '4242 4242 4242 4242' });
     await page.getByRole('button', { name: 'Pay' }).click();
 
-    await page.waitForURL(/\/complete\?/);
-    const landed = new URL(page.url());
-    expect(landed.searchParams.get('payment_intent')).toBe(intent.id);
-    expect(landed.searchParams.get('payment_intent_client_secret')).toBe(intent.client_secret);
-    expect(landed.searchParams.get('redirect_status')).toBe('succeeded');
+    await expectReturned(page, intent, 'succeeded');
     await page.waitForFunction(() => document.getElementById('intent-status')?.textContent !== '');
     await expect(page.locator('#redirect-status').textContent()).resolves.toBe(
       'Redirect succeeded',
@@ -332,6 +347,61 @@ describe('the Stripe.js stand-in', () => {
     const unpaid = await stripe.paymentIntents.retrieve(intent.id);
     expect(unpaid.status).toBe('requires_payment_method');
     expect(unpaid.last_payment_error?.code).toBe('payment_intent_authentication_failure');
+  });
+
+  describe('a bank payment (iDEAL) beside the card', () => {
+    /** Picks iDEAL in the Payment Element and pays: the browser goes to the bank's page. */
+    async function payAtBank(): Promise<Stripe.PaymentIntent> {
+      const intent = await createIntent({ currency: 'eur' });
+      await openCheckout(String(intent.client_secret));
+      await page.getByRole('radio', { name: 'iDEAL' }).check();
+      await expect(page.getByLabel('Card number').isVisible()).resolves.toBe(false);
+      await page.getByRole('button', { name: 'Pay' }).click();
+      await page.waitForURL(/\/_emulator\/redirect\//);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Approve your payment');
+      return intent;
+    }
+
+    it('is offered only where the PaymentIntent allows it (EUR), with the card checked first', async () => {
+      const dollars = await createIntent();
+      await openCheckout(String(dollars.client_secret));
+      await expect(page.getByRole('radio').count()).resolves.toBe(0);
+      const euros = await createIntent({ currency: 'eur' });
+      await openCheckout(String(euros.client_secret));
+      const group = page.getByRole('group', { name: 'Payment method' });
+      await expect(group.getByRole('radio', { name: 'Card' }).isChecked()).resolves.toBe(true);
+      await expect(group.getByRole('radio', { name: 'iDEAL' }).isChecked()).resolves.toBe(false);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow).toBe(0);
+    });
+
+    it('returns to return_url with redirect_status=succeeded once the bank approves', async () => {
+      const intent = await payAtBank();
+      await page.getByRole('button', { name: 'Approve payment' }).click();
+      await expectReturned(page, intent, 'succeeded');
+      await page.waitForFunction(
+        () => document.getElementById('intent-status')?.textContent !== '',
+      );
+      await expect(page.locator('#intent-status').textContent()).resolves.toBe(
+        `${intent.id} is succeeded`,
+      );
+    });
+
+    it('returns with redirect_status=failed when the bank fails it, and the card can pay after', async () => {
+      const intent = await payAtBank();
+      await page.getByRole('button', { name: 'Fail payment' }).click();
+      await expectReturned(page, intent, 'failed');
+      const unpaid = await stripe.paymentIntents.retrieve(intent.id);
+      expect(unpaid.status).toBe('requires_payment_method');
+      expect(unpaid.last_payment_error?.code).toBe('payment_intent_payment_attempt_failed');
+
+      await openCheckout(String(intent.client_secret), { redirect: 'if_required' });
+      await fillCard(page, { number: '4242 4242 4242 4242' });
+      await page.getByRole('button', { name: 'Pay' }).click();
+      await expect(readMessage(page)).resolves.toBe('Payment succeeded');
+    });
   });
 
   it('pays with the Card Element and confirmCardPayment', async () => {

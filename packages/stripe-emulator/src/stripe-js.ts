@@ -71,8 +71,13 @@ interface PublicElement {
   clear(): void;
 }
 
+/** How the buyer pays in the Payment Element: by card, or at their bank (a redirect). */
+type PaymentMethodChoice = 'card' | 'ideal';
+
 interface CardController {
   type: string;
+  /** The payment method the buyer picked; always `card` in the Card Element. */
+  chosenMethod(): PaymentMethodChoice;
   /** Problems of the fields; `strict` also reports empty fields, as confirming does. */
   findProblems(strict: boolean): FieldProblem[];
   showProblems(problems: FieldProblem[]): void;
@@ -104,6 +109,8 @@ interface ElementsState {
   elements: Record<string, PublicElement>;
   /** Re-applies the appearance to each mounted Element after `elements.update()`. */
   restylers: Array<() => void>;
+  /** The payment method types the PaymentIntent offers (`card` when it cannot be read). */
+  offeredTypes(): Promise<string[]>;
 }
 
 interface ConfirmPaymentParams {
@@ -121,6 +128,14 @@ interface ConfirmCardPaymentData {
   payment_method?: string | { card?: PublicElement; billing_details?: Json };
   return_url?: string;
   receipt_email?: string;
+}
+
+interface MethodChoice {
+  /** The single "Card" tab shown while the card is the only method. */
+  tab: HTMLElement;
+  methods: HTMLFieldSetElement;
+  card: HTMLDivElement;
+  bankNote: HTMLElement;
 }
 
 type StripeWindow = Window & { Stripe?: unknown };
@@ -357,6 +372,17 @@ function installStripeJs(win: StripeWindow): void {
     if (card.postal) {
       fields.push(['payment_method_data[billing_details][address][postal_code]', card.postal]);
     }
+    return fields.concat(billingFields(billingDetails));
+  }
+
+  /** A bank payment (iDEAL): the bank's page asks the buyer, so there is nothing to read here. */
+  function bankFields(billingDetails: Json | undefined): Array<[string, string]> {
+    const fields: Array<[string, string]> = [['payment_method_data[type]', 'ideal']];
+    return fields.concat(billingFields(billingDetails));
+  }
+
+  function billingFields(billingDetails: Json | undefined): Array<[string, string]> {
+    const fields: Array<[string, string]> = [];
     const details = billingDetails || {};
     for (const name of ['name', 'email', 'phone']) {
       const value = details[name];
@@ -369,6 +395,7 @@ function installStripeJs(win: StripeWindow): void {
 
   /** Checks the card form like Stripe.js: shows the problems in the form, makes no request. */
   function validateCard(controller: CardController): StripeJsError | null {
+    if (controller.chosenMethod() !== 'card') return null;
     const problems = controller.findProblems(true);
     controller.showProblems(problems);
     const first = problems[0];
@@ -636,6 +663,8 @@ function installStripeJs(win: StripeWindow): void {
     let brandNode: HTMLElement | null = null;
     let currentOptions: Json = options;
     let destroyed = false;
+    let chosen: PaymentMethodChoice = 'card';
+    let choice: MethodChoice | null = null;
     /** Fields the customer has left at least once: their problems show from then on. */
     const touched: Record<string, boolean> = {};
 
@@ -676,20 +705,74 @@ function installStripeJs(win: StripeWindow): void {
       return { wrapper, input };
     }
 
+    function buildMethodOption(value: PaymentMethodChoice, label: string): HTMLLabelElement {
+      const option = make('label', 'sy-pe-method');
+      const radio = make('input', 'sy-pe-method-radio');
+      radio.type = 'radio';
+      radio.name = `${prefix}-method`;
+      radio.value = value;
+      radio.checked = value === chosen;
+      radio.addEventListener('change', () => {
+        if (radio.checked) choose(value);
+      });
+      const text = make('span', 'sy-pe-method-text');
+      text.textContent = label;
+      option.appendChild(radio);
+      option.appendChild(text);
+      return option;
+    }
+
+    /** Card, or the buyer's bank: shown once the PaymentIntent says the bank is offered. */
+    function buildMethodChoice(form: HTMLDivElement, card: HTMLDivElement): MethodChoice {
+      const tab = make('div', 'sy-pe-tab');
+      tab.setAttribute('aria-hidden', 'true');
+      const icon = make('span', 'sy-pe-tab-icon');
+      const text = make('span', 'sy-pe-tab-text');
+      text.textContent = 'Card';
+      tab.appendChild(icon);
+      tab.appendChild(text);
+      const methods = make('fieldset', 'sy-pe-methods');
+      methods.hidden = true;
+      const legend = make('legend', 'sy-pe-legend');
+      legend.textContent = 'Payment method';
+      const list = make('div', 'sy-pe-method-list');
+      list.appendChild(buildMethodOption('card', 'Card'));
+      list.appendChild(buildMethodOption('ideal', 'iDEAL'));
+      methods.appendChild(legend);
+      methods.appendChild(list);
+      const bankNote = make('p', 'sy-pe-bank');
+      bankNote.hidden = true;
+      bankNote.textContent =
+        'You will go to your bank to approve the payment, then come back here.';
+      form.appendChild(tab);
+      form.appendChild(methods);
+      form.appendChild(card);
+      form.appendChild(bankNote);
+      return { tab, methods, card, bankNote };
+    }
+
+    function offerMethods(types: string[]): void {
+      if (!choice || types.indexOf('ideal') < 0) return;
+      if (choice.tab.parentNode) choice.tab.parentNode.removeChild(choice.tab);
+      choice.methods.hidden = false;
+    }
+
+    function choose(method: PaymentMethodChoice): void {
+      chosen = method;
+      if (choice) {
+        choice.card.hidden = method !== 'card';
+        choice.bankNote.hidden = method !== 'ideal';
+      }
+      refresh();
+    }
+
     function build(): { root: HTMLDivElement; inputs: CardInputs } {
       const form = make('div', 'sy-pe');
-      form.setAttribute('role', 'group');
-      form.setAttribute('aria-label', 'Card details');
-      if (type === 'payment') {
-        const tab = make('div', 'sy-pe-tab');
-        tab.setAttribute('aria-hidden', 'true');
-        const icon = make('span', 'sy-pe-tab-icon');
-        const text = make('span', 'sy-pe-tab-text');
-        text.textContent = 'Card';
-        tab.appendChild(icon);
-        tab.appendChild(text);
-        form.appendChild(tab);
-      }
+      const card = make('div', 'sy-pe-card');
+      card.setAttribute('role', 'group');
+      card.setAttribute('aria-label', 'Card details');
+      if (type === 'payment') choice = buildMethodChoice(form, card);
+      else form.appendChild(card);
       const number = buildField('number', 'Card number', {
         name: 'cardnumber',
         autocomplete: 'cc-number',
@@ -708,11 +791,11 @@ function installStripeJs(win: StripeWindow): void {
         inputmode: 'numeric',
         placeholder: 'CVC',
       });
-      form.appendChild(number.wrapper);
+      card.appendChild(number.wrapper);
       const row = make('div', 'sy-pe-row');
       row.appendChild(expiry.wrapper);
       row.appendChild(cvc.wrapper);
-      form.appendChild(row);
+      card.appendChild(row);
       let postal: HTMLInputElement | null = null;
       if (!hidesPostal(type, currentOptions)) {
         const built = buildField('postal', 'Postal code', {
@@ -721,7 +804,7 @@ function installStripeJs(win: StripeWindow): void {
           placeholder: '12345',
         });
         postal = built.input;
-        form.appendChild(built.wrapper);
+        card.appendChild(built.wrapper);
       }
       return {
         root: form,
@@ -789,7 +872,7 @@ function installStripeJs(win: StripeWindow): void {
       }
       const shown = findProblems(false);
       showProblems(shown);
-      const complete = findProblems(true).length === 0;
+      const complete = chosen !== 'card' || findProblems(true).length === 0;
       const empty = isEmpty();
       container.classList.toggle('StripeElement--complete', complete);
       container.classList.toggle('StripeElement--empty', empty);
@@ -800,7 +883,7 @@ function installStripeJs(win: StripeWindow): void {
         value:
           type === 'card'
             ? { postalCode: inputs.postal ? inputs.postal.value : '' }
-            : { type: 'card' },
+            : { type: chosen },
       };
       if (type === 'card') {
         event.brand = brand;
@@ -913,9 +996,12 @@ function installStripeJs(win: StripeWindow): void {
         attach('expiry', inputs.expiry);
         attach('cvc', inputs.cvc);
         attach('postal', inputs.postal);
-        win.setTimeout(() => {
+        // Like Stripe's, the Payment Element is ready once it knows the PaymentIntent's methods.
+        const offered = type === 'payment' ? group.offeredTypes() : Promise.resolve(['card']);
+        offered.then((types) => {
+          offerMethods(types);
           if (root) emit('ready', {});
-        }, 0);
+        });
       },
       unmount() {
         if (!container || !root) return;
@@ -932,6 +1018,8 @@ function installStripeJs(win: StripeWindow): void {
         inputs = null;
         errorNodes = {};
         brandNode = null;
+        choice = null;
+        chosen = 'card';
       },
       destroy() {
         element.unmount();
@@ -975,6 +1063,7 @@ function installStripeJs(win: StripeWindow): void {
 
     controllers.set(element, {
       type,
+      chosenMethod: () => chosen,
       findProblems,
       showProblems(problems) {
         for (const problem of problems) touched[problem.field] = true;
@@ -1003,12 +1092,22 @@ function installStripeJs(win: StripeWindow): void {
     return element;
   }
 
-  function createElements(options: ElementsOptions): PublicElements {
+  function createElements(options: ElementsOptions, api: Api): PublicElements {
     const state: ElementsState = {
       clientSecret: typeof options.clientSecret === 'string' ? options.clientSecret : null,
       appearance: options.appearance || {},
       elements: {},
       restylers: [],
+      offeredTypes() {
+        const clientSecret = state.clientSecret;
+        if (!clientSecret || !/^pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/.test(clientSecret)) {
+          return Promise.resolve(['card']);
+        }
+        return retrieveIntent(api, clientSecret, 'elements()').then((result) => {
+          const types = 'error' in result ? null : result.paymentIntent.payment_method_types;
+          return Array.isArray(types) ? types.map(String) : ['card'];
+        });
+      },
     };
     const elements: PublicElements = {
       create(type, elementOptions) {
@@ -1093,7 +1192,10 @@ function installStripeJs(win: StripeWindow): void {
       const billing = confirmParams.payment_method_data
         ? confirmParams.payment_method_data.billing_details
         : undefined;
-      const fields = cardFields(controller.readCard(), billing);
+      const fields =
+        controller.chosenMethod() === 'ideal'
+          ? bankFields(billing)
+          : cardFields(controller.readCard(), billing);
       if (typeof confirmParams.return_url === 'string')
         fields.push(['return_url', confirmParams.return_url]);
       if (typeof confirmParams.receipt_email === 'string')
@@ -1159,7 +1261,7 @@ function installStripeJs(win: StripeWindow): void {
 
     return {
       elements(options?: ElementsOptions) {
-        return createElements(options || {});
+        return createElements(options || {}, api);
       },
       confirmPayment(params: ConfirmPaymentParams) {
         try {
@@ -1215,6 +1317,14 @@ function installStripeJs(win: StripeWindow): void {
       '.sy-pe *,.sy-pe *::before,.sy-pe *::after{box-sizing:border-box}',
       '.sy-pe-tab{display:inline-flex;align-items:center;gap:8px;padding:8px 14px;margin:0 0 14px;border:2px solid var(--sy-color-primary);border-radius:var(--sy-border-radius);color:var(--sy-color-primary);font-size:14px;font-weight:600;background:var(--sy-color-background)}',
       '.sy-pe-tab-icon{display:inline-block;width:20px;height:14px;border:2px solid currentColor;border-radius:3px;background:linear-gradient(currentColor,currentColor) 0 3px/100% 2px no-repeat}',
+      '.sy-pe-methods{min-width:0;margin:0 0 14px;padding:0;border:0}',
+      '.sy-pe-legend{padding:0;margin:0 0 6px;font-size:14px;color:var(--sy-color-text-secondary)}',
+      '.sy-pe-method-list{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:8px}',
+      '.sy-pe-method{display:flex;align-items:center;gap:8px;min-height:44px;padding:10px 12px;border:1px solid var(--sy-color-border);border-radius:var(--sy-border-radius);background:var(--sy-color-background);font-size:15px;font-weight:600;cursor:pointer}',
+      '.sy-pe-method:has(input:checked){border-color:var(--sy-color-primary);box-shadow:0 0 0 1px var(--sy-color-primary)}',
+      '.sy-pe .sy-pe-method-radio{width:18px;height:18px;margin:0;flex:none;accent-color:var(--sy-color-primary)}',
+      '.sy-pe-bank{margin:0 0 12px;font-size:14px;color:var(--sy-color-text-secondary)}',
+      '.sy-pe [hidden]{display:none}',
       '.sy-pe-field{display:flex;flex-direction:column;min-width:0;margin:0 0 12px}',
       '.sy-pe-row{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:12px}',
       '.sy-pe-label{display:block;margin:0 0 4px;font-size:14px;color:var(--sy-color-text-secondary)}',
