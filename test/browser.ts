@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Where the system Chromium lives; CHROMIUM_PATH overrides it on other machines. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -60,4 +60,16 @@ export async function startSite(routes: Record<string, PageRoute>): Promise<Site
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Two digits of a year safely in the future, for expiry dates. */
+const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
+
+/** Fills the Payment Element's card form as a buyer would, with a future expiry. */
+export async function fillCard(page: Page, number: string): Promise<void> {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
+  await page.getByLabel('Security code').fill('123');
+  const postal = page.getByLabel('Postal code');
+  if ((await postal.count()) > 0) await postal.fill('10001');
 }

@@ -9,7 +9,7 @@ import { DEFAULT_WORKSPACE_ID } from '../src/db/workspace.js';
 import { type RunningDemo, startDemo } from '../src/demo/demo.js';
 import { createLogger } from '../src/logger.js';
 import type { RoutingConfig } from '../src/routing/index.js';
-import { launchBrowser } from './browser.js';
+import { fillCard, launchBrowser } from './browser.js';
 import { freePort } from './server.js';
 
 /*
@@ -20,8 +20,6 @@ import { freePort } from './server.js';
 const phone = { width: 390, height: 844 };
 const desktop = { width: 1280, height: 800 };
 const screenshots = new URL('../test-results/', import.meta.url).pathname;
-/** Two digits of a year safely in the future, for expiry dates. */
-const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
 
 let demo: RunningDemo;
 let browser: Browser;
@@ -87,14 +85,6 @@ async function reachCardForm(page: Page, buyer: Buyer, scenario: string): Promis
   await page.getByRole('button', { name: 'Continue to payment' }).click();
   await page.waitForURL(/\/f\/launch\/order\/pay/);
   await page.getByLabel('Card number').waitFor();
-}
-
-async function fillCard(page: Page, number: string): Promise<void> {
-  await page.getByLabel('Card number').fill(number);
-  await page.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
-  await page.getByLabel('Security code').fill('123');
-  const postal = page.getByLabel('Postal code');
-  if ((await postal.count()) > 0) await postal.fill('10001');
 }
 
 async function payAndReachUpsell(page: Page): Promise<void> {

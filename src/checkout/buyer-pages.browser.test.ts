@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from '../../test/app.js';
-import { launchBrowser } from '../../test/browser.js';
+import { fillCard, launchBrowser } from '../../test/browser.js';
 import {
   cardConfigOf,
   connectAccounts,
@@ -10,6 +10,7 @@ import {
   payCardForm,
   visitorOf,
 } from '../../test/checkout.js';
+import { checkScreen } from '../../test/console.js';
 import { type TestStore, testDatabases } from '../../test/databases.js';
 import { emulatorEnv, emulatorGateway, useEmulator } from '../../test/emulator.js';
 import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
@@ -22,8 +23,6 @@ import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 const emulator = useEmulator();
 const phone = { width: 390, height: 844 };
 const desktop = { width: 1280, height: 800 };
-/** Two digits of a year safely in the future, for expiry dates. */
-const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
 const screenshots = new URL('../../test-results/', import.meta.url).pathname;
 // Layout does not depend on the database; SQLite is enough here.
 const sqlite = testDatabases[0];
@@ -61,6 +60,28 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
     });
     page.on('requestfailed', (request) => failures.push(`failed ${request.url()}`));
     return { page, failures };
+  }
+
+  /**
+   * A buyer in Germany (euros, the EU account) who picks iDEAL, the account's bank payment,
+   * beside the card and pays: the browser is on the bank's page, which the emulator plays.
+   */
+  async function goToBank(email: string, options: { check?: boolean } = {}): Promise<Page> {
+    const { page } = await openPhonePage();
+    await page.goto(`${server.url}/f/launch/order`);
+    await page.locator('#email').fill(email);
+    await page.locator('#country').selectOption('DE');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    const bank = page.getByRole('radio', { name: 'iDEAL' });
+    await bank.check();
+    await expect(page.getByLabel('Card number').isVisible()).resolves.toBe(false);
+    if (options.check) await checkScreen(page, 'buyer-bank-choice');
+    await page.locator('#pay').click();
+    await page.waitForURL(/\/_emulator\/redirect\//);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Approve your payment');
+    await expect(page.locator('body').textContent()).resolves.toContain('€45.00');
+    if (options.check) await checkScreen(page, 'buyer-bank-page');
+    return page;
   }
 
   async function snap(page: Page, name: string): Promise<void> {
@@ -129,11 +150,7 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
     await page.locator('#email').fill('cleo@example.com');
     await page.locator('#country').selectOption('US');
     await page.getByRole('button', { name: 'Continue to payment' }).click();
-    await page.getByLabel('Card number').fill('4000 0025 0000 3155');
-    await page.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
-    await page.getByLabel('Security code').fill('123');
-    const postal = page.getByLabel('Postal code');
-    if ((await postal.count()) > 0) await postal.fill('10001');
+    await fillCard(page, '4000 0025 0000 3155');
     await page.locator('#pay').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Fail authentication' }).click();
     const message = page.locator('#payment-message', { hasText: 'nothing was charged' });
@@ -142,6 +159,32 @@ describe.skipIf(sqlite === undefined)('buyer pages in Chromium', () => {
       'Your bank could not confirm it was you, so nothing was charged. Try again and complete your bank’s check, or use another card.',
     );
     await snap(page, 'three-d-secure-failed');
+    await page.context().close();
+  });
+
+  it('goes on to the next step once the bank approves an iDEAL payment, with the order paid', async () => {
+    const page = await goToBank('jonas@example.de', { check: true });
+    await page.getByRole('button', { name: 'Approve payment' }).click();
+    await page.waitForURL(/\/f\/launch\/coaching$/);
+    await page.goto(`${server.url}/f/launch/thanks`);
+    await expect(page.locator('tfoot td').textContent()).resolves.toBe('€45.00');
+    await page.context().close();
+  });
+
+  it('says in plain words that the bank did not approve, and takes a card after', async () => {
+    const page = await goToBank('lena@example.de');
+    await page.getByRole('button', { name: 'Fail payment' }).click();
+    await page.waitForURL(/\/f\/launch\/order\/pay\?currency=eur$/);
+    await expect(page.locator('#payment-message').textContent()).resolves.toBe(
+      'Your bank did not approve the payment, so nothing was charged. Try your bank again, or pay by card.',
+    );
+    await snap(page, 'bank-failed');
+    await expect(page.getByRole('radio', { name: 'Card' }).isChecked()).resolves.toBe(true);
+    await fillCard(page, '4242 4242 4242 4242');
+    await page.locator('#pay').click();
+    await page.waitForURL(/\/f\/launch\/coaching$/);
+    await page.goto(`${server.url}/f/launch/thanks`);
+    await expect(page.locator('tfoot td').textContent()).resolves.toBe('€45.00');
     await page.context().close();
   });
 

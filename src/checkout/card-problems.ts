@@ -1,9 +1,10 @@
 /**
- * What a buyer reads when Stripe does not take the card, by Stripe's decline code or error code:
- * the one table for the payment page, the upsell's card form and the card form's script. Stripe's
- * own message is written for developers ("You can provide payment_method_data…"); it stays on the
- * payment's failure record for the merchant. Lost, stolen and fraud declines read as a plain
- * decline, as Stripe advises, so a card tester learns nothing from them.
+ * What a buyer reads when Stripe does not take the card, or their bank does not approve a bank
+ * payment (iDEAL), by Stripe's decline code or error code: the one table for the payment page,
+ * the upsell's card form and the card form's script. Stripe's own message is written for
+ * developers ("You can provide payment_method_data…"); it stays on the payment's failure record
+ * for the merchant. Lost, stolen and fraud declines read as a plain decline, as Stripe advises,
+ * so a card tester learns nothing from them.
  */
 
 const declined = 'Your card was declined. Try another card, or ask your bank why.';
@@ -72,6 +73,9 @@ export const cardProblemWords: Readonly<Record<string, string>> = Object.freeze(
     'Your bank asks you to confirm this payment. Pay again and complete the check your bank shows.',
   payment_intent_authentication_failure: authenticationFailed,
   setup_intent_authentication_failure: authenticationFailed,
+  // A payment method that sends the buyer to their bank's page (iDEAL), which failed there.
+  payment_intent_payment_attempt_failed:
+    'Your bank did not approve the payment, so nothing was charged. Try your bank again, or pay by card.',
 });
 
 /** Plain words for the buyer; the decline code is the more precise of the two. */
