@@ -1,4 +1,4 @@
-/** Escapes text for HTML pages the emulator serves (OAuth, 3-D Secure). */
+/** Escapes text for HTML pages the emulator serves (OAuth, 3-D Secure, the bank's page). */
 export function escapeHtml(text: string): string {
   return text
     .replaceAll('&', '&amp;')

@@ -13,8 +13,9 @@ import { attachPaymentMethod } from './payment-methods.js';
 
 /*
  * What happens to money: confirming a PaymentIntent against a test card, the charge it makes,
- * declines, 3-D Secure, capture and cancel. Routes (payment-intents.ts) and billing
- * (billing.ts) both come here, so a subscription renewal pays exactly as a checkout does.
+ * declines, 3-D Secure, a bank's redirect (iDEAL), capture and cancel. Routes
+ * (payment-intents.ts) and billing (billing.ts) both come here, so a subscription renewal pays
+ * exactly as a checkout does.
  */
 
 export interface NewPaymentIntent {

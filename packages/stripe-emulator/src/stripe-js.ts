@@ -1,8 +1,9 @@
 // biome-ignore-all lint/complexity/useOptionalChain: the served script must stay ES2019, without `?.`.
 /**
  * The emulator's stand-in for Stripe.js (`GET /v3/`): `Stripe(pk)`, `elements()`, the Payment
- * Element as a plain-DOM card form, `confirmPayment()`, `retrievePaymentIntent()` and an in-page
- * 3-D Secure challenge. It talks to the emulator that served it, with the publishable key only.
+ * Element as a plain-DOM card form (with iDEAL beside the card where the PaymentIntent offers
+ * it), `confirmPayment()`, `retrievePaymentIntent()` and an in-page 3-D Secure challenge. It
+ * talks to the emulator that served it, with the publishable key only.
  *
  * The script is `installStripeJs` below, served as its own source text: it is type-checked like the
  * rest of the code but must stay self-contained (it may not use anything outside its body) and
