@@ -974,7 +974,8 @@ function sameProduct(a: object, b: object): boolean {
   return stableJson(a) === stableJson(b);
 }
 
-function stepInputOf(step: StepView): StepInput {
+/** A stored step as the catalog reads it back, pins left as they are. */
+export function stepInputOf(step: StepView): StepInput {
   return {
     slug: step.slug,
     kind: step.kind,

@@ -8,6 +8,8 @@ export const consoleSections = [
   { key: 'dashboard', href: '/admin', label: 'Dashboard' },
   { key: 'accounts', href: '/admin/accounts', label: 'Payment gateways' },
   { key: 'routing', href: '/admin/routing', label: 'Routing' },
+  { key: 'products', href: '/admin/products', label: 'Products' },
+  { key: 'funnels', href: '/admin/funnels', label: 'Funnels' },
   { key: 'orders', href: '/admin/orders', label: 'Orders' },
   { key: 'abandoned', href: '/admin/checkouts/abandoned', label: 'Abandoned checkouts' },
   { key: 'stats', href: '/admin/stats', label: 'Funnel stats' },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { catalogStyles } from './styles/catalog.js';
 import { gatewaysStyles } from './styles/gateways.js';
 import { operationsStyles } from './styles/operations.js';
 import { ordersStyles } from './styles/orders.js';
@@ -120,6 +121,7 @@ export const consoleStylesheet = [
   ordersStyles,
   operationsStyles,
   statsStyles,
+  catalogStyles,
 ].join('\n');
 
 export const consoleStylesheetEtag = `"${createHash('sha256').update(consoleStylesheet).digest('base64url').slice(0, 16)}"`;
