@@ -299,7 +299,7 @@ ${canSave ? '<button type="submit" class="button">Save settings</button>' : '<p 
       section: 'funnels',
       breadcrumbs: crumbs,
       actions,
-      body: [steps, addStep, settings, remove].join('\n'),
+      body: [`<div class="funnel-steps">${steps}</div>`, addStep, settings, remove].join('\n'),
     });
   }
 

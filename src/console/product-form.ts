@@ -209,8 +209,13 @@ ${textField({ name: `prices[${row}].amount`, label: `Price ${row + 1}`, value: p
 </div>`,
     )
     .join('\n');
+  const labels = { ...productLabels };
+  rows.forEach((_, row) => {
+    labels[`prices[${row}].currency`] = `Currency ${row + 1}`;
+    labels[`prices[${row}].amount`] = `Price ${row + 1}`;
+  });
   const summary = input.errors
-    ? errorSummary('The catalog did not save this product.', input.errors, productLabels)
+    ? errorSummary('The catalog did not save this product.', input.errors, labels)
     : '';
   return `<form method="post" action="${escapeHtml(input.action)}" class="panel catalog-form" novalidate>
 ${summary}${csrfInput(input.visit)}
@@ -219,7 +224,7 @@ ${textField({ name: 'name', label: 'Name', value: values.name, error: errors.nam
 ${textareaField({ name: 'description', label: 'Description', value: values.description, rows: 3, error: errors.description })}
 ${textField({ name: 'image', label: 'Image address', type: 'url', value: values.image, hint: 'Optional, https://…', error: errors.image })}
 ${textField({ name: 'tags', label: 'Product lines', value: values.tags, hint: 'Optional, separated by commas, e.g. courses, coaching', error: errors.tags })}
-<fieldset><legend>Billing</legend>
+<fieldset><legend>How it is billed</legend>
 ${selectField({
   name: 'type',
   label: 'Billing',

@@ -42,7 +42,7 @@ ${renderOfferFields(values, errors, products)}
 </fieldset>
 ${renderContentFields(values, errors)}
 <div class="buttons">
-<button type="submit" name="intent" value="preview" class="button">Preview</button>
+<button type="submit" name="intent" value="preview" formaction="${escapeHtml(action)}#preview" class="button">Preview</button>
 ${canSave ? '<button type="submit" name="intent" value="save" class="button primary">Save step</button>' : '<span class="hint">Viewers can preview; an owner or an admin can save.</span>'}
 </div>
 </form>`;

@@ -16,7 +16,7 @@ import { escapeHtml } from '../http/pages.js';
 
 /**
  * A step as its visitors will see it, drawn by the visitor pages' own renderers from a draft
- * that need not be saved. Its forms send nothing: the frames are sandboxed (their own scripts run, with no origin).
+ * that need not be saved. The frames send no form and cannot navigate the console; only the pages' own scripts run (merchant text is escaped, its Markdown allows no HTML).
  */
 
 function offerOf(product: ProductView, currency?: string): OfferView {
@@ -114,12 +114,12 @@ export async function renderStepPreview(input: {
 /** The preview at a phone's width and at a laptop's, side by side where there is room. */
 export function renderPreviewFrames(html: string, label: string): string {
   const doc = escapeHtml(html);
-  return `<section class="panel step-preview" aria-label="Preview">
+  return `<section class="panel step-preview" id="preview" aria-label="Preview">
 <h2>Preview</h2>
 <p class="hint">${escapeHtml(label)} Drawn by the same code as the visitor's page; its forms send nothing here.</p>
 <div class="preview-frames">
-<figure class="preview-phone"><figcaption>Phone, 390 px</figcaption><div class="frame-box" role="region" aria-label="Phone preview, scrolls sideways on a small screen" tabindex="0"><iframe title="Preview at phone width" sandbox="allow-scripts" srcdoc="${doc}"></iframe></div></figure>
-<figure class="preview-desktop"><figcaption>Desktop, 1280 px (shown at half size)</figcaption><div class="frame-box"><div class="frame-scale"><iframe title="Preview at desktop width" sandbox="allow-scripts" srcdoc="${doc}"></iframe></div></div></figure>
+<figure class="preview-phone"><figcaption>Phone, 390 px</figcaption><div class="frame-box" role="region" aria-label="Phone preview, scrolls sideways on a small screen" tabindex="0"><iframe title="Preview at phone width" sandbox="allow-same-origin allow-scripts" srcdoc="${doc}"></iframe></div></figure>
+<figure class="preview-desktop"><figcaption>Desktop, 1280 px (shown at half size)</figcaption><div class="frame-box"><div class="frame-scale"><iframe title="Preview at desktop width" sandbox="allow-same-origin allow-scripts" srcdoc="${doc}"></iframe></div></div></figure>
 </div>
 </section>`;
 }

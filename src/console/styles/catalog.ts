@@ -1,5 +1,7 @@
 /** Rules for the product and funnel screens only, appended to the console's stylesheet. */
 export const catalogStyles = `.catalog-form{max-width:48rem}
+.funnel-steps td,.funnel-steps th{white-space:nowrap;overflow-wrap:normal;word-break:normal}
+.funnel-steps td .hint{display:block}
 .price-row{display:grid;grid-template-columns:1fr 1fr;gap:0 .75rem;align-items:end}
 .step-editor{display:grid;gap:1rem;grid-template-columns:minmax(0,1fr)}
 .step-editor .step-form{max-width:none}
