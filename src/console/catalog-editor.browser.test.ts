@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient } from '../../test/app.js';
-import { launchBrowser } from '../../test/browser.js';
+import { fillCard, launchBrowser } from '../../test/browser.js';
 import { connectAccounts } from '../../test/checkout.js';
 import { checkScreen, phone, signedInContext } from '../../test/console.js';
 import { type TestStore, testDatabases } from '../../test/databases.js';
@@ -11,8 +11,6 @@ import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 const emulator = useEmulator();
 // The editor saves through the catalog service, which catalog.test.ts runs on both databases.
 const sqlite = testDatabases[0];
-/** Two digits of a year safely in the future, for expiry dates. */
-const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
 
 async function createProduct(page: Page, slug: string, name: string, amount: string) {
   await page.goto(new URL('/admin/products/new', page.url()).href);
@@ -166,11 +164,7 @@ describe.skipIf(sqlite === undefined)('the product and funnel editor, in Chromiu
     await shop.waitForURL(/\/f\/spring\/order\/pay$/);
     await shop.getByLabel('Yes, add The workbook for $19.00').check();
     await shop.locator('#total').getByText('$68.00').waitFor();
-    await shop.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await shop.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
-    await shop.getByLabel('Security code').fill('123');
-    const postal = shop.getByLabel('Postal code');
-    if ((await postal.count()) > 0) await postal.fill('10001');
+    await fillCard(shop, '4242 4242 4242 4242');
     await shop.locator('#pay').click();
     await shop.waitForURL(/\/f\/spring\/coaching$/);
     await shop.getByRole('button', { name: 'Yes, book my call' }).click();
