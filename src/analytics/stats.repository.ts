@@ -122,3 +122,63 @@ export async function paidPayments(
 export function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
+
+/** One variant's visitors and how many of them reached the step's goal. */
+export interface VariantOutcome {
+  variant: string;
+  visitors: number;
+  converted: number;
+}
+
+/**
+ * For each variant of `step`: its visitors over the period, and those of them who reached the
+ * goal — a view of `goal.next` (the following step), or a yes (`accept`) on the step itself.
+ */
+export async function variantOutcomes(
+  db: Kysely<Database>,
+  at: { workspaceId: string; funnel: string; step: string },
+  goal: { next: string } | 'accept',
+  days: { from: string; to: string },
+): Promise<VariantOutcome[]> {
+  const rows = await db
+    .selectFrom('funnel_events as seen')
+    .select('seen.variant')
+    .select(sql<number>`count(distinct seen.visitor_id)`.as('visitors'))
+    .select((eb) =>
+      sql<number>`count(distinct case when ${eb.exists(
+        eb
+          .selectFrom('funnel_events as goal')
+          .select('goal.event_id')
+          .whereRef('goal.visitor_id', '=', 'seen.visitor_id')
+          .where('goal.workspace_id', '=', at.workspaceId)
+          .where('goal.funnel_slug', '=', at.funnel)
+          .where('goal.day', '>=', days.from)
+          .where('goal.day', '<=', days.to)
+          .where((inner) =>
+            goal === 'accept'
+              ? inner.and([
+                  inner('goal.step_slug', '=', at.step),
+                  inner('goal.kind', '=', 'accept'),
+                ])
+              : inner.and([
+                  inner('goal.step_slug', '=', goal.next),
+                  inner('goal.kind', '=', 'view'),
+                ]),
+          ),
+      )} then seen.visitor_id end)`.as('converted'),
+    )
+    .where('seen.workspace_id', '=', at.workspaceId)
+    .where('seen.funnel_slug', '=', at.funnel)
+    .where('seen.step_slug', '=', at.step)
+    .where('seen.kind', '=', 'view')
+    .where('seen.variant', 'is not', null)
+    .where('seen.day', '>=', days.from)
+    .where('seen.day', '<=', days.to)
+    .groupBy('seen.variant')
+    .execute();
+  return rows.map((row) => ({
+    variant: row.variant ?? '',
+    visitors: Number(row.visitors),
+    converted: Number(row.converted),
+  }));
+}

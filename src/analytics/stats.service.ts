@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CatalogService } from '../catalog/catalog.service.js';
 import type { Database } from '../db/schema.js';
+import { type Comparison, compareVariants, type VariantStats } from './ab-test.js';
 import type { FunnelCounter } from './funnel-counter.js';
 import {
   countEvents,
@@ -9,6 +10,7 @@ import {
   nextDay,
   type PaidPayment,
   paidPayments,
+  variantOutcomes,
 } from './stats.repository.js';
 
 /** Revenue of one currency on one account. */
@@ -30,7 +32,17 @@ export interface StepCounts {
   revenue: Revenue[];
 }
 
+/** A step's A/B test over the period. */
+export interface StepTest {
+  /** What counts as converting: reaching the next step, or a yes to the offer. */
+  goal: 'next_step' | 'accepted';
+  variants: VariantStats[];
+  comparisons: Comparison[];
+}
+
 export interface StepStats extends StepCounts {
+  /** With an A/B test on the step: each variant's figures and the z-test; else null. */
+  test: StepTest | null;
   kind: string;
   /** Visitors of the next step over visitors of this one; null on the last step or with none. */
   toNext: number | null;
@@ -76,6 +88,38 @@ export function createFunnelStats(deps: {
       for (const row of visitors) {
         periodVisitors.set(row.step, (periodVisitors.get(row.step) ?? 0) + row.visitors);
       }
+      const tests = await Promise.all(
+        funnel.steps.map(async (step, index): Promise<StepTest | null> => {
+          const variants = step.content.variants;
+          if (!variants) return null;
+          const next = funnel.steps[index + 1];
+          const offer = step.kind === 'upsell' || step.kind === 'downsell';
+          if (!offer && !next) return null;
+          const outcomes = await variantOutcomes(
+            deps.db,
+            { workspaceId, funnel: slug, step: step.slug },
+            offer || !next ? 'accept' : { next: next.slug },
+            days,
+          );
+          const figures = variants.map((variant): VariantStats => {
+            const found = outcomes.find((outcome) => outcome.variant === variant.name);
+            const visitorsOf = found?.visitors ?? 0;
+            const converted = found?.converted ?? 0;
+            return {
+              variant: variant.name,
+              weight: variant.weight,
+              visitors: visitorsOf,
+              converted,
+              rate: visitorsOf === 0 ? null : converted / visitorsOf,
+            };
+          });
+          return {
+            goal: offer ? 'accepted' : 'next_step',
+            variants: figures,
+            comparisons: compareVariants(figures),
+          };
+        }),
+      );
       const steps = funnel.steps.map((step, index): StepStats => {
         const counts = countsOf(
           step.slug,
@@ -89,6 +133,7 @@ export function createFunnelStats(deps: {
         );
         return {
           ...counts,
+          test: tests[index] ?? null,
           kind: step.kind,
           toNext: next ? rate(periodVisitors.get(next.slug) ?? 0, counts.visitors) : null,
           paidRate: step.kind === 'order' ? rate(initial.length, counts.contacts) : null,

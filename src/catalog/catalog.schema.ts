@@ -193,42 +193,74 @@ export const productChangesSchema = z.strictObject({
 export const stepKinds = ['optin', 'sales', 'order', 'upsell', 'downsell', 'thankyou'] as const;
 export type StepKind = (typeof stepKinds)[number];
 
+/** The blocks a step's page shows; an A/B variant may give its own of each. */
+const contentBlocks = {
+  headline: text(300, 'a headline').optional(),
+  subheadline: text(500, 'a subheadline').optional(),
+  /** Markdown as the merchant wrote it; the pages sanitise it when they render it. */
+  body: z
+    .string({ error: orRequired('expected Markdown text') })
+    .max(50_000)
+    .optional(),
+  bullets: z.array(text(500, 'a bullet'), { error: 'expected a list of bullets' }).optional(),
+  image: webAddress('an image address').optional(),
+  video: webAddress('a video embed address').optional(),
+  testimonials: z
+    .array(
+      z.strictObject({
+        quote: text(2000, 'a quote').min(1, { error: 'must not be empty' }),
+        author: text(200, 'an author').min(1, { error: 'must not be empty' }),
+        role: text(200, 'a role').optional(),
+        image: webAddress('an image address').optional(),
+      }),
+      { error: 'expected a list of testimonials' },
+    )
+    .optional(),
+  guarantee: z
+    .strictObject({
+      days: z.number().int().min(1).max(3650).optional(),
+      text: text(2000, 'a guarantee').min(1, { error: 'must not be empty' }),
+    })
+    .optional(),
+  buttonText: text(100, 'a button text').optional(),
+};
+
+/**
+ * One arm of a step's A/B test: its name, its share of new visitors (weights are relative), and
+ * the blocks it shows instead of the step's own (the rest are the step's).
+ */
+const variantSchema = z.strictObject({
+  name: slugSchema,
+  weight: z
+    .number({ error: orRequired('expected a whole number from 1 to 100') })
+    .int({ error: 'a whole number from 1 to 100' })
+    .min(1, { error: 'a whole number from 1 to 100' })
+    .max(100, { error: 'a whole number from 1 to 100' })
+    .default(1),
+  ...contentBlocks,
+});
+
 const contentSchema = z
   .strictObject({
-    headline: text(300, 'a headline').optional(),
-    subheadline: text(500, 'a subheadline').optional(),
-    /** Markdown as the merchant wrote it; the pages sanitise it when they render it. */
-    body: z
-      .string({ error: orRequired('expected Markdown text') })
-      .max(50_000)
-      .optional(),
-    bullets: z.array(text(500, 'a bullet'), { error: 'expected a list of bullets' }).optional(),
-    image: webAddress('an image address').optional(),
-    video: webAddress('a video embed address').optional(),
-    testimonials: z
-      .array(
-        z.strictObject({
-          quote: text(2000, 'a quote').min(1, { error: 'must not be empty' }),
-          author: text(200, 'an author').min(1, { error: 'must not be empty' }),
-          role: text(200, 'a role').optional(),
-          image: webAddress('an image address').optional(),
-        }),
-        { error: 'expected a list of testimonials' },
-      )
-      .optional(),
-    guarantee: z
-      .strictObject({
-        days: z.number().int().min(1).max(3650).optional(),
-        text: text(2000, 'a guarantee').min(1, { error: 'must not be empty' }),
-      })
-      .optional(),
+    ...contentBlocks,
     trustBadges: z.boolean({ error: orRequired('expected true or false') }).default(true),
-    buttonText: text(100, 'a button text').optional(),
     /**
      * Order steps: the words of a checkbox on the contact form, unticked until the buyer ticks
      * it, agreeing to one email about an unpaid order. No checkbox without it.
      */
     consent: text(300, 'a consent wording').min(1, { error: 'must not be empty' }).optional(),
+    /** An A/B test: two or more variants, the first the one the others are compared with. */
+    variants: z
+      .array(variantSchema, { error: 'expected a list of variants' })
+      .min(2, { error: 'an A/B test needs at least two variants' })
+      .max(5, { error: 'at most five variants' })
+      .refine(
+        (variants) => new Set(variants.map((variant) => variant.name)).size === variants.length,
+        {
+          error: 'each variant needs a name of its own',
+        },
+      )
+      .optional(),
   })
   .default({ trustBadges: true });
 

@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Vault } from '../accounts/vault.js';
 import type { FunnelCounter } from '../analytics/funnel-counter.js';
+import { contentOf, variantCookieName, variantFor } from '../analytics/variants.js';
 import type {
   CatalogForSale,
   FunnelView,
@@ -14,6 +15,7 @@ import type {
   StepView,
 } from '../catalog/catalog.service.js';
 import { formatMoney } from '../catalog/money.js';
+import type { FunnelEventKind } from '../db/schema-analytics.js';
 import type { SetupRevisions } from '../db/setup-revision.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
 import { AppError } from '../errors.js';
@@ -118,17 +120,54 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   function countEvent(
     request: FastifyRequest,
     reply: FastifyReply,
-    at: { funnel: string; step: string; kind: 'view' | 'contact' },
+    at: { funnel: string; step: StepView; kind: FunnelEventKind; variant?: string | null },
   ) {
     if (!counter.enabled) return;
     counter.count({
       workspaceId,
       funnel: at.funnel,
-      step: at.step,
-      variant: null,
+      step: at.step.slug,
+      variant:
+        at.variant === undefined ? rememberedVariant(request, at.funnel, at.step) : at.variant,
       visitorId: visitorOf(request, reply),
       kind: at.kind,
     });
+  }
+
+  /** The A/B variant the visitor was shown of `step`, when it has a test and they saw one. */
+  function rememberedVariant(
+    request: FastifyRequest,
+    funnel: string,
+    step: StepView,
+  ): string | null {
+    const chosen = variantFor(step.content, request.cookies[variantCookieName(funnel, step.slug)]);
+    return chosen && !chosen.assigned ? chosen.variant.name : null;
+  }
+
+  /**
+   * `step` as this visitor sees it: with an A/B test, the variant their cookie keeps, or one
+   * drawn by weight and remembered for a year.
+   */
+  function inVariant(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    funnel: string,
+    step: StepView,
+  ): { step: StepView; variant: string | null } {
+    const name = variantCookieName(funnel, step.slug);
+    const chosen = variantFor(step.content, request.cookies[name]);
+    if (!chosen) return { step, variant: null };
+    if (chosen.assigned) {
+      reply.setCookie(name, chosen.variant.name, {
+        ...cookieOptions,
+        secure,
+        maxAge: 60 * 60 * 24 * 365,
+      });
+    }
+    return {
+      step: { ...step, content: contentOf(step.content, chosen.variant) },
+      variant: chosen.variant.name,
+    };
   }
 
   function stepUrl(funnel: string, step: string, suffix = ''): string {
@@ -339,10 +378,12 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     { schema: { params: pathParams } },
     async function showStep(request, reply) {
       const revision = await options.revisions.current();
-      const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
+      const found = await findStep(request.params.funnel, request.params.step, revision);
+      const funnel = found.funnel;
+      const { step, variant } = inVariant(request, reply, funnel.slug, found.step);
       const orderId = visitOrderId(request, funnel.slug);
       const order = orderId ? await checkout.findOrder(workspaceId, orderId) : undefined;
-      countEvent(request, reply, { funnel: funnel.slug, step: step.slug, kind: 'view' });
+      countEvent(request, reply, { funnel: funnel.slug, step, kind: 'view', variant });
       switch (step.kind) {
         case 'sales':
         case 'optin':
@@ -484,7 +525,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         orderId: earlierOrderId,
         funnel,
       });
-      countEvent(request, reply, { funnel: funnel.slug, step: step.slug, kind: 'contact' });
+      countEvent(request, reply, { funnel: funnel.slug, step, kind: 'contact' });
       const ticked = body.consent === 'yes';
       // A new order has no consent to withdraw: an unticked box on it writes nothing.
       if (step.content.consent && (ticked || earlierOrderId === order.orderId)) {
@@ -550,7 +591,9 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       // The visit's order comes with the setup revision: the page takes the setup as of it.
       const visit = orderId ? await checkout.findVisit(workspaceId, orderId) : undefined;
       const revision = visit?.revision ?? (await options.revisions.current());
-      const { funnel, step } = await findStep(request.params.funnel, request.params.step, revision);
+      const found = await findStep(request.params.funnel, request.params.step, revision);
+      const funnel = found.funnel;
+      const { step } = inVariant(request, reply, funnel.slug, found.step);
       if (!orderId || step.kind !== 'order')
         return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
       let prepared: PreparedPayment;
@@ -713,7 +756,11 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         funnelSlug: funnel.slug,
         stepSlug: step.slug,
       });
-      if (outcome.outcome === 'paid') return reply.redirect(nextUrl(funnel, step, true), 303);
+      if (outcome.outcome === 'paid') {
+        // A/B tests of offers compare these yeses (bought in one click) per variant.
+        countEvent(request, reply, { funnel: funnel.slug, step, kind: 'accept' });
+        return reply.redirect(nextUrl(funnel, step, true), 303);
+      }
       if (!step.product) throw new Error('an offer step without a product');
       const product = await catalog.showProduct(workspaceId, step.product);
       const line = firstPriceLine(

@@ -1,11 +1,28 @@
+import { endTestWithWinner } from '../analytics/ab-winner.js';
 import { periodOf, statsQuery } from '../analytics/stats.schema.js';
 import type { FunnelStats, Revenue, StepStats } from '../analytics/stats.service.js';
 import { parseInput } from '../catalog/catalog.schema.js';
 import { formatMoney } from '../catalog/money.js';
 import type { App } from '../http/app.js';
 import { escapeHtml } from '../http/pages.js';
-import { type ConsoleDependencies, sendPage, visitOf } from './console-app.js';
-import { dataTable, errorSummary, type FieldErrors, fieldErrorsOf, textField } from './forms.js';
+import { roleAllows } from '../users/roles.js';
+import {
+  type ConsoleDependencies,
+  type ConsoleVisit,
+  consoleActor,
+  redirectWithNotice,
+  requireRole,
+  sendPage,
+  visitOf,
+} from './console-app.js';
+import {
+  dataTable,
+  errorSummary,
+  type FieldErrors,
+  fieldErrorsOf,
+  postButton,
+  textField,
+} from './forms.js';
 import { renderConsolePage } from './layout.js';
 import { dailyChart, funnelChart } from './stats-charts.js';
 
@@ -42,7 +59,60 @@ function rowOf(step: StepStats): string[] {
   ];
 }
 
-function statsHtml(stats: FunnelStats): string {
+/** Each A/B test: the variants' figures, the z-test in words, and (for admins) "End with …". */
+function testsHtml(stats: FunnelStats, visit: ConsoleVisit): string {
+  const tested = stats.steps.filter((step) => step.test !== null);
+  if (tested.length === 0) return '';
+  const canEnd = roleAllows(visit.user.role, 'admin');
+  const sections = tested.map((step) => {
+    const test = step.test;
+    if (!test) return '';
+    const goal = test.goal === 'accepted' ? 'said yes to the offer' : 'went on to the next step';
+    const rows = test.variants.map((variant) => [
+      escapeHtml(variant.variant),
+      String(variant.weight),
+      variant.visitors.toLocaleString('en-US'),
+      variant.converted.toLocaleString('en-US'),
+      percent(variant.rate),
+      ...(canEnd
+        ? [
+            postButton({
+              action: `/admin/stats/${encodeURIComponent(stats.funnel)}/steps/${encodeURIComponent(step.step)}/winner`,
+              label: `End with ${variant.variant}`,
+              visit,
+              fields: { variant: variant.variant },
+              tone: 'secondary',
+              context: `on step ${step.step}`,
+            }),
+          ]
+        : []),
+    ]);
+    const notes = test.comparisons
+      .map((comparison) => `<li>${escapeHtml(comparison.note)}</li>`)
+      .join('');
+    return `<section class="panel ab-test" aria-labelledby="test-${escapeHtml(step.step)}">
+<h3 id="test-${escapeHtml(step.step)}">A/B test on ${escapeHtml(step.step)}</h3>
+<p>Converted: visitors who ${goal}. Ending the test makes the chosen variant's blocks the step's own for every visitor.</p>
+${dataTable({
+  caption: `Variants of ${step.step}`,
+  headers: [
+    'Variant',
+    'Weight',
+    'Visitors',
+    'Converted',
+    'Rate',
+    ...(canEnd ? ['End the test'] : []),
+  ],
+  rows,
+  empty: 'No variants.',
+})}
+<ul class="plain">${notes}</ul>
+</section>`;
+  });
+  return `<h2>A/B tests</h2>\n${sections.join('\n')}`;
+}
+
+function statsHtml(stats: FunnelStats, visit: ConsoleVisit): string {
   const bars = stats.steps.map((step) => ({
     label: step.step,
     visitors: step.visitors,
@@ -62,6 +132,7 @@ function statsHtml(stats: FunnelStats): string {
     dailyChart('Page views per day, all steps', views, 'views'),
     dailyChart('Paid payments per day (orders and offers)', paid, 'paid'),
     '</div>',
+    testsHtml(stats, visit),
     '<h2>Each step over the period</h2>',
     '<div class="stats-table">',
     dataTable({
@@ -149,7 +220,7 @@ export function registerStatsScreens(app: App, { services }: ConsoleDependencies
             )
           : '',
         periodForm(funnel.slug, { ...shown, ...values }, errors),
-        stats ? statsHtml(stats) : '',
+        stats ? statsHtml(stats, visit) : '',
       ].join('\n');
       return sendPage(
         reply,
@@ -161,6 +232,28 @@ export function registerStatsScreens(app: App, { services }: ConsoleDependencies
           breadcrumbs: [{ href: '/admin/stats', label: 'Funnel stats' }],
         }),
         errors ? 400 : 200,
+      );
+    },
+  );
+
+  app.post<{ Params: { funnel: string; step: string } }>(
+    '/admin/stats/:funnel/steps/:step/winner',
+    async function endAbTest(request, reply) {
+      const visit = requireRole(request, 'admin', 'end an A/B test');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const winner = typeof body.variant === 'string' ? body.variant : '';
+      const { funnel, step } = request.params;
+      await endTestWithWinner(services.catalog, {
+        workspaceId: visit.user.workspaceId,
+        funnel,
+        step,
+        winner,
+        actor: consoleActor(visit),
+      });
+      return redirectWithNotice(
+        reply,
+        `/admin/stats/${encodeURIComponent(funnel)}`,
+        `The A/B test on ${step} ended: every visitor now sees ${winner}.`,
       );
     },
   );

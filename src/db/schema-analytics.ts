@@ -3,7 +3,8 @@ export interface AnalyticsTables {
   funnel_events: FunnelEventTable;
 }
 
-export type FunnelEventKind = 'view' | 'contact';
+/** A page view, a contact submission, or a yes to an upsell or downsell. */
+export type FunnelEventKind = 'view' | 'contact' | 'accept';
 
 /** A counted page view or contact submission of a funnel step. */
 export interface FunnelEventTable {

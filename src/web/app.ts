@@ -101,7 +101,11 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     registerDoctorRoutes(admin, services.doctor);
     registerJobRoutes(admin, services.jobs);
     registerAbandonedCheckoutRoutes(admin, services.abandonedCheckouts);
-    registerFunnelStatsRoutes(admin, { stats: services.funnelStats, clock: services.clock });
+    registerFunnelStatsRoutes(admin, {
+      stats: services.funnelStats,
+      clock: services.clock,
+      catalog: services.catalog,
+    });
   });
   await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {

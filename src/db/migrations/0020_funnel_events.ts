@@ -15,7 +15,7 @@ export const funnelEvents: Migration = {
       .addColumn('step_slug', 'varchar(100)', (column) => column.notNull())
       .addColumn('variant', 'varchar(100)')
       .addColumn('visitor_id', 'varchar(40)', (column) => column.notNull())
-      // `view` or `contact`.
+      // `view`, `contact`, or `accept` (a yes to an upsell or downsell).
       .addColumn('kind', 'varchar(16)', (column) => column.notNull())
       // The UTC day (YYYY-MM-DD) the stats group by.
       .addColumn('day', 'varchar(10)', (column) => column.notNull())
