@@ -1,9 +1,12 @@
 import { beforeEach, expect, it } from 'vitest';
 import { type Visitor, visitorOf } from '../../test/checkout.js';
+import { consoleUser } from '../../test/console.js';
 import { describeEachDatabase } from '../../test/databases.js';
 import { useEmulator } from '../../test/emulator.js';
 import { launchShopForEachTest } from '../../test/workspace.js';
 import { funnelDocumentSchema, parseInput } from '../catalog/catalog.schema.js';
+import { csrfTokenOf, sessionCookie } from '../console/session-cookie.js';
+import { stepValuesOf } from '../console/step-form.js';
 import { launchFunnel } from '../demo/launch-funnel.js';
 import { twoProportionZ } from './ab-test.js';
 
@@ -102,5 +105,32 @@ describeEachDatabase('an A/B test on a step', (database) => {
       variant: 'b',
     });
     expect(again.status).toBe(409);
+  });
+
+  it('keeps the test when the step is saved in the console editor, which has no A/B fields', async () => {
+    const { testApp } = shop();
+    const admin = await consoleUser(testApp, 'admin');
+    const { token } = await testApp.services.users.startSession(admin);
+    const funnel = await testApp.services.catalog.showFunnel('default', 'launch');
+    const sales = funnel.steps[0];
+    if (!sales) throw new Error('the demo funnel starts with its sales page');
+    const form = { ...stepValuesOf(sales), 'content.headline': 'A new first headline' };
+    const saved = await testApp.app.inject({
+      method: 'POST',
+      url: '/admin/funnels/launch/steps/sales',
+      headers: {
+        cookie: `${sessionCookie}=${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: new URLSearchParams({
+        ...form,
+        intent: 'save',
+        _csrf: csrfTokenOf(token),
+      }).toString(),
+    });
+    expect(saved.statusCode, saved.body).toBe(303);
+    const after = await testApp.services.catalog.showFunnel('default', 'launch');
+    expect(after.steps[0]?.content.headline).toBe('A new first headline');
+    expect(after.steps[0]?.content.variants?.map((variant) => variant.name)).toEqual(['a', 'b']);
   });
 });

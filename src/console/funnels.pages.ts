@@ -522,7 +522,15 @@ ${canSave ? '<button type="submit" class="button">Save settings</button>' : '<p 
       if (saving) requireRole(request, 'admin', 'change funnels');
       const values = stepValuesFromBody(body);
       const steps: unknown[] = funnel.steps.map(stepInputOf);
-      steps[index] = stepInputFrom(step.slug, values);
+      const edited = stepInputFrom(step.slug, values);
+      // The form has no A/B fields: a test running on the step stays as it is.
+      if (step.content.variants) {
+        edited.content = {
+          ...(edited.content as Record<string, unknown>),
+          variants: step.content.variants,
+        };
+      }
+      steps[index] = edited;
       try {
         const parsed = parseInput(funnelChangesSchema, { steps });
         if (saving) {
