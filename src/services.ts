@@ -31,6 +31,7 @@ import {
 } from './checkout/unrecorded-payments.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { type Coupons, createCoupons } from './coupons/coupons.service.js';
 import type { Store } from './db/database.js';
 import { createSetupRevisions, type SetupRevisions } from './db/setup-revision.js';
 import { DEFAULT_WORKSPACE_ID } from './db/workspace.js';
@@ -120,6 +121,8 @@ export interface Services {
   alerts: AlertsService;
   /** Checkouts begun with contact details and left unpaid (issue 17). */
   abandonedCheckouts: AbandonedCheckouts;
+  /** Codes for a percent or an amount off on the payment step (issue 17). */
+  coupons: Coupons;
 }
 
 /**
@@ -221,6 +224,7 @@ export function createServices(options: ServiceOptions): Services {
   // Pages and checkout read the catalog without pins (routing reads those itself), kept until
   // the setup changes.
   const catalogForSale = createCatalogForSale({ catalog, revisions });
+  const coupons = createCoupons({ db: store.db, clock, audit });
   const checkout = createCheckoutService({
     db: store.db,
     clock,
@@ -229,6 +233,7 @@ export function createServices(options: ServiceOptions): Services {
     payments,
     accounts,
     records,
+    coupons,
   });
   const paymentEvents = createPaymentEvents({
     db: store.db,
@@ -377,5 +382,6 @@ export function createServices(options: ServiceOptions): Services {
     recovery,
     funnelCounter,
     funnelStats: createFunnelStats({ db: store.db, catalog, counter: funnelCounter }),
+    coupons,
   };
 }

@@ -15,6 +15,7 @@ import type {
   StepView,
 } from '../catalog/catalog.service.js';
 import { formatMoney } from '../catalog/money.js';
+import { couponRefusals, refusalOf, renderCouponField } from '../coupons/coupon-field.js';
 import type { FunnelEventKind } from '../db/schema-analytics.js';
 import type { SetupRevisions } from '../db/setup-revision.js';
 import { DEFAULT_WORKSPACE_ID } from '../db/workspace.js';
@@ -458,7 +459,11 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
                 payment.lines.map((line) => ({
                   name: line.name,
                   price: line.price,
-                  status: payment.refundedAmount > 0 ? 'refunded' : 'paid',
+                  status: line.coupon
+                    ? 'discount'
+                    : payment.refundedAmount > 0
+                      ? 'refunded'
+                      : 'paid',
                 })),
               ),
               totals: [...totals].map(([currency, amount]) => formatMoney(amount, currency)),
@@ -581,7 +586,12 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     },
   );
 
-  const payQuery = z.object({ currency: z.string().max(3).optional() });
+  const payQuery = z.object({
+    currency: z.string().max(3).optional(),
+    // A refused coupon comes back with what the buyer typed and why.
+    code: z.string().max(100).optional(),
+    refused: z.enum(couponRefusals).optional(),
+  });
 
   app.get(
     '/f/:funnel/:step/pay',
@@ -643,6 +653,14 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
           bump: bump && prepared.bump ? offerOf(bump, prepared.bump) : null,
           bumpChosen: prepared.bumpChosen,
           bumpAction: stepUrl(funnel.slug, step.slug, `/bump?currency=${prepared.currency}`),
+          couponField: renderCouponField({
+            action: stepUrl(funnel.slug, step.slug, '/coupon'),
+            currency: prepared.currency,
+            applied: prepared.discount,
+            typed: request.query.refused ? (request.query.code ?? '') : '',
+            refused: request.query.refused ?? null,
+            productName: main.name,
+          }),
           total: formatMoney(prepared.amount, prepared.currency),
           email: order.email,
           country: order.country,
@@ -689,6 +707,47 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         // The account could not change the amount now: the order stands as it was, and says so.
         ...(prepared.notice ? { notice: prepared.notice, reload: prepared.reload } : {}),
       };
+    },
+  );
+
+  app.post(
+    '/f/:funnel/:step/coupon',
+    {
+      schema: {
+        params: pathParams,
+        body: z.object({
+          code: z.string().trim().max(100).default(''),
+          currency: z.string().regex(/^[a-z]{3}$/),
+          remove: z.literal('yes').optional(),
+        }),
+      },
+      ...limited,
+    },
+    async function applyCoupon(request, reply) {
+      const { funnel, step } = await findStep(request.params.funnel, request.params.step);
+      const orderId = visitOrderId(request, funnel.slug);
+      if (!orderId || step.kind !== 'order')
+        return reply.redirect(stepUrl(funnel.slug, step.slug), 303);
+      const { code, currency, remove } = request.body;
+      const pay = (query: Record<string, string>) =>
+        stepUrl(funnel.slug, step.slug, `/pay?${new URLSearchParams({ currency, ...query })}`);
+      if (!remove && code === '') return reply.redirect(pay({}), 303);
+      try {
+        await checkout.preparePayment({
+          workspaceId,
+          orderId,
+          funnelSlug: funnel.slug,
+          stepSlug: step.slug,
+          currency,
+          coupon: remove ? null : code,
+          funnel,
+        });
+      } catch (error) {
+        const refused = refusalOf(error);
+        if (!refused) throw error;
+        return reply.redirect(pay({ code, refused }), 303);
+      }
+      return reply.redirect(pay({}), 303);
     },
   );
 

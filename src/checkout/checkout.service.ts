@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { CatalogForSale } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
+import type { Coupons } from '../coupons/coupons.service.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { StripeGateway } from '../stripe/gateway.js';
@@ -61,6 +62,7 @@ export interface CheckoutDependencies {
   payments: Pick<FailoverExecutor, 'createPaymentWithFailover' | 'listAttempts'>;
   accounts: Pick<AccountsService, 'secretKeyOf' | 'publishableKeyOf'>;
   records: PaymentRecords;
+  coupons: Pick<Coupons, 'discountFor'>;
 }
 
 export function createCheckoutService(deps: CheckoutDependencies): CheckoutService {
@@ -99,6 +101,7 @@ export function createCheckoutService(deps: CheckoutDependencies): CheckoutServi
     newPayments,
     cardForms,
     bumpAmounts,
+    coupons: deps.coupons,
     once,
   });
   const orderBump = createOrderBump({ db, visits, orderForm, newPayments });

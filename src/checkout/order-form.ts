@@ -7,6 +7,7 @@ import type {
   StepView,
 } from '../catalog/catalog.service.js';
 import type { Clock } from '../clock.js';
+import type { Coupons } from '../coupons/coupons.service.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
@@ -39,6 +40,8 @@ export interface PreparedPayment extends CardForm {
   main: PaymentLine;
   bump: PaymentLine | null;
   bumpChosen: boolean;
+  /** The coupon's discount on this payment, when the order holds one that applies. */
+  discount: PaymentLine | null;
   /** The currencies the offer is sold in (each also for the bump, when there is one). */
   currencies: string[];
   decision: RoutingDecision | null;
@@ -61,6 +64,8 @@ export interface PreparePaymentInput {
   stepSlug: string;
   currency?: string | undefined;
   bump?: boolean | undefined;
+  /** A coupon code typed now; null removes the order's; undefined keeps what the order holds. */
+  coupon?: string | null | undefined;
   /** The funnel, when the caller has just read it. */
   funnel?: FunnelView | undefined;
   /** The setup revision the request has read: offers, routing and keys are taken as of it. */
@@ -97,6 +102,7 @@ export interface OrderFormDependencies {
   newPayments: Pick<NewPayments, 'open'>;
   cardForms: CardForms;
   bumpAmounts: BumpAmounts;
+  coupons: Pick<Coupons, 'discountFor'>;
   once: Once;
 }
 
@@ -197,7 +203,17 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       // As the list of the order's payments has it, read a moment ago.
       let payment = stored;
       const chosen = input.bump ?? (payment ? payment.lines.some((line) => line.bump) : false);
-      const lines = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
+      const bought = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
+      // The coupon is claimed for the order before its discount goes to Stripe: see coupons.
+      const discount = await deps.coupons.discountFor({
+        workspaceId: order.workspaceId,
+        orderId: order.orderId,
+        paymentId,
+        currency,
+        lines: bought,
+        code: input.coupon,
+      });
+      const lines = discount ? [...bought, discount] : bought;
       let created: PaymentIntentSummary | undefined;
       if (!payment?.paymentIntentId) {
         const products = bumpProduct ? [main.slug, bumpProduct.slug] : [main.slug];
@@ -249,6 +265,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
         main: mainLine,
         bump: bumpLine,
         bumpChosen: current.lines.some((line) => line.bump),
+        discount: current.lines.find((line) => line.coupon) ?? null,
         currencies: currencies.filter((candidate) => lineOf(main, candidate) !== null),
         decision: current.decision,
       };

@@ -272,6 +272,8 @@ describeEachDatabase('the orders API', (database) => {
       'refunded',
       'payment_intent',
       'routed_by',
+      'coupon',
+      'discount',
     ]);
     const column = (name: string) => header?.indexOf(name) ?? -1;
     const byOrder = (id: string) => rows.filter((row) => row[column('order_id')] === id);

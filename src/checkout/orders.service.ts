@@ -516,6 +516,8 @@ export function createOrdersService(deps: OrdersDependencies): OrdersService {
         'refunded',
         'payment_intent',
         'routed_by',
+        'coupon',
+        'discount',
       ];
       const rows: string[][] = [];
       let before: OrderFilters['before'];
@@ -537,9 +539,10 @@ export function createOrdersService(deps: OrdersDependencies): OrdersService {
             order.name,
             order.country,
           ];
-          if (own.length === 0) rows.push([...base, '', '', '', '', '', '', '', '', '']);
+          if (own.length === 0) rows.push([...base, '', '', '', '', '', '', '', '', '', '', '']);
           for (const payment of own) {
             const { decision } = payment;
+            const discount = payment.lines.find((line) => line.coupon);
             rows.push([
               ...base,
               payment.paymentId,
@@ -553,6 +556,8 @@ export function createOrdersService(deps: OrdersDependencies): OrdersService {
               decision
                 ? `${decision.outcome}:${decision.matched.level}${decision.matched.ref ? `:${decision.matched.ref}` : ''}`
                 : '',
+              discount?.coupon ?? '',
+              discount ? String(-discount.amount) : '',
             ]);
           }
         }

@@ -11,6 +11,8 @@ export interface PaymentLine {
   /** `$49.00`, `€19.00 / month`. */
   price: string;
   bump?: boolean;
+  /** A coupon's discount (a negative amount): the code the buyer applied. */
+  coupon?: string;
 }
 
 /** The line of a product in one currency, or null when the product is not sold in it. */

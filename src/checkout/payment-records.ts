@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { redeemCouponOfPayment } from '../coupons/coupons.repository.js';
 import type { Database, OrderStatus, PaymentStatus } from '../db/schema.js';
 import type { PaymentIntentSummary, RefundSummary } from '../stripe/gateway.js';
 import { createChargeAttempts, type FailedCharge } from './charge-attempts.js';
@@ -138,7 +139,10 @@ export function createPaymentRecords(deps: { db: Kysely<Database>; clock: Clock 
     // A decline stays in the history when the next card pays: the payment's state alone forgets it.
     await charges.recordChargeOfIntent(executor, payment, intent);
     // An order's totals count succeeded payments only.
-    if (changed && status === 'succeeded') await refreshOrder(payment.orderId, executor);
+    if (changed && status === 'succeeded') {
+      await refreshOrder(payment.orderId, executor);
+      await redeemCouponOfPayment(executor, payment.paymentId, clock().toISOString());
+    }
     return changed ? { ...changes, status } : null;
   }
 

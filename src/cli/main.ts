@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAccountsCommand } from './accounts.command.js';
 import { registerAlertsCommand } from './alerts.command.js';
 import { registerConfigCommand } from './config.command.js';
+import { registerCouponsCommand } from './coupons.command.js';
 import { registerDoctorCommand } from './doctor.command.js';
 import { registerEmulatorCommand } from './emulator.command.js';
 import { registerFunnelsCommand } from './funnels.command.js';
@@ -49,6 +50,7 @@ const commands: Array<(program: Command) => void> = [
   registerJobsCommand,
   registerUnrecordedCommand,
   registerUsersCommand,
+  registerCouponsCommand,
 ];
 
 export function createProgram(): Command {

@@ -1,12 +1,13 @@
 import type { AnalyticsTables } from './schema-analytics.js';
+import type { CouponTables } from './schema-coupons.js';
 import type { RecoveryTables } from './schema-recovery.js';
 
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
  * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
- * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts, analytics: schema-analytics.ts).
+ * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts, analytics: schema-analytics.ts, coupons: schema-coupons.ts).
  */
-export interface Database extends RecoveryTables, AnalyticsTables {
+export interface Database extends RecoveryTables, AnalyticsTables, CouponTables {
   workspaces: WorkspaceTable;
   accounts: AccountTable;
   account_credentials: AccountCredentialTable;

@@ -21,6 +21,7 @@ import { checkoutLimiters } from '../checkout/rate-limits.js';
 import { registerUnrecordedPaymentRoutes } from '../checkout/unrecorded-payments.routes.js';
 import type { Config } from '../config.js';
 import { registerConsoleRoutes } from '../console/console.routes.js';
+import { registerCouponRoutes } from '../coupons/coupons.routes.js';
 import type { Store } from '../db/database.js';
 import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
@@ -106,6 +107,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
       clock: services.clock,
       catalog: services.catalog,
     });
+    registerCouponRoutes(admin, services.coupons);
   });
   await registerConsoleRoutes(app, { services, config });
   await registerCheckoutRoutes(app, {

@@ -96,6 +96,7 @@ ${renderProgress(2)}
 <h2>Your order</h2>
 ${renderOfferLine(view.offer)}
 ${view.bump ? renderBump(view.bump, view.bumpChosen) : ''}
+${view.couponField ?? ''}
 <p class="total"><span>Total</span><strong id="total">${escapeHtml(view.total)}</strong></p>
 ${renderCurrencySwitcher(view.currencies)}
 <div class="contact"><dl><dt>Email</dt><dd>${escapeHtml(view.email)}</dd><dt>Country</dt><dd>${escapeHtml(countryName(view.country))}</dd></dl><a href="${escapeHtml(view.editContactUrl)}" aria-label="Edit email or country">Edit</a></div>

@@ -68,6 +68,7 @@ label{display:block;margin:0 0 .25rem;font-weight:600}
 input,select,button{font:inherit}
 input[type=email],input[type=text],select{display:block;width:100%;min-height:48px;padding:.625rem .75rem;color:inherit;background:#fff;border:1px solid #8a93a6;border-radius:6px}
 [aria-invalid=true]{border-color:#b42318!important;box-shadow:0 0 0 1px #b42318}
+.coupon{margin:0 0 1rem}.coupon-row{display:flex;gap:.5rem}.coupon-row input{flex:1}.coupon-apply{min-height:48px;padding:0 1rem;color:#0b57d0;background:#fff;border:2px solid #0b57d0;border-radius:6px;font-weight:700;cursor:pointer}.coupon-remove .link-button{margin:-.5rem 0 .75rem auto}
 .field-error{margin:.25rem 0 0;color:#b42318;font-size:.9375rem;font-weight:600}
 .error-summary{margin:0 0 1rem;padding:.75rem 1rem;color:#7a1610;background:#fef3f2;border:2px solid #b42318;border-radius:8px}
 .error-summary ul{margin:0;padding-left:1.25rem}

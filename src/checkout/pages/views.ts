@@ -93,6 +93,8 @@ export interface PaymentStepView extends PageFrame {
   bumpChosen: boolean;
   /** POST target for ticking the bump: JSON `{ "bump": true|false }` answers `{ total, payLabel }`. */
   bumpAction: string;
+  /** The coupon code field (coupons/coupon-field.ts), as HTML. */
+  couponField?: string;
   total: string;
   email: string;
   country: string;

@@ -16,6 +16,7 @@ import { transactionLog } from './0014_transaction_log.js';
 import { people } from './0015_people.js';
 import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
 import { recovery } from './0018_recovery.js';
+import { coupons } from './0019_coupons.js';
 import { funnelEvents } from './0020_funnel_events.js';
 
 /**
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '0015_people': people,
   '0016_splits_caps_ramps': splitsCapsRamps,
   '0018_recovery': recovery,
+  '0019_coupons': coupons,
   '0020_funnel_events': funnelEvents,
 };
