@@ -211,7 +211,8 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
         paymentId,
         currency,
         lines: bought,
-        code: input.coupon,
+        // A payment already confirmed or paid takes no new code: its amount is fixed.
+        code: payment && !takesChanges(payment.status) ? undefined : input.coupon,
       });
       const lines = discount ? [...bought, discount] : bought;
       let created: PaymentIntentSummary | undefined;
