@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminCall, adminClient } from '../../test/app.js';
-import { launchBrowser } from '../../test/browser.js';
+import { fillCard, launchBrowser } from '../../test/browser.js';
 import { connectAccounts, importLaunchFunnel } from '../../test/checkout.js';
 import { checkScreen, phone } from '../../test/console.js';
 import { type TestStore, testDatabases } from '../../test/databases.js';
@@ -11,8 +11,6 @@ import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 const emulator = useEmulator();
 // The page does not depend on the database (coupons.test.ts runs both); SQLite is enough.
 const sqlite = testDatabases[0];
-/** Two digits of a year safely in the future, for expiry dates. */
-const futureYear = String((new Date().getFullYear() + 5) % 100).padStart(2, '0');
 
 describe.skipIf(sqlite === undefined)('a coupon code on the payment step, in Chromium', () => {
   let store: TestStore;
@@ -83,11 +81,7 @@ describe.skipIf(sqlite === undefined)('a coupon code on the payment step, in Chr
     await page.getByLabel('Card number').waitFor();
     await checkScreen(page, 'coupon-applied');
 
-    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await page.getByLabel('Expiration date').fill(`12 / ${futureYear}`);
-    await page.getByLabel('Security code').fill('123');
-    const postal = page.getByLabel('Postal code');
-    if ((await postal.count()) > 0) await postal.fill('10001');
+    await fillCard(page, '4242 4242 4242 4242');
     await page.locator('#pay').click();
     await page.waitForURL(/\/f\/launch\/coaching$/);
 
