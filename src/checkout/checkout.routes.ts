@@ -704,6 +704,8 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
         payLabel: `Pay ${total}`,
         amount: prepared.amount,
         bump: prepared.bumpChosen,
+        // A percent off follows the bump: the coupon's line shows the new discount.
+        ...(prepared.discount ? { discount: prepared.discount } : {}),
         // The account could not change the amount now: the order stands as it was, and says so.
         ...(prepared.notice ? { notice: prepared.notice, reload: prepared.reload } : {}),
       };

@@ -13,6 +13,8 @@ export interface BumpChoice {
   amount: number;
   currency: string;
   bumpChosen: boolean;
+  /** The coupon's discount as the form shows it (`−$4.90`), when the order has one. */
+  discount?: string;
   /** Why the order stayed as it was, in the buyer's words; null when the change was made. */
   notice: string | null;
   /** Whether the amount at Stripe is unknown until the page is read again (Pay should wait). */
@@ -80,8 +82,15 @@ export function createOrderBump(deps: OrderBumpDependencies): OrderBump {
       }
       // Paid in another tab, or Pay was pressed meanwhile: Stripe holds the amount it took.
       if (prepared.bump !== null && prepared.bumpChosen !== input.bump) throw alreadyConfirming();
-      const { amount, currency, bumpChosen } = prepared;
-      return { amount, currency, bumpChosen, notice: null, reload: false };
+      const { amount, currency, bumpChosen, discount } = prepared;
+      return {
+        amount,
+        currency,
+        bumpChosen,
+        notice: null,
+        reload: false,
+        ...(discount ? { discount: discount.price } : {}),
+      };
     },
   };
 }

@@ -38,7 +38,7 @@ export function renderCouponField(view: CouponFieldView): string {
   const action = escapeHtml(view.action);
   const currency = `<input type="hidden" name="currency" value="${escapeHtml(view.currency)}">`;
   if (view.applied?.coupon) {
-    return `<p class="line"><span>${escapeHtml(view.applied.name)}</span><b>${escapeHtml(view.applied.price)}</b></p>
+    return `<p class="line"><span>${escapeHtml(view.applied.name)}</span><b id="discount">${escapeHtml(view.applied.price)}</b></p>
 <form class="coupon-remove" method="post" action="${action}">${currency}<input type="hidden" name="remove" value="yes"><button class="link-button" type="submit">Remove code ${escapeHtml(view.applied.coupon)}</button></form>`;
   }
   const message = view.refused

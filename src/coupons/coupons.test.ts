@@ -159,6 +159,18 @@ describeEachDatabase('coupons', (database) => {
     expect((await applyCode(other, 'ONCE')).page).toContain('Coupon ONCE');
   });
 
+  it('follows the order bump: a percent off every product is taken from the add-on too', async () => {
+    await addCoupon({ code: 'ALL10', percentOff: 10 });
+    const visitor = await atCardForm('ana@example.com');
+    const { page } = await applyCode(visitor, 'all10');
+    expect(page).toContain('<b id="discount">−$4.90</b>');
+    const ticked = await visitor.postJson('/f/launch/order/bump?currency=usd', { bump: true });
+    expect(ticked.statusCode, ticked.body).toBe(200);
+    expect(ticked.json()).toMatchObject({ total: '$61.20', discount: '−$6.80', bump: true });
+    const { intent } = await payFor(visitor, (await visitor.get('/f/launch/order/pay')).body);
+    expect(intent.amount).toBe(6120);
+  });
+
   it('manages coupons through the admin API: fields named in a 400, a taken code 409, audit entries', async () => {
     const bad = await shop().api('POST', '/api/coupons', {
       code: 'x',

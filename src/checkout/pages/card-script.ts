@@ -118,6 +118,8 @@ export const cardFormSource = `(function () {
       }).then(function (answer) {
         total.textContent = answer.total;
         pay.textContent = answer.payLabel;
+        var discount = document.getElementById('discount');
+        if (discount && typeof answer.discount === 'string') discount.textContent = answer.discount;
         // A 200 with a notice: the order stayed as it was, and the box shows what it holds.
         if (typeof answer.bump === 'boolean') bump.checked = answer.bump;
         if (typeof answer.notice === 'string') message.textContent = answer.notice;
