@@ -114,19 +114,22 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
     order: Order,
     stepSlug: string,
     currency: string,
-  ): Promise<{ paymentId: string; stored: Payment | undefined }> {
+  ): Promise<{ paymentId: string; stored: Payment | undefined; first: boolean }> {
     const base = `${order.orderId}.${stepSlug}.${currency}`;
-    const same = (await listPaymentsOfOrders(db, [order.orderId])).filter(
+    const all = await listPaymentsOfOrders(db, [order.orderId]);
+    const first = all.length === 0;
+    const same = all.filter(
       (payment) =>
         payment.kind === 'initial' &&
         payment.stepSlug === stepSlug &&
         payment.currency === currency,
     );
     const open = same.find((payment) => payment.status !== 'canceled');
-    if (open) return { paymentId: open.paymentId, stored: open };
+    if (open) return { paymentId: open.paymentId, stored: open, first };
     return {
       paymentId: same.length === 0 ? base : `${base}.${same.length + 1}`,
       stored: undefined,
+      first,
     };
   }
 
@@ -197,7 +200,7 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
     const mainLine = lineOf(main, currency);
     if (!mainLine) throw new Error(`product ${main.slug} lost its ${currency} price`);
     const bumpLine = sellsBump(currency);
-    const { paymentId, stored } = await openPaymentOf(order, step.slug, currency);
+    const { paymentId, stored, first } = await openPaymentOf(order, step.slug, currency);
 
     return once(paymentId, async () => {
       // As the list of the order's payments has it, read a moment ago.
@@ -205,15 +208,20 @@ export function createOrderForm(deps: OrderFormDependencies): OrderForm {
       const chosen = input.bump ?? (payment ? payment.lines.some((line) => line.bump) : false);
       const bought = bumpLine && chosen ? [mainLine, bumpLine] : [mainLine];
       // The coupon is claimed for the order before its discount goes to Stripe: see coupons.
-      const discount = await deps.coupons.discountFor({
-        workspaceId: order.workspaceId,
-        orderId: order.orderId,
-        paymentId,
-        currency,
-        lines: bought,
-        // A payment already confirmed or paid takes no new code: its amount is fixed.
-        code: payment && !takesChanges(payment.status) ? undefined : input.coupon,
-      });
+      // An order's first payment step holds no code yet (the field is on this step's page):
+      // without one typed, there is nothing to look up.
+      const discount =
+        first && input.coupon === undefined
+          ? null
+          : await deps.coupons.discountFor({
+              workspaceId: order.workspaceId,
+              orderId: order.orderId,
+              paymentId,
+              currency,
+              lines: bought,
+              // A payment already confirmed or paid takes no new code: its amount is fixed.
+              code: payment && !takesChanges(payment.status) ? undefined : input.coupon,
+            });
       const lines = discount ? [...bought, discount] : bought;
       let created: PaymentIntentSummary | undefined;
       if (!payment?.paymentIntentId) {
