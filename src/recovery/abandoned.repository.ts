@@ -29,6 +29,18 @@ export async function listAbandonedCheckouts(
     .selectFrom('orders')
     .leftJoin('checkout_consents', 'checkout_consents.order_id', 'orders.order_id')
     .leftJoin('recovery_emails', 'recovery_emails.order_id', 'orders.order_id')
+    // The card form the buyer reached last: the order's newest initial payment.
+    .leftJoin('payments as card_form', (join) =>
+      join.onRef('card_form.payment_id', '=', (eb) =>
+        eb
+          .selectFrom('payments')
+          .whereRef('payments.order_id', '=', 'orders.order_id')
+          .where('payments.kind', '=', 'initial')
+          .orderBy('payments.created_at', 'desc')
+          .select('payments.payment_id')
+          .limit(1),
+      ),
+    )
     .select([
       'orders.order_id',
       'orders.email',
@@ -39,27 +51,9 @@ export async function listAbandonedCheckouts(
       'checkout_consents.wording',
       'checkout_consents.agreed_at',
       'recovery_emails.sent_at',
+      'card_form.amount',
+      'card_form.currency',
     ])
-    .select((eb) =>
-      eb
-        .selectFrom('payments')
-        .whereRef('payments.order_id', '=', 'orders.order_id')
-        .where('payments.kind', '=', 'initial')
-        .orderBy('payments.created_at', 'desc')
-        .select('payments.amount')
-        .limit(1)
-        .as('amount'),
-    )
-    .select((eb) =>
-      eb
-        .selectFrom('payments')
-        .whereRef('payments.order_id', '=', 'orders.order_id')
-        .where('payments.kind', '=', 'initial')
-        .orderBy('payments.created_at', 'desc')
-        .select('payments.currency')
-        .limit(1)
-        .as('currency'),
-    )
     .where('orders.workspace_id', '=', workspaceId)
     .where('orders.status', '=', 'open')
     .where('orders.created_at', '<', startedBefore)
