@@ -9,9 +9,11 @@ import { createStatementCounter, type StatementCount } from '../db/statement-cou
 /**
  * The checkout's own cost, counted (not timed): one order up to the card form, as
  * `bench:checkout` places it, must stay within the statements and durable commits below (issue
- * 13's target; the order took 36 statements in 5 commits before it).
+ * 13's target; the order took 36 statements in 5 commits before it). Issue 18 added two: the
+ * contact POST and the payment step each count against the checkout rate limits in one upsert,
+ * shared by every instance through the database (rate-limits.ts), so 15 + 2 and 3 + 2.
  */
-const budget = { statements: 15, commits: 3 };
+const budget = { statements: 17, commits: 5 };
 
 const emulator = useEmulator();
 

@@ -1,45 +1,73 @@
-import fastifyRateLimit from '@fastify/rate-limit';
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { App } from '../http/app.js';
+import { countHits, deleteWindowsBefore } from './rate-limits.repository.js';
 
 /**
  * Card testers try many cards fast, from one address or with one email: each checkout POST passes
- * a per-IP and a per-email limit per minute. Counts live in this process (one instance's view).
+ * a per-IP and a per-email limit per minute. The counts live in the database, so N instances
+ * share one limit instead of allowing N times it.
  */
 export type CheckoutLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export async function checkoutLimiters(
-  app: App,
-  limits: { perIp: number; perEmail: number },
-): Promise<CheckoutLimiter[]> {
-  await app.register(fastifyRateLimit, { global: false });
-  // createRateLimit, not rateLimit: the plugin's route hooks run once per request, so a second
-  // `app.rateLimit()` hook on the same route would never count anything.
-  function limiter(what: string, options: Parameters<App['createRateLimit']>[0]): CheckoutLimiter {
-    const count = app.createRateLimit({ timeWindow: 60_000, ...options });
-    return async function limitCheckout(request, reply) {
-      const counted = await count(request);
-      if (counted.isAllowed || !counted.isExceeded) return;
-      reply.header('retry-after', String(counted.ttlInSeconds));
+export interface CheckoutLimitDependencies {
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  limits: { perIp: number; perEmail: number };
+}
+
+const windowMs = 60_000;
+
+export function checkoutLimiters(app: App, deps: CheckoutLimitDependencies): CheckoutLimiter[] {
+  const { db, clock, logger, limits } = deps;
+  // Ended windows are deleted once a minute by every instance; deleting twice does no harm.
+  const pruning = setInterval(function pruneEndedWindows() {
+    const current = new Date(Math.floor(clock().getTime() / windowMs) * windowMs).toISOString();
+    deleteWindowsBefore(db, current).catch((error: unknown) =>
+      logger.warn({ err: error }, 'checkout rate limits: ended windows not deleted'),
+    );
+  }, windowMs);
+  pruning.unref();
+  app.addHook('onClose', async () => clearInterval(pruning));
+
+  return [
+    async function limitCheckout(request, reply) {
+      const now = clock().getTime();
+      const windowStart = Math.floor(now / windowMs) * windowMs;
+      const email = emailOf(request);
+      const ipKey = keyOf(`ip:${request.ip}`);
+      // Only requests that carry an email count against it.
+      const emailKey = email === '' ? null : keyOf(`email:${email}`);
+      const hits = await countHits(db, {
+        keys: emailKey ? [ipKey, emailKey] : [ipKey],
+        windowStart: new Date(windowStart).toISOString(),
+      });
+      const over =
+        (hits.get(ipKey) ?? 0) > limits.perIp
+          ? { what: 'from your network', max: limits.perIp }
+          : emailKey && (hits.get(emailKey) ?? 0) > limits.perEmail
+            ? { what: 'with this email', max: limits.perEmail }
+            : null;
+      if (!over) return;
+      const wait = Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
+      reply.header('retry-after', String(wait));
       throw new AppError(
         'rate_limited',
-        `Too many checkout attempts ${what} (at most ${counted.max} a minute). Wait ${counted.ttlInSeconds} seconds and try again.`,
+        `Too many checkout attempts ${over.what} (at most ${over.max} a minute). Wait ${wait} seconds and try again.`,
       );
-    };
-  }
-  return [
-    limiter('from your network', {
-      max: limits.perIp,
-      keyGenerator: (request) => `ip:${request.ip}`,
-    }),
-    limiter('with this email', {
-      max: limits.perEmail,
-      keyGenerator: (request) => `email:${emailOf(request)}`,
-      // Only requests that carry an email count against it.
-      allowList: (request) => emailOf(request) === '',
-    }),
+    },
   ];
+}
+
+/** Keys are hashed: the table holds no buyer's address or email. */
+function keyOf(what: string): string {
+  return createHash('sha256').update(what).digest('hex');
 }
 
 function emailOf(request: FastifyRequest): string {

@@ -1,13 +1,14 @@
 import type { AnalyticsTables } from './schema-analytics.js';
 import type { CouponTables } from './schema-coupons.js';
 import type { RecoveryTables } from './schema-recovery.js';
+import type { SharedTables } from './schema-shared.js';
 
 /**
  * The tables as Kysely sees them. Times are ISO-8601 UTC strings and JSON is text, so SQLite and
  * PostgreSQL return the same shapes; booleans are 0/1 integers; money is integer minor units.
  * Issue 17's tables are declared in their own files (abandoned checkouts: schema-recovery.ts, analytics: schema-analytics.ts, coupons: schema-coupons.ts).
  */
-export interface Database extends RecoveryTables, AnalyticsTables, CouponTables {
+export interface Database extends RecoveryTables, AnalyticsTables, CouponTables, SharedTables {
   workspaces: WorkspaceTable;
   accounts: AccountTable;
   account_credentials: AccountCredentialTable;
@@ -165,6 +166,8 @@ export interface WebhookEventTable {
   processed_at: string | null;
   attempts: number;
   last_error: string | null;
+  /** Until when an instance is reacting to it (migration 0021); null when no one is. */
+  claimed_until: string | null;
 }
 
 export interface RoutingVersionTable {

@@ -119,7 +119,12 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     vault: services.vault,
     stripeJsUrl: config.stripeJsUrl,
     publicUrl: config.publicUrl,
-    limiters: await checkoutLimiters(app, config.checkoutLimits),
+    limiters: checkoutLimiters(app, {
+      db: store.db,
+      clock: services.clock,
+      logger,
+      limits: config.checkoutLimits,
+    }),
   });
   return app;
 }

@@ -18,6 +18,7 @@ import { splitsCapsRamps } from './0016_splits_caps_ramps.js';
 import { recovery } from './0018_recovery.js';
 import { coupons } from './0019_coupons.js';
 import { funnelEvents } from './0020_funnel_events.js';
+import { sharedInstances } from './0021_shared_instances.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '0018_recovery': recovery,
   '0019_coupons': coupons,
   '0020_funnel_events': funnelEvents,
+  '0021_shared_instances': sharedInstances,
 };
