@@ -116,4 +116,15 @@ describe('configuration from the environment', () => {
       'RECONCILE_INTERVAL_SECONDS: got "0", needs a whole number of seconds from 1 to 3600',
     );
   });
+
+  it('trusts no proxy by default, and the addresses TRUST_PROXY lists', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(
+      loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,loopback,::1' }).trustedProxies,
+    ).toEqual(['127.0.0.1', '10.0.0.0/8', 'loopback', '::1']);
+    expect(configError({ TRUST_PROXY: 'true' }).message).toBe(
+      'TRUST_PROXY: got "true", needs the addresses of the proxies in front of this server, separated by commas: IPs, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal.',
+    );
+    expect(configError({ TRUST_PROXY: '10.0.0.0/33' }).message).toContain('TRUST_PROXY: got');
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -49,6 +50,14 @@ const environmentSchema = z.object({
   DATA_DIR: z.string().min(1, 'needs a folder path').default('./data'),
   PUBLIC_URL: httpUrl('an http(s) URL such as https://pay.example.com')
     .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()))
+    .refine((entries) => entries.every(isProxyAddress), {
+      message:
+        'needs the addresses of the proxies in front of this server, separated by commas: IPs, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    })
     .optional(),
   LOG_LEVEL: z.enum(logLevels, { message: `needs one of ${logLevels.join(', ')}` }).default('info'),
   SWITCHYARD_MASTER_KEY: z
@@ -197,6 +206,11 @@ export interface Config {
   readonly dataDir: string;
   readonly publicUrl: string;
   readonly logLevel: (typeof logLevels)[number];
+  /**
+   * TRUST_PROXY: the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the
+   * client's IP for rate limits, https for HSTS); empty: the connection's own address and scheme.
+   */
+  readonly trustedProxies: readonly string[];
   /** 32-byte key for secrets at rest; null means "use or create data/master.key". */
   readonly masterKey: Buffer | null;
   /** Where the Stripe SDK sends requests; null means Stripe itself. */
@@ -313,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: values.DATA_DIR,
     publicUrl: values.PUBLIC_URL ?? `http://${hostForUrl(values.HOST)}:${values.PORT}`,
     logLevel: values.LOG_LEVEL,
+    trustedProxies: Object.freeze(values.TRUST_PROXY ?? []),
     masterKey: values.SWITCHYARD_MASTER_KEY ? masterKeyBytes(values.SWITCHYARD_MASTER_KEY) : null,
     stripeApi: stripeApi ? Object.freeze(stripeApi) : null,
     stripeJsUrl: values.STRIPE_JS_URL,
@@ -400,6 +415,17 @@ function stripeConnectOf(values: z.infer<typeof environmentSchema>): Config['str
     );
   }
   return Object.freeze({ clientId, secretKey, authorizeUrl: values.STRIPE_CONNECT_AUTHORIZE_URL });
+}
+
+const proxyAddressNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (proxyAddressNames.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function hostForUrl(host: string): string {

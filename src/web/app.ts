@@ -66,6 +66,8 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape.
     frameworkErrors: handleError,
     return503OnClosing: true,
+    // Off unless TRUST_PROXY names the proxies: anyone could send X-Forwarded-For otherwise.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
