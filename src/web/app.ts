@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController, type RouteOptions } from 'fastify';
 import {
   serializerCompiler,
   validatorCompiler,
@@ -38,6 +38,7 @@ import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { parseJsonBodiesWithDepthLimit } from './json-body.js';
+import { registerOpenApi } from './openapi.js';
 import { refuseNulCharacters } from './text-guard.js';
 
 export interface AppDependencies {
@@ -45,12 +46,20 @@ export interface AppDependencies {
   store: Store;
   logger: Logger;
   services: Services;
+  /** Sees every route as it is added (the OpenAPI test lists the admin routes with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Assembles the HTTP application from its collaborators; it does not listen. */
-export async function buildApp({ config, store, logger, services }: AppDependencies): Promise<App> {
+export async function buildApp({
+  config,
+  store,
+  logger,
+  services,
+  onRoute,
+}: AppDependencies): Promise<App> {
   // Typed as Fastify's logger so the app and its plugin scopes share one instance type.
   const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({
@@ -69,6 +78,7 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
     // Off unless TRUST_PROXY names the proxies: anyone could send X-Forwarded-For otherwise.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   }).withTypeProvider<ZodTypeProvider>();
+  if (onRoute) app.addHook('onRoute', onRoute);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -84,6 +94,8 @@ export async function buildApp({ config, store, logger, services }: AppDependenc
 
   // Counted page views still held in memory are written before the store closes.
   app.addHook('onClose', () => services.funnelCounter.close());
+  // Before every route: the document is built from the routes as they are added.
+  await registerOpenApi(app);
   registerHealthRoutes(app, store);
   await registerWebhookRoutes(app, services.webhooks);
   registerConnectCallbackRoute(app, services.connect);
