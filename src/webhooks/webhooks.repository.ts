@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type {
   Database,
   StripeEventCursorTable,
@@ -158,20 +159,35 @@ export async function insertEventOnce(db: Kysely<Database>, stored: StoredEvent)
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
-export async function listUnprocessedEvents(
+/**
+ * Claims up to `limit` stored events that wait to be processed and that no instance holds, until
+ * `until`, and answers them oldest first. One statement: on PostgreSQL the rows are picked
+ * `for update skip locked`, so two instances claiming at once get different events; SQLite runs
+ * one writer at a time. A claim runs out by itself, so a crashed instance's events are taken up.
+ */
+export async function claimUnprocessedEvents(
   db: Kysely<Database>,
-  query: { maxAttempts: number; limit: number },
+  query: { maxAttempts: number; limit: number; now: string; until: string },
 ): Promise<StoredEvent[]> {
-  const rows = await db
+  let waiting = db
     .selectFrom('webhook_events')
-    .selectAll()
+    .select('webhook_event_id')
     .where('processed_at', 'is', null)
     .where('attempts', '<', query.maxAttempts)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', query.now)]))
     .orderBy('stripe_created')
     .orderBy('received_at')
-    .limit(query.limit)
+    .limit(query.limit);
+  if (isPostgres(db)) waiting = waiting.forUpdate().skipLocked();
+  const rows = await db
+    .updateTable('webhook_events')
+    .set({ claimed_until: query.until })
+    .where('webhook_event_id', 'in', waiting)
+    .returningAll()
     .execute();
-  return rows.map(storedEventOf);
+  return rows
+    .map(storedEventOf)
+    .sort((a, b) => a.stripeCreated - b.stripeCreated || a.receivedAt.localeCompare(b.receivedAt));
 }
 
 export async function markEventProcessed(
@@ -181,7 +197,12 @@ export async function markEventProcessed(
 ): Promise<void> {
   await db
     .updateTable('webhook_events')
-    .set((eb) => ({ processed_at: at, attempts: eb('attempts', '+', 1), last_error: null }))
+    .set((eb) => ({
+      processed_at: at,
+      attempts: eb('attempts', '+', 1),
+      last_error: null,
+      claimed_until: null,
+    }))
     .where('webhook_event_id', '=', id)
     .execute();
 }
@@ -193,7 +214,7 @@ export async function markEventFailed(
 ): Promise<void> {
   await db
     .updateTable('webhook_events')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error }))
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error, claimed_until: null }))
     .where('webhook_event_id', '=', id)
     .execute();
 }

@@ -8,12 +8,12 @@ import { AppError, isAppError } from '../errors.js';
 import { decodeStripeEvent, type StripeEventAction } from '../stripe/event-actions.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
 import {
+  claimUnprocessedEvents,
   findEndpoint,
   insertEndpoint,
   insertEventOnce,
   insertSignatureFailure,
   listEndpointsOfAccount,
-  listUnprocessedEvents,
   markEventFailed,
   markEventProcessed,
   type SignatureFailure,
@@ -45,6 +45,12 @@ const signatureToleranceSeconds = 300;
 /** After this many failed attempts an event waits (stored, with its error) for the watchdog. */
 export const maxProcessingAttempts = 8;
 const maxAttempts = maxProcessingAttempts;
+/**
+ * Events are claimed a few at a time for a minute, so that instances share the work and an event
+ * delivered to two of them at once is reacted to by one; a crashed instance's claim runs out.
+ */
+const claimBatch = 10;
+const claimMs = 60_000;
 
 export interface StoredEventContext {
   workspaceId: string;
@@ -171,7 +177,13 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
   async function processPending(): Promise<number> {
     let processed = 0;
     for (;;) {
-      const batch = await listUnprocessedEvents(db, { maxAttempts, limit: 50 });
+      const now = clock().getTime();
+      const batch = await claimUnprocessedEvents(db, {
+        maxAttempts,
+        limit: claimBatch,
+        now: new Date(now).toISOString(),
+        until: new Date(now + claimMs).toISOString(),
+      });
       if (batch.length === 0) return processed;
       let progressed = false;
       for (const stored of batch) {

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildTestApp } from '../../test/app.js';
+import { clockAhead } from '../../test/checkout.js';
 import { describeEachDatabase, type TestStore } from '../../test/databases.js';
 import {
   control,
@@ -11,7 +12,9 @@ import {
   useEmulator,
 } from '../../test/emulator.js';
 import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
+import { openStore } from '../db/database.js';
 import { actedOnEventTypes } from '../stripe/event-actions.js';
+import { claimUnprocessedEvents } from './webhooks.repository.js';
 import { subscribedEvents } from './webhooks.service.js';
 
 const emulator = useEmulator();
@@ -63,6 +66,25 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
       .executeTakeFirstOrThrow();
     if (!row.secret_encrypted) throw new Error('the endpoint has no secret');
     return { ...row, secret: server.services.vault.open(row.secret_encrypted) };
+  }
+
+  /** Stores the account's events as deliveries would, without processing them (as a busy instance). */
+  async function storeEventsOf(type: string): Promise<number> {
+    const { endpoint_id: endpointId, secret } = await endpointRow();
+    const events = await new Stripe(stripeAccount.keys.test.secret, {
+      host: emulator().host,
+      port: emulator().port,
+      protocol: 'http',
+    }).events.list({ type, limit: 100 });
+    for (const event of events.data) {
+      const payload = JSON.stringify(event);
+      await server.services.webhooks.receive({
+        endpointId,
+        rawBody: Buffer.from(payload),
+        signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }),
+      });
+    }
+    return events.data.length;
   }
 
   beforeEach(async () => {
@@ -213,6 +235,75 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
     }
     expect(await store.db.selectFrom('webhook_events').selectAll().execute()).toHaveLength(0);
     expect((await deliver(JSON.stringify(event))).status).toBe(200);
+  });
+
+  it('has two instances processing at once react to each event once', async () => {
+    await connect('us');
+    // Stripe's deliveries are lost: the events reach us only as stored below.
+    await control(emulator(), 'POST', 'webhooks/chaos', { drop: 100 });
+    for (let change = 0; change < 6; change += 1) {
+      await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+        charges_enabled: change % 2 === 1,
+        ...(change % 2 === 0 ? { disabled_reason: 'under_review' } : {}),
+      });
+    }
+    expect(await storeEventsOf('account.updated')).toBe(6);
+    // A second instance: its own process's store on the same database, the same master key.
+    const otherStore = openStore(store.url);
+    const other = await buildTestApp(otherStore, {
+      env: { ...emulatorEnv(emulator()), SWITCHYARD_MASTER_KEY: server.masterKey },
+      gateway: emulatorGateway(emulator()),
+    });
+    try {
+      const counts = await Promise.all([
+        server.services.webhooks.processPending(),
+        other.services.webhooks.processPending(),
+      ]);
+      const stored = await store.db
+        .selectFrom('webhook_events')
+        .select(['stripe_event_id', 'processed_at', 'attempts'])
+        .execute();
+      expect(stored).toHaveLength(6);
+      // Each event was reacted to by one of them: one attempt each, six between the two.
+      expect(stored.map((event) => event.attempts)).toEqual([1, 1, 1, 1, 1, 1]);
+      expect(stored.every((event) => event.processed_at !== null)).toBe(true);
+      expect(counts[0] + counts[1]).toBe(6);
+      expect((await server.services.accounts.showAccount('default', 'us')).health).toBe('healthy');
+    } finally {
+      await other.app.close();
+      await otherStore.close();
+    }
+  });
+
+  it('leaves an event another instance holds alone until its claim runs out', async () => {
+    await connect('us');
+    await control(emulator(), 'POST', 'webhooks/chaos', { drop: 100 });
+    const clock = clockAhead();
+    const later = await buildTestApp(store, {
+      env: { ...emulatorEnv(emulator()), SWITCHYARD_MASTER_KEY: server.masterKey },
+      gateway: emulatorGateway(emulator()),
+      clock,
+    });
+    await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+      charges_enabled: false,
+      disabled_reason: 'requirements.past_due',
+    });
+    expect(await storeEventsOf('account.updated')).toBe(1);
+    // An instance claims it and dies before reacting.
+    const now = Date.now();
+    const claimed = await claimUnprocessedEvents(store.db, {
+      maxAttempts: 8,
+      limit: 10,
+      now: new Date(now).toISOString(),
+      until: new Date(now + 60_000).toISOString(),
+    });
+    expect(claimed.map((event) => event.type)).toEqual(['account.updated']);
+    expect(await later.services.webhooks.processPending()).toBe(0);
+    expect((await later.services.accounts.showAccount('default', 'us')).health).toBe('healthy');
+    clock.advance(61);
+    expect(await later.services.webhooks.processPending()).toBe(1);
+    expect((await later.services.accounts.showAccount('default', 'us')).health).toBe('restricted');
+    await later.app.close();
   });
 
   it('resumes events stored before a restart, and a deauthorization disconnects the account', async () => {

@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
+import { isPostgres } from '../dialect.js';
 
 /**
  * One number that every change to the shop's setup moves on: accounts, their keys, the active
@@ -67,7 +68,3 @@ export const setupRevision: Migration = {
     await db.schema.dropTable('setup_revision').execute();
   },
 };
-
-function isPostgres(db: Kysely<unknown>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
