@@ -23,10 +23,17 @@ import {
  * A visitor walking a funnel in-process: keeps the visit's cookie between requests, like a
  * browser, and confirms card payments with the SDK the way Stripe.js would.
  */
-export interface Visitor {
-  get(path: string): Promise<LightMyRequestResponse>;
-  post(path: string, form?: Record<string, string>): Promise<LightMyRequestResponse>;
-  postJson(path: string, body: unknown): Promise<LightMyRequestResponse>;
+export interface Visitor<R extends VisitorResponse = LightMyRequestResponse> {
+  get(path: string): Promise<R>;
+  post(path: string, form?: Record<string, string>): Promise<R>;
+  postJson(path: string, body: unknown): Promise<R>;
+}
+
+/** What the walks below read of an answer, in-process (inject) or over HTTP (`httpVisitor`). */
+export interface VisitorResponse {
+  statusCode: number;
+  body: string;
+  headers: Record<string, string | string[] | number | undefined>;
 }
 
 export function visitorOf(
@@ -175,13 +182,13 @@ export async function stripeSideOf(
  * Pays a card form as the buyer would: confirms with the card, answers the 3-D Secure challenge
  * when the bank asks for one, and comes back to the return page.
  */
-export async function payCardForm(
+export async function payCardForm<R extends VisitorResponse>(
   emulator: RunningEmulator,
-  visitor: Visitor,
+  visitor: Visitor<R>,
   returnPath: string,
   card: { publishableKey: string; clientSecret: string },
   paymentMethod = 'pm_card_visa',
-): Promise<{ intent: Stripe.PaymentIntent; back: LightMyRequestResponse }> {
+): Promise<{ intent: Stripe.PaymentIntent; back: R }> {
   let intent = await confirmAsBrowser(emulator, card, paymentMethod);
   if (intent.status === 'requires_action') {
     intent = await control<Stripe.PaymentIntent>(
@@ -202,16 +209,16 @@ export type ContactForm = Record<'email' | 'name' | 'country', string> & { conse
  * Walks an order form to the end: contact, the card form (in `currency` when given), the card,
  * and back from Stripe. Answers the payment page, its card form and what the return page did.
  */
-export async function buyOrder(
+export async function buyOrder<R extends VisitorResponse = LightMyRequestResponse>(
   emulator: RunningEmulator,
-  visitor: Visitor,
+  visitor: Visitor<R>,
   contact: ContactForm,
   options: { funnel?: string; currency?: string; paymentMethod?: string } = {},
 ): Promise<{
-  pay: LightMyRequestResponse;
+  pay: R;
   card: ReturnType<typeof cardConfigOf>;
   intent: Stripe.PaymentIntent;
-  back: LightMyRequestResponse;
+  back: R;
 }> {
   const order = `/f/${options.funnel ?? 'launch'}/order`;
   const contacted = await visitor.post(`${order}/contact`, { ...contact });
