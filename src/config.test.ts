@@ -127,4 +127,22 @@ describe('configuration from the environment', () => {
     );
     expect(configError({ TRUST_PROXY: '10.0.0.0/33' }).message).toContain('TRUST_PROXY: got');
   });
+
+  it('serves no metrics by default, and checks METRICS_TOKEN and METRICS_PORT', () => {
+    expect(loadConfig({}).metrics).toEqual({ token: null, port: null });
+    expect(loadConfig({ METRICS_TOKEN: 'a'.repeat(32), METRICS_PORT: '9464' }).metrics).toEqual({
+      token: 'a'.repeat(32),
+      port: 9464,
+    });
+    const short = configError({ METRICS_TOKEN: 'secret' }).message;
+    expect(short).toBe(
+      'METRICS_TOKEN: got a value of 6 characters, needs at least 16 printable characters without spaces (openssl rand -hex 32).',
+    );
+    expect(configError({ METRICS_PORT: '0' }).message).toBe(
+      'METRICS_PORT: got "0", needs a whole number from 1 to 65535, other than PORT.',
+    );
+    expect(configError({ PORT: '9464', METRICS_PORT: '9464' }).message).toContain(
+      'METRICS_PORT: got "9464", needs a port other than PORT',
+    );
+  });
 });

@@ -11,6 +11,7 @@ const secretVariables = new Set([
   'ALERT_SLACK_WEBHOOK_URL',
   'ALERT_SMTP_URL',
   'SMTP_URL',
+  'METRICS_TOKEN',
 ]);
 
 function port(what: string) {
@@ -197,6 +198,17 @@ const environmentSchema = z.object({
     .optional(),
   ALERT_WARNINGS: z.enum(['on', 'off'], { message: 'needs on or off' }).default('off'),
   ALERT_DIGEST: z.enum(['on', 'off'], { message: 'needs on or off' }).default('off'),
+  // Observability (issue 18): /metrics behind a token on PORT, or open on a port of its own.
+  METRICS_TOKEN: z
+    .string()
+    .regex(
+      /^[\x21-\x7e]{16,}$/,
+      'needs at least 16 printable characters without spaces (openssl rand -hex 32)',
+    )
+    .optional(),
+  METRICS_PORT: port('a whole number from 1 to 65535, other than PORT')
+    .refine((value) => value > 0, 'needs a whole number from 1 to 65535, other than PORT')
+    .optional(),
 });
 
 export interface Config {
@@ -274,6 +286,11 @@ export interface Config {
     warnings: boolean;
     digest: boolean;
   }>;
+  /**
+   * /metrics: with `token`, on PORT to callers sending it as a bearer token; with `port`, on a
+   * listener of its own (same host) without one. Neither: not served.
+   */
+  readonly metrics: Readonly<{ token: string | null; port: number | null }>;
   /** "Connect with Stripe" (OAuth), when a Connect platform is configured. */
   readonly stripeConnect: Readonly<{
     clientId: string;
@@ -379,7 +396,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       warnings: values.ALERT_WARNINGS === 'on',
       digest: values.ALERT_DIGEST === 'on',
     }),
+    metrics: metricsOf(values),
   });
+}
+
+function metricsOf(values: z.infer<typeof environmentSchema>): Config['metrics'] {
+  if (values.METRICS_PORT !== undefined && values.METRICS_PORT === values.PORT) {
+    throw new AppError(
+      'config_invalid',
+      `METRICS_PORT: got "${values.METRICS_PORT}", needs a port other than PORT: the metrics listener cannot share the main one (set METRICS_TOKEN instead to serve /metrics there).`,
+      { variables: ['METRICS_PORT'] },
+    );
+  }
+  return Object.freeze({ token: values.METRICS_TOKEN ?? null, port: values.METRICS_PORT ?? null });
 }
 
 function buyerMailOf(values: z.infer<typeof environmentSchema>): Config['buyerMail'] {
