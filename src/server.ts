@@ -1,9 +1,11 @@
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openStore, type Store } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DEFAULT_WORKSPACE_ID } from './db/workspace.js';
 import type { App } from './http/app.js';
+import { buildMetricsApp } from './metrics/metrics.routes.js';
 import { createServices, type Services } from './services.js';
 import { buildApp } from './web/app.js';
 
@@ -13,6 +15,8 @@ export interface RunningServer {
   readonly services: Services;
   /** The address it listens on, e.g. http://127.0.0.1:3000. */
   readonly url: string;
+  /** Where METRICS_PORT serves /metrics without a token; null when it is not set. */
+  readonly metricsUrl: string | null;
   /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -45,6 +49,20 @@ export async function startServer({
       { url, pid: process.pid, database: store.dialect, location: store.location },
       'switchyard listening',
     );
+    const metricsPort = config.metrics.port;
+    let metricsApp: FastifyInstance | null = null;
+    let metricsUrl: string | null = null;
+    if (metricsPort !== null) {
+      metricsApp = buildMetricsApp({ metrics: services.metrics, logger });
+      // The port taken by something else: nothing of this instance may stay listening.
+      metricsUrl = await metricsApp
+        .listen({ port: metricsPort, host: config.host })
+        .catch(async (error: unknown) => {
+          await app.close();
+          throw error;
+        });
+      logger.info({ url: metricsUrl }, 'metrics listening (METRICS_PORT)');
+    }
     // Resumes webhook events a previous run stored but did not finish.
     services.webhooks.start();
     // Fetches the events Stripe holds that no delivery brought (this server was down), now and
@@ -65,9 +83,11 @@ export async function startServer({
       store,
       services,
       url,
+      metricsUrl,
       close() {
         closing ??= (async () => {
           await app.close();
+          await metricsApp?.close();
           await services.jobs.stop();
           await services.eventsBackfill.stop();
           await services.webhooks.stop();

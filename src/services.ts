@@ -39,6 +39,7 @@ import { allChecks } from './doctor/all-checks.js';
 import { createDoctorService, type DoctorService } from './doctor/doctor.service.js';
 import { allJobs } from './jobs/all-jobs.js';
 import { createJobsService, type JobsService } from './jobs/jobs.service.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createTestPayments, type TestPayments } from './operations/test-payments.js';
 import { type AbandonedCheckouts, createAbandonedCheckouts } from './recovery/abandoned.service.js';
 import { createRecovery, type Recovery } from './recovery/recovery.service.js';
@@ -75,6 +76,8 @@ export interface ServiceOptions {
 /** Every service of the app, each by its contract. */
 export interface Services {
   clock: Clock;
+  /** What /metrics answers: counters fed by the services below, gauges read from the database. */
+  metrics: Metrics;
   vault: Vault;
   gateway: StripeGateway;
   audit: AuditLog;
@@ -140,6 +143,13 @@ export function createServices(options: ServiceOptions): Services {
     );
   }
   const vault = createVault(masterKey.key, masterKey.previous);
+  const metrics = createMetrics({
+    db: store.db,
+    clock,
+    workspaceId: DEFAULT_WORKSPACE_ID,
+    breakerCooldownSeconds: config.breaker.cooldownSeconds,
+    processMetrics: config.metrics.token !== null || config.metrics.port !== null,
+  });
   const gateway =
     options.gateway ??
     createStripeGateway({
@@ -155,6 +165,7 @@ export function createServices(options: ServiceOptions): Services {
     vault,
     clock,
     logger,
+    metrics,
     publicUrl: config.publicUrl,
     apiVersion: pinnedApiVersion,
   });
@@ -219,6 +230,7 @@ export function createServices(options: ServiceOptions): Services {
     routing: routingConfig,
     health,
     secretKeyOf: accounts.secretKeyOf,
+    metrics,
   });
   const records = createPaymentRecords({ db: store.db, clock });
   // Pages and checkout read the catalog without pins (routing reads those itself), kept until
@@ -324,6 +336,7 @@ export function createServices(options: ServiceOptions): Services {
     logger,
     workspaceId: DEFAULT_WORKSPACE_ID,
     enabled: config.jobs.enabled,
+    metrics,
     jobs: allJobs({ ...checkDependencies, logger, doctor, eventsBackfill, ramps, recovery }),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
@@ -346,6 +359,7 @@ export function createServices(options: ServiceOptions): Services {
   });
   return {
     clock,
+    metrics,
     vault,
     gateway,
     audit,

@@ -113,6 +113,16 @@ export interface HealthDependencies {
   settings: BreakerSettings;
 }
 
+/** A breaker's state at `now`: an open one is half-open once its cooldown has passed. */
+export function breakerStateAt(
+  breaker: Pick<Breaker, 'state' | 'stateChangedAt'> | undefined,
+  now: number,
+  cooldownMs: number,
+): BreakerState {
+  if (!breaker || breaker.state === 'closed') return 'closed';
+  return now - Date.parse(breaker.stateChangedAt) >= cooldownMs ? 'half_open' : 'open';
+}
+
 const rejectedKeyKinds = new Set(['authentication', 'permission']);
 /** How many outcomes a breaker keeps to show, even when the window is smaller. */
 const minimumKept = 20;
@@ -126,8 +136,7 @@ export function createHealthService({
   const cooldownMs = settings.cooldownSeconds * 1000;
 
   function effectiveState(breaker: Breaker | undefined, now: number): BreakerState {
-    if (!breaker || breaker.state === 'closed') return 'closed';
-    return now - Date.parse(breaker.stateChangedAt) >= cooldownMs ? 'half_open' : 'open';
+    return breakerStateAt(breaker, now, cooldownMs);
   }
 
   function trialInFlight(breaker: Breaker, now: number): boolean {

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { HealthState, Mode, PaymentContext, RoutingDecision } from '../routing/index.js';
 import type { RoutingConfigService } from '../routing-config/routing-config.service.js';
 import type { StripeGatewayError } from '../stripe/errors.js';
@@ -75,6 +76,7 @@ export interface FailoverDependencies {
   routing: Pick<RoutingConfigService, 'liveRouting'>;
   health: Pick<HealthService, 'admitCall' | 'recordOutcome'>;
   secretKeyOf(accountId: string, mode: Mode, revision?: number): Promise<string | null>;
+  metrics: Pick<Metrics, 'countFailover'>;
   /** Milliseconds from a monotonic source, for attempt latency; the clock may stand still in tests. */
   stopwatch?: () => number;
   retry?: RetryPolicy;
@@ -95,7 +97,7 @@ export interface PaymentRefusal {
 }
 
 export function createFailoverExecutor(deps: FailoverDependencies): FailoverExecutor {
-  const { db, clock, gateway, routing, health } = deps;
+  const { db, clock, gateway, routing, health, metrics } = deps;
   const attempts = createAttempts(deps);
 
   /** A payment that already has its PaymentIntent gets it back instead of a second one. */
@@ -191,6 +193,7 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
       }
       if (failure.isAccountLevel) {
         setAside[handle] = healthAfter(failure);
+        metrics.countFailover({ account: handle, reason: failoverReason(failure) });
         story.push(
           `Attempt ${attempt.number} on ${handle} failed (${describeFailure(failure)}); ${handle} is set aside for this payment.`,
         );
@@ -256,6 +259,7 @@ export function createFailoverExecutor(deps: FailoverDependencies): FailoverExec
       if (admission === 'refused') {
         // Another instance holds the half-open trial, or the breaker opened meanwhile.
         setAside[handle] = 'down';
+        metrics.countFailover({ account: handle, reason: 'breaker_open' });
         story.push(`${handle}'s circuit breaker let no call through; it is set aside.`);
         continue;
       }
@@ -372,6 +376,11 @@ function healthAfter(failure: StripeGatewayError): HealthState {
   if (failure.kind === 'authentication' || failure.kind === 'permission') return 'disconnected';
   if (failure.stripeCode === 'account_invalid') return 'restricted';
   return 'down';
+}
+
+/** Why an account was set aside, as the failovers metric labels it. */
+function failoverReason(failure: StripeGatewayError): string {
+  return failure.stripeCode === 'account_invalid' ? 'account_invalid' : failure.kind;
 }
 
 function describeFailure(failure: StripeGatewayError): string {

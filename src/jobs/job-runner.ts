@@ -6,6 +6,7 @@ import { maskSecret } from '../accounts/vault.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { JobDefinition } from './job.js';
 import {
   abandonRunningRuns,
@@ -55,6 +56,8 @@ export interface JobRunnerOptions {
   instanceId?: string;
   /** How often the runner looks for due jobs, in real time. */
   tickMs?: number;
+  /** Counts each run by job and outcome; tests of the runner alone go without. */
+  metrics?: Pick<Metrics, 'countJobRun'>;
 }
 
 /** A holder's lease lasts this long unless the job says otherwise; it is renewed while it runs. */
@@ -127,6 +130,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       });
       const end = await execute(job, slotStart, leaseMs);
       await finishRun(db, runId, { finishedAt: clock().toISOString(), ...end });
+      options.metrics?.countJobRun({ job: job.name, outcome: end.outcome });
       await forgetRunsBefore(db, {
         workspaceId,
         job: job.name,

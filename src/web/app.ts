@@ -27,6 +27,7 @@ import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
 import { handleError, handleNotFound } from '../http/error-handler.js';
 import { registerJobRoutes } from '../jobs/jobs.routes.js';
+import { registerMetricsRoute } from '../metrics/metrics.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
 import { registerAbandonedCheckoutRoutes } from '../recovery/abandoned.routes.js';
 import { registerRoutingConfigRoutes } from '../routing-config/routing-config.routes.js';
@@ -86,6 +87,15 @@ export async function buildApp({
   parseJsonBodiesWithDepthLimit(app);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('preValidation', refuseNulCharacters);
+  // The route's pattern, never the URL: one series per route, whatever ids the paths carry.
+  app.addHook('onResponse', async function timeRequest(request, reply) {
+    services.metrics.observeRequest({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      statusCode: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+    });
+  });
   app.addHook('onSend', async function echoRequestId(request, reply) {
     reply.header('x-request-id', request.id);
     // While shutting down, a kept-alive connection would hold the process open until it times out.
@@ -97,6 +107,7 @@ export async function buildApp({
   // Before every route: the document is built from the routes as they are added.
   await registerOpenApi(app);
   registerHealthRoutes(app, store);
+  registerMetricsRoute(app, { metrics: services.metrics, access: config.metrics });
   await registerWebhookRoutes(app, services.webhooks);
   registerConnectCallbackRoute(app, services.connect);
   await registerAdminRoutes(app, services.tokens, function adminRoutes(admin) {

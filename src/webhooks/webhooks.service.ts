@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError, isAppError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { decodeStripeEvent, type StripeEventAction } from '../stripe/event-actions.js';
 import type { StripeGateway, VerifiedWebhookEvent } from '../stripe/gateway.js';
 import {
@@ -113,6 +114,7 @@ export interface WebhooksDependencies {
   vault: Vault;
   clock: Clock;
   logger: Logger;
+  metrics: Pick<Metrics, 'countWebhookEvent' | 'countWebhookFailure'>;
   publicUrl: string;
   /** The API version endpoints are registered at: the SDK's, which our code reads events as. */
   apiVersion: string;
@@ -130,13 +132,13 @@ function isLocal(url: string): boolean {
 }
 
 export function createWebhooksService(deps: WebhooksDependencies): WebhooksService {
-  const { db, gateway, vault, clock, logger, publicUrl, apiVersion } = deps;
+  const { db, gateway, vault, clock, logger, metrics, publicUrl, apiVersion } = deps;
   let react: StripeEventReaction | null = null;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
-  const ingest: WebhooksService['ingest'] = (endpoint, event) =>
-    insertEventOnce(db, {
+  const ingest: WebhooksService['ingest'] = async (endpoint, event) => {
+    const stored = await insertEventOnce(db, {
       id: newId('wev'),
       workspaceId: endpoint.workspaceId,
       accountId: endpoint.accountId,
@@ -150,6 +152,9 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
       attempts: 0,
       lastError: null,
     });
+    metrics.countWebhookEvent({ duplicate: !stored });
+    return stored;
+  };
 
   /** Kept for doctor (webhook_signature_failures): when and why, never what was sent. */
   async function recordSignatureFailure(
@@ -208,6 +213,7 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
           progressed = true;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
+          metrics.countWebhookFailure();
           await markEventFailed(db, stored.id, message);
           logger.warn(
             {
