@@ -257,6 +257,25 @@ describe.skipIf(skipReason !== null)(
       expect(statuses).toEqual([...Array(10).fill(303), 429]);
     });
 
+    it('pauses sign-in for an email after 8 failures, counted across both instances', async () => {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 9; attempt += 1) {
+        const browser = httpVisitor(nginx.url);
+        const form = await browser.get('/admin/sign-in');
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+        const refused = await browser.post('/admin/sign-in', {
+          email: 'guessed@example.com',
+          password: `guess ${attempt}`,
+          _csrf: csrf,
+        });
+        statuses.push(refused.statusCode);
+        if (attempt === 8) expect(refused.body).toContain('Too many sign-in attempts');
+      }
+      // Four or five of the eight went to each instance; the ninth is paused all the same.
+      expect(statuses).toEqual([...Array(8).fill(401), 429]);
+      expect(upstreamsOf(nginx, /^\/admin\/sign-in$/).size).toBe(2);
+    });
+
     it('restarts each instance in turn with SIGTERM under load: no request fails, every payment recorded once', async () => {
       const failures: string[] = [];
       const paid: string[] = [];
