@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type AdminApp, type App, actorName, actorOf } from '../http/app.js';
-import { renderNoticePage } from '../http/pages.js';
+import { noticeStylesheet, noticeStylesheetPath, renderNoticePage } from '../http/pages.js';
 import { handleSchema } from './accounts.routes.js';
 import type { ConnectOutcome, ConnectService } from './connect.service.js';
 
@@ -32,6 +32,12 @@ export function registerConnectStartRoute(app: AdminApp, connect: ConnectService
 
 /** Public: Stripe sends the merchant's browser here; the signed state is what authorises it. */
 export function registerConnectCallbackRoute(app: App, connect: ConnectService): void {
+  app.get(noticeStylesheetPath, async function noticeStyles(_request, reply) {
+    return reply
+      .header('cache-control', 'public, max-age=3600')
+      .type('text/css; charset=utf-8')
+      .send(noticeStylesheet);
+  });
   app.get(
     '/connect/stripe/callback',
     {

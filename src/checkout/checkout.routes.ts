@@ -30,6 +30,7 @@ import { emailSchema, parseContact } from './contact-form.js';
 import type { PreparedPayment } from './order-form.js';
 import { countryNames, currenciesByCountry, currencyForCountry } from './pages/countries.js';
 import { faviconSvg } from './pages/favicon.js';
+import { pageScripts } from './pages/scripts.js';
 import {
   renderCheckoutNotice,
   renderContactStep,
@@ -321,6 +322,14 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
       return reply.status(304).send();
     return reply.type('text/css; charset=utf-8').send(checkoutStylesheet);
   });
+
+  for (const script of pageScripts) {
+    app.get(script.path, async function pageScriptFile(request, reply) {
+      reply.header('etag', script.etag).header('cache-control', 'public, max-age=3600');
+      if (request.headers['if-none-match'] === script.etag) return reply.status(304).send();
+      return reply.type('text/javascript; charset=utf-8').send(script.source);
+    });
+  }
 
   // Browsers ask for /favicon.ico on any page without a <link rel="icon">: ours have one, others not.
   app.get('/favicon.ico', async function favicon(_request, reply) {

@@ -18,6 +18,7 @@ import { cardFormSource, cardScript } from './card-script.js';
 import { countryCurrencies, countryNames, currencyForCountry, isCountryCode } from './countries.js';
 import { faviconDataUrl } from './favicon.js';
 import * as icons from './icons.js';
+import { pageScripts } from './scripts.js';
 import {
   renderCheckoutNotice,
   renderContactStep,
@@ -248,7 +249,7 @@ describe('visitor pages', () => {
       expect(html).toContain('&quot; onmouseover=&quot;alert(1)');
       for (const tag of scriptTags(html)) {
         expect(tag).toMatch(
-          /^<script( src="https:\/\/js\.stripe\.com\/v3\/"| type="application\/json" id="card-config")?>$/,
+          /^<script( src="https:\/\/js\.stripe\.com\/v3\/"| src="\/assets\/(card-form|follow-country|accept-once)\.js"| type="application\/json" id="(card-config|contact-prices)")>$/,
         );
       }
     }
@@ -750,6 +751,12 @@ describe('the order form in a phone browser, with Stripe.js from the emulator', 
     await context.route(`${site.url}/assets/checkout.css`, (route) =>
       route.fulfill({ contentType: 'text/css; charset=utf-8', body: checkoutStylesheet }),
     );
+    // The pages' own scripts are files, as the app serves them.
+    for (const script of pageScripts) {
+      await context.route(`${site.url}${script.path}`, (route) =>
+        route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: script.source }),
+      );
+    }
     page = await context.newPage();
   });
   afterAll(async () => {

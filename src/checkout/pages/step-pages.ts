@@ -65,14 +65,15 @@ ${view.content.consent ? renderConsent(view.content.consent, form) : ''}
 <p class="secure">${lockIcon}Payments are encrypted and processed by Stripe</p>
 </section>`;
   const prices = `<script type="application/json" id="contact-prices">${jsonForScriptElement(view.prices)}</script>
-<script>${followCountrySource}</script>`;
+<script src="${followCountryPath}"></script>`;
   return renderLayout(view, `${renderOrderForm(intro, checkout, pitch + proof)}\n${prices}`, {
     wide: true,
   });
 }
 
 /** Shows the prices in the currency the payment step will charge for the country picked. */
-const followCountrySource = `(function () {
+export const followCountryPath = '/assets/follow-country.js';
+export const followCountrySource = `(function () {
   var prices = JSON.parse(document.getElementById('contact-prices').textContent);
   var country = document.getElementById('country');
   var shown = document.querySelectorAll('[data-price]');
@@ -121,7 +122,7 @@ export function renderUpsellStep(view: UpsellStepView): string {
     : `<div class="actions">${notice}\n${price}
 <form id="accept-form" method="post" action="${escapeHtml(view.acceptAction)}"><button id="accept" class="button" type="submit">${escapeHtml(view.content.buttonText || 'Yes, add it to my order')}</button></form>
 ${decline}</div>
-<script>${acceptOnceSource}</script>`;
+<script src="${acceptOncePath}"></script>`;
   return renderLayout(
     view,
     renderContent(view.content, {
@@ -133,7 +134,8 @@ ${decline}</div>
 }
 
 /** A second tap on "Yes" while the first is on its way sends nothing; the server charges once anyway. */
-const acceptOnceSource = `(function () {
+export const acceptOncePath = '/assets/accept-once.js';
+export const acceptOnceSource = `(function () {
   var button = document.getElementById('accept');
   document.getElementById('accept-form').addEventListener('submit', function (event) {
     if (button.disabled) event.preventDefault();
