@@ -1309,11 +1309,16 @@ function installStripeJs(win: StripeWindow): void {
 
   // ---- styles ------------------------------------------------------------------------------
 
+  let stylesAdded = false;
+
+  /**
+   * A constructed stylesheet, not a <style> element: a page whose Content-Security-Policy allows
+   * no inline style (as Stripe's own iframes need none of the page's) still styles the form.
+   */
   function injectStyles(): void {
-    if (doc.getElementById('sy-stripe-styles')) return;
-    const style = doc.createElement('style');
-    style.id = 'sy-stripe-styles';
-    style.textContent = [
+    if (stylesAdded || doc.getElementById('sy-stripe-styles')) return;
+    stylesAdded = true;
+    const css = [
       '.sy-pe{font-family:var(--sy-font-family);color:var(--sy-color-text);font-size:15px;line-height:1.4;width:100%;max-width:100%;text-align:left}',
       '.sy-pe *,.sy-pe *::before,.sy-pe *::after{box-sizing:border-box}',
       '.sy-pe-tab{display:inline-flex;align-items:center;gap:8px;padding:8px 14px;margin:0 0 14px;border:2px solid var(--sy-color-primary);border-radius:var(--sy-border-radius);color:var(--sy-color-primary);font-size:14px;font-weight:600;background:var(--sy-color-background)}',
@@ -1350,6 +1355,15 @@ function installStripeJs(win: StripeWindow): void {
       '.sy-3ds-fail{border:1px solid #c0c1cc;background:#fff;color:#30313d}',
       '.sy-3ds-button:focus-visible{outline:3px solid rgba(5,112,222,.45);outline-offset:2px}',
     ].join('\n');
+    if (typeof CSSStyleSheet === 'function' && 'adoptedStyleSheets' in doc) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+      return;
+    }
+    const style = doc.createElement('style');
+    style.id = 'sy-stripe-styles';
+    style.textContent = css;
     (doc.head || doc.documentElement).appendChild(style);
   }
 }
