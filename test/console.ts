@@ -52,7 +52,7 @@ export async function signedInContext(
       value: token,
       url: `${server.url}/admin`,
       httpOnly: true,
-      sameSite: 'Lax',
+      sameSite: 'Strict',
     },
   ]);
   const page = await context.newPage();

@@ -69,7 +69,9 @@ export interface CheckoutRouteOptions {
 const pathParams = z.object({ funnel: z.string().max(100), step: z.string().max(100) });
 const funnelParams = z.object({ funnel: z.string().max(100) });
 
-// Lax: a cross-site form post (a forged "Yes" on an upsell) arrives without the visit's order.
+// Lax, not Strict: a cross-site form post (a forged "Yes" on an upsell) arrives without them, but
+// the buyer's visit must: coming back from Stripe (3-D Secure, a bank's page), from the recovery
+// email's resume link, or from an ad (the visitor and A/B cookies would otherwise start afresh).
 const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const };
 /** First-party, random, no personal data: unique visitors for the funnel stats. */
 const visitorCookie = 'sy_visitor';
@@ -88,7 +90,9 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   const limited = { preHandler: options.limiters ?? [] };
 
-  const secure = options.publicUrl.startsWith('https:');
+  const publicHttps = options.publicUrl.startsWith('https:');
+  // Secure behind an https PUBLIC_URL, or when this request came over https (TRUST_PROXY).
+  const secureFor = (request: FastifyRequest) => publicHttps || request.protocol === 'https';
   const cookieName = (funnel: string) => `sy_order_${funnel}`;
 
   function visitOrderId(request: FastifyRequest, funnel: string): string | null {
@@ -105,7 +109,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   function rememberOrder(reply: FastifyReply, funnel: string, orderId: string) {
     reply.setCookie(cookieName(funnel), `${orderId}.${vault.sign('checkout-visit', orderId)}`, {
       ...cookieOptions,
-      secure,
+      secure: secureFor(reply.request),
       maxAge: 60 * 60 * 24 * 30,
     });
   }
@@ -115,7 +119,11 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     const known = request.cookies[visitorCookie];
     if (known && /^[A-Za-z0-9_-]{16,40}$/.test(known)) return known;
     const made = randomBytes(16).toString('base64url');
-    reply.setCookie(visitorCookie, made, { ...cookieOptions, secure, maxAge: 60 * 60 * 24 * 365 });
+    reply.setCookie(visitorCookie, made, {
+      ...cookieOptions,
+      secure: secureFor(request),
+      maxAge: 60 * 60 * 24 * 365,
+    });
     return made;
   }
 
@@ -162,7 +170,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
     if (chosen.assigned) {
       reply.setCookie(name, chosen.variant.name, {
         ...cookieOptions,
-        secure,
+        secure: secureFor(request),
         maxAge: 60 * 60 * 24 * 365,
       });
     }
@@ -177,7 +185,7 @@ async function defineCheckoutRoutes(app: App, options: CheckoutRouteOptions) {
   }
 
   function frameOf(funnel: FunnelView, title: string): PageFrame {
-    return { funnelName: funnel.name, mode: funnel.mode, title, secure };
+    return { funnelName: funnel.name, mode: funnel.mode, title, secure: publicHttps };
   }
 
   /** The step after `step`; after an accepted offer (or a downsell), downsells are skipped. */

@@ -69,10 +69,11 @@ const noticeCookie = 'sy_notice';
  * `notice` once. The notice rides in a short-lived cookie, so a reload does not post again.
  */
 export function redirectWithNotice(reply: FastifyReply, location: string, notice: string) {
+  // Strict: set on our own post and read on the page it redirects to; it holds no secret.
   reply.setCookie(noticeCookie, encodeURIComponent(notice.slice(0, 300)), {
     path: '/admin',
     httpOnly: true,
-    sameSite: 'lax',
+    sameSite: 'strict',
     maxAge: 60,
   });
   return reply.redirect(location, 303);

@@ -45,7 +45,7 @@ describeEachDatabase('the sign-in and people routes', (database) => {
     });
   }
 
-  it('sets a Secure, HTTP-only, SameSite=Lax session cookie behind an https PUBLIC_URL', async () => {
+  it('sets a Secure, HTTP-only, SameSite=Strict session cookie behind an https PUBLIC_URL', async () => {
     testApp = await buildTestApp(store, { env: { PUBLIC_URL: 'https://pay.example.com' } });
     const user = await consoleUser(testApp, 'admin');
     const response = await signInPost(testApp, user.email, testPassword);
@@ -53,7 +53,7 @@ describeEachDatabase('the sign-in and people routes', (database) => {
     const session = cookiesOf(response).find((line) => line.startsWith('sy_session='));
     expect(session).toMatch(/; Secure/);
     expect(session).toMatch(/; HttpOnly/);
-    expect(session).toMatch(/; SameSite=Lax/);
+    expect(session).toMatch(/; SameSite=Strict/);
     expect(session).toMatch(/; Path=\/admin/);
   });
 

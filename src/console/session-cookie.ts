@@ -1,13 +1,23 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The session cookie: HTTP-only, SameSite=Lax, Secure behind https, only sent to /admin. */
+/**
+ * The session cookie: HTTP-only, Secure behind https, only sent to /admin, and SameSite=Strict: no
+ * console flow arrives signed in from another site. Sign-in, invite and one-time links set it on
+ * our own form's post, and Stripe's connect callback answers on its own page without the session.
+ * A console link followed from another site shows the sign-in page, which then goes on to it.
+ */
 export const sessionCookie = 'sy_session';
 /** A random value of a signed-out browser, which the forms before sign-in are tied to. */
 export const formCookie = 'sy_form';
 
 export interface CookieSettings {
+  /** PUBLIC_URL is https; a request that came over https (TRUST_PROXY) is Secure as well. */
   secure: boolean;
+}
+
+function secureFor(reply: FastifyReply, settings: CookieSettings): boolean {
+  return settings.secure || reply.request.protocol === 'https';
 }
 
 export function setSessionCookie(
@@ -18,8 +28,8 @@ export function setSessionCookie(
   reply.setCookie(sessionCookie, token, {
     path: '/admin',
     httpOnly: true,
-    sameSite: 'lax',
-    secure: settings.secure,
+    sameSite: 'strict',
+    secure: secureFor(reply, settings),
   });
 }
 
@@ -27,8 +37,8 @@ export function clearSessionCookie(reply: FastifyReply, settings: CookieSettings
   reply.clearCookie(sessionCookie, {
     path: '/admin',
     httpOnly: true,
-    sameSite: 'lax',
-    secure: settings.secure,
+    sameSite: 'strict',
+    secure: secureFor(reply, settings),
   });
 }
 
@@ -63,7 +73,7 @@ export function formSecretOf(
     path: '/admin',
     httpOnly: true,
     sameSite: 'strict',
-    secure: settings.secure,
+    secure: secureFor(reply, settings),
   });
   return secret;
 }
