@@ -40,6 +40,7 @@ import { registerAdminRoutes } from './admin.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { parseJsonBodiesWithDepthLimit } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { refuseNulCharacters } from './text-guard.js';
 
 export interface AppDependencies {
@@ -100,6 +101,12 @@ export async function buildApp({
     reply.header('x-request-id', request.id);
     // While shutting down, a kept-alive connection would hold the process open until it times out.
     if (!app.server.listening) reply.header('connection', 'close');
+  });
+
+  addSecurityHeaders(app, {
+    stripeJsUrl: config.stripeJsUrl,
+    publicUrl: config.publicUrl,
+    connectAuthorizeUrl: config.stripeConnect?.authorizeUrl ?? null,
   });
 
   // Counted page views still held in memory are written before the store closes.
