@@ -168,6 +168,8 @@ export interface WebhookEventTable {
   last_error: string | null;
   /** Until when an instance is reacting to it (migration 0021); null when no one is. */
   claimed_until: string | null;
+  /** The claiming instance's token (migration 0022); only it renews or gives back the claim. */
+  claimed_by: string | null;
 }
 
 export interface RoutingVersionTable {

@@ -360,6 +360,8 @@ describeEachDatabase('doctor: webhooks, and the webhook watchdog', (database) =>
     );
 
     for (let round = 0; round < 10 && (await attempts()) < 8; round += 1) {
+      // Each failure waits out a back-off (at most 10 minutes) before it is tried again.
+      aheadMs += 601_000;
       await server.services.webhooks.processPending();
     }
     const givenUp = await finding('webhook_processing_failed');

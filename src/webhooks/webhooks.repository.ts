@@ -160,14 +160,15 @@ export async function insertEventOnce(db: Kysely<Database>, stored: StoredEvent)
 }
 
 /**
- * Claims up to `limit` stored events that wait to be processed and that no instance holds, until
- * `until`, and answers them oldest first. One statement: on PostgreSQL the rows are picked
- * `for update skip locked`, so two instances claiming at once get different events; SQLite runs
- * one writer at a time. A claim runs out by itself, so a crashed instance's events are taken up.
+ * Claims up to `limit` stored events that wait to be processed, are due (a failed one waits out
+ * its back-off) and no instance holds, for `holder` until `until`, and answers them oldest first.
+ * One statement: on PostgreSQL the rows are picked `for update skip locked`, so two instances
+ * claiming at once get different events; SQLite runs one writer at a time. A claim runs out by
+ * itself, so a crashed instance's events are taken up.
  */
 export async function claimUnprocessedEvents(
   db: Kysely<Database>,
-  query: { maxAttempts: number; limit: number; now: string; until: string },
+  query: { maxAttempts: number; limit: number; now: string; until: string; holder: string },
 ): Promise<StoredEvent[]> {
   let waiting = db
     .selectFrom('webhook_events')
@@ -181,7 +182,7 @@ export async function claimUnprocessedEvents(
   if (isPostgres(db)) waiting = waiting.forUpdate().skipLocked();
   const rows = await db
     .updateTable('webhook_events')
-    .set({ claimed_until: query.until })
+    .set({ claimed_until: query.until, claimed_by: query.holder })
     .where('webhook_event_id', 'in', waiting)
     .returningAll()
     .execute();
@@ -190,6 +191,25 @@ export async function claimUnprocessedEvents(
     .sort((a, b) => a.stripeCreated - b.stripeCreated || a.receivedAt.localeCompare(b.receivedAt));
 }
 
+/**
+ * Renews the holder's claim on one event just before it reacts to it; false when the event was
+ * processed meanwhile or another instance took it over (its claim ran out): then leave it be.
+ */
+export async function renewEventClaim(
+  db: Kysely<Database>,
+  claim: { id: string; holder: string; until: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_events')
+    .set({ claimed_until: claim.until })
+    .where('webhook_event_id', '=', claim.id)
+    .where('claimed_by', '=', claim.holder)
+    .where('processed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Marks the event processed, whoever holds it; the first to finish counts, a second does nothing. */
 export async function markEventProcessed(
   db: Kysely<Database>,
   id: string,
@@ -202,20 +222,32 @@ export async function markEventProcessed(
       attempts: eb('attempts', '+', 1),
       last_error: null,
       claimed_until: null,
+      claimed_by: null,
     }))
     .where('webhook_event_id', '=', id)
+    .where('processed_at', 'is', null)
     .execute();
 }
 
+/**
+ * Counts a failed attempt and gives the claim back, due again at `retryAt` (the back-off); only
+ * the holder does, so a late failure never frees an event another instance is working on.
+ */
 export async function markEventFailed(
   db: Kysely<Database>,
-  id: string,
-  error: string,
+  failure: { id: string; holder: string; error: string; retryAt: string },
 ): Promise<void> {
   await db
     .updateTable('webhook_events')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error, claimed_until: null }))
-    .where('webhook_event_id', '=', id)
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      last_error: failure.error,
+      claimed_until: failure.retryAt,
+      claimed_by: null,
+    }))
+    .where('webhook_event_id', '=', failure.id)
+    .where('claimed_by', '=', failure.holder)
+    .where('processed_at', 'is', null)
     .execute();
 }
 
@@ -281,7 +313,7 @@ export async function requeueGivenUpEvents(
 ): Promise<number> {
   const result = await db
     .updateTable('webhook_events')
-    .set({ attempts: maxAttempts - 1 })
+    .set({ attempts: maxAttempts - 1, claimed_until: null, claimed_by: null })
     .where('processed_at', 'is', null)
     .where('attempts', '>=', maxAttempts)
     .executeTakeFirst();

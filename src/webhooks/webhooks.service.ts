@@ -17,6 +17,7 @@ import {
   listEndpointsOfAccount,
   markEventFailed,
   markEventProcessed,
+  renewEventClaim,
   type SignatureFailure,
   updateEndpoint,
   type WebhookEndpoint,
@@ -47,11 +48,17 @@ const signatureToleranceSeconds = 300;
 export const maxProcessingAttempts = 8;
 const maxAttempts = maxProcessingAttempts;
 /**
- * Events are claimed a few at a time for a minute, so that instances share the work and an event
- * delivered to two of them at once is reacted to by one; a crashed instance's claim runs out.
+ * Events are claimed a few at a time for two minutes, and each claim is renewed just before its
+ * event is reacted to, so that instances share the work and an event delivered to two of them at
+ * once is reacted to by one; a crashed instance's claim runs out. One reaction's Stripe calls end
+ * well within the claim (a timeout and one retry).
  */
 const claimBatch = 10;
-const claimMs = 60_000;
+const claimMs = 120_000;
+/** A failed event is due again after 5 s, 10 s, 20 s … at most 10 minutes. */
+function retryDelayMs(attempts: number): number {
+  return Math.min(600_000, 5_000 * 2 ** attempts);
+}
 
 export interface StoredEventContext {
   workspaceId: string;
@@ -136,6 +143,8 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
   let react: StripeEventReaction | null = null;
   let running: Promise<number> | null = null;
   let timer: NodeJS.Timeout | null = null;
+  // This instance's name on the events it claims.
+  const claimToken = newId('wcl');
 
   const ingest: WebhooksService['ingest'] = async (endpoint, event) => {
     const stored = await insertEventOnce(db, {
@@ -182,16 +191,23 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
   async function processPending(): Promise<number> {
     let processed = 0;
     for (;;) {
-      const now = clock().getTime();
+      const claimedAt = clock().getTime();
       const batch = await claimUnprocessedEvents(db, {
         maxAttempts,
         limit: claimBatch,
-        now: new Date(now).toISOString(),
-        until: new Date(now + claimMs).toISOString(),
+        now: new Date(claimedAt).toISOString(),
+        until: new Date(claimedAt + claimMs).toISOString(),
+        holder: claimToken,
       });
       if (batch.length === 0) return processed;
-      let progressed = false;
       for (const stored of batch) {
+        const now = clock().getTime();
+        const stillOurs = await renewEventClaim(db, {
+          id: stored.id,
+          holder: claimToken,
+          until: new Date(now + claimMs).toISOString(),
+        });
+        if (!stillOurs) continue;
         const endpoint = await findEndpoint(db, stored.endpointId);
         const { event } = stored;
         try {
@@ -210,11 +226,15 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
           }
           await markEventProcessed(db, stored.id, clock().toISOString());
           processed += 1;
-          progressed = true;
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           metrics.countWebhookFailure();
-          await markEventFailed(db, stored.id, message);
+          await markEventFailed(db, {
+            id: stored.id,
+            holder: claimToken,
+            error: message,
+            retryAt: new Date(clock().getTime() + retryDelayMs(stored.attempts)).toISOString(),
+          });
           logger.warn(
             {
               event: stored.stripeEventId,
@@ -226,8 +246,6 @@ export function createWebhooksService(deps: WebhooksDependencies): WebhooksServi
           );
         }
       }
-      // Only failures left in this batch: leave them for the next retry tick.
-      if (!progressed) return processed;
     }
   }
 

@@ -14,7 +14,7 @@ import {
 import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 import { openStore } from '../db/database.js';
 import { actedOnEventTypes } from '../stripe/event-actions.js';
-import { claimUnprocessedEvents } from './webhooks.repository.js';
+import { claimUnprocessedEvents, markEventFailed, renewEventClaim } from './webhooks.repository.js';
 import { subscribedEvents } from './webhooks.service.js';
 
 const emulator = useEmulator();
@@ -241,13 +241,14 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
     await connect('us');
     // Stripe's deliveries are lost: the events reach us only as stored below.
     await control(emulator(), 'POST', 'webhooks/chaos', { drop: 100 });
-    for (let change = 0; change < 6; change += 1) {
+    // Three batches' worth, so the two claim side by side more than once.
+    for (let change = 0; change < 30; change += 1) {
       await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
         charges_enabled: change % 2 === 1,
         ...(change % 2 === 0 ? { disabled_reason: 'under_review' } : {}),
       });
     }
-    expect(await storeEventsOf('account.updated')).toBe(6);
+    expect(await storeEventsOf('account.updated')).toBe(30);
     // A second instance: its own process's store on the same database, the same master key.
     const otherStore = openStore(store.url);
     const other = await buildTestApp(otherStore, {
@@ -263,11 +264,11 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
         .selectFrom('webhook_events')
         .select(['stripe_event_id', 'processed_at', 'attempts'])
         .execute();
-      expect(stored).toHaveLength(6);
-      // Each event was reacted to by one of them: one attempt each, six between the two.
-      expect(stored.map((event) => event.attempts)).toEqual([1, 1, 1, 1, 1, 1]);
+      expect(stored).toHaveLength(30);
+      // Each event was reacted to by one of them: one attempt each, thirty between the two.
+      expect(stored.map((event) => event.attempts)).toEqual(Array(30).fill(1));
       expect(stored.every((event) => event.processed_at !== null)).toBe(true);
-      expect(counts[0] + counts[1]).toBe(6);
+      expect(counts[0] + counts[1]).toBe(30);
       expect((await server.services.accounts.showAccount('default', 'us')).health).toBe('healthy');
     } finally {
       await other.app.close();
@@ -296,6 +297,7 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
       limit: 10,
       now: new Date(now).toISOString(),
       until: new Date(now + 60_000).toISOString(),
+      holder: 'wcl_crashed',
     });
     expect(claimed.map((event) => event.type)).toEqual(['account.updated']);
     expect(await later.services.webhooks.processPending()).toBe(0);
@@ -304,6 +306,45 @@ describeEachDatabase('webhooks from connected accounts', (database) => {
     expect(await later.services.webhooks.processPending()).toBe(1);
     expect((await later.services.accounts.showAccount('default', 'us')).health).toBe('restricted');
     await later.app.close();
+  });
+
+  it("never lets an instance whose claim ran out renew it or give back another's", async () => {
+    await connect('us');
+    await control(emulator(), 'POST', 'webhooks/chaos', { drop: 100 });
+    await control(emulator(), 'POST', `accounts/${stripeAccount.id}/status`, {
+      charges_enabled: false,
+      disabled_reason: 'under_review',
+    });
+    expect(await storeEventsOf('account.updated')).toBe(1);
+    const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+    const claim = (holder: string, now: number) =>
+      claimUnprocessedEvents(store.db, {
+        maxAttempts: 8,
+        limit: 10,
+        now: at(now),
+        until: at(now + 60),
+        holder,
+      });
+    const [event] = await claim('wcl_slow', 0);
+    if (!event) throw new Error('the slow instance claimed nothing');
+    // The slow instance's minute passes; another takes the event over.
+    expect(await claim('wcl_next', 61)).toHaveLength(1);
+    expect(
+      await renewEventClaim(store.db, { id: event.id, holder: 'wcl_slow', until: at(200) }),
+    ).toBe(false);
+    await markEventFailed(store.db, {
+      id: event.id,
+      holder: 'wcl_slow',
+      error: 'late',
+      retryAt: at(0),
+    });
+    // The late failure changed nothing: the event is still the other's, and no third takes it.
+    expect(await claim('wcl_third', 62)).toEqual([]);
+    const row = await store.db
+      .selectFrom('webhook_events')
+      .select(['claimed_by', 'attempts', 'last_error'])
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ claimed_by: 'wcl_next', attempts: 0, last_error: null });
   });
 
   it('resumes events stored before a restart, and a deauthorization disconnects the account', async () => {

@@ -19,6 +19,7 @@ import { recovery } from './0018_recovery.js';
 import { coupons } from './0019_coupons.js';
 import { funnelEvents } from './0020_funnel_events.js';
 import { sharedInstances } from './0021_shared_instances.js';
+import { webhookClaims } from './0022_webhook_claims.js';
 
 /**
  * Every migration, in order. Names sort in the order they run; one list serves SQLite and
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0019_coupons': coupons,
   '0020_funnel_events': funnelEvents,
   '0021_shared_instances': sharedInstances,
+  '0022_webhook_claims': webhookClaims,
 };
