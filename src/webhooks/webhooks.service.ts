@@ -48,13 +48,13 @@ const signatureToleranceSeconds = 300;
 export const maxProcessingAttempts = 8;
 const maxAttempts = maxProcessingAttempts;
 /**
- * Events are claimed a few at a time for two minutes, and each claim is renewed just before its
+ * Events are claimed a few at a time for a minute, and each claim is renewed just before its
  * event is reacted to, so that instances share the work and an event delivered to two of them at
  * once is reacted to by one; a crashed instance's claim runs out. One reaction's Stripe calls end
- * well within the claim (a timeout and one retry).
+ * within the claim (a 20 s timeout and one retry).
  */
 const claimBatch = 10;
-const claimMs = 120_000;
+const claimMs = 60_000;
 /** A failed event is due again after 5 s, 10 s, 20 s … at most 10 minutes. */
 function retryDelayMs(attempts: number): number {
   return Math.min(600_000, 5_000 * 2 ** attempts);
