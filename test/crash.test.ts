@@ -1,8 +1,21 @@
-import { spawn } from 'node:child_process';
-import { expect, it } from 'vitest';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './databases.js';
 
 const faultRun = new URL('../bench/faults.mjs', import.meta.url).pathname;
+const running = new Set<ChildProcess>();
+// A run the test gave up on stops with it (the run then kills its server and emulator).
+afterAll(() => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
+function postgresServerUrl(): string {
+  const url = new URL(
+    process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
+  url.pathname = '/postgres';
+  return url.toString();
+}
 
 /** Runs the fault run's kill -9 phase (bench/faults.mjs) on one database; answers its output. */
 function killRun(database: string): Promise<{ code: number | null; output: string }> {
@@ -25,12 +38,18 @@ function killRun(database: string): Promise<{ code: number | null; output: strin
         '--settle-seconds',
         '90',
         '--max-minutes',
-        '4',
+        '3',
         '--port-base',
         String(portBase),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // The suite's PostgreSQL server (the run makes and drops a database of its own there).
+        env: { ...process.env, FAULTS_POSTGRES_URL: postgresServerUrl() },
+      },
     );
+    running.add(child);
+    child.on('exit', () => running.delete(child));
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
