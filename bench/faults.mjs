@@ -199,8 +199,7 @@ async function runOn(database) {
     const phaseLines = [];
     const runStarted = Date.now();
     for (const [index, phase] of chosenPhases.entries()) {
-      // The orders left, shared among this phase and the ones after it: an outage phase takes
-      // as many as come in its minute, and the later phases the rest.
+      // The orders left, shared among this phase and the ones after it.
       const sharesLeft = chosenPhases.slice(index).reduce((sum, each) => sum + each.share, 0);
       const count = Math.max(
         0,
@@ -223,7 +222,7 @@ async function runOn(database) {
         alongside: phase.kill
           ? (started) => killMidBurst(started, count, server, run, crash)
           : phase.outage
-            ? () => primaryOutage(emulatorUrl, primary.id, run, crash)
+            ? () => primaryOutage(emulatorUrl, primary.id, crash)
             : null,
       });
       await stopFaults?.();
@@ -411,10 +410,14 @@ function funnelDocument() {
 async function runBuyers({ count, phase, random, run, serverUrl, emulatorUrl, alongside }) {
   const buyers = [];
   let started = 0;
+  // An outage phase spreads its orders over the outage, so buyers keep coming all through it.
+  const paceMs = phase.outage && count > 0 ? (options.outageSeconds * 1000) / count : 0;
+  const phaseStart = Date.now();
   async function lane() {
-    // An outage phase goes on for as long as the outage lasts, however many it took.
-    while (started < count || run.outageOn) {
+    while (started < count) {
+      const due = phaseStart + started * paceMs;
       started += 1;
+      if (due > Date.now()) await sleep(due - Date.now());
       const buyer = newBuyer(phase, random);
       buyers.push(buyer);
       try {
@@ -574,8 +577,7 @@ async function killMidBurst(started, count, server, run, crash) {
  * Every request to the primary fails with a 500 for `--outage-seconds`, as when Stripe has an
  * incident on one account: its breaker opens, and new sales go to the backup account.
  */
-async function primaryOutage(emulatorUrl, accountId, run, crash) {
-  run.outageOn = true;
+async function primaryOutage(emulatorUrl, accountId, crash) {
   const from = Date.now();
   await postControl(emulatorUrl, '/_emulator/faults', {
     account: accountId,
@@ -584,7 +586,6 @@ async function primaryOutage(emulatorUrl, accountId, run, crash) {
   });
   await sleep(options.outageSeconds * 1000);
   await fetch(`${emulatorUrl}/_emulator/faults`, { method: 'DELETE' });
-  run.outageOn = false;
   crash.outageMs = Date.now() - from;
 }
 
