@@ -14,6 +14,7 @@ const errorCodes = {
   conflict: { status: 409, exitCode: 5 },
   payload_too_large: { status: 413, exitCode: 2 },
   uri_too_long: { status: 414, exitCode: 2 },
+  headers_too_large: { status: 431, exitCode: 2 },
   unsupported_media_type: { status: 415, exitCode: 2 },
   unprocessable: { status: 422, exitCode: 5 },
   rate_limited: { status: 429, exitCode: 6 },

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { renderVisitorErrorPage, visitorProblem } from '../checkout/pages/error-page.js';
 import { AppError, type ErrorCode, type FieldProblem, fieldPath } from '../errors.js';
@@ -65,6 +67,57 @@ function funnelStartOf(url: string, appError: AppError): { href: string; label: 
   const funnelKnown = (appError.details as { knownFunnel?: unknown } | null)?.knownFunnel === slug;
   if (appError.code === 'not_found' && !funnelKnown) return null;
   return { href: `/f/${slug}`, label: 'Start again' };
+}
+
+/**
+ * Node refuses a request it cannot read (headers and URL over its 16 KB, a malformed request line)
+ * before Fastify sees it; Fastify's own answer there is JSON of another shape. Ours is written on
+ * the socket: the error shape, or a buyer's page when the request line names a visitor URL.
+ */
+export function answerUnreadableRequest(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError = unreadableRequestError(error.code);
+  const raw: unknown = error.rawPacket;
+  const requestLine = Buffer.isBuffer(raw) ? raw.subarray(0, 4096).toString('latin1') : '';
+  const path = /^[A-Z]+ (\S+)/.exec(requestLine)?.[1] ?? '';
+  const [type, body] = isVisitorUrl(path)
+    ? [
+        'text/html; charset=utf-8',
+        renderVisitorErrorPage(visitorProblem(appError, ''), funnelStartOf(path, appError)),
+      ]
+    : [
+        'application/json; charset=utf-8',
+        JSON.stringify({
+          error: { code: appError.code, message: appError.message, details: appError.details },
+        } satisfies ErrorBody),
+      ];
+  if (socket.writable) {
+    const status = appError.status;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+function unreadableRequestError(code: string): AppError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new AppError(
+      'headers_too_large',
+      'The URL and headers of the request are larger than 16 KB together. Shorten the URL (its query string) or send fewer or smaller cookies.',
+      { field: '(headers)' },
+    );
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new AppError('bad_request', 'The request did not arrive in time. Send it again.', {
+      field: '(request)',
+    });
+  }
+  return new AppError(
+    'bad_request',
+    'The request could not be read as HTTP (a malformed request line or header). Check what the client sends.',
+    { field: '(request)' },
+  );
 }
 
 /** Logs a failed request at the level it deserves: our bugs as errors, refusals as info. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildTestApp } from '../../test/app.js';
 import { describeEachDatabase, type TestStore, testDatabases } from '../../test/databases.js';
+import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 import { AppError } from '../errors.js';
 import type { App } from '../http/app.js';
 
@@ -157,6 +158,42 @@ describe('the error handler', () => {
     expect(
       log.lines().some((line) => line.requestId === 'req-log-8' && line.code === 'conflict'),
     ).toBe(true);
+  });
+});
+
+describe('a request Node cannot read', () => {
+  let server: ListeningTestApp;
+  let store: TestStore;
+
+  beforeAll(async () => {
+    const [sqlite] = testDatabases;
+    if (!sqlite) throw new Error('SQLite is always among the test databases');
+    store = await sqlite.openMigrated();
+    server = await listenTestApp(store);
+  });
+  afterAll(async () => {
+    await server.close();
+    await store.dispose();
+  });
+
+  it('answers headers over 16 KB with a 431 in the error shape, naming the headers', async () => {
+    const response = await fetch(`${server.url}/api/accounts?q=${'x'.repeat(20_000)}`);
+    expect(response.status).toBe(431);
+    const body = await response.json();
+    expect(body.error).toMatchObject({
+      code: 'headers_too_large',
+      details: { field: '(headers)' },
+    });
+    expect(body.error.message).toContain('Shorten the URL');
+  });
+
+  it("gives a buyer's URL a page, not JSON", async () => {
+    const response = await fetch(`${server.url}/f/launch/order?code=${'x'.repeat(20_000)}`);
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const page = await response.text();
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain('That address is too long');
   });
 });
 

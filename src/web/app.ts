@@ -25,7 +25,7 @@ import { registerCouponRoutes } from '../coupons/coupons.routes.js';
 import type { Store } from '../db/database.js';
 import { registerDoctorRoutes } from '../doctor/doctor.routes.js';
 import type { App } from '../http/app.js';
-import { handleError, handleNotFound } from '../http/error-handler.js';
+import { answerUnreadableRequest, handleError, handleNotFound } from '../http/error-handler.js';
 import { registerJobRoutes } from '../jobs/jobs.routes.js';
 import { registerMetricsRoute } from '../metrics/metrics.routes.js';
 import { registerTestPaymentRoutes } from '../operations/test-payments.routes.js';
@@ -76,6 +76,7 @@ export async function buildApp({
     bodyLimit: 1024 * 1024,
     // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape.
     frameworkErrors: handleError,
+    clientErrorHandler: answerUnreadableRequest,
     return503OnClosing: true,
     // Off unless TRUST_PROXY names the proxies: anyone could send X-Forwarded-For otherwise.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,

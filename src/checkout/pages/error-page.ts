@@ -29,6 +29,11 @@ const problems: Partial<Record<ErrorCode, VisitorProblem>> = {
     heading: 'That address is too long',
     message: 'Check the link, or start again from the beginning.',
   },
+  headers_too_large: {
+    heading: 'That address is too long',
+    message:
+      "The link, or the cookies your browser keeps for this shop, are too long to read. Check the link, or clear this site's cookies and start again.",
+  },
   unsupported_media_type: {
     heading: 'Something was sent the wrong way',
     message: 'This page takes what its own forms send. Go back and use the form on the page.',
