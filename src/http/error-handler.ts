@@ -135,8 +135,10 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const location = (error as { validationContext?: string }).validationContext;
+    // `query`, as the NUL guard and the unknown-field check name it, not Fastify's `querystring`.
+    const root = location === 'body' ? undefined : location === 'querystring' ? 'query' : location;
     const problems: FieldProblem[] = error.validation.map((issue) => ({
-      field: fieldPath(pathOf(issue.instancePath), location === 'body' ? undefined : location),
+      field: fieldPath(pathOf(issue.instancePath), root),
       message: issue.message ?? 'is invalid',
     }));
     return AppError.validation(problems);

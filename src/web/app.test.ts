@@ -22,6 +22,11 @@ function addProbeRoutes(app: App): void {
     { schema: { params: z.object({ id: z.coerce.number().int().positive() }) } },
     async (request) => ({ id: request.params.id }),
   );
+  app.get(
+    '/probe/search',
+    { schema: { querystring: z.object({ limit: z.coerce.number().int().max(500) }) } },
+    async (request) => ({ limit: request.query.limit }),
+  );
   app.get('/probe/conflict', async () => {
     throw new AppError('conflict', 'The handle "us" is taken. Pick another handle.', {
       handle: 'us',
@@ -91,6 +96,13 @@ describe('the error handler', () => {
     const response = await app.inject({ method: 'GET', url: '/probe/items/abc' });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.details.fields[0].field).toBe('params.id');
+  });
+
+  it('names a query parameter as query.<name>, as every other refusal of the query does', async () => {
+    const response = await app.inject({ method: 'GET', url: '/probe/search?limit=9000' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.details.fields[0].field).toBe('query.limit');
+    expect(response.json().error.message).toContain('query.limit:');
   });
 
   it('answers malformed JSON with 400 and a hint, not a 500', async () => {
