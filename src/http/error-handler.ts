@@ -74,28 +74,35 @@ function funnelStartOf(url: string, appError: AppError): { href: string; label: 
  * before Fastify sees it; Fastify's own answer there is JSON of another shape. Ours is written on
  * the socket: the error shape, or a buyer's page when the request line names a visitor URL.
  */
-export function answerUnreadableRequest(error: ConnectionError, socket: Socket): void {
+export function answerUnreadableRequest(
+  error: ConnectionError,
+  socket: Socket,
+  /** The security headers a buyer's page gets (web/security-headers.ts), which no hook adds here. */
+  pageHeaders: Readonly<Record<string, string>> = {},
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const appError = unreadableRequestError(error.code);
   const raw: unknown = error.rawPacket;
   const requestLine = Buffer.isBuffer(raw) ? raw.subarray(0, 4096).toString('latin1') : '';
   const path = /^[A-Z]+ (\S+)/.exec(requestLine)?.[1] ?? '';
-  const [type, body] = isVisitorUrl(path)
-    ? [
-        'text/html; charset=utf-8',
-        renderVisitorErrorPage(visitorProblem(appError, ''), funnelStartOf(path, appError)),
-      ]
-    : [
-        'application/json; charset=utf-8',
-        JSON.stringify({
-          error: { code: appError.code, message: appError.message, details: appError.details },
-        } satisfies ErrorBody),
-      ];
+  const page = isVisitorUrl(path);
+  const body = page
+    ? renderVisitorErrorPage(visitorProblem(appError, ''), funnelStartOf(path, appError))
+    : JSON.stringify({
+        error: { code: appError.code, message: appError.message, details: appError.details },
+      } satisfies ErrorBody);
+  const headers: Record<string, string> = {
+    'content-type': page ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    connection: 'close',
+    ...(page ? pageHeaders : {}),
+  };
   if (socket.writable) {
     const status = appError.status;
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines.join('')}\r\n${body}`);
   }
   socket.destroy();
 }

@@ -206,6 +206,9 @@ describe('a request Node cannot read', () => {
     const page = await response.text();
     expect(page).toMatch(/^<!doctype html>/i);
     expect(page).toContain('That address is too long');
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
 

@@ -40,7 +40,7 @@ import { registerAdminRoutes } from './admin.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { parseJsonBodiesWithDepthLimit } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
-import { addSecurityHeaders } from './security-headers.js';
+import { addSecurityHeaders, checkoutPolicy, stripeSourcesOf } from './security-headers.js';
 import { refuseNulCharacters } from './text-guard.js';
 
 export interface AppDependencies {
@@ -64,6 +64,14 @@ export async function buildApp({
 }: AppDependencies): Promise<App> {
   // Typed as Fastify's logger so the app and its plugin scopes share one instance type.
   const loggerInstance: FastifyBaseLogger = logger;
+  // Node's refusals skip every hook: the buyer's error page gets its policy here (no embeds on it).
+  const unreadablePageHeaders = {
+    'content-security-policy': checkoutPolicy(
+      { images: [], frames: [] },
+      stripeSourcesOf(config.stripeJsUrl),
+    ),
+    'x-frame-options': 'DENY',
+  };
   const app = Fastify({
     loggerInstance,
     genReqId: function requestId(request) {
@@ -76,7 +84,9 @@ export async function buildApp({
     bodyLimit: 1024 * 1024,
     // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape.
     frameworkErrors: handleError,
-    clientErrorHandler: answerUnreadableRequest,
+    clientErrorHandler: function answerUnreadable(error, socket) {
+      answerUnreadableRequest(error, socket, unreadablePageHeaders);
+    },
     return503OnClosing: true,
     // Off unless TRUST_PROXY names the proxies: anyone could send X-Forwarded-For otherwise.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
