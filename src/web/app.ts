@@ -40,7 +40,12 @@ import { registerAdminRoutes } from './admin.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { parseJsonBodiesWithDepthLimit } from './json-body.js';
 import { registerOpenApi } from './openapi.js';
-import { addSecurityHeaders, checkoutPolicy, stripeSourcesOf } from './security-headers.js';
+import {
+  addSecurityHeaders,
+  checkoutPolicy,
+  presetSecurityHeaders,
+  stripeSourcesOf,
+} from './security-headers.js';
 import { refuseNulCharacters } from './text-guard.js';
 
 export interface AppDependencies {
@@ -64,6 +69,12 @@ export async function buildApp({
 }: AppDependencies): Promise<App> {
   // Typed as Fastify's logger so the app and its plugin scopes share one instance type.
   const loggerInstance: FastifyBaseLogger = logger;
+  const securitySettings = {
+    stripeJsUrl: config.stripeJsUrl,
+    publicUrl: config.publicUrl,
+    connectAuthorizeUrl: config.stripeConnect?.authorizeUrl ?? null,
+  };
+  const presetHeaders = presetSecurityHeaders(securitySettings);
   // Node's refusals skip every hook: the buyer's error page gets its policy here (no embeds on it).
   const unreadablePageHeaders = {
     'content-security-policy': checkoutPolicy(
@@ -82,8 +93,12 @@ export async function buildApp({
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 1024 * 1024,
-    // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape.
-    frameworkErrors: handleError,
+    // Fastify's own answers to a bad URL or an over-long path segment would skip our error shape,
+    // and they run no hook: the security headers are set first here.
+    frameworkErrors: function answerFrameworkError(error, request, reply) {
+      presetHeaders(request, reply);
+      handleError(error, request, reply);
+    },
     clientErrorHandler: function answerUnreadable(error, socket) {
       answerUnreadableRequest(error, socket, unreadablePageHeaders);
     },
@@ -114,11 +129,7 @@ export async function buildApp({
     if (!app.server.listening) reply.header('connection', 'close');
   });
 
-  addSecurityHeaders(app, {
-    stripeJsUrl: config.stripeJsUrl,
-    publicUrl: config.publicUrl,
-    connectAuthorizeUrl: config.stripeConnect?.authorizeUrl ?? null,
-  });
+  addSecurityHeaders(app, securitySettings);
 
   // Counted page views still held in memory are written before the store closes.
   app.addHook('onClose', () => services.funnelCounter.close());

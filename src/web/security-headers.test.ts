@@ -154,6 +154,19 @@ describe.skipIf(sqlite === undefined)('security headers', () => {
     expect(resume.headers['referrer-policy']).toBe('no-referrer');
   });
 
+  it('gives the error page of a URL Fastify refuses itself the same policy as any buyer page', async () => {
+    const app = (await start()).app;
+    // A bad %-escape and a path segment over 100 characters: answered before any hook runs.
+    for (const url of ['/f/launch/%zz', `/f/${'a'.repeat(101)}`]) {
+      const refused = await app.inject({ method: 'GET', url });
+      expect(refused.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(refused.headers['content-type']).toContain('text/html');
+      expect(policyOf(refused).get('frame-ancestors')).toEqual(["'none'"]);
+      expect(refused.headers['x-frame-options']).toBe('DENY');
+      expect(refused.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
   it('lets no site frame the console, and its pages load nothing from another site', async () => {
     const app = (await start()).app;
     const signIn = await app.inject({ method: 'GET', url: '/admin/sign-in' });

@@ -134,33 +134,60 @@ function isHtml(reply: FastifyReply): boolean {
 
 /** Adds the headers to every answer the app gives, after the route has written it. */
 export function addSecurityHeaders(app: App, settings: SecurityHeaderSettings): void {
-  const stripe = stripeSourcesOf(settings.stripeJsUrl);
-  const publicHttps = settings.publicUrl.startsWith('https:');
+  const headers = securityHeaders(settings);
   app.addHook(
     'onSend',
-    async function securityHeaders(request: FastifyRequest, reply: FastifyReply, payload) {
+    async function securityHeadersHook(request: FastifyRequest, reply: FastifyReply, payload) {
+      headers.transport(request, reply);
+      if (!isHtml(reply) || reply.hasHeader('content-security-policy')) return payload;
+      headers.page(request, reply, embeddedOriginsOf(typeof payload === 'string' ? payload : ''));
+      return payload;
+    },
+  );
+}
+
+/**
+ * The same headers set before the answer is written, for Fastify's own refusals of a URL (a bad
+ * %-escape, an over-long segment), which no hook sees. The page's policy is set whatever the
+ * answer's type: the error page embeds nothing, and a policy on JSON does no harm.
+ */
+export function presetSecurityHeaders(
+  settings: SecurityHeaderSettings,
+): (request: FastifyRequest, reply: FastifyReply) => void {
+  const headers = securityHeaders(settings);
+  return function presetHeaders(request, reply) {
+    headers.transport(request, reply);
+    headers.page(request, reply, { images: [], frames: [] });
+  };
+}
+
+function securityHeaders(settings: SecurityHeaderSettings) {
+  const stripe = stripeSourcesOf(settings.stripeJsUrl);
+  const publicHttps = settings.publicUrl.startsWith('https:');
+  return {
+    transport(request: FastifyRequest, reply: FastifyReply): void {
       reply.header('x-content-type-options', 'nosniff');
       // request.protocol believes X-Forwarded-Proto only from TRUST_PROXY; plain http never gets it.
       if (request.protocol === 'https' || publicHttps) {
         reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
       }
-      const buyerPage = request.url.startsWith('/f/');
       reply.header(
         'referrer-policy',
         carriesSecret(request.url)
           ? 'no-referrer'
-          : buyerPage
+          : request.url.startsWith('/f/')
             ? 'strict-origin-when-cross-origin'
             : 'same-origin',
       );
-      if (!isHtml(reply) || reply.hasHeader('content-security-policy')) return payload;
-      const embedded = embeddedOriginsOf(typeof payload === 'string' ? payload : '');
+    },
+    page(request: FastifyRequest, reply: FastifyReply, embedded: EmbeddedOrigins): void {
       reply.header(
         'content-security-policy',
-        buyerPage ? checkoutPolicy(embedded, stripe) : consolePolicy(embedded, settings),
+        request.url.startsWith('/f/')
+          ? checkoutPolicy(embedded, stripe)
+          : consolePolicy(embedded, settings),
       );
       reply.header('x-frame-options', 'DENY');
-      return payload;
     },
-  );
+  };
 }
