@@ -236,7 +236,8 @@ export interface Answer {
 
 /**
  * What every answer must keep, whatever was asked: no 5xx, no stack trace or file path, no secret
- * of the shop, and a 4xx that says what it refuses (a field for the API, a page for a buyer).
+ * of the shop, a 4xx that says what it refuses (a field for the API, a page for a buyer), and the
+ * security headers (nosniff on all, a policy and no framing on every page, error pages included).
  * Returns the broken properties, empty when the answer is sound.
  */
 export function problemsOf(answer: Answer, secrets: readonly string[]): string[] {
@@ -253,6 +254,11 @@ export function problemsOf(answer: Answer, secrets: readonly string[]): string[]
       problems.push(`shows a secret (${secret.slice(0, 8)}…)`);
     }
   }
+  const html = answer.headers.get('content-type')?.startsWith('text/html') ?? false;
+  if (html && !answer.headers.get('content-security-policy')) problems.push('a page without a CSP');
+  if (html && answer.headers.get('x-frame-options') !== 'DENY')
+    problems.push('a page others may frame');
+  if (answer.headers.get('x-content-type-options') !== 'nosniff') problems.push('no nosniff');
   if (status >= 400 && status < 500) problems.push(...refusalProblems(answer));
   return problems;
 }
