@@ -59,6 +59,9 @@ export async function startNginx({ port, upstreams }) {
     stderr += chunk;
   });
   const exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  // A run that stops without stopping nginx (killed, or timed out) does not leave it listening.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`nginx did not start: ${stderr}`);
@@ -77,6 +80,7 @@ export async function startNginx({ port, upstreams }) {
       return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
     },
     async stop() {
+      process.off('exit', orphaned);
       child.kill('SIGQUIT');
       await exited;
       rmSync(dir, { recursive: true, force: true });
