@@ -35,6 +35,22 @@ const htmxSource = readFileSync(
 );
 
 /**
+ * A link from another site (an alert email read in a webmail) brings no SameSite=Strict session
+ * cookie, so a signed-in merchant would be asked to sign in again. This page moves on to sign-in
+ * by itself: a navigation our own page starts is same-site, the cookie comes with it, and sign-in
+ * sends a signed-in browser straight on to the page the link named.
+ */
+function sendOnFromOurPage(reply: FastifyReply, signIn: string) {
+  const to = escapeHtml(signIn);
+  return reply
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${to}"><title>Opening Switchyard</title></head><body><main><p><a href="${to}">Continue to Switchyard</a></p></main></body></html>`,
+    );
+}
+
+/**
  * The merchant's console at /admin: server-rendered pages over the same services as the API.
  * Pages before sign-in (sign-in, setup, invites) are public; every other page needs a live
  * session, and every post on them the session's CSRF token.
@@ -58,7 +74,11 @@ export async function registerConsoleRoutes(app: App, deps: ConsoleDependencies)
         const found = token ? await deps.services.users.authenticate(token) : null;
         if (!found) {
           const next = request.method === 'GET' ? request.url : '/admin';
-          return reply.redirect(`/admin/sign-in?next=${encodeURIComponent(next)}`, 303);
+          const signIn = `/admin/sign-in?next=${encodeURIComponent(next)}`;
+          if (request.method === 'GET' && request.headers['sec-fetch-site'] === 'cross-site') {
+            return sendOnFromOurPage(reply, signIn);
+          }
+          return reply.redirect(signIn, 303);
         }
         request.consoleVisit = {
           ...found,

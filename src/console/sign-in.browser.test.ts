@@ -1,7 +1,15 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../test/browser.js';
-import { checkScreen, consoleUser, desktop, testPassword } from '../../test/console.js';
+import {
+  checkScreen,
+  consoleUser,
+  desktop,
+  signedInContext,
+  testPassword,
+} from '../../test/console.js';
 import { type TestStore, testDatabases } from '../../test/databases.js';
 import { type ListeningTestApp, listenTestApp } from '../../test/server.js';
 
@@ -51,4 +59,25 @@ describe.skipIf(sqlite === undefined)('signing in to the console in Chromium', (
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     await context.close();
   }, 120_000);
+
+  it('opens a console link from another site (an alert email in a webmail) signed in', async () => {
+    // localhost is another site than 127.0.0.1: the session cookie (SameSite=Strict) is not
+    // sent on the click itself.
+    const mail = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><a href="${server.url}/admin/audit">See the audit log</a>`);
+    });
+    await new Promise<void>((resolve) => mail.listen(0, '127.0.0.1', resolve));
+    const { port } = mail.address() as AddressInfo;
+    const { context, page } = await signedInContext(browser, server, 'owner');
+    try {
+      await page.goto(`http://localhost:${port}/`);
+      await page.getByRole('link', { name: 'See the audit log' }).click();
+      await page.waitForURL(`${server.url}/admin/audit`);
+      await expect.poll(() => page.locator('.who').count()).toBe(1);
+    } finally {
+      await context.close();
+      mail.close();
+    }
+  }, 60_000);
 });
